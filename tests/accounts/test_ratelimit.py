@@ -1,0 +1,80 @@
+"""Klaviyo's per-operation rate limits: 429 with an integer Retry-After, RateLimit-* otherwise."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_account
+from tidings.accounts.ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from tidings.app import create_app
+
+
+@pytest.fixture
+def limited_client(settings, db):
+    limited = settings.model_copy(update={"rate_limits_enabled": True, "rate_limit_scale": 1.0})
+    with TestClient(create_app(limited, db=db, workers=0), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_burst_limit_answers_429_with_integer_retry_after(limited_client: TestClient, db) -> None:
+    account = make_account(db)
+    first = limited_client.get("/api/accounts", headers=account.headers())  # get_accounts: 1/s, 15/m
+    assert first.status_code == 200
+    assert first.headers["RateLimit-Limit"] == "15"
+    assert first.headers["RateLimit-Remaining"] == "14"
+    assert 1 <= int(first.headers["RateLimit-Reset"]) <= 60
+    second = limited_client.get("/api/accounts", headers=account.headers())
+    assert second.status_code == 429
+    assert second.json()["errors"][0]["code"] == "throttled"
+    assert second.headers["Retry-After"].isdigit() and int(second.headers["Retry-After"]) >= 1
+    assert "RateLimit-Limit" not in second.headers
+
+
+def test_limits_are_per_account(limited_client: TestClient, db) -> None:
+    a, b = make_account(db), make_account(db)
+    assert limited_client.get("/api/accounts", headers=a.headers()).status_code == 200
+    assert limited_client.get("/api/accounts", headers=b.headers()).status_code == 200
+
+
+def test_scale_raises_the_limits() -> None:
+    limiter = RateLimiter(MemoryCounter(), scale=3.0)
+    results = [limiter.hit("acct01", "get_accounts", 1, 15) for _ in range(4)]
+    assert [d.allowed for d in results if d] == [True, True, True, False]
+
+
+def test_disabled_limiter_never_throttles() -> None:
+    limiter = RateLimiter(MemoryCounter(), enabled=False)
+    assert all(limiter.hit("acct01", "op", 1, 1) is None for _ in range(10))
+
+
+def test_steady_window_throttles_for_the_rest_of_the_minute() -> None:
+    limiter = RateLimiter(MemoryCounter())
+    decisions = [limiter.hit("acct01", "op", None, 2) for _ in range(3)]
+    assert [d.allowed for d in decisions if d] == [True, True, False]
+    assert 1 <= decisions[-1].retry_after <= 60
+
+
+def _redis_url() -> str | None:
+    url = os.environ.get("TIDINGS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:
+        return None
+    return url
+
+
+def test_redis_counter_shares_limits_between_limiters() -> None:
+    url = _redis_url()
+    if url is None:
+        pytest.skip("Redis is not reachable")
+    account = uuid.uuid4().hex[:6]
+    one, two = RateLimiter(RedisCounter(url)), RateLimiter(RedisCounter(url))
+    assert one.hit(account, "op", 2, 100).allowed
+    assert two.hit(account, "op", 2, 100).allowed
+    assert not one.hit(account, "op", 2, 100).allowed

@@ -1,0 +1,104 @@
+"""Request bodies: both JSON media types, and every kind of bad body answered as JSON:API 4xx."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from fastapi import APIRouter, Body
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict
+
+from tests.conftest import AccountKeys
+from tidings.app import create_app
+from tidings.http import ApiContext, api
+from tidings.jsonapi.documents import JSONAPIResponse
+
+
+class Attributes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    count: int | None = None
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["list"]
+    attributes: Attributes
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: Data
+
+
+router = APIRouter()
+
+
+@router.post("/api/probe-bodies")
+def probe(document: Document = Body(...), ctx: ApiContext = api("create_list")) -> JSONAPIResponse:
+    return JSONAPIResponse({"received": document.model_dump()}, status_code=201)
+
+
+@pytest.fixture(scope="module")
+def probe_client(settings, db):
+    app = create_app(settings, db=db, workers=0)
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+GOOD = {"data": {"type": "list", "attributes": {"name": "x"}}}
+
+
+@pytest.mark.parametrize("media_type", ["application/vnd.api+json", "application/json"])
+def test_both_media_types_are_parsed(probe_client: TestClient, account: AccountKeys, media_type: str) -> None:
+    import json
+
+    response = probe_client.post(
+        "/api/probe-bodies",
+        content=json.dumps(GOOD),
+        headers={**account.headers(), "content-type": media_type},
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("content", "pointer"),
+    [
+        (b"{not json", "/"),
+        (b"", "/"),
+        (b'{"data": {"type": "profile", "attributes": {"name": "x"}}}', "/data/type"),
+        (
+            b'{"data": {"type": "list", "attributes": {"name": "x", "colour": "red"}}}',
+            "/data/attributes/colour",
+        ),
+        (
+            b'{"data": {"type": "list", "attributes": {"name": "x", "count": "many"}}}',
+            "/data/attributes/count",
+        ),
+        (b'{"data": {"type": "list", "attributes": {}}}', "/data/attributes/name"),
+        (b"[1, 2]", "/"),
+    ],
+)
+def test_bad_bodies_are_400_with_a_pointer(
+    probe_client: TestClient, account: AccountKeys, content: bytes, pointer: str
+) -> None:
+    response = probe_client.post(
+        "/api/probe-bodies",
+        content=content,
+        headers={**account.headers(), "content-type": "application/vnd.api+json"},
+    )
+    assert response.status_code == 400, response.text
+    errors = response.json()["errors"]
+    assert all(e["code"] == "invalid" for e in errors)
+    assert pointer in [e["source"].get("pointer") for e in errors]
+
+
+def test_every_bad_field_is_reported_not_just_the_first(
+    probe_client: TestClient, account: AccountKeys
+) -> None:
+    body = {"data": {"type": "list", "attributes": {"count": "x", "extra": 1}}}
+    response = probe_client.post("/api/probe-bodies", json=body, headers=account.headers())
+    pointers = {e["source"]["pointer"] for e in response.json()["errors"]}
+    assert pointers == {"/data/attributes/name", "/data/attributes/count", "/data/attributes/extra"}

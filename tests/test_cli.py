@@ -1,0 +1,66 @@
+"""The `tidings` command, as a script or a person runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tidings.cli import app
+from tidings.config import get_settings
+
+
+@pytest.fixture
+def run(monkeypatch, database_url, db):
+    monkeypatch.setenv("TIDINGS_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_db_upgrade_is_idempotent(run) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    result = run("db", "upgrade")
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_accounts_create_json_then_keys(run, client) -> None:
+    result = run("accounts", "create", "CLI Shop", "--json", "--timezone", "Europe/Paris")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert set(created) == {"account_id", "private_key", "public_key"}
+    assert created["private_key"].startswith("pk_") and len(created["private_key"]) >= 35
+    assert created["public_key"] == created["account_id"] and len(created["public_key"]) == 6
+
+    headers = {"Authorization": f"Klaviyo-API-Key {created['private_key']}", "revision": "2026-10-15"}
+    attrs = client.get("/api/accounts", headers=headers).json()["data"][0]["attributes"]
+    assert attrs["timezone"] == "Europe/Paris"
+
+    key = run("keys", "create", "--account", created["account_id"], "--scopes", "profiles:read", "--json")
+    assert key.exit_code == 0, key.output
+    scoped = json.loads(key.output)
+    assert scoped["scopes"] == ["profiles:read"]
+    listing = run("keys", "list", "--account", created["account_id"])
+    assert listing.output.count(created["account_id"]) == 2
+    assert created["private_key"] not in listing.output  # only prefixes are shown
+
+
+def test_bad_input_is_a_message_not_a_traceback(run) -> None:
+    result = run("keys", "create", "--account", "nope00")
+    assert result.exit_code == 1 and "No account" in result.output
+    result = run("accounts", "create", "Bad", "--timezone", "Mars/Olympus")
+    assert result.exit_code == 1 and "Unknown timezone" in result.output
+    account = json.loads(run("accounts", "create", "S", "--json").output)["account_id"]
+    result = run("keys", "create", "--account", account, "--scopes", "profiles:everything")
+    assert result.exit_code == 1 and "Unknown scopes" in result.output
+
+
+def test_ensure_default_keeps_the_first_keys(run, tmp_path) -> None:
+    path = tmp_path / "credentials.json"
+    first = run("accounts", "ensure-default", "--credentials", str(path))
+    second = run("accounts", "ensure-default", "--credentials", str(path))
+    saved = json.loads(path.read_text())
+    assert saved["private_key"] in first.output and saved["private_key"] in second.output
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -1,0 +1,151 @@
+"""The application factory: routers, middleware, error rendering, in-process workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tidings.accounts.routes import router as accounts_router
+from tidings.config import Settings, get_settings
+from tidings.db.session import Database
+from tidings.jobs.handlers import register_all
+from tidings.jobs.worker import Worker
+from tidings.jsonapi.documents import JSONAPIResponse
+from tidings.jsonapi.errors import (
+    APIError,
+    ErrorList,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServerError,
+    error_document,
+)
+from tidings.ops.metrics import Metrics
+from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
+from tidings.ops.routes import router as ops_router
+from tidings.runtime import Runtime
+
+log = structlog.get_logger("tidings")
+
+# Every domain's router, in one list; a new domain adds its router here.
+ROUTERS = [ops_router, accounts_router]
+
+
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, workers: int | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = Runtime.create(settings, db)
+    register_all()
+    worker_count = settings.workers if workers is None else workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = [Worker(runtime.db, index=i) for i in range(worker_count)]
+        for worker in pool:
+            worker.start()
+        try:
+            yield
+        finally:
+            for worker in pool:
+                worker.stop()
+
+    app = FastAPI(
+        title="Tidings",
+        version="0.1.0",
+        description="Self-hosted customer data and marketing automation that speaks Klaviyo's API.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.metrics = Metrics(runtime.db)
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_error_handlers(app)
+    app.add_middleware(TidingsMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _render(errors: list[APIError], status: int, headers: dict[str, str] | None = None) -> JSONAPIResponse:
+    return JSONAPIResponse(error_document(errors), status_code=status, headers=headers)
+
+
+def _pointer(loc: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    if not loc:
+        return "/", None
+    where, rest = loc[0], [str(part) for part in loc[1:]]
+    if where == "body":
+        return "/" + "/".join(rest), None
+    if where in ("query", "header", "path"):
+        return None, rest[0] if rest else where
+    return "/" + "/".join(str(part) for part in loc), None
+
+
+def validation_errors(exc: RequestValidationError) -> list[APIError]:
+    errors: list[APIError] = []
+    for item in exc.errors():
+        loc = tuple(item.get("loc", ()))
+        kind = item.get("type", "")
+        if kind == "json_invalid":
+            errors.append(InvalidInput("The request body is not valid JSON.", pointer="/"))
+            continue
+        pointer, parameter = _pointer(loc)
+        message = item.get("msg", "Invalid value.")
+        if kind == "extra_forbidden":
+            message = f"'{loc[-1]}' is not a valid field for this resource."
+        elif kind == "missing":
+            message = f"'{loc[-1]}' is a required field." if loc else "A required field is missing."
+        errors.append(InvalidInput(message, pointer=pointer, parameter=parameter))
+    return errors or [InvalidInput("Invalid input.")]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def api_error(_request: Request, exc: APIError) -> JSONAPIResponse:
+        return _render([exc], exc.status, exc.headers)
+
+    @app.exception_handler(ErrorList)
+    async def error_list(_request: Request, exc: ErrorList) -> JSONAPIResponse:
+        return _render(exc.errors, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONAPIResponse:
+        return _render(validation_errors(exc), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONAPIResponse:
+        error: APIError
+        if isinstance(exc.__cause__, BodyTooLarge):
+            error = PayloadTooLarge("The request body is too large.")
+        elif exc.status_code == 404:
+            error = NotFound(f"No route for {request.method} {request.url.path}.")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"Method {request.method} is not allowed on {request.url.path}.")
+        elif exc.status_code == 400:
+            error = InvalidInput(str(exc.detail), pointer="/")
+        else:
+            error = APIError(str(exc.detail))
+            error.status = exc.status_code
+        return _render([error], error.status, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
+        if isinstance(exc, BodyTooLarge):
+            return _render([PayloadTooLarge("The request body is too large.")], 413)
+        log.exception("unhandled_error", method=request.method, path=request.url.path)
+        return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
+
+
+def served_operations(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(METHOD, path, operationId) of every documented route, read from the app's OpenAPI."""
+    served = []
+    for path, methods in app.openapi().get("paths", {}).items():
+        for method, spec in methods.items():
+            served.append((method.upper(), path, spec.get("operationId", "")))
+    return sorted(served)

@@ -1,0 +1,234 @@
+"""The `tidings` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tidings.config import get_settings
+
+app = typer.Typer(
+    help="Tidings: customer data and marketing automation that speaks Klaviyo's API.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Private API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from tidings.db.session import Database
+
+    return Database(get_settings())
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (safe to run again)."""
+    from tidings.db.migrate import upgrade
+
+    db = _database()
+    upgrade(db.engine)
+    typer.echo(f"Database is up to date ({db.dialect}).")
+
+
+def _ensure_schema(migrate: bool) -> None:
+    from tidings.db.migrate import current_heads, expected_heads, upgrade
+
+    db = _database()
+    if migrate:
+        upgrade(db.engine)
+    elif current_heads(db.engine) != expected_heads():
+        _fail("The database schema is not current: run `tidings db upgrade` first.")
+    db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
+) -> None:
+    """Serve the API, with background workers in the same process (TIDINGS_WORKERS)."""
+    import uvicorn
+
+    from tidings.app import create_app
+    from tidings.ops.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _ensure_schema(migrate)
+    typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker threads in this process.")] = 2,
+) -> None:
+    """Run background workers only (scale them out as separate processes)."""
+    from tidings.jobs.handlers import register_all
+    from tidings.jobs.worker import Worker
+    from tidings.ops.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _ensure_schema(False)
+    register_all()
+    db = _database()
+    pool = [Worker(db, index=i) for i in range(concurrency)]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    for item in pool:
+        item.start()
+    typer.echo(f"{concurrency} worker(s) running; Ctrl-C to stop.", err=True)
+    stop.wait()
+    for item in pool:
+        item.stop()
+
+
+def _print_credentials(data: dict[str, str], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    typer.echo(f"Account id:   {data['account_id']}")
+    typer.echo(f"Public key:   {data['public_key']}   (company_id, for /client and legacy track/identify)")
+    typer.echo(f"Private key:  {data['private_key']}   (shown once; keep it secret)")
+
+
+def _create_account(name: str, timezone: str, currency: str, sender_email: str) -> dict[str, str]:
+    from tidings.accounts import service
+    from tidings.accounts.schemas import AccountCreate, ContactInformation
+    from tidings.jsonapi.errors import APIError
+
+    db = _database()
+    contact = ContactInformation(
+        organization_name=name, default_sender_name=name, default_sender_email=sender_email
+    )
+    try:
+        with db.write() as session:
+            account = service.create_account(
+                session,
+                AccountCreate(
+                    name=name, timezone=timezone, preferred_currency=currency, contact_information=contact
+                ),
+            )
+            _key, raw = service.create_key(session, account.id, label="created with the account")
+    except APIError as exc:
+        _fail(exc.detail)
+    return {"account_id": account.id, "private_key": raw, "public_key": account.id}
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    timezone: Annotated[str, typer.Option(help="IANA timezone.")] = "UTC",
+    currency: Annotated[str, typer.Option(help="Preferred currency (ISO 4217).")] = "USD",
+    sender_email: Annotated[str, typer.Option(help="Default sender email.")] = "",
+) -> None:
+    """Create an account and its first private key."""
+    _print_credentials(_create_account(name, timezone, currency, sender_email), as_json)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List accounts."""
+    from tidings.accounts import repository
+
+    with _database().read() as session:
+        for account in repository.list_accounts(session):
+            typer.echo(f"{account.id}  {account.name}  {account.timezone}  {account.preferred_currency}")
+
+
+@accounts_app.command("ensure-default")
+def accounts_ensure_default(
+    credentials: Annotated[
+        Path, typer.Option(help="Where the first start keeps its keys (mode 600).")
+    ] = Path(".tidings/credentials.json"),
+    url: Annotated[str, typer.Option(help="The URL to print.")] = "http://127.0.0.1:8080",
+) -> None:
+    """For `make run`: create a default account on first start, and print its keys and the URL."""
+    from tidings.accounts import repository
+
+    saved = json.loads(credentials.read_text()) if credentials.exists() else None
+    if saved:
+        with _database().read() as session:
+            if repository.get_account(session, saved["account_id"]) is None:
+                saved = None
+    if not saved:
+        saved = _create_account("Default account", "UTC", "USD", "")
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.write_text(json.dumps(saved, indent=1))
+        os.chmod(credentials, stat.S_IRUSR | stat.S_IWUSR)
+    typer.echo("")
+    typer.echo(f"Tidings URL:  {url}")
+    _print_credentials(saved, False)
+    typer.echo(
+        f"(kept in {credentials}; try: curl -H 'Authorization: Klaviyo-API-Key {saved['private_key']}' "
+        f"-H 'revision: 2026-07-15' {url}/api/accounts)"
+    )
+    typer.echo("")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option(help="Account id.")],
+    scopes: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated scopes, e.g. profiles:read,events:write. Default: full access."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a private key for an account."""
+    from tidings.accounts import service
+    from tidings.jsonapi.errors import APIError
+
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes is not None else None
+    try:
+        with _database().write() as session:
+            key, raw = service.create_key(session, account, scopes=scope_list, label=label)
+    except APIError as exc:
+        _fail(exc.detail)
+    data = {
+        "account_id": account,
+        "key_id": key.id,
+        "private_key": raw,
+        "scopes": key.scopes or "full access",
+    }
+    if as_json:
+        typer.echo(json.dumps(data))
+    else:
+        typer.echo(f"Private key: {raw}   (shown once)\nScopes: {data['scopes']}")
+
+
+@keys_app.command("list")
+def keys_list(account: Annotated[str | None, typer.Option(help="Only this account's keys.")] = None) -> None:
+    """List private keys (prefixes only; keys are stored hashed)."""
+    from tidings.accounts import repository
+
+    with _database().read() as session:
+        for key in repository.list_keys(session, account):
+            scopes = ",".join(key.scopes) if key.scopes is not None else "full access"
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(f"{key.account_id}  {key.id}  {key.key_prefix}…  {state}  {scopes}  {key.label}")
+
+
+if __name__ == "__main__":
+    app()

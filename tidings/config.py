@@ -1,0 +1,49 @@
+"""Settings, read from `TIDINGS_*` environment variables and an optional `.env` file.
+
+Every setting is documented in docs/CONFIGURATION.md; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_", env_file=".env", extra="ignore")
+
+    # Storage
+    database_url: str = "sqlite:///./tidings.db"
+    db_pool_size: int = Field(10, ge=1)
+    sqlite_busy_timeout_ms: int = Field(10_000, ge=0)
+
+    # HTTP
+    public_url: str | None = None
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+
+    # Rate limits (Klaviyo's per-operation limits from the spec, per account)
+    rate_limits_enabled: bool = True
+    rate_limit_scale: float = Field(1.0, gt=0)
+    redis_url: str | None = None
+
+    # Background jobs
+    workers: int = Field(1, ge=0)
+    job_poll_interval: float = Field(0.5, gt=0)
+    job_lease_seconds: int = Field(60, ge=1)
+    job_max_attempts: int = Field(10, ge=1)
+    job_retention_hours: int = Field(24, ge=0)
+
+    # Logs
+    log_level: str = "INFO"
+    log_format: str = Field("json", pattern="^(json|console)$")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

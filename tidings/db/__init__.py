@@ -1,0 +1,1 @@
+"""Database kit: engine, sessions, base model, dialect helpers, migrations. Imports no domain."""

@@ -1,0 +1,170 @@
+"""HTTP plumbing shared by every domain's routes: the per-operation request context.
+
+`api("get_profiles")` is a dependency that authenticates the private key, checks the
+revision header, the operation's scopes and rate limit, parses the query parameters the
+operation allows, and opens the unit of work, which commits before the response is sent.
+Its signature declares the operation's query parameters so the app's own OpenAPI document
+describes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy.orm import Session
+
+from tidings.accounts import service as accounts
+from tidings.accounts.tables import Account
+from tidings.jsonapi.documents import Urls
+from tidings.jsonapi.errors import InvalidInput, Throttled
+from tidings.jsonapi.params import QueryParams, parse_query
+from tidings.jsonapi.revision import check_revision
+from tidings.jsonapi.spec import Operation, operation
+from tidings.runtime import Runtime
+
+
+@dataclass
+class ApiContext:
+    request: Request
+    session: Session
+    account_id: str
+    op: Operation
+    params: QueryParams
+    urls: Urls
+    revision: dt.date
+    runtime: Runtime
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def urls_for(request: Request, runtime: Runtime) -> Urls:
+    base = runtime.settings.public_url or str(request.base_url)
+    return Urls(base, request.url.path, list(request.query_params.multi_items()))
+
+
+def _rate_limit(request: Request, runtime: Runtime, account_id: str, op: Operation) -> None:
+    decision = runtime.limiter.hit(account_id, op.operation_id, op.burst, op.steady)
+    if decision is None:
+        return
+    if not decision.allowed:
+        raise Throttled(
+            f"Request was throttled. Expected available in {decision.retry_after} second(s).",
+            headers=decision.headers(),
+        )
+    request.state.rate_limit_headers = decision.headers()
+
+
+def _query_parameters(op: Operation) -> list[inspect.Parameter]:
+    """Declare the operation's query parameters (documentation only; parse_query reads them)."""
+    names: list[tuple[str, str]] = []
+    if op.filters:
+        names.append(("filter", "filter"))
+    if op.sorts:
+        names.append(("sort", "sort"))
+    if op.cursor:
+        names.append(("page_cursor", "page[cursor]"))
+    if op.page_max:
+        names.append(("page_size", "page[size]"))
+    if op.includes:
+        names.append(("include", "include"))
+    for kind in op.fields:
+        names.append((f"fields_{kind.replace('-', '_')}", f"fields[{kind}]"))
+    for kind in op.additional_fields:
+        names.append((f"additional_fields_{kind.replace('-', '_')}", f"additional-fields[{kind}]"))
+    return [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, Query(alias=alias)],
+        )
+        for name, alias in names
+    ]
+
+
+def api(operation_id: str, *, write: bool | None = None) -> Any:
+    op = operation(operation_id)
+    writes = op.method != "GET" if write is None else write
+
+    def dependency(
+        request: Request,
+        revision: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+        **_query: Any,
+    ) -> Iterator[ApiContext]:
+        runtime = runtime_of(request)
+        credential = accounts.parse_authorization(authorization)
+        with runtime.db.read() as session:
+            principal = accounts.authenticate(session, credential, runtime.keys)
+        when = check_revision(revision)
+        accounts.require_scopes(principal, op.scopes)
+        _rate_limit(request, runtime, principal.account_id, op)
+        params = parse_query(op, request.query_params)
+        request.state.account_id = principal.account_id
+        unit = runtime.db.write() if writes else runtime.db.read()
+        with unit as session:
+            yield ApiContext(
+                request=request,
+                session=session,
+                account_id=principal.account_id,
+                op=op,
+                params=params,
+                urls=urls_for(request, runtime),
+                revision=when,
+                runtime=runtime,
+            )
+
+    base = inspect.signature(dependency)
+    fixed = [p for p in base.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    dependency.__signature__ = base.replace(parameters=[*fixed, *_query_parameters(op)])  # type: ignore[attr-defined]
+    dependency.__name__ = f"api_{operation_id}"
+    return Depends(dependency, scope="function")
+
+
+@dataclass
+class ClientContext:
+    request: Request
+    session: Session
+    account: Account
+    op: Operation
+    revision: dt.date
+    runtime: Runtime
+
+
+def client(operation_id: str) -> Any:
+    """Dependency for `/client/*`: the public key arrives as `company_id`; no Authorization."""
+    op = operation(operation_id)
+
+    def dependency(
+        request: Request,
+        company_id: Annotated[str | None, Query()] = None,
+        revision: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Iterator[ClientContext]:
+        runtime = runtime_of(request)
+        if authorization and accounts.PRIVATE_PREFIX in authorization:
+            # A private key in a browser or app would leak it; refuse it loudly.
+            raise InvalidInput(
+                "Private API keys must not be used on /client endpoints; send company_id (your public key).",
+                parameter="Authorization",
+            )
+        with runtime.db.read() as session:
+            account = accounts.public_account(session, company_id)
+        when = check_revision(revision)
+        _rate_limit(request, runtime, account.id, op)
+        request.state.account_id = account.id
+        with runtime.db.write() as session:
+            yield ClientContext(request, session, account, op, when, runtime)
+
+    dependency.__name__ = f"client_{operation_id}"
+    return Depends(dependency, scope="function")
+
+
+Dependency = Callable[..., Any]

@@ -1,0 +1,1 @@
+"""The durable job queue: a table in the same database, claimed by workers."""

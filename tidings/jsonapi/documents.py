@@ -1,0 +1,116 @@
+"""JSON:API documents in Klaviyo's shape: every resource carries `links.self`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi.responses import JSONResponse
+
+MEDIA_TYPE = "application/vnd.api+json"
+
+
+class JSONAPIResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+class Urls:
+    """Absolute URLs for resources and pages, from the configured public URL or the request."""
+
+    def __init__(self, base: str, path: str, query: list[tuple[str, str]]) -> None:
+        self.base = base.rstrip("/")
+        self.path = path
+        self.query = query
+
+    def resource(self, collection: str, resource_id: str) -> str:
+        return f"{self.base}/api/{collection}/{quote(resource_id, safe='')}"
+
+    def related(self, collection: str, resource_id: str, name: str) -> str:
+        return f"{self.resource(collection, resource_id)}/{name}"
+
+    def relationship(self, collection: str, resource_id: str, name: str) -> str:
+        return f"{self.resource(collection, resource_id)}/relationships/{name}"
+
+    def current(self) -> str:
+        return self._with(self.query)
+
+    def page(self, cursor: str) -> str:
+        query = [(k, v) for k, v in self.query if k != "page[cursor]"]
+        return self._with([*query, ("page[cursor]", cursor)])
+
+    def _with(self, query: list[tuple[str, str]]) -> str:
+        url = f"{self.base}{self.path}"
+        return f"{url}?{urlencode(query)}" if query else url
+
+
+def pick_fields(attributes: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """Sparse fieldsets: keep the named attributes; `a.b` keeps only `b` inside `a`."""
+    if not fields:
+        return attributes
+    out: dict[str, Any] = {}
+    for name in fields:
+        head, _, rest = name.partition(".")
+        if head not in attributes:
+            continue
+        if not rest:
+            out[head] = attributes[head]
+        elif isinstance(attributes[head], dict):
+            inner = pick_fields(attributes[head], [rest])
+            existing = out.get(head)
+            out[head] = {**existing, **inner} if isinstance(existing, dict) else inner
+    return out
+
+
+def resource(
+    type_: str,
+    id_: str,
+    attributes: dict[str, Any],
+    self_url: str,
+    *,
+    relationships: dict[str, Any] | None = None,
+    fields: list[str] | None = None,
+) -> dict[str, Any]:
+    obj: dict[str, Any] = {"type": type_, "id": id_, "attributes": pick_fields(attributes, fields)}
+    if relationships is not None:
+        obj["relationships"] = relationships
+    obj["links"] = {"self": self_url}
+    return obj
+
+
+def relationship(
+    type_: str, ids: Iterable[str] | str | None, self_url: str, related_url: str, *, many: bool
+) -> dict[str, Any]:
+    data: Any
+    if many:
+        data = [{"type": type_, "id": i} for i in (ids or [])]
+    else:
+        data = {"type": type_, "id": ids} if ids else None
+    return {"data": data, "links": {"self": self_url, "related": related_url}}
+
+
+def single(data: dict[str, Any] | None, self_url: str, included: list[dict[str, Any]] | None = None) -> dict:
+    doc: dict[str, Any] = {"data": data, "links": {"self": self_url}}
+    if included is not None:
+        doc["included"] = included
+    return doc
+
+
+def collection(
+    data: list[dict[str, Any]],
+    urls: Urls,
+    next_cursor: str | None = None,
+    prev_cursor: str | None = None,
+    included: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "data": data,
+        "links": {
+            "self": urls.current(),
+            "next": urls.page(next_cursor) if next_cursor else None,
+            "prev": urls.page(prev_cursor) if prev_cursor else None,
+        },
+    }
+    if included is not None:
+        doc["included"] = included
+    return doc

@@ -1,0 +1,350 @@
+"""Klaviyo's filter grammar: parse, check against an operation's whitelist, compile to SQL.
+
+    equals(email,"a@b.co"),greater-than(datetime,2024-01-01T00:00:00Z)
+    and(any(id,['a','b']),not(has(profile)))
+
+A top-level comma means AND. Strings take double or single quotes; datetimes may be
+unquoted; lists use brackets. The domain says which SQL expression each field maps to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+
+from tidings.jsonapi.errors import InvalidInput
+
+COMPARISONS = {
+    "equals",
+    "any",
+    "greater-than",
+    "greater-or-equal",
+    "less-than",
+    "less-or-equal",
+    "contains",
+    "contains-any",
+    "contains-all",
+    "starts-with",
+    "ends-with",
+}
+LOGICAL = {"and", "or", "not"}
+MAX_DEPTH = 10
+MAX_CONDITIONS = 100
+
+
+@dataclass(frozen=True)
+class Comparison:
+    op: str
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Has:
+    field: str
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: str  # "and" | "or"
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+Node = Comparison | Has | Logical | Not
+
+
+def _bad(detail: str) -> InvalidInput:
+    return InvalidInput(detail, parameter="filter")
+
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
+
+
+def parse_datetime(text: str) -> dt.datetime | None:
+    text = text.strip()
+    if not _DATETIME.match(text):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.count = 0
+
+    def fail(self, message: str) -> InvalidInput:
+        return _bad(f"Invalid filter: {message} at position {self.pos} in {self.text!r}.")
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def skip_ws(self) -> None:
+        while self.peek() in (" ", "\t", "\n"):
+            self.pos += 1
+
+    def expect(self, char: str) -> None:
+        self.skip_ws()
+        if self.peek() != char:
+            raise self.fail(f"expected {char!r}")
+        self.pos += 1
+
+    def parse(self) -> Node:
+        items = [self.expression(0)]
+        self.skip_ws()
+        while self.peek() == ",":
+            self.pos += 1
+            items.append(self.expression(0))
+            self.skip_ws()
+        if self.pos != len(self.text):
+            raise self.fail("unexpected text")
+        return items[0] if len(items) == 1 else Logical("and", tuple(items))
+
+    def name(self) -> str:
+        self.skip_ws()
+        start = self.pos
+        while self.peek() and (self.peek().isalnum() or self.peek() in "-_"):
+            self.pos += 1
+        return self.text[start : self.pos]
+
+    def expression(self, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise self.fail("nesting too deep")
+        op = self.name()
+        if not op:
+            raise self.fail("expected an operator")
+        self.expect("(")
+        node: Node
+        if op in ("and", "or"):
+            items = [self.expression(depth + 1)]
+            self.skip_ws()
+            while self.peek() == ",":
+                self.pos += 1
+                items.append(self.expression(depth + 1))
+                self.skip_ws()
+            node = Logical(op, tuple(items))
+        elif op == "not":
+            node = Not(self.expression(depth + 1))
+        elif op == "has":
+            node = Has(self.field())
+        elif op in COMPARISONS:
+            field = self.field()
+            self.expect(",")
+            node = Comparison(op, field, self.value())
+        else:
+            raise _bad(f"Invalid filter: unknown operator {op!r}.")
+        self.expect(")")
+        self.count += 1
+        if self.count > MAX_CONDITIONS:
+            raise _bad(f"Invalid filter: more than {MAX_CONDITIONS} conditions.")
+        return node
+
+    def field(self) -> str:
+        self.skip_ws()
+        start = self.pos
+        while self.peek() and self.peek() not in ",()":
+            self.pos += 1
+        field = self.text[start : self.pos].strip()
+        if not field:
+            raise self.fail("expected a field name")
+        return field
+
+    def value(self) -> Any:
+        self.skip_ws()
+        char = self.peek()
+        if char in ("'", '"'):
+            return self.string(char)
+        if char == "[":
+            self.pos += 1
+            items: list[Any] = []
+            self.skip_ws()
+            if self.peek() == "]":
+                self.pos += 1
+                return items
+            while True:
+                items.append(self.value())
+                self.skip_ws()
+                if self.peek() == ",":
+                    self.pos += 1
+                    continue
+                if self.peek() == "]":
+                    self.pos += 1
+                    return items
+                raise self.fail("expected ',' or ']'")
+        start = self.pos
+        while self.peek() and self.peek() not in ",)]":
+            self.pos += 1
+        return self.bare(self.text[start : self.pos].strip())
+
+    def string(self, quote: str) -> str:
+        self.pos += 1
+        out: list[str] = []
+        while True:
+            char = self.peek()
+            if not char:
+                raise self.fail("unterminated string")
+            self.pos += 1
+            if char == "\\" and self.peek():
+                out.append(self.peek())
+                self.pos += 1
+            elif char == quote:
+                return "".join(out)
+            else:
+                out.append(char)
+
+    def bare(self, token: str) -> Any:
+        if token in ("true", "false"):
+            return token == "true"
+        if token == "null":
+            return None
+        if _NUMBER.match(token):
+            return float(token) if any(c in token for c in ".eE") else int(token)
+        when = parse_datetime(token)
+        if when is not None:
+            return when
+        raise self.fail(f"invalid value {token!r}")
+
+
+def parse_filter(text: str) -> Node:
+    if not text.strip():
+        raise _bad("Invalid filter: the filter is empty.")
+    return _Parser(text).parse()
+
+
+def conditions(node: Node) -> list[Comparison | Has]:
+    if isinstance(node, Logical):
+        return [c for item in node.items for c in conditions(item)]
+    if isinstance(node, Not):
+        return conditions(node.item)
+    return [node]
+
+
+def check_whitelist(node: Node, allowed: Mapping[str, list[str]]) -> None:
+    """Every field and operator must be one the operation allows (the spec's list)."""
+    for cond in conditions(node):
+        op = "has" if isinstance(cond, Has) else cond.op
+        if cond.field not in allowed:
+            fields = ", ".join(sorted(allowed)) or "none"
+            raise _bad(f"Invalid filter: field {cond.field!r} cannot be filtered; allowed fields: {fields}.")
+        if op not in allowed[cond.field]:
+            ops = ", ".join(allowed[cond.field])
+            raise _bad(f"Invalid filter: operator {op!r} is not allowed for {cond.field!r}; allowed: {ops}.")
+
+
+# ---------------------------------------------------------------------------- compiling
+
+Clause = ColumnElement[bool]
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """How one filterable field becomes SQL.
+
+    `column` is the expression compared; `kind` coerces values (string, datetime, number,
+    boolean); `build`, when given, replaces the default comparison entirely.
+    """
+
+    column: Any = None
+    kind: str = "string"
+    normalize: Callable[[Any], Any] | None = None
+    build: Callable[[str, Any], Clause] | None = None
+
+
+def _coerce(field: str, spec: FilterField, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_coerce(field, spec, v) for v in value]
+    if value is None:
+        return None
+    if spec.kind == "datetime":
+        if isinstance(value, dt.datetime):
+            return value
+        when = parse_datetime(str(value)) if isinstance(value, str) else None
+        if when is None:
+            raise _bad(f"Invalid filter: {field!r} takes a datetime, got {value!r}.")
+        return when
+    if spec.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(f"Invalid filter: {field!r} takes a number, got {value!r}.")
+        return value
+    if spec.kind == "boolean":
+        if not isinstance(value, bool):
+            raise _bad(f"Invalid filter: {field!r} takes true or false, got {value!r}.")
+        return value
+    if isinstance(value, dt.datetime | bool):
+        raise _bad(f"Invalid filter: {field!r} takes a string, got {value!r}.")
+    value = str(value)
+    return spec.normalize(value) if spec.normalize else value
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _compare(op: str, field: str, col: Any, value: Any) -> Clause:
+    if op == "equals":
+        return col.is_(None) if value is None else col == value
+    if op == "any":
+        if not isinstance(value, list):
+            raise _bad(f"Invalid filter: 'any' on {field!r} takes a list.")
+        return col.in_(value) if value else false()
+    if isinstance(value, list) or value is None:
+        raise _bad(f"Invalid filter: {op!r} on {field!r} takes a single value.")
+    if op == "greater-than":
+        return col > value
+    if op == "greater-or-equal":
+        return col >= value
+    if op == "less-than":
+        return col < value
+    if op == "less-or-equal":
+        return col <= value
+    pattern = _like_escape(str(value))
+    if op == "contains":
+        return col.like(f"%{pattern}%", escape="\\")
+    if op == "starts-with":
+        return col.like(f"{pattern}%", escape="\\")
+    if op == "ends-with":
+        return col.like(f"%{pattern}", escape="\\")
+    raise _bad(f"Invalid filter: operator {op!r} is not supported for {field!r}.")
+
+
+def compile_filter(node: Node, fields: Mapping[str, FilterField]) -> Clause:
+    if isinstance(node, Logical):
+        parts = [compile_filter(item, fields) for item in node.items]
+        return and_(true(), *parts) if node.op == "and" else or_(false(), *parts)
+    if isinstance(node, Not):
+        return not_(compile_filter(node.item, fields))
+    spec = fields.get(node.field)
+    if spec is None:
+        raise _bad(f"Invalid filter: field {node.field!r} cannot be filtered here.")
+    if isinstance(node, Has):
+        if spec.build is not None:
+            return spec.build("has", None)
+        return spec.column.is_not(None)
+    value = _coerce(node.field, spec, node.value)
+    if spec.build is not None:
+        return spec.build(node.op, value)
+    return _compare(node.op, node.field, spec.column, value)
+
+
+def find_values(node: Node | None, field: str, op: str = "equals") -> list[Any]:
+    """Values a filter compares `field` with (for endpoints whose filter is a lookup)."""
+    if node is None:
+        return []
+    return [
+        c.value for c in conditions(node) if isinstance(c, Comparison) and c.field == field and c.op == op
+    ]

@@ -1,0 +1,1 @@
+"""Operations: health, Prometheus metrics, structured logs, and the HTTP middleware."""

@@ -1,0 +1,110 @@
+"""ASGI middleware: trailing slashes, body size limit, rate-limit headers, metrics and logs."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tidings.jsonapi.documents import MEDIA_TYPE
+from tidings.jsonapi.errors import PayloadTooLarge, error_document
+from tidings.ops.metrics import Metrics
+
+log = structlog.get_logger("tidings.http")
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` when a streamed body passes the limit."""
+
+
+class TidingsMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            scope["path"] = path.rstrip("/") or "/"
+            scope["raw_path"] = scope["path"].encode()
+        started = time.perf_counter()
+        status = 500
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            status = 413
+            await _send_error(
+                send, PayloadTooLarge(f"The request body is larger than {self.max_body} bytes.")
+            )
+            self._record(scope, status, started)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge()
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra and status != 429:
+                    headers = list(message.get("headers", []))
+                    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        finally:
+            self._record(scope, status, started)
+
+    def _record(self, scope: Scope, status: int, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        self.metrics.observe(scope["method"], route, status, elapsed)
+        log.info(
+            "request",
+            method=scope["method"],
+            path=scope["path"],
+            route=route,
+            status=status,
+            ms=round(elapsed * 1000, 2),
+            account_id=scope.get("state", {}).get("account_id"),
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_error(send: Send, error: Any) -> None:
+    body = json.dumps(error_document([error])).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

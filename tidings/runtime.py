@@ -1,0 +1,30 @@
+"""What one running process shares across requests: settings, database, limiter, caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tidings.accounts.ratelimit import RateLimiter, make_limiter
+from tidings.accounts.service import KeyCache
+from tidings.config import Settings
+from tidings.db.session import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    limiter: RateLimiter
+    keys: KeyCache = field(default_factory=KeyCache)
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database | None = None) -> Runtime:
+        return cls(
+            settings=settings,
+            db=db or Database(settings),
+            limiter=make_limiter(
+                redis_url=settings.redis_url,
+                scale=settings.rate_limit_scale,
+                enabled=settings.rate_limits_enabled,
+            ),
+        )
