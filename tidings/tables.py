@@ -1,4 +1,5 @@
 """Every domain's tables, imported in one place for Alembic's autogenerate."""
 
 from tidings.accounts import tables as accounts  # noqa: F401
+from tidings.events import tables as events  # noqa: F401
 from tidings.jobs import tables as jobs  # noqa: F401
