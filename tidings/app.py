@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings.accounts.routes import router as accounts_router
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
+from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
@@ -36,7 +37,7 @@ from tidings.runtime import Runtime
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router]
+ROUTERS = [ops_router, accounts_router, events_router, ingest_router]
 
 
 def create_app(
@@ -55,6 +56,7 @@ def create_app(
         try:
             yield
         finally:
+            runtime.inbox.stop()
             for worker in pool:
                 worker.stop()
 
