@@ -31,12 +31,13 @@ from tidings.jsonapi.errors import (
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router]
+ROUTERS = [ops_router, accounts_router, events_router, profiles_router]
 
 
 def create_app(
