@@ -44,8 +44,12 @@ def env(url: str, **extra: str) -> dict[str, str]:
 
 def tidings(url: str, *args: str, **extra: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "tidings.cli", *args], env=env(url, **extra), check=True, capture_output=True,
-        text=True, cwd=ROOT,
+        [sys.executable, "-m", "tidings.cli", *args],
+        env=env(url, **extra),
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return done.stdout
 
@@ -63,9 +67,21 @@ def free_port() -> int:
 
 def serve(url: str, port: int, *, processes: int = 1, workers: int = 1) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tidings.cli", "serve", "--port", str(port), "--no-migrate",
-         "--processes", str(processes)],
-        env=env(url, TIDINGS_WORKERS=str(workers)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "tidings.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--no-migrate",
+            "--processes",
+            str(processes),
+        ],
+        env=env(url, TIDINGS_WORKERS=str(workers)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

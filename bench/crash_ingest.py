@@ -82,13 +82,17 @@ def _body(unique_id: str, n: int) -> dict:
                 "properties": {"n": n},
                 "unique_id": unique_id,
                 "metric": {"data": {"type": "metric", "attributes": {"name": "Crash Test"}}},
-                "profile": {"data": {"type": "profile", "attributes": {"email": f"crash{n % 50}@example.com"}}},
+                "profile": {
+                    "data": {"type": "profile", "attributes": {"email": f"crash{n % 50}@example.com"}}
+                },
             },
         }
     }
 
 
-def run(database_url: str, private_key: str, account_id: str, *, events: int, kills: int, concurrency: int) -> CrashResult:
+def run(
+    database_url: str, private_key: str, account_id: str, *, events: int, kills: int, concurrency: int
+) -> CrashResult:
     from sqlalchemy import create_engine, text
 
     result = CrashResult()
@@ -107,18 +111,22 @@ def run(database_url: str, private_key: str, account_id: str, *, events: int, ki
                 if n is None:
                     return
                 unique_id = f"crash-{n}"
-                try:
-                    response = client.post("/api/events", json=_body(unique_id, n), headers=headers)
-                except httpx.HTTPError:
-                    continue  # not acknowledged: the server died under us
-                with lock:
-                    result.sent += 1
-                    if response.status_code == 202:
-                        result.acked_ids.add(unique_id)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:  # like a client with retries
+                    try:
+                        response = client.post("/api/events", json=_body(unique_id, n), headers=headers)
+                    except httpx.HTTPError:
+                        time.sleep(0.05)  # not acknowledged: the server died under us; try again
+                        continue
+                    with lock:
+                        result.sent += 1
+                        if response.status_code == 202:
+                            result.acked_ids.add(unique_id)
+                    break
 
     def killer() -> None:
         nonlocal server
-        while result.kills < kills:
+        while result.kills < kills and any(t.is_alive() for t in threads):
             time.sleep(0.01)
             if len(result.acked_ids) >= kill_every * (result.kills + 1):
                 server.send_signal(signal.SIGKILL)
@@ -188,16 +196,31 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    url = _fresh_database(args.database_url) if args.database_url.startswith("postgresql") else args.database_url
+    url = (
+        _fresh_database(args.database_url)
+        if args.database_url.startswith("postgresql")
+        else args.database_url
+    )
     env = _env(url)
     subprocess.run([sys.executable, "-m", "tidings.cli", "db", "upgrade"], env=env, check=True, cwd=ROOT)
     created = subprocess.run(
         [sys.executable, "-m", "tidings.cli", "accounts", "create", "Crash", "--json"],
-        env=env, check=True, capture_output=True, text=True, cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     keys = json.loads(created.stdout)
     started = time.monotonic()
-    result = run(url, keys["private_key"], keys["account_id"], events=args.events, kills=args.kills, concurrency=args.concurrency)
+    result = run(
+        url,
+        keys["private_key"],
+        keys["account_id"],
+        events=args.events,
+        kills=args.kills,
+        concurrency=args.concurrency,
+    )
     print(
         f"crash_ingest: {result.sent} sent, {result.acknowledged} acknowledged, {result.kills} SIGKILLs, "
         f"missing {result.missing}, duplicated {result.duplicated} ({time.monotonic() - started:.1f} s)"

@@ -25,31 +25,26 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from _common import database_url, fresh_database, machine, migrate_and_account, serve, free_port, env, ROOT
+from _common import ROOT, database_url, env, free_port, fresh_database, machine, migrate_and_account, serve
 from sqlalchemy import text
 
 REVISION = "2026-10-15"
 
 WRK_SCRIPT = """
 local counter = 0
-local thread_id = 0
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
   table.insert(threads, thread)
 end
-function init(args)
-  thread_id = tid
-end
 request = function()
   counter = counter + 1
-  local body = string.format(
-    '{"data":{"type":"event","attributes":{"properties":{"Total":%d,"Items":["a","b"]},"unique_id":"w%%d-%%d",' ..
-    '"metric":{"data":{"type":"metric","attributes":{"name":"Viewed Product"}}},' ..
-    '"profile":{"data":{"type":"profile","attributes":{"email":"wrk%%d@example.com"}}}}}}', counter)
-  body = string.format(body, thread_id, counter, counter %% 1000)
+  local body = string.format('{"data":{"type":"event","attributes":{"properties":{"Total":%d,"Items":["a","b"]},'
+    .. '"unique_id":"w%d-%d","metric":{"data":{"type":"metric","attributes":{"name":"Viewed Product"}}},'
+    .. '"profile":{"data":{"type":"profile","attributes":{"email":"wrk%d@example.com"}}}}}}',
+    counter, tid, counter, counter % 1000)
   return wrk.format("POST", "/api/events", {["Content-Type"]="application/vnd.api+json",
-    ["Authorization"]="Klaviyo-API-Key %s", ["revision"]="%s"}, body)
+    ["Authorization"]="Klaviyo-API-Key {KEY}", ["revision"]="{REVISION}"}, body)
 end
 """
 
@@ -61,11 +56,21 @@ def single_events(url: str, key: str, seconds: int, connections: int) -> dict[st
     server = serve(url, port, processes=2, workers=0)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_SCRIPT % (key, REVISION))
+            script.write(WRK_SCRIPT.replace("{KEY}", key).replace("{REVISION}", REVISION))
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
-             f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     finally:
         server.terminate()
@@ -74,23 +79,41 @@ def single_events(url: str, key: str, seconds: int, connections: int) -> dict[st
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "errors": float(non2xx.group(1)) if non2xx else 0.0}  # type: ignore[union-attr]
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }  # type: ignore[union-attr]
 
 
 def bulk_body(batch: int, size: int) -> dict:
     groups = []
     for g in range(size // 10):
         events = [
-            {"type": "event", "attributes": {
-                "properties": {"Total": n, "Items": ["a", "b"], "Brand": "Acme"},
-                "unique_id": f"b{batch}-{g}-{n}",
-                "metric": {"data": {"type": "metric", "attributes": {"name": "Placed Order"}}},
-            }}
+            {
+                "type": "event",
+                "attributes": {
+                    "properties": {"Total": n, "Items": ["a", "b"], "Brand": "Acme"},
+                    "unique_id": f"b{batch}-{g}-{n}",
+                    "metric": {"data": {"type": "metric", "attributes": {"name": "Placed Order"}}},
+                },
+            }
             for n in range(10)
         ]
-        groups.append({"type": "event-bulk-create", "attributes": {
-            "profile": {"data": {"type": "profile", "attributes": {"email": f"bulk{(batch * 100 + g) % 5000}@example.com"}}},
-            "events": {"data": events}}})
+        groups.append(
+            {
+                "type": "event-bulk-create",
+                "attributes": {
+                    "profile": {
+                        "data": {
+                            "type": "profile",
+                            "attributes": {"email": f"bulk{(batch * 100 + g) % 5000}@example.com"},
+                        }
+                    },
+                    "events": {"data": events},
+                },
+            }
+        )
     return {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": groups}}}}
 
 
@@ -98,11 +121,18 @@ def bulk_events(url: str, key: str, requests: int, concurrency: int = 4) -> floa
     port = free_port()
     server = serve(url, port, processes=2, workers=0)
     bodies = [json.dumps(bulk_body(b, 1000)) for b in range(requests)]
-    headers = {"Authorization": f"Klaviyo-API-Key {key}", "revision": REVISION, "Content-Type": "application/vnd.api+json"}
+    headers = {
+        "Authorization": f"Klaviyo-API-Key {key}",
+        "revision": REVISION,
+        "Content-Type": "application/vnd.api+json",
+    }
     try:
+
         def send(body: str) -> int:
             with httpx.Client(timeout=60) as client:
-                return client.post(f"http://127.0.0.1:{port}/api/event-bulk-create-jobs", content=body, headers=headers).status_code
+                return client.post(
+                    f"http://127.0.0.1:{port}/api/event-bulk-create-jobs", content=body, headers=headers
+                ).status_code
 
         started = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
@@ -127,7 +157,9 @@ def copy_baseline(engine, rows: int) -> float:
     try:
         cur = raw.cursor()
         cur.execute("DROP TABLE IF EXISTS copy_baseline")
-        cur.execute("CREATE TABLE copy_baseline (email text, metric text, properties jsonb, unique_id text, time timestamptz)")
+        cur.execute(
+            "CREATE TABLE copy_baseline (email text, metric text, properties jsonb, unique_id text, time timestamptz)"
+        )
         raw.commit()
         started = time.perf_counter()
         with cur.copy("COPY copy_baseline FROM STDIN") as copy:
@@ -152,8 +184,13 @@ def processing(url: str, engine, workers: int = 2) -> float:
     """Drain what the accept benchmarks left in the inbox with `tidings worker` processes."""
     _, before = pending(engine)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "tidings.cli", "worker", "--concurrency", "2"],
-                         env=env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, "-m", "tidings.cli", "worker", "--concurrency", "2"],
+            env=env(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         for _ in range(workers)
     ]
     started = time.perf_counter()
@@ -244,21 +281,29 @@ def main() -> None:
     print(f"machine: {machine()}; database: PostgreSQL")
 
     single = single_events(url, keys["private_key"], args.seconds, args.connections)
-    print(f"single POST /api/events, {args.connections} clients: {single['rps']:.0f} requests/s accepted, "
-          f"p99 {single['p99_ms']:.1f} ms, non-2xx {single['errors']:.0f}")
+    print(
+        f"single POST /api/events, {args.connections} clients: {single['rps']:.0f} requests/s accepted, "
+        f"p99 {single['p99_ms']:.1f} ms, non-2xx {single['errors']:.0f}"
+    )
 
     bulk_rate = bulk_events(url, keys["private_key"], args.bulk_requests)
     copy_rate = copy_baseline(engine, args.bulk_requests * 1000)
-    print(f"bulk_create_events, 1,000 per request: {bulk_rate:,.0f} events/s accepted; "
-          f"COPY of the same rows: {copy_rate:,.0f} rows/s; ratio {bulk_rate / copy_rate:.0%}")
+    print(
+        f"bulk_create_events, 1,000 per request: {bulk_rate:,.0f} events/s accepted; "
+        f"COPY of the same rows: {copy_rate:,.0f} rows/s; ratio {bulk_rate / copy_rate:.0%}"
+    )
 
     inbox, _ = pending(engine)
     rate = processing(url, engine)
-    print(f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): {rate:,.0f} events/s")
+    print(
+        f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): {rate:,.0f} events/s"
+    )
 
     result = lag(url, keys["private_key"], keys["account_id"], engine, rate / 2, args.lag_seconds)
-    print(f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s "
-          f"({result['visible']:.0f}/{result['batches']:.0f} batches visible)")
+    print(
+        f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s "
+        f"({result['visible']:.0f}/{result['batches']:.0f} batches visible)"
+    )
     engine.dispose()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
@@ -30,14 +31,17 @@ from tidings.jsonapi.errors import (
     error_document,
 )
 from tidings.ops.metrics import Metrics
-from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
+from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 
 log = structlog.get_logger("tidings")
 
+NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
+
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router, ingest_router]
+ROUTERS = [ops_router, accounts_router, events_router, ingest_router, profiles_router]
 
 
 def create_app(
@@ -126,6 +130,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         error: APIError
         if isinstance(exc.__cause__, BodyTooLarge):
             error = PayloadTooLarge("The request body is too large.")
+        elif isinstance(exc.__cause__, NulInBody):
+            error = InvalidInput(NUL_DETAIL, pointer="/")
         elif exc.status_code == 404:
             error = NotFound(f"No route for {request.method} {request.url.path}.")
         elif exc.status_code == 405:
@@ -137,10 +143,19 @@ def _install_error_handlers(app: FastAPI) -> None:
             error.status = exc.status_code
         return _render([error], error.status, dict(exc.headers or {}))
 
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONAPIResponse:
+        # A value the database cannot store (a NUL character, a string too long for its column):
+        # the caller's input, not our failure. Validation should have caught it; log it to add a check.
+        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig)[:200])
+        return _render([InvalidInput("A value in the request cannot be stored: " + str(exc.orig)[:200])], 400)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
         if isinstance(exc, BodyTooLarge):
             return _render([PayloadTooLarge("The request body is too large.")], 413)
+        if isinstance(exc, NulInBody):
+            return _render([InvalidInput(NUL_DETAIL, pointer="/")], 400)
         log.exception("unhandled_error", method=request.method, path=request.url.path)
         return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
 

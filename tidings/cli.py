@@ -66,7 +66,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
-    processes: Annotated[int, typer.Option(help="Server processes sharing the port (each with its workers).")] = 1,
+    processes: Annotated[
+        int, typer.Option(help="Server processes sharing the port (each with its workers).")
+    ] = 1,
 ) -> None:
     """Serve the API, with background workers in the same process (TIDINGS_WORKERS)."""
     import uvicorn
@@ -259,7 +261,8 @@ def events_failed(
     if not rows:
         typer.echo("No failed events.")
     for row in rows:
-        typer.echo(f"{row.account_id}  {row.id}  {row.kind}{row.item_pointer}  received {row.received:%Y-%m-%d %H:%M:%S}")
+        received = f"{row.received:%Y-%m-%d %H:%M:%S}"
+        typer.echo(f"{row.account_id}  {row.id}  {row.kind}{row.item_pointer}  received {received}")
         typer.echo(f"    {row.error}")
 
 
@@ -284,7 +287,9 @@ def import_events(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row.")],
     metric: Annotated[str, typer.Option(help="The metric of every row, e.g. 'Placed Order'.")],
     account: Annotated[str | None, typer.Option(help="Account id (default: the only account).")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="Where rejected rows go (default: FILE.rejected.csv).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go (default: FILE.rejected.csv).")
+    ] = None,
 ) -> None:
     """Import historical events (always backfill: they never start flows)."""
     from tidings.events.csv_import import count_rows
@@ -294,9 +299,12 @@ def import_events(
     account_id = _account_or_only(db, account)
     rejects = rejects or file.with_suffix(".rejected.csv")
     total = count_rows(file)
-    with file.open(newline="", encoding="utf-8-sig") as stream, rejects.open("w", newline="") as bad:
-        with typer.progressbar(length=total, label=f"Importing {file.name}") as bar:
-            summary = run_import(db, account_id, stream, metric=metric, rejects=bad, progress=bar.update)
+    with (
+        file.open(newline="", encoding="utf-8-sig") as stream,
+        rejects.open("w", newline="") as bad,
+        typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
+    ):
+        summary = run_import(db, account_id, stream, metric=metric, rejects=bad, progress=bar.update)
     typer.echo(
         f"{summary.rows} rows: {summary.imported} events imported, {summary.duplicates} duplicates skipped, "
         f"{summary.rejected} rejected, {summary.profiles_created} profiles created."

@@ -25,7 +25,9 @@ def event_body(email: str | None = "ada@example.com", **attrs) -> dict:
             "type": "event",
             "attributes": {
                 "properties": attrs.pop("properties", {"Items": [{"SKU": "A"}], "Total": 42.5}),
-                "metric": {"data": {"type": "metric", "attributes": {"name": attrs.pop("metric", "Placed Order")}}},
+                "metric": {
+                    "data": {"type": "metric", "attributes": {"name": attrs.pop("metric", "Placed Order")}}
+                },
                 "profile": {"data": {"type": "profile", "attributes": profile}},
                 **attrs,
             },
@@ -35,11 +37,17 @@ def event_body(email: str | None = "ada@example.com", **attrs) -> dict:
 
 def events_of(db, account_id: str) -> list[Event]:
     with db.read() as session:
-        return list(session.execute(select(Event).where(Event.account_id == account_id).order_by(Event.time)).scalars())
+        return list(
+            session.execute(
+                select(Event).where(Event.account_id == account_id).order_by(Event.time)
+            ).scalars()
+        )
 
 
 def test_sdk_create_event_is_accepted_then_applied(db, sdk, account: AccountKeys) -> None:
-    body = event_body(time=(NOW - dt.timedelta(days=1)).isoformat(), value=42.5, value_currency="usd", unique_id="o-1")
+    body = event_body(
+        time=(NOW - dt.timedelta(days=1)).isoformat(), value=42.5, value_currency="usd", unique_id="o-1"
+    )
     assert sdk.Events.create_event(body) is None  # 202 with no body
     drain(db)
     (event,) = events_of(db, account.id)
@@ -114,22 +122,60 @@ def test_backfill_is_recorded(db, client, account: AccountKeys) -> None:
         (event_body(colour="red"), "/data/attributes/colour"),
     ],
 )
-def test_bad_events_are_400_with_a_pointer(db, client, account: AccountKeys, body: dict, pointer: str) -> None:
+def test_bad_events_are_400_with_a_pointer(
+    db, client, account: AccountKeys, body: dict, pointer: str
+) -> None:
     response = client.post("/api/events", json=body, headers=account.headers())
     assert response.status_code == 400, response.text
     assert pointer in [e["source"].get("pointer") for e in response.json()["errors"]]
     with db.read() as session:
-        assert session.execute(select(func.count()).select_from(EventInbox).where(EventInbox.account_id == account.id)).scalar() == 0
+        assert (
+            session.execute(
+                select(func.count()).select_from(EventInbox).where(EventInbox.account_id == account.id)
+            ).scalar()
+            == 0
+        )
 
 
 def test_bulk_reports_every_bad_event_with_its_index(client, account: AccountKeys) -> None:
     events = [
-        {"type": "event", "attributes": {"properties": {}, "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}}}},
-        {"type": "event", "attributes": {"properties": {}, "time": "1980-01-01T00:00:00Z", "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}}}},
-        {"type": "event", "attributes": {"properties": {}, "time": "1970-01-01T00:00:00Z", "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}}}},
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "time": "1980-01-01T00:00:00Z",
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "time": "1970-01-01T00:00:00Z",
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
     ]
-    group = {"type": "event-bulk-create", "attributes": {"profile": {"data": {"type": "profile", "attributes": {"email": "a@b.co"}}}, "events": {"data": events}}}
-    body = {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": [group, group]}}}}
+    group = {
+        "type": "event-bulk-create",
+        "attributes": {
+            "profile": {"data": {"type": "profile", "attributes": {"email": "a@b.co"}}},
+            "events": {"data": events},
+        },
+    }
+    body = {
+        "data": {
+            "type": "event-bulk-create-job",
+            "attributes": {"events-bulk-create": {"data": [group, group]}},
+        }
+    }
     response = client.post("/api/event-bulk-create-jobs", json=body, headers=account.headers())
     assert response.status_code == 400
     pointers = sorted(e["source"]["pointer"] for e in response.json()["errors"])
@@ -146,7 +192,12 @@ def test_keys_on_the_wrong_side_are_refused(client, account: AccountKeys) -> Non
         f"/client/events?company_id={account.public_key}", json=event_body(), headers=account.headers()
     )
     assert private_on_client.status_code == 400
-    assert client.post("/client/events?company_id=nope00", json=event_body(), headers={"revision": "2026-10-15"}).status_code == 400
+    assert (
+        client.post(
+            "/client/events?company_id=nope00", json=event_body(), headers={"revision": "2026-10-15"}
+        ).status_code
+        == 400
+    )
 
 
 def test_client_events_are_applied(db, client, account: AccountKeys) -> None:
@@ -161,24 +212,52 @@ def test_client_events_are_applied(db, client, account: AccountKeys) -> None:
             "type": "event-bulk-create",
             "attributes": {
                 "profile": {"data": {"type": "profile", "attributes": {"anonymous_id": "anon-1"}}},
-                "events": {"data": [{"type": "event", "attributes": {"properties": {"i": i}, "unique_id": str(i), "metric": {"data": {"type": "metric", "attributes": {"name": "Active on Site"}}}}} for i in range(3)]},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {"i": i},
+                                "unique_id": str(i),
+                                "metric": {
+                                    "data": {"type": "metric", "attributes": {"name": "Active on Site"}}
+                                },
+                            },
+                        }
+                        for i in range(3)
+                    ]
+                },
             },
         }
     }
-    assert client.post(f"/client/event-bulk-create?company_id={account.public_key}", json=body, headers={"revision": "2026-10-15"}).status_code == 202
+    assert (
+        client.post(
+            f"/client/event-bulk-create?company_id={account.public_key}",
+            json=body,
+            headers={"revision": "2026-10-15"},
+        ).status_code
+        == 202
+    )
     drain(db)
     assert len(events_of(db, account.id)) == 4
 
 
-def test_unknown_profile_id_becomes_a_dead_letter_and_the_rest_applies(db, client, account: AccountKeys) -> None:
+def test_unknown_profile_id_becomes_a_dead_letter_and_the_rest_applies(
+    db, client, account: AccountKeys
+) -> None:
     bad = event_body(email=None)
     bad["data"]["attributes"]["profile"]["data"]["id"] = "01NOSUCHPROFILE000000000000"
     assert client.post("/api/events", json=bad, headers=account.headers()).status_code == 202
-    assert client.post("/api/events", json=event_body(unique_id="fine"), headers=account.headers()).status_code == 202
+    assert (
+        client.post("/api/events", json=event_body(unique_id="fine"), headers=account.headers()).status_code
+        == 202
+    )
     drain(db)
     assert [e.unique_id for e in events_of(db, account.id)] == ["fine"]
     with db.read() as session:
-        (failure,) = session.execute(select(EventFailure).where(EventFailure.account_id == account.id)).scalars()
+        (failure,) = session.execute(
+            select(EventFailure).where(EventFailure.account_id == account.id)
+        ).scalars()
     assert "does not exist" in failure.error
     assert json.loads(failure.payload)["events"][0]["metric"] == "Placed Order"
 
@@ -191,8 +270,12 @@ def test_a_poisoned_inbox_row_is_isolated(db, client, account: AccountKeys) -> N
     drain(db)
     assert [e.unique_id for e in events_of(db, account.id)] == ["after"]
     with db.read() as session:
-        failures = session.execute(select(EventFailure).where(EventFailure.account_id == account.id)).scalars().all()
-        pending = session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).scalars().all()
+        failures = (
+            session.execute(select(EventFailure).where(EventFailure.account_id == account.id)).scalars().all()
+        )
+        pending = (
+            session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).scalars().all()
+        )
     assert len(failures) == 1 and pending == []
 
 

@@ -27,7 +27,14 @@ def profiles_of(db, account_id: str) -> list[Profile]:
 def test_identify_get_then_track_post(db, client, account: AccountKeys) -> None:
     identify = {
         "token": account.public_key,
-        "properties": {"$email": "Old@Example.com", "$first_name": "Ada", "$city": "Paris", "$id": "ext-9", "Plan": "Gold", "$consent": ["email"]},
+        "properties": {
+            "$email": "Old@Example.com",
+            "$first_name": "Ada",
+            "$city": "Paris",
+            "$id": "ext-9",
+            "Plan": "Gold",
+            "$consent": ["email"],
+        },
     }
     response = client.get("/api/identify", params={"data": b64(identify)})
     assert response.status_code == 200 and response.text == "1"
@@ -58,7 +65,14 @@ def test_identify_get_then_track_post(db, client, account: AccountKeys) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["not base64 !!", base64.b64encode(b"not json").decode(), b64([1, 2]), "", base64.b64encode(b'"x"').decode()]
+    "data",
+    [
+        "not base64 !!",
+        base64.b64encode(b"not json").decode(),
+        b64([1, 2]),
+        "",
+        base64.b64encode(b'"x"').decode(),
+    ],
 )
 def test_undecodable_data_answers_0(client, data: str) -> None:
     response = client.get("/api/track", params={"data": data})
@@ -66,19 +80,32 @@ def test_undecodable_data_answers_0(client, data: str) -> None:
 
 
 def test_pixel(client, account: AccountKeys) -> None:
-    response = client.get("/api/track", params={"data": b64({"token": account.public_key, "event": "Opened"}), "i": "1"})
+    response = client.get(
+        "/api/track", params={"data": b64({"token": account.public_key, "event": "Opened"}), "i": "1"}
+    )
     assert response.headers["content-type"] == "image/gif" and response.content.startswith(b"GIF89a")
 
 
 def test_unknown_token_is_acknowledged_and_dropped(db, client) -> None:
-    response = client.get("/api/track", params={"data": b64({"token": "nope00", "event": "X", "customer_properties": {"$email": "a@b.co"}})})
+    response = client.get(
+        "/api/track",
+        params={"data": b64({"token": "nope00", "event": "X", "customer_properties": {"$email": "a@b.co"}})},
+    )
     assert response.text == "1"
 
 
 def test_base64_in_a_form_post_and_raw_json_bodies(db, client, account: AccountKeys) -> None:
-    payload = {"token": account.public_key, "event": "Viewed", "customer_properties": {"$email": "f@example.com"}}
+    payload = {
+        "token": account.public_key,
+        "event": "Viewed",
+        "customer_properties": {"$email": "f@example.com"},
+    }
     assert client.post("/api/track", data={"data": b64(payload)}).text == "1"
-    raw = client.post("/api/track", content=json.dumps({**payload, "event": "Viewed again"}), headers={"content-type": "application/json"})
+    raw = client.post(
+        "/api/track",
+        content=json.dumps({**payload, "event": "Viewed again"}),
+        headers={"content-type": "application/json"},
+    )
     assert raw.text == "1"
     drain(db)
     with db.read() as session:
@@ -87,12 +114,17 @@ def test_base64_in_a_form_post_and_raw_json_bodies(db, client, account: AccountK
 
 
 def test_track_without_identifiers_is_a_dead_letter(db, client, account: AccountKeys) -> None:
-    assert client.get("/api/track", params={"data": b64({"token": account.public_key, "event": "X"})}).text == "1"
+    assert (
+        client.get("/api/track", params={"data": b64({"token": account.public_key, "event": "X"})}).text
+        == "1"
+    )
     drain(db)
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
     from tidings.events.tables import EventFailure
 
     with db.read() as session:
-        (failure,) = session.execute(select(EventFailure).where(EventFailure.account_id == account.id)).scalars()
+        (failure,) = session.execute(
+            select(EventFailure).where(EventFailure.account_id == account.id)
+        ).scalars()
     assert "no $email" in failure.error

@@ -67,7 +67,7 @@ def _time(text: str) -> dt.datetime:
 
 def parse_row(line: int, raw: dict[str, str], metric: MetricKey) -> _Row:
     values = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-    wanted = {name: values[name] for name in IDENTIFIER_COLUMNS if values.get(name)}
+    wanted: dict[str, object] = {name: values[name] for name in IDENTIFIER_COLUMNS if values.get(name)}
     checked = check_identifiers(wanted)
     identifiers = {k: v for k, v in checked.values.items() if v is not None}
     if not identifiers:
@@ -110,7 +110,9 @@ def import_events(
     reader = csv.DictReader(stream)
     writer = None
     if rejects is not None and reader.fieldnames:
-        writer = csv.DictWriter(rejects, fieldnames=[*reader.fieldnames, "line", "reason"], extrasaction="ignore")
+        writer = csv.DictWriter(
+            rejects, fieldnames=[*reader.fieldnames, "line", "reason"], extrasaction="ignore"
+        )
         writer.writeheader()
 
     def reject(line: int, raw: dict[str, Any], reason: str) -> None:

@@ -107,7 +107,13 @@ class InboxWriter:
         if not items:
             return
         rows = [
-            {"account_id": i.account_id, "id": ulid(), "kind": i.kind, "payload": i.payload, "received": i.received}
+            {
+                "account_id": i.account_id,
+                "id": ulid(),
+                "kind": i.kind,
+                "payload": i.payload,
+                "received": i.received,
+            }
             for i in items
         ]
         slot = process_slot()

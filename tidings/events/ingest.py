@@ -23,14 +23,28 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from tidings.db.base import utcnow
-from tidings.events.ingest_schemas import BulkEventAttributes, EventAttributes, ProfileBlockData, ProfileEventsData
+from tidings.events.ingest_schemas import (
+    BulkEventAttributes,
+    EventAttributes,
+    ProfileBlockData,
+    ProfileEventsData,
+)
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
 from tidings.profiles.identifiers import check_identifiers
 
 MAX_PROPERTIES = 400
 MAX_STRING_BYTES = 100 * 1024
 OLDEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
-PROFILE_ATTRIBUTES = ("first_name", "last_name", "organization", "locale", "title", "image", "location", "properties")
+PROFILE_ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "organization",
+    "locale",
+    "title",
+    "image",
+    "location",
+    "properties",
+)
 
 
 def _oversized_strings(value: Any, pointer: str, out: list[APIError]) -> None:
@@ -48,7 +62,9 @@ def _oversized_strings(value: Any, pointer: str, out: list[APIError]) -> None:
 def check_properties(properties: dict[str, Any], pointer: str, errors: list[APIError]) -> None:
     if len(properties) > MAX_PROPERTIES:
         errors.append(
-            InvalidInput(f"At most {MAX_PROPERTIES} properties are allowed; got {len(properties)}.", pointer=pointer)
+            InvalidInput(
+                f"At most {MAX_PROPERTIES} properties are allowed; got {len(properties)}.", pointer=pointer
+            )
         )
     _oversized_strings(properties, pointer, errors)
 
@@ -68,7 +84,11 @@ def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -
 def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIError]) -> dict[str, Any]:
     """The profile block's identifiers (checked and normalised) and the attributes it sent."""
     attrs = block.attributes.model_dump(exclude_unset=True)
-    raw = {name: attrs[name] for name in ("email", "phone_number", "external_id", "anonymous_id") if name in attrs}
+    raw: dict[str, object] = {
+        name: attrs[name]
+        for name in ("email", "phone_number", "external_id", "anonymous_id")
+        if name in attrs
+    }
     if "kx" in attrs:
         raw["_kx"] = attrs["kx"]
     checked = check_identifiers(raw, has_profile_id=bool(block.id))
@@ -120,7 +140,9 @@ def _raise(errors: list[APIError]) -> None:
 
 
 def envelope(source: str, groups: list[dict[str, Any]], received: dt.datetime) -> str:
-    return json.dumps({"source": source, "received": received.isoformat(), "groups": groups}, separators=(",", ":"))
+    return json.dumps(
+        {"source": source, "received": received.isoformat(), "groups": groups}, separators=(",", ":")
+    )
 
 
 def accept_event(attrs: EventAttributes, source: str, received: dt.datetime) -> str:
@@ -145,13 +167,17 @@ def accept_groups(groups: list[ProfileEventsData], base: str, source: str, recei
         pointer = f"{base}/{g}/attributes" if base else "/data/attributes"
         profile = normalize_profile(group.attributes.profile.data, f"{pointer}/profile/data", errors)
         events = [
-            normalize_event(item.attributes, f"{pointer}/events/data/{e}/attributes", errors, group.attributes.backfill)
+            normalize_event(
+                item.attributes, f"{pointer}/events/data/{e}/attributes", errors, group.attributes.backfill
+            )
             for e, item in enumerate(group.attributes.events.data)
         ]
         total += len(events)
         normalized.append({"profile": profile, "events": events})
     if total > 1000:
-        errors.append(InvalidInput(f"At most 1,000 events per request; got {total}.", pointer="/data/attributes"))
+        errors.append(
+            InvalidInput(f"At most 1,000 events per request; got {total}.", pointer="/data/attributes")
+        )
     _raise(errors)
     return envelope(source, normalized, received)
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 import base64
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 import structlog
-from fastapi import APIRouter, Body, Form, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from tidings.db.base import utcnow
 from tidings.events import ingest
 from tidings.events.inbox import InboxItem
 from tidings.events.ingest_schemas import BulkJobCreate, EventCreate, ProfileEvents
 from tidings.http import IngestContext, public_account_id, runtime_of
-from tidings.http import ingest_client as ingest_api_client
 from tidings.http import ingest as ingest_api
+from tidings.http import ingest_client as ingest_api_client
 from tidings.jsonapi.errors import APIError, ServiceUnavailable
 
 log = structlog.get_logger("tidings.events")
@@ -33,11 +34,15 @@ async def _store(ctx_runtime: Any, account_id: str, kind: str, payload: str) -> 
         await ctx_runtime.inbox.write([InboxItem(account_id, kind, payload, utcnow())])
     except Exception as error:  # the database did not take it: nothing was acknowledged
         log.error("events.inbox_unavailable", error=repr(error))
-        raise ServiceUnavailable("Events cannot be stored right now; retry later.", headers={"Retry-After": "1"}) from error
+        raise ServiceUnavailable(
+            "Events cannot be stored right now; retry later.", headers={"Retry-After": "1"}
+        ) from error
 
 
 @router.post("/api/events", operation_id="create_event", status_code=202)
-async def create_event(document: EventCreate = Body(...), ctx: IngestContext = ingest_api("create_event")) -> Response:
+async def create_event(
+    document: EventCreate = Body(...), ctx: IngestContext = ingest_api("create_event")
+) -> Response:
     received = utcnow()
     payload = ingest.accept_event(document.data.attributes, "api", received)
     await _store(ctx.runtime, ctx.account_id, "event", payload)
@@ -95,11 +100,13 @@ async def _legacy(request: Request, kind: str, data: str | None, pixel: str | No
     return Response("1" if ok else "0", media_type="text/html")
 
 
-async def _form_data(request: Request, data: str | None) -> str | None:
-    if data is not None:
-        return data
+async def _posted_data(request: Request) -> str | None:
+    """`data` from a form body, or the body itself (some clients POST the JSON or base64 directly)."""
     body = (await request.body()).decode(errors="replace").strip()
-    return body or None  # some clients POST the JSON itself
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body, keep_blank_values=True).get("data")
+        return values[0] if values else None
+    return body or None
 
 
 @router.get("/api/track", operation_id="legacy_track")
@@ -110,10 +117,8 @@ async def legacy_track(
 
 
 @router.post("/api/track", operation_id="legacy_track_post")
-async def legacy_track_post(
-    request: Request, data: Annotated[str | None, Form()] = None, i: Annotated[str | None, Query()] = None
-) -> Response:
-    return await _legacy(request, "legacy_track", await _form_data(request, data), i)
+async def legacy_track_post(request: Request, i: Annotated[str | None, Query()] = None) -> Response:
+    return await _legacy(request, "legacy_track", await _posted_data(request), i)
 
 
 @router.get("/api/identify", operation_id="legacy_identify")
@@ -124,7 +129,5 @@ async def legacy_identify(
 
 
 @router.post("/api/identify", operation_id="legacy_identify_post")
-async def legacy_identify_post(
-    request: Request, data: Annotated[str | None, Form()] = None, i: Annotated[str | None, Query()] = None
-) -> Response:
-    return await _legacy(request, "legacy_identify", await _form_data(request, data), i)
+async def legacy_identify_post(request: Request, i: Annotated[str | None, Query()] = None) -> Response:
+    return await _legacy(request, "legacy_identify", await _posted_data(request), i)

@@ -35,7 +35,12 @@ LOCATION_FIELDS = {
     "$longitude": "longitude",
     "$timezone": "timezone",
 }
-IDENTIFIERS = {"$email": "email", "$phone_number": "phone_number", "$id": "external_id", "$anonymous": "anonymous_id"}
+IDENTIFIERS = {
+    "$email": "email",
+    "$phone_number": "phone_number",
+    "$id": "external_id",
+    "$anonymous": "anonymous_id",
+}
 ALIASES = {"email": "email", "id": "external_id", "phone_number": "phone_number"}  # older clients
 
 
@@ -71,7 +76,13 @@ def profile_block(person: Any) -> dict[str, Any]:
         attributes["location"] = location
     if properties:
         attributes["properties"] = properties
-    return {"id": None, "identifiers": identifiers, "ignored": checked.ignored, "attributes": attributes, "patch": None}
+    return {
+        "id": None,
+        "identifiers": identifiers,
+        "ignored": checked.ignored,
+        "attributes": attributes,
+        "patch": None,
+    }
 
 
 def _time(value: Any, received: dt.datetime) -> str:

@@ -165,7 +165,9 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
         with session.begin_nested():
             written, failures = apply_rows(session, account_id, rows)
     except Exception:
-        log.warning("events.batch_failed_isolating_rows", account_id=account_id, rows=len(rows), exc_info=True)
+        log.warning(
+            "events.batch_failed_isolating_rows", account_id=account_id, rows=len(rows), exc_info=True
+        )
         written, failures = 0, []
         for row in rows:
             try:

@@ -1,7 +1,7 @@
 """Event ingestion: the inbox of accepted payloads and the dead letters.
 
 Revision ID: 0006_event_inbox
-Revises: 0002_events
+Revises: 0005_profiles
 Create Date: 2026-11-22
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_event_inbox"
-down_revision = "0002_events"
+down_revision = "0005_profiles"
 branch_labels = None
 depends_on = None
 
