@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
@@ -30,13 +31,14 @@ from tidings.jsonapi.errors import (
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.extensions import router as profile_extensions_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, profiles_router]
+ROUTERS = [ops_router, accounts_router, profiles_router, profile_extensions_router]
 
 
 def create_app(
@@ -134,6 +136,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             error = APIError(str(exc.detail))
             error.status = exc.status_code
         return _render([error], error.status, dict(exc.headers or {}))
+
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, exc: DataError) -> JSONAPIResponse:
+        # A value the database refuses (a NUL character in text, a number out of range) is bad input.
+        detail = "The request contains a value that cannot be stored (for example a NUL character)."
+        return _render([InvalidInput(detail)], 400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:

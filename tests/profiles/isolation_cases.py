@@ -76,3 +76,29 @@ EXEMPT = {
         "that B creating A's email makes B's own profile and leaves A's untouched"
     ),
 }
+
+
+def a_merge(env: Env) -> dict[str, str]:
+    params = two_profiles(env)
+    response = env.as_a("POST", "/api/profile-merge", json=merge_body(params))
+    assert response.status_code == 201, response.text
+    merges = env.as_a("GET", "/api/x-tidings/profile-merges").json()["data"]
+    return {"id": merges[0]["id"], "profile": params["id"]}
+
+
+def merge_kept(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/x-tidings/profile-merges/{params['id']}")
+    assert response.json()["data"]["attributes"]["status"] == "merged"
+
+
+CASES += [
+    Case("GET", "/api/x-tidings/profile-merges/{id}", a_merge),
+    Case(
+        "POST",
+        "/api/x-tidings/profile-unmerges",
+        a_merge,
+        body=lambda p: {"data": {"type": "profile-unmerge", "attributes": {"merge_id": p["id"]}}},
+        unchanged=merge_kept,
+    ),
+]
+LISTINGS += [Listing("/api/x-tidings/profile-merges", lambda env: [a_merge(env)["id"]])]

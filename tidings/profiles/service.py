@@ -229,3 +229,20 @@ def _keep_last_event_date(session: Session, account_id: str, written: list[hooks
             )
             .values(last_event_date=when)
         )
+
+
+# ------------------------------------------------------------------ unmerge
+
+
+def find_merge_account(session: Session, merge_id: str) -> str:
+    """The account of a merge id (merge ids are ULIDs, unique across accounts); for the CLI."""
+    from tidings.profiles.tables import ProfileMerge
+
+    account_id = session.execute(select(ProfileMerge.account_id).where(ProfileMerge.id == merge_id)).scalar()
+    if account_id is None:
+        raise NotFound(f"A profile merge with id {merge_id} does not exist.")
+    return str(account_id)
+
+
+def unmerge(session: Session, account_id: str, merge_id: str) -> Any:
+    return merging.unmerge(session, account_id, merge_id)
