@@ -32,13 +32,14 @@ from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
 from tidings.profiles.extensions import router as profile_extensions_router
+from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, profiles_router, profile_extensions_router]
+ROUTERS = [ops_router, accounts_router, profiles_router, profiles_client_router, profile_extensions_router]
 
 
 def create_app(

@@ -246,3 +246,32 @@ def find_merge_account(session: Session, merge_id: str) -> str:
 
 def unmerge(session: Session, account_id: str, merge_id: str) -> Any:
     return merging.unmerge(session, account_id, merge_id)
+
+
+# ------------------------------------------------------------------ embedded profile blocks
+
+
+def resolve_block(
+    session: Session,
+    account_id: str,
+    attributes: dict[str, Any],
+    *,
+    profile_id: str | None,
+    meta: dict[str, Any] | None,
+    source: Source,
+    pointer: str,
+) -> Resolution:
+    """Resolve a profile block embedded in another write (push tokens, client profiles)."""
+    meta = meta or attributes.pop("meta", None)
+    item, ignored = build_input(attributes, profile_id=profile_id, meta=meta, pointer=pointer)
+    if not item.has_identifier():
+        raise InvalidInput("The profile needs at least one identifier.", pointer=pointer)
+    [result] = resolve_batch(session, account_id, [item], source=source)
+    if result.not_found:
+        raise NotFound(
+            f"A profile with id {profile_id} does not exist.", pointer=pointer.rsplit("/", 1)[0] + "/id"
+        )
+    if result.conflict is not None:
+        raise DuplicateProfile(result.conflict.profile_id)
+    result.ignored = ignored + result.ignored
+    return result
