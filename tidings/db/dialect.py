@@ -44,3 +44,13 @@ def skip_locked(session: Session, stmt: Select[Any]) -> Select[Any]:
     if dialect_name(session) == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
+
+
+def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter however many values
+    (a thousand-value IN list costs more to send and plan than the lookup itself)."""
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy import any_, literal
+
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
