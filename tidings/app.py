@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
 from tidings.config import Settings, get_settings
+from tidings.consent.routes import client_router as consent_client_router
+from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
@@ -39,7 +41,15 @@ from tidings.runtime import Runtime
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, profiles_router, profiles_client_router, profile_extensions_router]
+ROUTERS = [
+    ops_router,
+    accounts_router,
+    profiles_router,
+    profiles_client_router,
+    profile_extensions_router,
+    consent_router,
+    consent_client_router,
+]
 
 
 def create_app(

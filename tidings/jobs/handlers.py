@@ -21,4 +21,5 @@ def prune_done_jobs(session: Session, context: JobContext) -> None:
 def register_all() -> None:
     """Import each domain's jobs module so its handlers are registered."""
     # Domains add their `jobs` modules here as they gain background work.
+    import tidings.consent.jobs
     import tidings.profiles.jobs  # noqa: F401
