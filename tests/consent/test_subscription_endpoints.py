@@ -26,6 +26,9 @@ class FakeLists:
     def is_member(self, session, account_id, list_id, profile_id):  # type: ignore[no-untyped-def]
         return profile_id in self.members.get(list_id, set())
 
+    def member_ids(self, session, account_id, list_id):  # type: ignore[no-untyped-def]
+        return sorted(self.members.get(list_id, set()))
+
     def add_members(self, session, account_id, list_id, profile_ids, *, historical):  # type: ignore[no-untyped-def]
         self.members.setdefault(list_id, set()).update(profile_ids)
 

@@ -19,6 +19,8 @@ class ListGateway(Protocol):
 
     def is_member(self, session: Session, account_id: str, list_id: str, profile_id: str) -> bool: ...
 
+    def member_ids(self, session: Session, account_id: str, list_id: str) -> list[str]: ...
+
     def add_members(
         self, session: Session, account_id: str, list_id: str, profile_ids: list[str], *, historical: bool
     ) -> None:
@@ -32,6 +34,9 @@ class NoLists:
 
     def is_member(self, session: Session, account_id: str, list_id: str, profile_id: str) -> bool:
         return False
+
+    def member_ids(self, session: Session, account_id: str, list_id: str) -> list[str]:
+        return []
 
     def add_members(
         self, session: Session, account_id: str, list_id: str, profile_ids: list[str], *, historical: bool

@@ -205,3 +205,54 @@ class ClientSubscriptionQuery(Strict):
 
 def dump(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True)
+
+
+class SuppressProfileAttributes(Strict):
+    email: str
+
+
+class SuppressProfile(Strict):
+    type: Literal["profile"]
+    attributes: SuppressProfileAttributes
+
+
+class SuppressProfiles(Strict):
+    data: list[SuppressProfile]
+
+
+class SuppressAttributes(Strict):
+    profiles: SuppressProfiles | None = None
+
+
+class SegmentRef(Strict):
+    type: Literal["segment"]
+    id: str
+
+
+class SegmentRelationship(Strict):
+    data: SegmentRef
+
+
+class SuppressRelationships(Strict):
+    list: ListRelationship | None = None
+    segment: SegmentRelationship | None = None
+
+
+class SuppressData(Strict):
+    type: Literal["profile-suppression-bulk-create-job"]
+    attributes: SuppressAttributes
+    relationships: SuppressRelationships | None = None
+
+
+class SuppressQuery(Strict):
+    data: SuppressData
+
+
+class UnsuppressData(Strict):
+    type: Literal["profile-suppression-bulk-delete-job"]
+    attributes: SuppressAttributes
+    relationships: SuppressRelationships | None = None
+
+
+class UnsuppressQuery(Strict):
+    data: UnsuppressData
