@@ -29,6 +29,11 @@ PARTIAL: dict[str, str] = {
     "get_list_ids_for_profile": "empty until lists exist",
     "get_segments_for_profile": "empty until segments exist",
     "get_segment_ids_for_profile": "empty until segments exist",
+    "bulk_subscribe_profiles": "list relationships are 404 until lists exist; open_tracking consent ignored",
+    "bulk_unsubscribe_profiles": "list relationships are 404 until lists exist",
+    "create_client_subscription": "its required list is 404 until lists exist",
+    "bulk_suppress_profiles": "list and segment relationships are 404 until lists and segments exist",
+    "bulk_unsuppress_profiles": "list and segment relationships are 404 until lists and segments exist",
 }
 
 
