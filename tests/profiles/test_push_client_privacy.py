@@ -196,3 +196,50 @@ def test_property_types_follow_klaviyos_rules(sdk, db, account) -> None:
     with db.read() as session:
         stored = session.execute(select(Profile).where(Profile.account_id == account.id)).scalar_one()
     assert stored.properties["nested"] == {"a": 1}  # stored as sent
+
+
+def test_last_event_date_follows_the_newest_event(sdk, db, account) -> None:
+    import datetime as dt
+
+    from tidings.events.metrics import MetricKey
+    from tidings.events.store import NewEvent, write_events
+
+    pid = sdk.Profiles.create_profile(
+        {"data": {"type": "profile", "attributes": {"email": "led@example.com"}}}
+    ).data.id
+    newer = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
+    with db.write() as session:
+        write_events(session, account.id, [NewEvent(pid, MetricKey("Viewed"), newer, unique_id="n")])
+    with db.write() as session:
+        write_events(
+            session,
+            account.id,
+            [NewEvent(pid, MetricKey("Viewed"), newer - dt.timedelta(days=3), unique_id="o")],
+        )
+    assert sdk.Profiles.get_profile(pid).data.attributes.last_event_date == newer
+
+
+def test_deletion_follows_a_merge_made_after_the_request(sdk, db, account) -> None:
+    from tests.profiles.factories import resolve
+    from tidings.profiles.identity import ProfileInput
+
+    a = sdk.Profiles.create_profile(
+        {"data": {"type": "profile", "attributes": {"email": "dm@example.com"}}}
+    ).data.id
+    b = sdk.Profiles.create_profile(
+        {"data": {"type": "profile", "attributes": {"phone_number": "+16175550160"}}}
+    ).data.id
+    body = {
+        "data": {
+            "type": "data-privacy-deletion-job",
+            "attributes": {"profile": {"data": {"type": "profile", "id": b, "attributes": {}}}},
+        }
+    }
+    sdk.Data_Privacy.request_profile_deletion(body)
+    resolve(
+        db, account.id, ProfileInput(email="dm@example.com", phone_number="+16175550160")
+    )  # b merges into a
+    drain(db)
+    with pytest.raises(NotFoundException):
+        sdk.Profiles.get_profile(a)
+    assert sdk.Profiles.get_profiles(filter='equals(email,"dm@example.com")').data == []

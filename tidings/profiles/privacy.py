@@ -76,7 +76,17 @@ def delete_profile(session: Session, account_id: str, profile_id: str, *, reques
     """Delete the profile now (the job calls this). False when it no longer exists."""
     profile = session.get(Profile, (account_id, profile_id), with_for_update=True)
     if profile is None:
-        return False
+        # Merged away since the request: the person now lives in the profile it was merged into.
+        survivor = session.execute(
+            select(ProfileMerge.destination_profile_id).where(
+                ProfileMerge.account_id == account_id,
+                ProfileMerge.source_profile_id == profile_id,
+                ProfileMerge.status == "merged",
+            )
+        ).scalar()
+        if survivor is None or survivor == profile_id:
+            return False
+        return delete_profile(session, account_id, survivor, requested_by=requested_by)
     for participant in participants.participants():
         participant.delete(session, account_id, profile_id)
     session.execute(

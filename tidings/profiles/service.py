@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
@@ -219,16 +219,22 @@ def _keep_last_event_date(session: Session, account_id: str, written: list[hooks
     for event in written:
         if event.profile_id not in latest or event.time > latest[event.profile_id]:
             latest[event.profile_id] = event.time
-    for profile_id, when in latest.items():
-        session.execute(
-            update(PROFILES)
-            .where(
-                PROFILES.c.account_id == account_id,
-                PROFILES.c.id == profile_id,
-                (PROFILES.c.last_event_date.is_(None)) | (PROFILES.c.last_event_date < when),
-            )
-            .values(last_event_date=when)
+    if not latest:
+        return
+    column = PROFILES.c.last_event_date
+    stmt = (
+        update(PROFILES)
+        .where(
+            PROFILES.c.account_id == bindparam("account"),
+            PROFILES.c.id == bindparam("profile"),
+            or_(column.is_(None), column < bindparam("latest")),
         )
+        .values(last_event_date=bindparam("latest"))
+    )
+    # One executemany for the whole batch of events.
+    session.execute(
+        stmt, [{"account": account_id, "profile": pid, "latest": when} for pid, when in latest.items()]
+    )
 
 
 # ------------------------------------------------------------------ unmerge
