@@ -413,7 +413,10 @@ class _Batch:
                 elif holder is not target:
                     ignored.append(_field(kind))
         error = None
-        changes = apply_attributes(target.data, item.attributes, item.patch_properties)
+        bare = item.attributes.is_empty() and (
+            item.patch_properties is None or item.patch_properties.is_empty()
+        )
+        changes = {} if bare else apply_attributes(target.data, item.attributes, item.patch_properties)
         if len(changes.get("properties", target.data["properties"])) > MAX_PROPERTIES:
             changes.pop("properties")
             error = f"A profile may have at most {MAX_PROPERTIES} custom properties."
