@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
+from tidings.catalogs.routes import router as catalogs_router
+from tidings.catalogs.routes_bis import router as back_in_stock_router
+from tidings.catalogs.routes_bulk import router as catalog_bulk_router
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
 from tidings.jobs.handlers import register_all
@@ -35,7 +38,7 @@ from tidings.runtime import Runtime
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router]
+ROUTERS = [ops_router, accounts_router, catalogs_router, catalog_bulk_router, back_in_stock_router]
 
 
 def create_app(

@@ -21,3 +21,4 @@ def prune_done_jobs(session: Session, context: JobContext) -> None:
 def register_all() -> None:
     """Import each domain's jobs module so its handlers are registered."""
     # Domains add their `jobs` modules here as they gain background work.
+    from tidings.catalogs import jobs as catalogs  # noqa: F401
