@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -36,6 +36,32 @@ def upsert(
     return stmt.on_conflict_do_update(
         index_elements=list(index_elements),
         set_={name: stmt.excluded[name] for name in update},
+    )
+
+
+def upsert_many(
+    session: Session,
+    table: Table,
+    index_elements: Sequence[str],
+    update: Sequence[str],
+    *,
+    compare: Sequence[str] = (),
+) -> Insert:
+    """INSERT ... ON CONFLICT DO UPDATE for `session.execute(stmt, rows)` (executemany, cached).
+
+    With `compare`, a conflicting row is updated only when one of those columns differs
+    (IS DISTINCT FROM), so re-applying the same data writes nothing; add `.returning(...)`
+    to learn which rows were inserted or changed.
+    """
+    stmt: Any
+    stmt = postgresql.insert(table) if dialect_name(session) == "postgresql" else sqlite.insert(table)
+    where = (
+        or_(*[table.c[name].is_distinct_from(stmt.excluded[name]) for name in compare]) if compare else None
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=list(index_elements),
+        set_={name: stmt.excluded[name] for name in update},
+        where=where,
     )
 
 
