@@ -72,7 +72,7 @@ def sync(
         counter, products = feeds.open_products(source, raw, fmt)
         task = progress.add_task("Syncing", total=size, records=0)
         try:
-            for batch in syncing.batches(products, summary, batch_size):
+            for batch in syncing.prefetch(syncing.batches(products, summary, batch_size)):
                 with db.write() as session:
                     syncing.apply_batch(session, account, batch, summary)
                 progress.update(task, completed=counter.count, records=summary.records)

@@ -16,9 +16,11 @@ go into `custom_metadata` (flat). A bad record is reported with its number and s
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
@@ -98,7 +100,7 @@ def detect_format(name: str, stream: Any) -> str:
     return "json" if head in (b"[", b"{") else "csv"
 
 
-def read_records(stream: BinaryIO, fmt: str) -> Iterator[dict[str, Any]]:
+def read_records(stream: Any, fmt: str) -> Iterator[dict[str, Any]]:
     if fmt == "csv":
         return _csv_records(stream)
     if fmt == "json":
@@ -106,45 +108,21 @@ def read_records(stream: BinaryIO, fmt: str) -> Iterator[dict[str, Any]]:
     raise ValueError(f"Unknown feed format {fmt!r}; use json or csv.")
 
 
-def _json_records(stream: BinaryIO) -> Iterator[dict[str, Any]]:
-    """Top-level array elements, top-level objects (JSON Lines), or a wrapper object's array."""
-    events = ijson.parse(stream, multiple_values=True, use_float=True)
-    builder: Any = None  # the record being built
-    depth = 0
-    top: Any = None  # a top-level object: a record, unless it turns out to be a wrapper
-    wrapped = False
-    pending_key: str | None = None
-    for prefix, event, value in events:
-        if builder is not None:
-            builder.event(event, value)
-            depth += event in ("start_map", "start_array")
-            depth -= event in ("end_map", "end_array")
-            if depth == 0:
-                yield _as_record(builder.value)
-                builder = None
-            continue
-        if event in ("start_map", "start_array") and (
-            prefix == "item" or (wrapped and prefix in {f"{k}.item" for k in WRAPPER_KEYS})
-        ):
-            builder, depth = ijson.ObjectBuilder(), 1
-            builder.event(event, value)
-            continue
-        if prefix == "item":
-            yield _as_record(value)  # a scalar in the array: reported as a bad record
-            continue
-        if prefix == "" and event == "start_map":
-            top, wrapped, pending_key = ijson.ObjectBuilder(), False, None
-        if prefix == "" and event == "map_key":
-            pending_key = value
-        if pending_key in WRAPPER_KEYS and prefix == pending_key and event == "start_array":
-            wrapped, top = True, None
-            continue
-        if top is not None and not wrapped:
-            top.event(event, value)
-        if prefix == "" and event == "end_map":
-            if top is not None and not wrapped:
-                yield _as_record(top.value)
-            top, wrapped = None, False
+_WRAPPER = re.compile(rb'^\s*\{\s*"(items|products|data)"\s*:\s*\[')
+
+
+def _json_records(stream: Any) -> Iterator[dict[str, Any]]:
+    """An array of records; an object whose first key (`items`, `products` or `data`) holds
+    the array; or JSON Lines. ijson's C backend builds the records."""
+    head = stream.peek(4096)[:4096].lstrip()
+    if head.startswith(b"["):
+        values = ijson.items(stream, "item", use_float=True)
+    elif wrapper := _WRAPPER.match(head):
+        values = ijson.items(stream, f"{wrapper.group(1).decode()}.item", use_float=True)
+    else:
+        values = ijson.items(stream, "", use_float=True, multiple_values=True)
+    for value in values:
+        yield _as_record(value)
 
 
 def _as_record(value: Any) -> dict[str, Any]:
@@ -179,19 +157,6 @@ def _first(record: dict[str, Any], names: Iterable[str]) -> Any:
 
 
 # ------------------------------------------------------------------------------ normalising
-
-
-def _text(
-    record: dict[str, Any], field_name: str, aliases: dict[str, tuple[str, ...]], required: bool
-) -> str | None:
-    value = _first(record, aliases[field_name])
-    if value is None:
-        if required:
-            raise FeedError(f"'{field_name}' is required.")
-        return None
-    if isinstance(value, dict | list):
-        raise FeedError(f"'{field_name}' must be text.")
-    return str(value).strip()
 
 
 def _number(value: Any, field_name: str) -> float | None:
@@ -242,95 +207,133 @@ def _external_id(value: str) -> str:
     return value
 
 
-def _metadata(record: dict[str, Any], known: set[str]) -> dict[str, Any] | None:
-    extra = {k.lstrip("$"): v for k, v in record.items() if k not in known and not k.startswith("variant_")}
-    explicit = _first(record, ("custom_metadata", "metadata"))
+def _rank(aliases: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
+    return {alias: (name, rank) for name, names in aliases.items() for rank, alias in enumerate(names)}
+
+
+ITEM_FIELD_OF = _rank(ITEM_ALIASES)
+VARIANT_FIELD_OF = _rank(VARIANT_ALIASES)
+
+
+def _canonical(
+    record: dict[str, Any], field_of: dict[str, tuple[str, int]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record's known fields under their API names (the first alias wins), and the rest."""
+    fields: dict[str, Any] = {}
+    ranks: dict[str, int] = {}
+    extra: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None or value == "":
+            continue
+        known = field_of.get(key)
+        if known is None:
+            if not key.startswith("variant_"):
+                extra[key.lstrip("$")] = value
+            continue
+        name, rank = known
+        if name not in ranks or rank < ranks[name]:
+            fields[name], ranks[name] = value, rank
+    return fields, extra
+
+
+def _string(fields: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        if required:
+            raise FeedError(f"'{name}' is required.")
+        return None
+    if isinstance(value, dict | list):
+        raise FeedError(f"'{name}' must be text.")
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _custom_metadata(fields: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any] | None:
+    explicit = fields.get("custom_metadata")
     if explicit is not None and not isinstance(explicit, dict):
         raise FeedError("'custom_metadata' must be an object.")
-    merged = {**extra, **(explicit or {})}
+    merged = {**extra, **explicit} if explicit else extra
+    if not merged:
+        return None
     try:
-        return check_metadata(merged) if merged else None
+        return check_metadata(merged)
     except ValueError as exc:
         raise FeedError(str(exc)) from None
 
 
-KNOWN_ITEM = {alias for aliases in ITEM_ALIASES.values() for alias in aliases}
-KNOWN_VARIANT = {alias for aliases in VARIANT_ALIASES.values() for alias in aliases}
+@functools.lru_cache(maxsize=4096)
+def _category_id(name: str) -> str:
+    """A category's external id is its name; "/" cannot be in an id, so "Men/Shirts" -> "Men-Shirts"."""
+    return compound_id(_external_id(name.replace("/", "-")[:255]))
 
 
 def to_product(number: int, record: dict[str, Any]) -> Product:
     """The item, variants and categories of one record; raises FeedError."""
     if "__invalid__" in record:
         raise FeedError("A record must be an object.")
-    if has_nul(record):
+    # repr() is one C call; only a record whose repr shows an escaped NUL is walked.
+    if "\\x00" in repr(record) and has_nul(record):
         raise FeedError("Text may not contain NUL (U+0000) characters.")
-    external_id = _external_id(str(_text(record, "external_id", ITEM_ALIASES, True)))
-    item_id = compound_id(external_id)
-    title = _text(record, "title", ITEM_ALIASES, True)
-    description = _text(record, "description", ITEM_ALIASES, True)
-    url = _text(record, "url", ITEM_ALIASES, True)
+    fields, extra = _canonical(record, ITEM_FIELD_OF)
+    external_id = _external_id(str(_string(fields, "external_id", True)))
     item = {
-        "id": item_id,
+        "id": compound_id(external_id),
         "external_id": external_id,
-        "title": title,
-        "description": description,
-        "url": url,
-        "price": _number(_first(record, ITEM_ALIASES["price"]), "price"),
-        "image_full_url": _text(record, "image_full_url", ITEM_ALIASES, False),
-        "image_thumbnail_url": _text(record, "image_thumbnail_url", ITEM_ALIASES, False),
-        "images": _strings(_first(record, ITEM_ALIASES["images"]), "images"),
-        "custom_metadata": _metadata(record, KNOWN_ITEM),
-        "published": _boolean(_first(record, ITEM_ALIASES["published"])),
+        "title": _string(fields, "title", True),
+        "description": _string(fields, "description", True),
+        "url": _string(fields, "url", True),
+        "price": _number(fields.get("price"), "price"),
+        "image_full_url": _string(fields, "image_full_url"),
+        "image_thumbnail_url": _string(fields, "image_thumbnail_url"),
+        "images": _strings(fields.get("images"), "images"),
+        "custom_metadata": _custom_metadata(fields, extra),
+        "published": _boolean(fields.get("published")),
     }
-    names = _strings(_first(record, ITEM_ALIASES["categories"]), "categories") or []
-    # A category's external id is its name; "/" cannot be in an id, so "Men/Shirts" -> "Men-Shirts".
-    categories = [(compound_id(_external_id(name.replace("/", "-")[:255])), name) for name in names]
-    raw_variants = _first(record, ITEM_ALIASES["variants"])
-    if raw_variants is None and _first(
-        record, ("inventory_quantity", "$inventory_quantity", "quantity", "sku")
-    ):
-        raw_variants = [{k: v for k, v in record.items() if k in KNOWN_VARIANT and k not in ("variants",)}]
+    names = _strings(fields.get("categories"), "categories") or []
+    categories = {_category_id(name): name for name in names}
+    raw_variants = fields.get("variants")
+    if raw_variants is None and ("inventory_quantity" in fields or "sku" in fields):
+        raw_variants = [{k: v for k, v in fields.items() if k in VARIANT_ALIASES}]
     if raw_variants is not None and not isinstance(raw_variants, list):
         raise FeedError("'variants' must be a list.")
     variants = [_variant(item, v, i) for i, v in enumerate(raw_variants or [])]
-    return Product(number, item, variants, list(dict(categories).items()))
+    return Product(number, item, variants, list(categories.items()))
 
 
 def _variant(item: dict[str, Any], record: Any, index: int) -> dict[str, Any]:
-    where = f"variants[{index}]"
     if not isinstance(record, dict):
-        raise FeedError(f"{where} must be an object.")
+        raise FeedError(f"variants[{index}] must be an object.")
     try:
-        external_id = _external_id(str(_text(record, "external_id", VARIANT_ALIASES, True)))
-        quantity = _number(_first(record, VARIANT_ALIASES["inventory_quantity"]), "inventory_quantity")
+        fields, extra = _canonical(record, VARIANT_FIELD_OF)
+        external_id = _external_id(str(_string(fields, "external_id", True)))
+        quantity = _number(fields.get("inventory_quantity"), "inventory_quantity")
         if quantity is None:
             raise FeedError("'inventory_quantity' is required.")
-        price = _number(_first(record, VARIANT_ALIASES["price"]), "price")
+        price = _number(fields.get("price"), "price")
         price = item["price"] if price is None else price
         if price is None:
             raise FeedError("'price' is required (on the variant or its item).")
-        policy = _number(_first(record, VARIANT_ALIASES["inventory_policy"]), "inventory_policy")
+        policy = _number(fields.get("inventory_policy"), "inventory_policy")
         if policy not in (None, 0, 1, 2):
             raise FeedError("'inventory_policy' must be 0, 1 or 2.")
         return {
             "id": compound_id(external_id),
             "external_id": external_id,
             "item_id": item["id"],
-            "title": _text(record, "title", VARIANT_ALIASES, False) or item["title"],
-            "description": _text(record, "description", VARIANT_ALIASES, False) or item["description"],
-            "sku": (_text(record, "sku", VARIANT_ALIASES, False) or external_id)[:255],
+            "title": _string(fields, "title") or item["title"],
+            "description": _string(fields, "description") or item["description"],
+            "sku": (_string(fields, "sku") or external_id)[:255],
             "inventory_policy": int(policy or 0),
             "inventory_quantity": quantity,
             "price": price,
-            "url": _text(record, "url", VARIANT_ALIASES, False) or item["url"],
-            "image_full_url": _text(record, "image_full_url", VARIANT_ALIASES, False),
-            "image_thumbnail_url": _text(record, "image_thumbnail_url", VARIANT_ALIASES, False),
-            "images": _strings(_first(record, VARIANT_ALIASES["images"]), "images"),
-            "custom_metadata": _metadata(record, KNOWN_VARIANT),
-            "published": _boolean(_first(record, VARIANT_ALIASES["published"])),
+            "url": _string(fields, "url") or item["url"],
+            "image_full_url": _string(fields, "image_full_url"),
+            "image_thumbnail_url": _string(fields, "image_thumbnail_url"),
+            "images": _strings(fields.get("images"), "images"),
+            "custom_metadata": _custom_metadata(fields, extra),
+            "published": _boolean(fields.get("published")),
         }
     except FeedError as exc:
-        raise FeedError(f"{where}: {exc}") from None
+        raise FeedError(f"variants[{index}]: {exc}") from None
 
 
 def products(records: Iterable[dict[str, Any]]) -> Iterator[Product | tuple[int, str]]:

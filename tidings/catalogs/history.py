@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.catalogs.tables import CatalogChange
 from tidings.db.base import utcnow
+from tidings.db.dialect import bulk_upsert
 from tidings.db.ids import ulid
 
 TRACKED_ITEM = ("price",)
@@ -69,8 +70,9 @@ def record(session: Session, account_id: str, changes: Sequence[Change], *, sour
     if not changes:
         return
     now = utcnow()
-    session.execute(
-        insert(CatalogChange),
+    bulk_upsert(
+        session,
+        CatalogChange.__table__,  # type: ignore[arg-type]
         [
             {
                 "account_id": account_id,
@@ -86,6 +88,7 @@ def record(session: Session, account_id: str, changes: Sequence[Change], *, sour
             }
             for c in changes
         ],
+        index_elements=["account_id", "id"],
     )
     for listener in _listeners:
         listener(session, account_id, list(changes))

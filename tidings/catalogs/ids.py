@@ -6,11 +6,14 @@ function of the external id; it is still stored whole, so other catalogs can com
 
 from __future__ import annotations
 
+import re
+
 INTEGRATION = "$custom"
 CATALOG = "$default"
 SEPARATOR = ":::"
 PREFIX = f"{INTEGRATION}{SEPARATOR}{CATALOG}{SEPARATOR}"
 MAX_EXTERNAL_ID = 255
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 class MalformedId(ValueError):
@@ -52,6 +55,6 @@ def external_id_problem(external_id: str) -> str | None:
         return f"the external id is longer than {MAX_EXTERNAL_ID} characters."
     if "/" in external_id:
         return "the external id may not contain '/'."
-    if any(ord(char) < 32 for char in external_id):
+    if _CONTROL.search(external_id):
         return "the external id may not contain control characters."
     return None

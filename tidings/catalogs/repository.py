@@ -22,7 +22,13 @@ from tidings.jsonapi.errors import InvalidInput
 from tidings.jsonapi.filters import FilterField
 
 
-def get_item(session: Session, account_id: str, item_id: str) -> CatalogItem | None:
+def get_item(
+    session: Session, account_id: str, item_id: str, *, key_share: bool = False
+) -> CatalogItem | None:
+    """With key_share, the row is locked against deletion until the transaction ends (what a
+    foreign key check would do; SQLite has a single writer and needs no lock)."""
+    if key_share:
+        return session.get(CatalogItem, (account_id, item_id), with_for_update={"key_share": True})
     return session.get(CatalogItem, (account_id, item_id))
 
 

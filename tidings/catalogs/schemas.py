@@ -25,10 +25,12 @@ def has_nul(value: Any) -> bool:
     """PostgreSQL text and jsonb cannot hold U+0000; such input is refused on both databases."""
     if isinstance(value, str):
         return "\x00" in value
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
     if isinstance(value, dict):
-        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+        return any(
+            "\x00" in key or (not isinstance(v, int | float) and has_nul(v)) for key, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(not isinstance(v, int | float) and has_nul(v) for v in value)
     return False
 
 
@@ -54,17 +56,25 @@ def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     """Klaviyo: a flat JSON object of at most 100 KB. Lists of scalars count as flat."""
     if value is None:
         return None
+    rough = 2
     for key, item in value.items():
-        items = item if isinstance(item, list) else [item]
-        if any(isinstance(inner, dict | list) for inner in items):
+        items = item if isinstance(item, list) else (item,)
+        for inner in items:
+            if isinstance(inner, dict | list):
+                raise PydanticCustomError(
+                    "invalid",
+                    "custom_metadata must be flat: the value of {key} is nested.",
+                    {"key": repr(key)},
+                )
+            rough += len(inner) if isinstance(inner, str) else 24
+        rough += len(key) + 8
+    # The exact JSON size only when the rough one (characters, not bytes) comes near the limit.
+    if rough * 4 > MAX_METADATA_BYTES:
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        if size > MAX_METADATA_BYTES:
             raise PydanticCustomError(
-                "invalid", "custom_metadata must be flat: the value of {key} is nested.", {"key": repr(key)}
+                "invalid", "custom_metadata is {size} bytes; it may not exceed 100 KB.", {"size": size}
             )
-    size = len(json.dumps(value, separators=(",", ":")).encode())
-    if size > MAX_METADATA_BYTES:
-        raise PydanticCustomError(
-            "invalid", "custom_metadata is {size} bytes; it may not exceed 100 KB.", {"size": size}
-        )
     return value
 
 

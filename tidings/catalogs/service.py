@@ -227,7 +227,7 @@ def create_variant(session: Session, account_id: str, data: VariantCreateData) -
     variant_id = compound_id(attrs.external_id)
     if repository.get_variant(session, account_id, variant_id) is not None:
         raise _duplicate(VARIANT, variant_id)
-    if repository.get_item(session, account_id, item_id) is None:
+    if repository.get_item(session, account_id, item_id, key_share=True) is None:
         raise not_found(ITEM, item_id, pointer=pointer)
     now = utcnow()
     variant = CatalogVariant(

@@ -9,7 +9,9 @@ changes are written to the history in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import queue as queue_module
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from tidings.catalogs.tables import (
     CatalogVariant,
 )
 from tidings.db.base import utcnow
-from tidings.db.dialect import insert_ignore, upsert_many
+from tidings.db.dialect import Written, bulk_upsert
 from tidings.jobs import queue
 
 BATCH_SIZE = 1000
@@ -89,72 +91,103 @@ def batches(
         yield batch
 
 
-def _existing(
-    session: Session, model: Any, account_id: str, ids: list[str], columns: tuple[str, ...]
-) -> dict[str, dict[str, Any]]:
-    cols = [model.id, *[getattr(model, c) for c in columns]]
-    rows = session.execute(select(*cols).where(model.account_id == account_id, model.id.in_(ids)))
-    return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
+def prefetch(batches: Iterator[list[Product]], depth: int = 2) -> Iterator[list[Product]]:
+    """Read and parse the next batches in a thread while the caller writes this one: the
+    database wait releases the GIL, so parsing and writing overlap."""
+    slots: queue_module.Queue[Any] = queue_module.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                slots.put(batch)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(exc)
+            return
+        slots.put(done)
+
+    threading.Thread(target=produce, name="tidings-feed-reader", daemon=True).start()
+    while True:
+        got = slots.get()
+        if got is done:
+            return
+        if isinstance(got, BaseException):
+            raise got
+        yield got
 
 
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> set[str]:
-    """Insert or change rows; returns the ids written (new or different)."""
-    stmt = upsert_many(
-        session, model.__table__, ["account_id", "id"], [*columns, "updated"], compare=columns
-    ).returning(model.__table__.c.id)
-    return {row[0] for row in session.execute(stmt, rows)}
+def _upsert(
+    session: Session,
+    model: Any,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    tracked: tuple[str, ...],
+    constants: dict[str, Any],
+) -> list[Written]:
+    """Insert or change rows; returns those written (new or different), with old tracked values."""
+    return bulk_upsert(
+        session,
+        model.__table__,
+        rows,
+        index_elements=["account_id", "id"],
+        update=[*columns, "updated"],
+        compare=columns,
+        returning="id",
+        old=tracked,
+        constants=constants,
+    )
 
 
 def apply_batch(session: Session, account_id: str, batch: list[Product], summary: SyncSummary) -> None:
     now = utcnow()
-    items = {
-        p.item["id"]: {**p.item, "account_id": account_id, "created": now, "updated": now} for p in batch
-    }
-    variants = {
-        v["id"]: {**v, "account_id": account_id, "created": now, "updated": now}
-        for p in batch
-        for v in p.variants
-    }
-    old_items = _existing(session, CatalogItem, account_id, list(items), ("price",))
-    old_variants = _existing(
-        session, CatalogVariant, account_id, list(variants), ("price", "inventory_quantity")
-    )
-
-    written = _upsert(session, CatalogItem, list(items.values()), ITEM_COLUMNS)
-    summary.items_created += len(written - old_items.keys())
-    summary.items_updated += len(written & old_items.keys())
-    summary.items_unchanged += len(items) - len(written)
-    if variants:
-        written_v = _upsert(session, CatalogVariant, list(variants.values()), VARIANT_COLUMNS)
-        summary.variants_created += len(written_v - old_variants.keys())
-        summary.variants_updated += len(written_v & old_variants.keys())
-        summary.variants_unchanged += len(variants) - len(written_v)
-
+    stamps = {"account_id": account_id, "created": now, "updated": now}
+    # Later records win over earlier ones with the same id (one row per id per statement).
+    items = {p.item["id"]: p.item for p in batch}
+    variants = {v["id"]: v for p in batch for v in p.variants}
     changes: list[history.Change] = []
-    for item_id in written & old_items.keys():
-        changes += history.diff("catalog-item", item_id, item_id, old_items[item_id], items[item_id])
-    for variant_id, old in old_variants.items():
-        new = variants[variant_id]
-        changes += history.diff("catalog-variant", variant_id, new["item_id"], old, new)
+
+    written = _upsert(session, CatalogItem, list(items.values()), ITEM_COLUMNS, history.TRACKED_ITEM, stamps)
+    updated = [w for w in written if w.existed]
+    summary.items_created += len(written) - len(updated)
+    summary.items_updated += len(updated)
+    summary.items_unchanged += len(items) - len(written)
+    for w in updated:
+        changes += history.diff("catalog-item", w.key, w.key, w.old, items[w.key])
+    if variants:
+        written = _upsert(
+            session, CatalogVariant, list(variants.values()), VARIANT_COLUMNS, history.TRACKED_VARIANT, stamps
+        )
+        updated = [w for w in written if w.existed]
+        summary.variants_created += len(written) - len(updated)
+        summary.variants_updated += len(updated)
+        summary.variants_unchanged += len(variants) - len(written)
+        for w in updated:
+            new = variants[w.key]
+            changes += history.diff("catalog-variant", w.key, new["item_id"], w.old, new)
     history.record(session, account_id, changes, source="feed")
 
     categories = {cid: name for p in batch for cid, name in p.categories}
     if categories:
-        before = len(_existing(session, CatalogCategory, account_id, list(categories), ()))
         rows = [
-            {"account_id": account_id, "id": cid, "external_id": cid.split(":::", 2)[2], "name": name,
-             "created": now, "updated": now}
+            {"id": cid, "external_id": cid.split(":::", 2)[2], "name": name}
             for cid, name in categories.items()
-        ]  # fmt: skip
-        session.execute(insert_ignore(session, CatalogCategory.__table__, rows))  # type: ignore[arg-type]
-        summary.categories_created += len(categories) - before
+        ]
+        created = bulk_upsert(
+            session,
+            CatalogCategory.__table__,  # type: ignore[arg-type]
+            rows,
+            index_elements=["account_id", "id"],
+            returning="id",
+            constants=stamps,
+        )
+        summary.categories_created += len(created)
         links = sorted({(p.item["id"], cid) for p in batch for cid, _name in p.categories})
-        session.execute(
-            insert_ignore(
-                session,
-                CatalogItemCategory.__table__,  # type: ignore[arg-type]
-                [{"account_id": account_id, "item_id": i, "category_id": c} for i, c in links],
-            )
+        bulk_upsert(
+            session,
+            CatalogItemCategory.__table__,  # type: ignore[arg-type]
+            [{"item_id": i, "category_id": c} for i, c in links],
+            index_elements=["account_id", "item_id", "category_id"],
+            constants={"account_id": account_id},
         )
 
 

@@ -61,12 +61,6 @@ def upgrade() -> None:
         sa.Column("inventory_quantity", sa.Float(), nullable=False),
         sa.Column("price", sa.Float(), nullable=False),
         *_product_columns(),
-        sa.ForeignKeyConstraint(
-            ["account_id", "item_id"],
-            ["catalog_items.account_id", "catalog_items.id"],
-            name=op.f("fk_catalog_variants_account_id_item_id_catalog_items"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("account_id", "id", name=op.f("pk_catalog_variants")),
     )
     op.create_index(
@@ -94,18 +88,6 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(6), nullable=False),
         sa.Column("item_id", sa.String(ID), nullable=False),
         sa.Column("category_id", sa.String(ID), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id", "item_id"],
-            ["catalog_items.account_id", "catalog_items.id"],
-            name=op.f("fk_catalog_item_categories_account_id_item_id_catalog_items"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["account_id", "category_id"],
-            ["catalog_categories.account_id", "catalog_categories.id"],
-            name=op.f("fk_catalog_item_categories_account_id_category_id_catalog_categories"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("account_id", "item_id", "category_id", name=op.f("pk_catalog_item_categories")),
     )
     op.create_index(
