@@ -249,3 +249,22 @@ def test_scheduled_feed_that_cannot_be_downloaded_records_why(db, account) -> No
         assert feed.last_status.startswith("failed: could not download")
     with db.write() as session:
         sync.remove_feed(session, account.id)
+
+
+def test_small_batches_in_parallel_keep_feed_order_for_repeated_ids(run, tmp_path, client, account) -> None:
+    records = [
+        {"id": f"S{n}", "title": f"v{n}", "description": "d", "url": "u", "categories": ["Shared"],
+         "price": n, "sku": f"K{n}", "inventory_quantity": n}
+        for n in range(6)
+    ]  # fmt: skip
+    records.append({**records[1], "title": "last one wins"})
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(records))
+    result = _sync(run, str(path), account, "--batch-size", "1", "--writers", "3")
+    assert (result["records"], result["items_created"], result["categories_created"]) == (7, 6, 1)
+    assert (
+        _get(client, account, f"/api/catalog-items/{PREFIX}S1")["data"]["attributes"]["title"]
+        == "last one wins"
+    )
+    members = _get(client, account, f"/api/catalog-categories/{PREFIX}Shared/relationships/items")["data"]
+    assert len(members) == 6

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tidings.config import get_settings
+
+if TYPE_CHECKING:
+    from tidings.catalogs.feeds import Product
+    from tidings.catalogs.sync import SyncSummary
+    from tidings.db.session import Database
 
 app = typer.Typer(help="Catalogs: product feeds.", no_args_is_help=True)
 feed_app = typer.Typer(help="A product feed synced on a schedule (one per account).", no_args_is_help=True)
@@ -49,6 +55,12 @@ def sync(
         str | None, typer.Option("--format", help="json or csv (default: from the name or content).")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Products per transaction.")] = 1000,
+    writers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Transactions in flight at once (PostgreSQL; SQLite has one writer)."
+        ),
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Import a JSON or CSV product feed into the account's items and variants (idempotent)."""
@@ -72,15 +84,63 @@ def sync(
         counter, products = feeds.open_products(source, raw, fmt)
         task = progress.add_task("Syncing", total=size, records=0)
         try:
-            for batch in syncing.prefetch(syncing.batches(products, summary, batch_size)):
-                with db.write() as session:
-                    syncing.apply_batch(session, account, batch, summary)
-                progress.update(task, completed=counter.count, records=summary.records)
+            batches = syncing.prefetch(syncing.batches(products, summary, batch_size))
+            _write_all(
+                db,
+                account,
+                batches,
+                summary,
+                writers if db.dialect == "postgresql" else 1,
+                lambda: progress.update(task, completed=counter.count, records=summary.records),
+            )
         except feeds.READ_ERRORS as exc:
             _fail(f"The feed could not be read after {summary.records} records: {exc}")
         progress.update(task, completed=counter.count, records=summary.records)
     elapsed = time.monotonic() - started
     _print(summary, elapsed, as_json)
+
+
+def _write_all(
+    db: Database,
+    account: str,
+    batches: Iterable[list[Product]],
+    summary: SyncSummary,
+    writers: int,
+    on_batch: Callable[[], object],
+) -> None:
+    """Apply batches, each in its own transaction, up to `writers` at once.
+
+    Two batches that share an item or variant id are never in flight together (they would
+    wait on each other's rows); rows are written in id order, so shared categories cannot
+    deadlock either.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    from tidings.catalogs import sync as syncing
+    from tidings.catalogs.sync import SyncSummary
+
+    def write(batch: list[Product]) -> SyncSummary:
+        part = SyncSummary()
+        with db.write() as session:
+            syncing.apply_batch(session, account, batch, part)
+        return part
+
+    in_flight: dict[Future[SyncSummary], set[str]] = {}
+
+    def settle(futures: set[Future[SyncSummary]]) -> None:
+        for future in futures:
+            summary.merge(future.result())
+            del in_flight[future]
+            on_batch()
+
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tidings-feed-writer") as pool:
+        for batch in batches:
+            ids = {p.item["id"] for p in batch} | {v["id"] for p in batch for v in p.variants}
+            while len(in_flight) >= writers or any(ids & other for other in in_flight.values()):
+                done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+                settle(done)
+            in_flight[pool.submit(write, batch)] = ids
+        settle(set(in_flight))
 
 
 def _print(summary, elapsed: float, as_json: bool) -> None:  # type: ignore[no-untyped-def]

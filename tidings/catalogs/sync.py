@@ -67,6 +67,15 @@ class SyncSummary:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append((record, message))
 
+    def merge(self, other: SyncSummary) -> None:
+        """Add the write counts of a batch applied separately (records and failures are counted
+        where the feed is read)."""
+        for name in (
+            "items_created", "items_updated", "items_unchanged", "variants_created", "variants_updated",
+            "variants_unchanged", "categories_created",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def as_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "errors"}
         data["errors"] = [{"record": r, "detail": m} for r, m in self.errors]
@@ -141,9 +150,10 @@ def _upsert(
 def apply_batch(session: Session, account_id: str, batch: list[Product], summary: SyncSummary) -> None:
     now = utcnow()
     stamps = {"account_id": account_id, "created": now, "updated": now}
-    # Later records win over earlier ones with the same id (one row per id per statement).
-    items = {p.item["id"]: p.item for p in batch}
-    variants = {v["id"]: v for p in batch for v in p.variants}
+    # Later records win over earlier ones with the same id (one row per id per statement);
+    # rows go in id order, so concurrent batches lock shared rows in the same order.
+    items = dict(sorted({p.item["id"]: p.item for p in batch}.items()))
+    variants = dict(sorted({v["id"]: v for p in batch for v in p.variants}.items()))
     changes: list[history.Change] = []
 
     written = _upsert(session, CatalogItem, list(items.values()), ITEM_COLUMNS, history.TRACKED_ITEM, stamps)
@@ -166,7 +176,7 @@ def apply_batch(session: Session, account_id: str, batch: list[Product], summary
             changes += history.diff("catalog-variant", w.key, new["item_id"], w.old, new)
     history.record(session, account_id, changes, source="feed")
 
-    categories = {cid: name for p in batch for cid, name in p.categories}
+    categories = dict(sorted({cid: name for p in batch for cid, name in p.categories}.items()))
     if categories:
         rows = [
             {"id": cid, "external_id": cid.split(":::", 2)[2], "name": name}
