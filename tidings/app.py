@@ -13,6 +13,9 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
+from tidings.catalogs.routes import router as catalogs_router
+from tidings.catalogs.routes_bis import router as back_in_stock_router
+from tidings.catalogs.routes_bulk import router as catalog_bulk_router
 from tidings.config import Settings, get_settings
 from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
@@ -55,6 +58,9 @@ ROUTERS = [
     profile_extensions_router,
     consent_router,
     consent_client_router,
+    catalogs_router,
+    catalog_bulk_router,
+    back_in_stock_router,
 ]
 
 

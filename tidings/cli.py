@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from tidings.catalogs import cli as catalog_cli
 from tidings.config import get_settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ keys_app = typer.Typer(help="Private API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(catalog_cli.app, name="catalog")
 events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(events_app, name="events")

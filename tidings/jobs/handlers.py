@@ -24,3 +24,4 @@ def register_all() -> None:
     import tidings.consent.jobs
     import tidings.events.jobs
     import tidings.profiles.jobs  # noqa: F401
+    from tidings.catalogs import jobs as catalogs  # noqa: F401
