@@ -31,11 +31,12 @@ from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
 from tidings.runtime import Runtime
+from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router]
+ROUTERS = [ops_router, accounts_router, templates_router]
 
 
 def create_app(

@@ -223,6 +223,8 @@ class _Parser:
 def parse_filter(text: str) -> Node:
     if not text.strip():
         raise _bad("Invalid filter: the filter is empty.")
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; no real value contains one
+        raise _bad("Invalid filter: the filter contains a NUL character.")
     return _Parser(text).parse()
 
 
