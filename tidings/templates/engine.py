@@ -12,7 +12,9 @@ sandbox (tidings/templates/sandbox.py) removes what user input must not reach.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -109,9 +111,10 @@ class CompiledTemplate:
     ) -> str:
         from django.template import Context
 
+        env = env or sandbox.RenderEnv()
         try:
             data = sandbox.freeze(context)
-            with sandbox.budget(seconds, max_output), sandbox.environment(env or sandbox.RenderEnv()):
+            with sandbox.budget(seconds, max_output), sandbox.environment(env), _timezone(env.timezone):
                 return str(self.template.render(Context(data, autoescape=autoescape)))
         except MessageSkipped:
             raise
@@ -123,6 +126,22 @@ class CompiledTemplate:
             raise RenderError(
                 f"The template could not be rendered: {type(error).__name__}: {error}"
             ) from None
+
+
+@contextmanager
+def _timezone(name: str) -> Iterator[None]:
+    if name == "UTC":
+        yield
+        return
+    from django.utils import timezone
+
+    try:
+        zone = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        yield
+        return
+    with timezone.override(zone):
+        yield
 
 
 def check_size(source: str, what: str = "template") -> None:
@@ -142,6 +161,8 @@ def compile_template(source: str) -> CompiledTemplate:
         raise _located(source, error) from None
     except RecursionError:
         raise TemplateError("The template is nested too deeply.") from None
+    except Exception as error:  # a tag's parser failing in a way Django does not wrap
+        raise TemplateError(f"The template could not be compiled: {error}") from None
     sandbox.guard(template.nodelist)
     return CompiledTemplate(source, template)
 

@@ -89,6 +89,7 @@ def render_message(
         links=links,
         currency=account.currency,
         locale=account.locale.replace("-", "_"),
+        timezone=account.timezone,
     )
     context = message_context(
         recipient.profile, recipient.event, account.contact_information, timezone=account.timezone, now=now

@@ -128,6 +128,7 @@ def render_template(
         document.data.attributes.context,
         signer=signer,
         currency=account.preferred_currency if account else "USD",
+        timezone=account.timezone if account else "UTC",
     )
     attributes = {
         **service.template_attributes(template),

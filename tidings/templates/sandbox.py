@@ -338,6 +338,7 @@ class RenderEnv:
     links: Any = None  # LinkBuilder or None
     currency: str = "USD"
     locale: str = "en_US"
+    timezone: str = "UTC"  # dates render in the account's time zone
     flags: set[str] = field(default_factory=set)  # e.g. "unsubscribe" once that tag rendered
 
 
@@ -383,15 +384,16 @@ def universal_ids(nodelist: NodeList) -> set[str]:
 
 def do_universal_include(parser: Parser, token: Token) -> Node:
     """`{% include "universal:ID" [with a=b] [only] %}`: universal content, nothing else."""
-    node = do_include(parser, token)
-    name = node.template
-    constant = None if name.is_var or name.filters else name.var
-    if not isinstance(constant, str) or not constant.startswith(UNIVERSAL_PREFIX):
+    bits = token.split_contents()
+    name = bits[1] if len(bits) > 1 else ""
+    quoted = len(name) >= 2 and name[0] == name[-1] and name[0] in "'\""
+    if not quoted or not name[1:-1].startswith(UNIVERSAL_PREFIX):
         raise TemplateSyntaxError(
             "{% include %} can only include universal content, named with a quoted string: "
             '{% include "universal:<id>" %}.'
         )
-    content_id = constant[len(UNIVERSAL_PREFIX) :].strip()
+    node = do_include(parser, token)  # the with/only options, parsed as Django parses them
+    content_id = name[1:-1][len(UNIVERSAL_PREFIX) :].strip()
     if not content_id:
         raise TemplateSyntaxError('{% include "universal:<id>" %} needs the universal content id.')
     return UniversalIncludeNode(content_id, node)

@@ -330,6 +330,7 @@ def render_template(
     *,
     signer: LinkSigner,
     currency: str = "USD",
+    timezone: str = "UTC",
 ) -> tuple[Template, Rendered]:
     """Klaviyo's render endpoint: the context's keys are the template's top-level variables."""
     template = get_template(session, account_id, template_id)
@@ -338,6 +339,7 @@ def render_template(
         catalog=catalog_lookup(session, account_id),
         links=LinkBuilder(signer, account_id),
         currency=currency,
+        timezone=timezone,
     )
     out: dict[str, str | None] = {}
     for name in PARTS:
