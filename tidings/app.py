@@ -9,11 +9,13 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
+from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
 from tidings.jsonapi.documents import JSONAPIResponse
@@ -30,13 +32,14 @@ from tidings.jsonapi.errors import (
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, templates_router]
+ROUTERS = [ops_router, accounts_router, events_router, profiles_router, templates_router]
 
 
 def create_app(
@@ -139,6 +142,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
         if isinstance(exc, BodyTooLarge):
             return _render([PayloadTooLarge("The request body is too large.")], 413)
+        if isinstance(exc, DataError):
+            # The database refused a value the request carried (e.g. a NUL character, which
+            # PostgreSQL text cannot hold): bad input, not a server fault.
+            log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig))
+            return _render(
+                [InvalidInput("A value in the request cannot be stored (e.g. a NUL character).")], 400
+            )
         log.exception("unhandled_error", method=request.method, path=request.url.path)
         return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
 

@@ -1,5 +1,8 @@
 """Every domain's tables, imported in one place for Alembic's autogenerate."""
 
 from tidings.accounts import tables as accounts  # noqa: F401
+from tidings.consent import tables as consent  # noqa: F401
+from tidings.events import tables as events  # noqa: F401
 from tidings.jobs import tables as jobs  # noqa: F401
+from tidings.profiles import tables as profiles  # noqa: F401
 from tidings.templates import tables as templates  # noqa: F401

@@ -376,3 +376,23 @@ def test_nul_characters_are_400_on_both_databases(client: TestClient, account: A
     )
     assert response.status_code == 400
     assert client.get("/api/templates/a%00b", headers=account.headers()).status_code == 404
+
+
+def test_database_refusing_a_value_is_400_not_500(settings, db) -> None:
+    """Any domain's route: a value the database cannot store is the client's error."""
+    import psycopg
+    from fastapi.testclient import TestClient as Client
+    from sqlalchemy.exc import DataError
+
+    from tidings.app import create_app
+
+    app = create_app(settings, db=db, workers=0)
+
+    @app.get("/x-test/data-error")
+    def boom() -> None:
+        raise DataError("INSERT ...", {}, psycopg.DataError("NUL bytes"))
+
+    with Client(app, raise_server_exceptions=False) as local:
+        response = local.get("/x-test/data-error")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid"

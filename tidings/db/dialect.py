@@ -44,3 +44,19 @@ def skip_locked(session: Session, stmt: Select[Any]) -> Select[Any]:
     if dialect_name(session) == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
+
+
+def json_text(session: Session, column: Any, key: str) -> Any:
+    """The text of a top-level JSON property (NULL when absent), for grouping and comparing."""
+    from sqlalchemy import String, case, cast, func, literal
+
+    if dialect_name(session) == "postgresql":
+        return column.op("->>")(literal(key))
+    path = '$."' + key.replace('"', '\\"') + '"'
+    # Same text as PostgreSQL's ->>: booleans as true/false, numbers and strings as text.
+    kind = func.json_type(column, path)
+    return case(
+        (kind == "true", literal("true")),
+        (kind == "false", literal("false")),
+        else_=cast(func.json_extract(column, path), String),
+    )

@@ -71,7 +71,8 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
 
 
-def parse_datetime(text: str) -> dt.datetime | None:
+def parse_datetime(text: str, *, naive_as: dt.tzinfo | None = dt.UTC) -> dt.datetime | None:
+    """An ISO datetime; a naive one gets `naive_as` (None keeps it naive for the caller to place)."""
     text = text.strip()
     if not _DATETIME.match(text):
         return None
@@ -79,7 +80,7 @@ def parse_datetime(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if value.tzinfo or naive_as is None else value.replace(tzinfo=naive_as)
 
 
 class _Parser:
@@ -214,7 +215,8 @@ class _Parser:
             return None
         if _NUMBER.match(token):
             return float(token) if any(c in token for c in ".eE") else int(token)
-        when = parse_datetime(token)
+        # Naive datetimes stay naive here: UTC for most endpoints, the query's timezone for reports.
+        when = parse_datetime(token, naive_as=None)
         if when is not None:
             return when
         raise self.fail(f"invalid value {token!r}")
@@ -274,7 +276,7 @@ def _coerce(field: str, spec: FilterField, value: Any) -> Any:
         return None
     if spec.kind == "datetime":
         if isinstance(value, dt.datetime):
-            return value
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         when = parse_datetime(str(value)) if isinstance(value, str) else None
         if when is None:
             raise _bad(f"Invalid filter: {field!r} takes a datetime, got {value!r}.")
@@ -297,7 +299,8 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _compare(op: str, field: str, col: Any, value: Any) -> Clause:
+def compare(op: str, field: str, col: Any, value: Any) -> Clause:
+    """The default SQL for one comparison (for FilterField.build functions that adapt a value)."""
     if op == "equals":
         return col.is_(None) if value is None else col == value
     if op == "any":
@@ -340,7 +343,7 @@ def compile_filter(node: Node, fields: Mapping[str, FilterField]) -> Clause:
     value = _coerce(node.field, spec, node.value)
     if spec.build is not None:
         return spec.build(node.op, value)
-    return _compare(node.op, node.field, spec.column, value)
+    return compare(node.op, node.field, spec.column, value)
 
 
 def find_values(node: Node | None, field: str, op: str = "equals") -> list[Any]:

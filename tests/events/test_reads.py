@@ -1,0 +1,127 @@
+"""Reading events, metrics and metric properties through the official SDK."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openapi_client.exceptions import BadRequestException, NotFoundException
+
+from tests.conftest import AccountKeys
+from tests.events.factories import make_events, metric_id
+from tidings.db.ids import ulid
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def seeded(db, account: AccountKeys) -> dict:
+    alice, bob = ulid(), ulid()
+    ids = make_events(
+        db,
+        account.id,
+        [
+            {
+                "profile_id": alice,
+                "time": T0,
+                "value": 10.5,
+                "unique_id": "o1",
+                "properties": {"Items": ["a"], "n": 1},
+            },
+            {
+                "profile_id": alice,
+                "time": T0 + dt.timedelta(days=1),
+                "value": 4,
+                "unique_id": "o2",
+                "properties": {},
+            },
+            {
+                "profile_id": bob,
+                "time": T0 + dt.timedelta(days=2),
+                "metric": "Viewed Product",
+                "properties": {"SKU": "x"},
+            },
+        ],
+    )
+    return {"alice": alice, "bob": bob, "ids": ids, "order": metric_id(db, account.id, "Placed Order")}
+
+
+def test_get_events_filters_sorts_and_shapes(sdk, seeded) -> None:
+    page = sdk.Events.get_events(filter=f'equals(metric_id,"{seeded["order"]}")', sort="-datetime")
+    assert [e.attributes.event_properties["$event_id"] for e in page.data] == ["o2", "o1"]
+    first = page.data[1]
+    assert first.attributes.timestamp == int(T0.timestamp())
+    assert first.attributes.datetime_ == T0
+    assert first.attributes.event_properties == {"Items": ["a"], "n": 1, "$event_id": "o1", "$value": 10.5}
+    assert first.relationships.profile.data.id == seeded["alice"]
+    assert first.relationships.metric.data.id == seeded["order"]
+    assert first.attributes.uuid
+
+
+def test_get_events_by_profile_and_time(sdk, seeded) -> None:
+    by_bob = sdk.Events.get_events(filter=f'equals(profile_id,"{seeded["bob"]}")')
+    assert len(by_bob.data) == 1
+    later = sdk.Events.get_events(
+        filter="greater-or-equal(datetime,2026-03-02T12:00:00+00:00)", sort="datetime"
+    )
+    assert [e.attributes.timestamp for e in later.data] == [
+        int((T0 + dt.timedelta(days=d)).timestamp()) for d in (1, 2)
+    ]
+    by_ts = sdk.Events.get_events(filter=f"less-than(timestamp,{int(T0.timestamp()) + 1})")
+    assert len(by_ts.data) == 1
+
+
+def test_get_events_pages_and_includes_metrics(sdk, seeded) -> None:
+    first = sdk.Events.get_events(page_size=2, sort="datetime", include=["metric"])
+    assert len(first.data) == 2 and first.links.next
+    assert {m["id"] for m in first.included} == {seeded["order"]}
+    second = sdk.Events.get_events(page_cursor=first.links.next)
+    assert len(second.data) == 1 and second.links.next is None
+
+
+def test_get_event_and_its_relationships(sdk, seeded) -> None:
+    event_id = seeded["ids"][0]
+    event = sdk.Events.get_event(event_id)
+    assert event.data.id == event_id
+    assert sdk.Events.get_metric_for_event(event_id).data.attributes.name == "Placed Order"
+    assert sdk.Events.get_metric_id_for_event(event_id).data.id == seeded["order"]
+    assert sdk.Events.get_profile_id_for_event(event_id).data.id == seeded["alice"]
+    with pytest.raises(NotFoundException):
+        sdk.Events.get_event("01NOPE")
+
+
+def test_bad_event_filters_are_400(sdk, seeded) -> None:
+    for bad in ["equals(email,'x')", "greater-than(metric_id,'x')", "equals(profile_id"]:
+        with pytest.raises(BadRequestException):
+            sdk.Events.get_events(filter=bad)
+
+
+def test_metrics_list_get_and_filter(sdk, seeded) -> None:
+    names = {m.attributes.name for m in sdk.Metrics.get_metrics().data}
+    assert names == {"Placed Order", "Viewed Product"}
+    metric = sdk.Metrics.get_metric(seeded["order"])
+    assert metric.data.attributes.integration["name"] == "API"
+    assert len(sdk.Metrics.get_metrics(filter='equals(integration.name,"API")').data) == 2
+    assert sdk.Metrics.get_metrics(filter='equals(integration.category,"Internal")').data == []
+
+
+def test_metrics_paginate(db, sdk, account: AccountKeys, client) -> None:
+    make_events(db, account.id, [{"metric": f"M{i}"} for i in range(5)])
+    response = client.get("/api/metrics", headers=account.headers())
+    assert len(response.json()["data"]) == 5
+
+
+def test_metric_properties(sdk, seeded) -> None:
+    props = sdk.Metrics.get_properties_for_metric(
+        seeded["order"], additional_fields_metric_property=["sample_values"]
+    )
+    by_name = {p.attributes.var_property: p for p in props.data}
+    assert by_name["Items"].attributes.inferred_type == "List"
+    assert by_name["n"].attributes.inferred_type == "Number"
+    prop_id = by_name["n"].id
+    single = sdk.Metrics.get_metric_property(prop_id, include=["metric"])
+    assert single.data.attributes.label == "n"
+    assert sdk.Metrics.get_metric_for_metric_property(prop_id).data.id == seeded["order"]
+    assert sdk.Metrics.get_metric_id_for_metric_property(prop_id).data.id == seeded["order"]
+    ids = sdk.Metrics.get_property_ids_for_metric(seeded["order"])
+    assert prop_id in {item.id for item in ids.data}

@@ -1,0 +1,78 @@
+"""Isolation cases for the profile routes: a key of account B never reads or changes A's profiles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.isolation import Case, Env, Listing
+
+
+def a_profile(env: Env) -> dict[str, str]:
+    email = f"iso-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"data": {"type": "profile", "attributes": {"email": email, "first_name": "A"}}}
+    response = env.as_a("POST", "/api/profiles", json=body)
+    assert response.status_code == 201, response.text
+    return {"id": response.json()["data"]["id"], "email": email}
+
+
+def two_profiles(env: Env) -> dict[str, str]:
+    first, second = a_profile(env), a_profile(env)
+    return {"id": first["id"], "source": second["id"], "email": first["email"]}
+
+
+def unchanged(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/profiles/{params['id']}")
+    assert response.status_code == 200
+    attributes = response.json()["data"]["attributes"]
+    assert attributes["first_name"] == "A" and attributes["email"] == params["email"]
+
+
+def merge_body(params: dict[str, str]) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "profile-merge",
+            "id": params["id"],
+            "relationships": {"profiles": {"data": [{"type": "profile", "id": params["source"]}]}},
+        }
+    }
+
+
+def sources_kept(env: Env, params: dict[str, str]) -> None:
+    unchanged(env, params)
+    assert env.as_a("GET", f"/api/profiles/{params['source']}").status_code == 200
+
+
+CASES = [
+    Case("GET", "/api/profiles/{id}", a_profile),
+    Case(
+        "PATCH",
+        "/api/profiles/{id}",
+        a_profile,
+        body=lambda p: {"data": {"type": "profile", "id": p["id"], "attributes": {"first_name": "B"}}},
+        unchanged=unchanged,
+    ),
+    Case(
+        "POST",
+        "/api/profile-import",
+        a_profile,
+        body=lambda p: {"data": {"type": "profile", "id": p["id"], "attributes": {"first_name": "B"}}},
+        unchanged=unchanged,
+    ),
+    Case("POST", "/api/profile-merge", two_profiles, body=merge_body, unchanged=sources_kept),
+    Case("GET", "/api/profiles/{id}/lists", a_profile),
+    Case("GET", "/api/profiles/{id}/relationships/lists", a_profile),
+    Case("GET", "/api/profiles/{id}/segments", a_profile),
+    Case("GET", "/api/profiles/{id}/relationships/segments", a_profile),
+]
+
+LISTINGS = [
+    Listing("/api/profiles", lambda env: [a_profile(env)["id"]]),
+]
+
+EXEMPT = {
+    ("POST", "/api/profiles"): (
+        "creates a profile in the caller's own account; tests/profiles/test_isolation_writes.py shows "
+        "that B creating A's email makes B's own profile and leaves A's untouched"
+    ),
+}

@@ -1,0 +1,1 @@
+"""Consent and suppression: subscriptions per channel, suppressions, and may_receive()."""

@@ -1,0 +1,1 @@
+"""Events and metrics: ingestion, the event store, metric properties and aggregates."""

@@ -1,0 +1,41 @@
+"""Listeners told about events as they are written, in the same transaction.
+
+Segments, flows and profiles (last_event_date) register here instead of being called by
+the event store, so the store knows none of them. A listener should enqueue work rather
+than do much itself: it runs inside the writer's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class WrittenEvent:
+    id: str
+    metric_id: str
+    profile_id: str
+    time: dt.datetime
+    backfill: bool
+    properties: dict[str, Any]
+
+
+Listener = Callable[[Session, str, list[WrittenEvent]], None]
+_listeners: list[Listener] = []
+
+
+def on_events_written(listener: Listener) -> Listener:
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+def notify(session: Session, account_id: str, written: list[WrittenEvent]) -> None:
+    if written:
+        for listener in _listeners:
+            listener(session, account_id, written)

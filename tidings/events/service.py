@@ -1,0 +1,120 @@
+"""Reading events and metrics (writing goes through store.py; ingestion through ingest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from tidings.events import repository
+from tidings.events.tables import Event, Metric, MetricProperty
+from tidings.jsonapi.errors import NotFound
+from tidings.jsonapi.filters import FilterField, compare, compile_filter
+from tidings.jsonapi.pagination import Page, paginate
+from tidings.jsonapi.params import QueryParams
+
+METRICS_PAGE_SIZE = 200
+
+
+def _by_timestamp(op: str, value: Any) -> ColumnElement[bool]:
+    """`timestamp` filters compare Unix seconds with the event's time."""
+    return compare(op, "timestamp", Event.time, dt.datetime.fromtimestamp(int(value), dt.UTC))
+
+
+EVENT_FILTERS = {
+    "metric_id": FilterField(Event.metric_id),
+    "profile_id": FilterField(Event.profile_id),
+    "profile": FilterField(Event.profile_id),
+    "metric": FilterField(Event.metric_id),
+    "datetime": FilterField(Event.time, kind="datetime"),
+    "timestamp": FilterField(kind="number", build=_by_timestamp),
+}
+
+METRIC_FILTERS = {
+    "integration.name": FilterField(
+        build=lambda op, value: _integration(Metric.integration_key, "name", value)
+    ),
+    "integration.category": FilterField(
+        build=lambda op, value: _integration(Metric.integration_key, "category", value)
+    ),
+}
+
+
+def _integration(column: Any, attribute: str, value: Any) -> ColumnElement[bool]:
+    from tidings.events.metrics import INTEGRATIONS
+
+    keys = [
+        key
+        for key, info in INTEGRATIONS.items()
+        if str(info.get(attribute, "")).lower() == str(value).lower()
+    ]
+    return column.in_(keys)
+
+
+def list_events(session: Session, account_id: str, params: QueryParams, operation: str) -> Page:
+    stmt = repository.events_query(account_id)
+    if params.filter is not None:
+        stmt = stmt.where(compile_filter(params.filter, EVENT_FILTERS))
+    return paginate(
+        session,
+        stmt,
+        operation=operation,
+        sort_column=Event.time,
+        id_column=Event.id,
+        descending=params.descending,
+        size=params.page_size,
+        cursor=params.cursor,
+        sort=params.sort,
+        filter_text=params.filter_text,
+    )
+
+
+def get_event(session: Session, account_id: str, event_id: str) -> Event:
+    event = repository.get_event(session, account_id, event_id)
+    if event is None:
+        raise NotFound(f"An event with id {event_id} does not exist.")
+    return event
+
+
+def get_metric(session: Session, account_id: str, metric_id: str) -> Metric:
+    metric = repository.get_metric(session, account_id, metric_id)
+    if metric is None:
+        raise NotFound(f"A metric with id {metric_id} does not exist.")
+    return metric
+
+
+def list_metrics(session: Session, account_id: str, params: QueryParams, operation: str) -> Page:
+    stmt = repository.metrics_query(account_id)
+    if params.filter is not None:
+        stmt = stmt.where(compile_filter(params.filter, METRIC_FILTERS))
+    return paginate(
+        session,
+        stmt,
+        operation=operation,
+        sort_column=Metric.id,
+        id_column=Metric.id,
+        descending=False,
+        size=params.cursor.size if params.cursor else METRICS_PAGE_SIZE,
+        cursor=params.cursor,
+        sort=None,
+        filter_text=params.filter_text,
+    )
+
+
+def metrics_for(session: Session, account_id: str, events: list[Event]) -> list[Metric]:
+    found = repository.metrics_by_id(session, account_id, {e.metric_id for e in events})
+    return [found[i] for i in sorted(found)]
+
+
+def metric_properties(session: Session, account_id: str, metric_id: str) -> list[MetricProperty]:
+    get_metric(session, account_id, metric_id)
+    return repository.metric_properties(session, account_id, metric_id)
+
+
+def get_metric_property(session: Session, account_id: str, property_id: str) -> MetricProperty:
+    prop = repository.get_metric_property(session, account_id, property_id)
+    if prop is None:
+        raise NotFound(f"A metric property with id {property_id} does not exist.")
+    return prop

@@ -1,0 +1,122 @@
+"""Writing events: the one path every event takes into the store.
+
+Ingestion (the processor draining the inbox) and the other domains (consent changes, list
+joins, back in stock, segment transitions) all write through `write_events`, so dedup,
+metric creation, metric property types and the listeners are the same for every event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tidings.db.base import utcnow
+from tidings.db.ids import ulid
+from tidings.events import hooks, metrics, repository
+from tidings.events.metrics import KLAVIYO, MetricKey
+
+
+@dataclass
+class NewEvent:
+    profile_id: str
+    metric: MetricKey
+    time: dt.datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    value: float | None = None
+    value_currency: str | None = None
+    unique_id: str | None = None
+    backfill: bool = False
+    source: str = "api"
+
+    @property
+    def dedup_key(self) -> str:
+        """Klaviyo's rule: the unique_id, or else the time to the second."""
+        return self.unique_id if self.unique_id else str(int(self.time.timestamp()))
+
+
+def write_events(session: Session, account_id: str, events: list[NewEvent]) -> list[str]:
+    """Write events (first one wins on a repeated dedup key); returns the ids written."""
+    if not events:
+        return []
+    ids = metrics.ensure_metrics(session, account_id, {e.metric for e in events})
+    received = utcnow()
+    rows: list[dict[str, Any]] = []
+    seen_in_batch: set[tuple[str, str, str]] = set()
+    for event in events:
+        metric_id = ids[event.metric]
+        when = event.time.astimezone(dt.UTC).replace(microsecond=0)
+        key = (event.profile_id, metric_id, event.dedup_key)
+        if key in seen_in_batch:
+            continue
+        seen_in_batch.add(key)
+        rows.append(
+            {
+                "account_id": account_id,
+                "id": ulid(int(when.timestamp() * 1000)),
+                "metric_id": metric_id,
+                "profile_id": event.profile_id,
+                "time": when,
+                "value": event.value,
+                "value_currency": event.value_currency,
+                "properties": event.properties,
+                "unique_id": event.dedup_key,
+                "backfill": event.backfill,
+                "source": event.source,
+                "received": received,
+            }
+        )
+    written = set(repository.insert_events(session, rows))
+    kept = [row for row in rows if row["id"] in written]
+    by_metric: dict[str, dict[str, Any]] = {}
+    for row in kept:
+        props = by_metric.setdefault(row["metric_id"], {})
+        for name, value in row["properties"].items():
+            if name != "$extra":
+                props.setdefault(name, value)
+    metrics.record_properties(session, account_id, by_metric)
+    hooks.notify(
+        session,
+        account_id,
+        [
+            hooks.WrittenEvent(
+                r["id"], r["metric_id"], r["profile_id"], r["time"], r["backfill"], r["properties"]
+            )
+            for r in kept
+        ],
+    )
+    return [row["id"] for row in kept]
+
+
+def record_event(
+    session: Session,
+    account_id: str,
+    *,
+    profile_id: str,
+    metric_name: str,
+    properties: dict[str, Any] | None = None,
+    time: dt.datetime | None = None,
+    value: float | None = None,
+    unique_id: str | None = None,
+    integration: str = KLAVIYO,
+) -> str | None:
+    """Record one of Klaviyo's own metrics for a profile (Subscribed to List, ...), in the caller's
+    transaction. Returns the event id, or None when the same event was already recorded."""
+    written = write_events(
+        session,
+        account_id,
+        [
+            NewEvent(
+                profile_id=profile_id,
+                metric=MetricKey(metric_name, integration),
+                time=time or utcnow(),
+                properties=properties or {},
+                value=value,
+                unique_id=unique_id or ulid(),
+                source="internal",
+            )
+        ],
+    )
+    return written[0] if written else None

@@ -1,0 +1,121 @@
+"""Events and metrics as JSON:API resources."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tidings.db.ids import _CROCKFORD
+from tidings.events.tables import Event, Metric, MetricProperty
+from tidings.jsonapi.documents import Urls, relationship, resource
+
+
+def event_uuid(event_id: str) -> str:
+    """The event's ULID as a UUID string (Klaviyo's `uuid` attribute)."""
+    value = 0
+    for char in event_id:
+        value = (value << 5) | _CROCKFORD.index(char)
+    return str(uuid.UUID(int=value & ((1 << 128) - 1)))
+
+
+def event_properties(event: Event) -> dict[str, Any]:
+    props = dict(event.properties or {})
+    props["$event_id"] = event.unique_id
+    if event.value is not None:
+        props["$value"] = event.value
+    return props
+
+
+def event_resource(urls: Urls, event: Event, fields: list[str] | None = None) -> dict[str, Any]:
+    attributes = {
+        "timestamp": int(event.time.timestamp()),
+        "event_properties": event_properties(event),
+        "datetime": event.time.isoformat(),
+        "uuid": event_uuid(event.id),
+    }
+    relationships = {
+        "profile": relationship(
+            "profile",
+            event.profile_id,
+            urls.relationship("events", event.id, "profile"),
+            urls.related("events", event.id, "profile"),
+            many=False,
+        ),
+        "metric": relationship(
+            "metric",
+            event.metric_id,
+            urls.relationship("events", event.id, "metric"),
+            urls.related("events", event.id, "metric"),
+            many=False,
+        ),
+        "attributions": relationship(
+            "attribution",
+            [],
+            urls.relationship("events", event.id, "attributions"),
+            urls.related("events", event.id, "attributions"),
+            many=True,
+        ),
+    }
+    return resource(
+        "event",
+        event.id,
+        attributes,
+        urls.resource("events", event.id),
+        relationships=relationships,
+        fields=fields,
+    )
+
+
+def metric_resource(urls: Urls, metric: Metric, fields: list[str] | None = None) -> dict[str, Any]:
+    attributes = {
+        "name": metric.name,
+        "created": metric.created.isoformat(),
+        "updated": metric.updated.isoformat(),
+        "integration": metric.integration,
+    }
+    relationships = {
+        "flow-triggers": relationship(
+            "flow",
+            [],
+            urls.relationship("metrics", metric.id, "flow-triggers"),
+            urls.related("metrics", metric.id, "flow-triggers"),
+            many=True,
+        )
+    }
+    return resource(
+        "metric",
+        metric.id,
+        attributes,
+        urls.resource("metrics", metric.id),
+        relationships=relationships,
+        fields=fields,
+    )
+
+
+def metric_property_resource(
+    urls: Urls, prop: MetricProperty, *, samples: bool, fields: list[str] | None = None
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "label": prop.property,
+        "property": prop.property,
+        "inferred_type": prop.inferred_type.capitalize(),
+    }
+    if samples:
+        attributes["sample_values"] = list(prop.sample_values or [])
+    relationships = {
+        "metric": relationship(
+            "metric",
+            prop.metric_id,
+            urls.relationship("metric-properties", prop.id, "metric"),
+            urls.related("metric-properties", prop.id, "metric"),
+            many=False,
+        )
+    }
+    return resource(
+        "metric-property",
+        prop.id,
+        attributes,
+        urls.resource("metric-properties", prop.id),
+        relationships=relationships,
+        fields=fields,
+    )

@@ -1,0 +1,1 @@
+"""Profiles: identity resolution, profile writes, merges (and unmerges), property types, deletion."""

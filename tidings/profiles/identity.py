@@ -1,0 +1,511 @@
+"""Identity resolution: which profile does a profile block from any write path belong to?
+
+Every write path (REST profile writes, `/client`, the event processor, legacy
+track/identify, subscriptions, imports) resolves its profile blocks here, in batches::
+
+    from tidings.profiles.identity import ProfileInput, Source, resolve_batch
+
+    results = resolve_batch(session, account_id, [ProfileInput(email="a@b.co", ...), ...],
+                            source=Source.EVENT)
+    for result in results:       # one per input, same order
+        result.profile_id        # the profile the input belongs to now (None only on error)
+        result.created           # a new profile was made for it
+        result.merged_from       # profiles merged into result.profile_id because of it
+        result.ignored           # identifier fields dropped (conflicts, or not allowed)
+        result.conflict          # strict sources: the identifier owned by another profile
+        result.not_found         # input.id names no profile of the account
+
+Inputs must be validated already (`tidings.profiles.identifiers.check_identifiers`
+normalises emails and phone numbers; the partial-failure rule lives there).
+
+Rules
+- Identifiers: `id`, `external_id`, `email` (lower-cased), `phone_number` (E.164),
+  `anonymous_id`, `_kx`. The first three are single-valued columns, unique per account;
+  `anonymous_id` and `_kx` are aliases, many per profile.
+- Precedence id > external_id > email > phone_number > anonymous_id > _kx: the input
+  resolves to the profile its strongest identifier names; with none known, a profile is
+  created carrying all of them.
+- Linking. When one input's identifiers name several profiles, implicit sources
+  (`EVENT`, `SUBSCRIPTION`) merge them, deterministically, unless two of them carry
+  different values of external_id, email or phone_number (never two external_ids on one
+  person); such an identifier is ignored instead. The surviving profile is the one that
+  existed before the batch, identified over anonymous, then the oldest. `CLIENT` (public
+  key) only merges anonymous-only profiles and never changes an existing profile's
+  external_id, email or phone_number. `API` and `IMPORT` never merge: an identifier owned
+  by another profile is a `conflict` and the input changes nothing (REST answers 409).
+- Implicit sources fill identifiers a profile lacks but never overwrite one it has;
+  `API`/`IMPORT` overwrite (profile-import with a known email and a new phone updates
+  the phone) and may clear (`ProfileInput.clear`).
+- Attributes: omitted keeps, null clears, `properties` merged key by key,
+  `patch_properties` appended/unappended/unset (see `attributes.py`).
+
+With these rules the final partition of identifiers into profiles does not depend on the
+order in which the same actions arrive (tests/profiles/test_identity_order.py proves it
+with hypothesis for actions that describe consistent people).
+
+Batches: identifiers are looked up set-based (one query for aliases, one for profiles by
+id/email/phone/external_id), the same identifier may appear in several inputs of a batch,
+and the writes are bulk statements. On PostgreSQL the looked-up profiles are locked in id
+order (FOR UPDATE) and a unique-constraint race with a concurrent writer rolls back to a
+savepoint and resolves again. Resolving does not commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from tidings.db.base import utcnow
+from tidings.db.dialect import upsert
+from tidings.db.ids import ulid
+from tidings.profiles import merge as merging
+from tidings.profiles import property_types
+from tidings.profiles.attributes import (
+    MAX_PROPERTIES,
+    PatchProperties,
+    ProfileAttributes,
+    apply_attributes,
+)
+from tidings.profiles.tables import ALIASES, PROFILES, ProfileAlias
+
+log = logging.getLogger(__name__)
+
+IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
+ALIAS_KINDS = ("anonymous_id", "kx")
+PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
+PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
+CHUNK = 2000
+RETRIES = 6
+
+
+class Source(StrEnum):
+    API = "api"  # private-key REST profile writes: strict, overwrite, never merge
+    IMPORT = "import"  # bulk import and CSV: as API, one result per row
+    EVENT = "event"  # server-side events: fill, merge
+    SUBSCRIPTION = "subscription"  # consent writes: fill, merge
+    CLIENT = "client"  # public key (/client, legacy track/identify): no identifier changes
+
+
+STRICT = {Source.API, Source.IMPORT}
+
+
+@dataclass
+class ProfileInput:
+    """One profile block, validated and normalised. `kx` is the `_kx` attribute."""
+
+    id: str | None = None
+    email: str | None = None
+    phone_number: str | None = None
+    external_id: str | None = None
+    anonymous_id: str | None = None
+    kx: str | None = None
+    attributes: ProfileAttributes = field(default_factory=ProfileAttributes)
+    patch_properties: PatchProperties | None = None
+    clear: frozenset[str] = frozenset()  # identifier columns sent as null (API/IMPORT): cleared
+
+    def identifier(self, kind: str) -> str | None:
+        value: str | None = getattr(self, kind)
+        return value
+
+    def has_identifier(self) -> bool:
+        return bool(self.id) or any(self.identifier(kind) for kind in PRECEDENCE)
+
+
+@dataclass
+class Conflict:
+    field: str  # "email", "phone_number", "external_id", ...
+    value: str
+    profile_id: str
+
+
+@dataclass
+class Resolution:
+    profile_id: str | None
+    created: bool = False
+    updated: bool = False
+    merged_from: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    conflict: Conflict | None = None
+    not_found: bool = False
+    error: str | None = None  # a problem with the input's attributes (e.g. too many properties)
+
+    @property
+    def ok(self) -> bool:
+        return self.profile_id is not None and self.conflict is None and not self.not_found
+
+
+def resolve_batch(
+    session: Session,
+    account_id: str,
+    inputs: list[ProfileInput],
+    *,
+    source: Source,
+    create_only: bool = False,
+) -> list[Resolution]:
+    """Resolve (and apply) each input; see the module docstring. Returns one result per input.
+
+    `create_only` (create_profile): an input whose identifier is already known is a conflict.
+    """
+    session.flush()
+    results: list[Resolution] = []
+    for start in range(0, len(inputs), CHUNK):
+        results += _resolve_chunk(session, account_id, inputs[start : start + CHUNK], source, create_only)
+    session.expire_all()  # ORM objects loaded earlier must see the Core writes
+    return results
+
+
+def _resolve_chunk(
+    session: Session, account_id: str, inputs: list[ProfileInput], source: Source, create_only: bool
+) -> list[Resolution]:
+    for attempt in range(RETRIES):
+        savepoint = session.begin_nested()
+        try:
+            batch = _Batch(session, account_id, source, create_only)
+            batch.load(inputs)
+            results = [batch.resolve(item) for item in inputs]
+            batch.write()
+            savepoint.commit()
+            return batch.finish(results)
+        except (IntegrityError, DBAPIError) as exc:
+            savepoint.rollback()
+            if not _retryable(exc) or attempt == RETRIES - 1:
+                raise
+            log.info("identity resolution raced with another writer; retrying (%s)", type(exc.orig).__name__)
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    name = type(exc.orig).__name__
+    return name in {"DeadlockDetected", "SerializationFailure", "LockNotAvailable"}
+
+
+# ----------------------------------------------------------------------------- the batch
+
+
+@dataclass
+class _Row:
+    data: dict[str, Any]
+    new: bool
+    loaded_identifiers: dict[str, str | None]
+    changed: set[str] = field(default_factory=set)
+    gone: bool = False
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    def anonymous_only(self) -> bool:
+        return not any(self.data.get(k) for k in IDENTITY_COLUMNS)
+
+    def rank(self) -> tuple[bool, bool, dt.datetime, str]:
+        """Survivor order of a merge: existing first, identified first, oldest first."""
+        return (self.new, self.anonymous_only(), self.data["created"], self.id)
+
+
+class _Batch:
+    def __init__(self, session: Session, account_id: str, source: Source, create_only: bool) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.source = source
+        self.create_only = create_only
+        self.now = utcnow()
+        self.rows: dict[str, _Row] = {}
+        self.owners: dict[tuple[str, str], str] = {}  # (kind, value) -> profile id
+        self.alias_writes: dict[tuple[str, str], str] = {}
+        self.merges: list[merging.MergePlan] = []
+        self.redirect: dict[str, str] = {}
+        self.typed: dict[str, Any] = {}  # property name -> a value, for property types
+
+    # -------------------------------------------------------------------- loading
+
+    def load(self, inputs: list[ProfileInput]) -> None:
+        wanted: dict[str, set[str]] = {kind: set() for kind in PRECEDENCE}
+        ids: set[str] = set()
+        for item in inputs:
+            if item.id:
+                ids.add(item.id)
+            for kind in PRECEDENCE:
+                value = item.identifier(kind)
+                if value:
+                    wanted[kind].add(value)
+        alias_terms = [
+            and_(ProfileAlias.kind == kind, ProfileAlias.value.in_(sorted(wanted[kind])))
+            for kind in ALIAS_KINDS
+            if wanted[kind]
+        ]
+        if alias_terms:
+            stmt = select(ProfileAlias.kind, ProfileAlias.value, ProfileAlias.profile_id).where(
+                ProfileAlias.account_id == self.account_id, or_(*alias_terms)
+            )
+            for kind, value, profile_id in self.session.execute(stmt):
+                self.owners[(kind, value)] = profile_id
+                ids.add(profile_id)
+        table = PROFILES
+        terms = [table.c.id.in_(sorted(ids))] if ids else []
+        terms += [table.c[kind].in_(sorted(wanted[kind])) for kind in IDENTITY_COLUMNS if wanted[kind]]
+        if not terms:
+            return
+        stmt = (
+            select(table)
+            .where(table.c.account_id == self.account_id, or_(*terms))
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+        for mapping in self.session.execute(stmt).mappings():
+            data = dict(mapping)
+            data["properties"] = dict(data.get("properties") or {})
+            row = _Row(data, new=False, loaded_identifiers={k: data[k] for k in IDENTITY_COLUMNS})
+            self.rows[row.id] = row
+            for kind in IDENTITY_COLUMNS:
+                if data[kind]:
+                    self.owners[(kind, data[kind])] = row.id
+
+    # -------------------------------------------------------------------- resolving
+
+    def live(self, profile_id: str) -> _Row:
+        while profile_id in self.redirect:
+            profile_id = self.redirect[profile_id]
+        return self.rows[profile_id]
+
+    def owner(self, kind: str, value: str) -> _Row | None:
+        profile_id = self.owners.get((kind, value))
+        return self.live(profile_id) if profile_id else None
+
+    def resolve(self, item: ProfileInput) -> Resolution:
+        if item.id:
+            row = self.rows.get(item.id)
+            if row is None:
+                return Resolution(None, not_found=True)
+            primary: _Row | None = self.live(row.id)
+        else:
+            primary = None
+        owned: list[tuple[str, str, _Row]] = []
+        for kind in PRECEDENCE:
+            value = item.identifier(kind)
+            if value:
+                holder = self.owner(kind, value)
+                if holder is not None:
+                    owned.append((kind, value, holder))
+        if self.create_only and owned:
+            kind, value, holder = owned[0]
+            return Resolution(None, conflict=Conflict(_field(kind), value, holder.id))
+        if self.source in STRICT:
+            target = primary or (owned[0][2] if owned else None)
+            for kind, value, holder in owned:
+                if target is not None and holder is not target:
+                    return Resolution(None, conflict=Conflict(_field(kind), value, holder.id))
+            return self._apply(item, target)
+        return self._link(item, primary, owned)
+
+    def _link(
+        self, item: ProfileInput, primary: _Row | None, owned: list[tuple[str, str, _Row]]
+    ) -> Resolution:
+        ignored: list[str] = []
+        merged_from: list[str] = []
+        explicit = primary is not None
+        target = primary or (owned[0][2] if owned else None)
+        for kind, _value, holder in owned:
+            holder = self.live(holder.id)
+            if target is None or holder is target:
+                target = holder if target is None else target
+                continue
+            if explicit or not self._may_merge(target, holder):
+                ignored.append(_field(kind))
+                continue
+            survivor, absorbed = (target, holder) if target.rank() <= holder.rank() else (holder, target)
+            self._merge(absorbed, survivor, item)
+            merged_from.append(absorbed.id)
+            target = survivor
+        result = self._apply(item, target, skip=set(ignored))
+        result.ignored = ignored + result.ignored
+        result.merged_from = merged_from
+        return result
+
+    def _may_merge(self, a: _Row, b: _Row) -> bool:
+        if self.source is Source.CLIENT and not (a.anonymous_only() or b.anonymous_only()):
+            return False
+        return all(not (a.data[k] and b.data[k] and a.data[k] != b.data[k]) for k in IDENTITY_COLUMNS)
+
+    def _merge(self, source: _Row, destination: _Row, item: ProfileInput) -> None:
+        plan = merging.combine(source.data, destination.data)
+        if not source.new:
+            trigger = {k: item.identifier(k) for k in PRECEDENCE if item.identifier(k)}
+            self.merges.append(
+                merging.MergePlan(
+                    merge_id=ulid(),
+                    source=dict(source.data),
+                    destination_id=destination.id,
+                    filled=plan.filled,
+                    added_properties=plan.added_properties,
+                    reason="automatic",
+                    trigger={"source": self.source.value, "identifiers": trigger},
+                )
+            )
+        for name, value in plan.filled.items():
+            destination.data[name] = value
+            destination.changed.add(name)
+        if plan.added_properties:
+            destination.data["properties"] = {**destination.data["properties"], **plan.added_properties}
+            destination.changed.add("properties")
+        for kind in IDENTITY_COLUMNS:
+            if source.data[kind]:
+                self.owners[(kind, source.data[kind])] = destination.id
+        for key, owner in list(self.alias_writes.items()):
+            if owner == source.id:
+                self.alias_writes[key] = destination.id
+        source.gone = True
+        self.redirect[source.id] = destination.id
+
+    def _apply(self, item: ProfileInput, target: _Row | None, *, skip: Iterable[str] = ()) -> Resolution:
+        """Set identifiers and attributes on target (creating it when None)."""
+        skipped = set(skip)
+        ignored: list[str] = []
+        created = target is None
+        if target is None:
+            target = self._create()
+        strict = self.source in STRICT
+        may_change = strict or created or self.source is not Source.CLIENT
+        for kind in IDENTITY_COLUMNS:
+            value = item.identifier(kind)
+            if not value or _field(kind) in skipped or target.data[kind] == value:
+                continue
+            holder = self.owner(kind, value)
+            if holder is not None and holder is not target:
+                ignored.append(_field(kind))  # only reachable for lenient sources
+                continue
+            if target.data[kind] and not strict:
+                ignored.append(_field(kind))  # implicit sources never overwrite an identifier
+                continue
+            if not may_change:
+                ignored.append(_field(kind))
+                continue
+            self._set_identifier(target, kind, value)
+        if strict:
+            for kind in item.clear & set(IDENTITY_COLUMNS):
+                if target.data[kind] is not None:
+                    self._set_identifier(target, kind, None)
+        for kind in ALIAS_KINDS:
+            value = item.identifier(kind)
+            if value and _field(kind) not in skipped:
+                holder = self.owner(kind, value)
+                if holder is None:
+                    self.owners[(kind, value)] = target.id
+                    self.alias_writes[(kind, value)] = target.id
+                elif holder is not target:
+                    ignored.append(_field(kind))
+        error = None
+        changes = apply_attributes(target.data, item.attributes, item.patch_properties)
+        if len(changes.get("properties", target.data["properties"])) > MAX_PROPERTIES:
+            changes.pop("properties")
+            error = f"A profile may have at most {MAX_PROPERTIES} custom properties."
+            ignored.append("properties")
+        for name, value in changes.items():
+            target.data[name] = value
+            target.changed.add(name)
+        if "properties" in changes:
+            for name, value in changes["properties"].items():
+                self.typed.setdefault(name, value)
+        updated = bool(target.changed) and not created
+        return Resolution(target.id, created=created, updated=updated, ignored=ignored, error=error)
+
+    def _create(self) -> _Row:
+        data: dict[str, Any] = {name: None for name in PROFILE_COLUMNS}
+        data.update(account_id=self.account_id, id=ulid(), properties={}, created=self.now, updated=self.now)
+        row = _Row(data, new=True, loaded_identifiers={k: None for k in IDENTITY_COLUMNS})
+        self.rows[row.id] = row
+        return row
+
+    def _set_identifier(self, row: _Row, kind: str, value: str | None) -> None:
+        old = row.data[kind]
+        if old and self.owners.get((kind, old)) == row.id:
+            del self.owners[(kind, old)]
+        row.data[kind] = value
+        row.changed.add(kind)
+        if value:
+            self.owners[(kind, value)] = row.id
+
+    # -------------------------------------------------------------------- writing
+
+    def write(self) -> None:
+        session, account_id = self.session, self.account_id
+        table = PROFILES
+        for plan in self.merges:
+            merging.apply_merge(session, account_id, plan, at=self.now)
+        existing = [r for r in self.rows.values() if not r.new and not r.gone and r.changed]
+        # Release identifiers that change hands first, so the unique constraints never see two owners.
+        for row in existing:
+            released = {
+                k: None
+                for k in IDENTITY_COLUMNS
+                if k in row.changed and row.loaded_identifiers[k] is not None
+            }
+            if released:
+                session.execute(
+                    update(table)
+                    .where(table.c.account_id == account_id, table.c.id == row.id)
+                    .values(released)
+                )
+        new_rows = [r.data for r in self.rows.values() if r.new and not r.gone]
+        if new_rows:
+            session.execute(table.insert(), new_rows)
+        for row in existing:
+            values = {name: row.data[name] for name in row.changed}
+            values["updated"] = self.now
+            session.execute(
+                update(table).where(table.c.account_id == account_id, table.c.id == row.id).values(values)
+            )
+        if self.alias_writes:
+            alias_rows = [
+                {
+                    "account_id": account_id,
+                    "kind": kind,
+                    "value": value,
+                    "profile_id": owner,
+                    "created": self.now,
+                }
+                for (kind, value), owner in self.alias_writes.items()
+            ]
+            session.execute(
+                upsert(session, ALIASES, alias_rows, ["account_id", "kind", "value"], ["profile_id"])
+            )
+        property_types.record(session, account_id, self.typed)
+
+    def finish(self, results: list[Resolution]) -> list[Resolution]:
+        for result in results:
+            if result.profile_id is not None:
+                result.profile_id = self.live(result.profile_id).id
+        return results
+
+
+def _field(kind: str) -> str:
+    """The attribute name of an identifier kind (`kx` is sent as `_kx`)."""
+    return "_kx" if kind == "kx" else kind
+
+
+def delete_aliases(session: Session, account_id: str, profile_id: str) -> None:
+    session.execute(
+        delete(ProfileAlias).where(
+            ProfileAlias.account_id == account_id, ProfileAlias.profile_id == profile_id
+        )
+    )
+
+
+__all__ = [
+    "Conflict",
+    "PatchProperties",
+    "ProfileAttributes",
+    "ProfileInput",
+    "Resolution",
+    "Source",
+    "resolve_batch",
+]

@@ -1,0 +1,112 @@
+"""Queries on profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from tidings.consent.tables import EmailSuppression, ListSuppression
+from tidings.jsonapi.filters import FilterField, compare
+from tidings.profiles.identifiers import IdentifierError, normalize_phone
+from tidings.profiles.tables import Profile, ProfileAlias, ProfileMerge
+
+
+def get_profile(session: Session, account_id: str, profile_id: str) -> Profile | None:
+    stmt = select(Profile).where(Profile.account_id == account_id, Profile.id == profile_id)
+    return session.execute(stmt.execution_options(populate_existing=True)).scalars().first()
+
+
+def profiles_by_ids(session: Session, account_id: str, ids: list[str]) -> dict[str, Profile]:
+    if not ids:
+        return {}
+    stmt = select(Profile).where(Profile.account_id == account_id, Profile.id.in_(ids))
+    return {p.id: p for p in session.execute(stmt.execution_options(populate_existing=True)).scalars()}
+
+
+def profiles_query(account_id: str) -> Select[Any]:
+    return select(Profile).where(Profile.account_id == account_id)
+
+
+def _phone(value: Any) -> Any:
+    try:
+        return normalize_phone(str(value))
+    except IdentifierError:
+        return str(value)  # matches nothing, as Klaviyo answers an unknown phone
+
+
+def _alias(kind: str) -> Any:
+    def build(op: str, value: Any) -> ColumnElement[bool]:
+        owners = select(ProfileAlias.profile_id).where(
+            ProfileAlias.account_id == Profile.account_id,
+            ProfileAlias.kind == kind,
+            ProfileAlias.value == value,
+        )
+        return Profile.id.in_(owners)
+
+    return build
+
+
+def _suppression(column: Any, entity: Any) -> Any:
+    def build(op: str, value: Any) -> ColumnElement[bool]:
+        return exists().where(
+            entity.account_id == Profile.account_id,
+            entity.profile_id == Profile.id,
+            compare(op, "subscriptions", column, value),
+        )
+
+    return build
+
+
+FILTERS: dict[str, FilterField] = {
+    "id": FilterField(Profile.id),
+    "email": FilterField(Profile.email, normalize=lambda v: str(v).strip().lower()),
+    "phone_number": FilterField(Profile.phone_number, normalize=_phone),
+    "external_id": FilterField(Profile.external_id),
+    "_kx": FilterField(build=_alias("kx")),
+    "created": FilterField(Profile.created, kind="datetime"),
+    "updated": FilterField(Profile.updated, kind="datetime"),
+    "subscriptions.email.marketing.suppression.reason": FilterField(
+        build=_suppression(EmailSuppression.reason, EmailSuppression)
+    ),
+    "subscriptions.email.marketing.suppression.timestamp": FilterField(
+        kind="datetime", build=_suppression(EmailSuppression.timestamp, EmailSuppression)
+    ),
+    "subscriptions.email.marketing.list_suppressions.reason": FilterField(
+        build=_suppression(ListSuppression.reason, ListSuppression)
+    ),
+    "subscriptions.email.marketing.list_suppressions.list_id": FilterField(
+        build=_suppression(ListSuppression.list_id, ListSuppression)
+    ),
+    "subscriptions.email.marketing.list_suppressions.timestamp": FilterField(
+        kind="datetime", build=_suppression(ListSuppression.timestamp, ListSuppression)
+    ),
+}
+
+
+def sort_column(name: str | None) -> Any:
+    """The column (or correlated expression) a sort name orders by."""
+    if name in (None, "id"):
+        return Profile.id
+    if name == "subscriptions.email.marketing.suppression.timestamp":
+        return (
+            select(func.max(EmailSuppression.timestamp))
+            .where(
+                EmailSuppression.account_id == Profile.account_id, EmailSuppression.profile_id == Profile.id
+            )
+            .scalar_subquery()
+            .label("sort_key")
+        )
+    if name == "subscriptions.email.marketing.list_suppressions.timestamp":
+        return (
+            select(func.max(ListSuppression.timestamp))
+            .where(ListSuppression.account_id == Profile.account_id, ListSuppression.profile_id == Profile.id)
+            .scalar_subquery()
+            .label("sort_key")
+        )
+    return getattr(Profile, str(name))
+
+
+def merges_query(account_id: str) -> Select[Any]:
+    return select(ProfileMerge).where(ProfileMerge.account_id == account_id)
