@@ -138,17 +138,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             error.status = exc.status_code
         return _render([error], error.status, dict(exc.headers or {}))
 
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONAPIResponse:
+        # The database refused a value the request carried (e.g. a NUL character, which
+        # PostgreSQL text cannot hold): bad input, not a server fault.
+        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig))
+        return _render([InvalidInput("A value in the request cannot be stored (e.g. a NUL character).")], 400)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
         if isinstance(exc, BodyTooLarge):
             return _render([PayloadTooLarge("The request body is too large.")], 413)
-        if isinstance(exc, DataError):
-            # The database refused a value the request carried (e.g. a NUL character, which
-            # PostgreSQL text cannot hold): bad input, not a server fault.
-            log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig))
-            return _render(
-                [InvalidInput("A value in the request cannot be stored (e.g. a NUL character).")], 400
-            )
         log.exception("unhandled_error", method=request.method, path=request.url.path)
         return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
 

@@ -392,7 +392,17 @@ def test_database_refusing_a_value_is_400_not_500(settings, db) -> None:
     def boom() -> None:
         raise DataError("INSERT ...", {}, psycopg.DataError("NUL bytes"))
 
-    with Client(app, raise_server_exceptions=False) as local:
+    with Client(app) as local:  # raises if the error reached the 500 handler
         response = local.get("/x-test/data-error")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid"
+
+
+def test_include_options_with_and_only(sdk) -> None:
+    block = create_block(sdk, "[{{ greeting }} {{ first_name }}]")
+    source = (
+        f'{{% include "universal:{block.data.id}" with greeting="Hi" %}}'
+        f'{{% include "universal:{block.data.id}" with greeting="Yo" only %}}'
+    )
+    template = create(sdk, html=source)
+    assert render(sdk, template.data.id, {"first_name": "Ada"}).data.attributes.html == "[Hi Ada][Yo ]"

@@ -112,9 +112,12 @@ class CompiledTemplate:
         from django.template import Context
 
         env = env or sandbox.RenderEnv()
+        tokens = sandbox.enter(env, seconds, max_output)
         try:
             data = sandbox.freeze(context)
-            with sandbox.budget(seconds, max_output), sandbox.environment(env), _timezone(env.timezone):
+            if env.timezone == "UTC":
+                return str(self.template.render(Context(data, autoescape=autoescape)))
+            with _timezone(env.timezone):
                 return str(self.template.render(Context(data, autoescape=autoescape)))
         except MessageSkipped:
             raise
@@ -126,6 +129,8 @@ class CompiledTemplate:
             raise RenderError(
                 f"The template could not be rendered: {type(error).__name__}: {error}"
             ) from None
+        finally:
+            sandbox.leave(tokens)
 
 
 @contextmanager

@@ -21,8 +21,7 @@ from __future__ import annotations
 import contextvars
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,14 +111,14 @@ class Budget:
 _budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("tidings_render_budget", default=None)
 
 
-@contextmanager
-def budget(seconds: float = MAX_RENDER_SECONDS, max_output: int = MAX_OUTPUT_CHARS) -> Iterator[Budget]:
-    current = Budget(time.monotonic() + seconds, max_output)
-    token = _budget.set(current)
-    try:
-        yield current
-    finally:
-        _budget.reset(token)
+def enter(env: RenderEnv, seconds: float, max_output: int) -> tuple[Any, Any]:
+    """Start a render's budget and environment (cheaper than two context managers)."""
+    return _budget.set(Budget(time.monotonic() + seconds, max_output)), _env.set(env)
+
+
+def leave(tokens: tuple[Any, Any]) -> None:
+    _budget.reset(tokens[0])
+    _env.reset(tokens[1])
 
 
 class GuardedNodeList(NodeList):
@@ -216,6 +215,7 @@ class FastVariableNode(VariableNode):
 
     first: str | None = None
     rest: tuple[str, ...] = ()
+    filters: tuple[tuple[Any, ...], ...] = ()
 
     def prepare(self) -> None:
         expression = self.filter_expression
@@ -223,6 +223,17 @@ class FastVariableNode(VariableNode):
         if expression.is_var and var.lookups is not None and not var.translate and not var.literal:
             self.first = var.lookups[0]
             self.rest = tuple(var.lookups[1:])
+        # (func, [(is_lookup, arg)], expects_localtime, needs_autoescape, is_safe), read once
+        self.filters = tuple(
+            (
+                func,
+                tuple((lookup, arg if lookup else mark_safe(arg)) for lookup, arg in args),
+                bool(getattr(func, "expects_localtime", False)),
+                bool(getattr(func, "needs_autoescape", False)),
+                bool(getattr(func, "is_safe", False)),
+            )
+            for func, args in expression.filters
+        )
 
     def render(self, context: Context) -> str:
         expression = self.filter_expression
@@ -247,8 +258,8 @@ class FastVariableNode(VariableNode):
                 output = expression.resolve(context)
             except UnicodeDecodeError:
                 return ""
-        elif expression.filters:
-            output = _apply_filters(output, expression.filters, context)
+        elif self.filters:
+            output = _apply_filters(output, self.filters, context)
         kind = type(output)
         if kind is str:
             return django_escape_fast(output) if context.autoescape else output
@@ -265,20 +276,17 @@ _MISSING = object()
 _PLAIN = (str, int, float, bool, type(None), FrozenDict, FrozenList)
 
 
-def _apply_filters(output: Any, filters: list[Any], context: Context) -> Any:
+def _apply_filters(output: Any, filters: tuple[tuple[Any, ...], ...], context: Context) -> Any:
     """Django's FilterExpression.resolve, after the variable itself has been found."""
-    for func, args in filters:
-        arg_vals = [mark_safe(arg) if not lookup else arg.resolve(context) for lookup, arg in args]
-        if getattr(func, "expects_localtime", False):
+    for func, args, expects_localtime, needs_autoescape, is_safe in filters:
+        arg_vals = [arg.resolve(context) if lookup else arg for lookup, arg in args]
+        if expects_localtime:
             output = template_localtime(output, context.use_tz)
-        if getattr(func, "needs_autoescape", False):
+        if needs_autoescape:
             new_obj = func(output, *arg_vals, autoescape=context.autoescape)
         else:
             new_obj = func(output, *arg_vals)
-        if getattr(func, "is_safe", False) and isinstance(output, SafeData):
-            output = mark_safe(new_obj)
-        else:
-            output = new_obj
+        output = mark_safe(new_obj) if is_safe and isinstance(output, SafeData) else new_obj
     return output
 
 
@@ -350,15 +358,6 @@ def current_env() -> RenderEnv:
     return env if env is not None else RenderEnv()
 
 
-@contextmanager
-def environment(env: RenderEnv) -> Iterator[RenderEnv]:
-    token = _env.set(env)
-    try:
-        yield env
-    finally:
-        _env.reset(token)
-
-
 class UniversalIncludeNode(Node):
     child_nodelists = ()
 
@@ -371,11 +370,12 @@ class UniversalIncludeNode(Node):
         template = resolve(self.content_id) if resolve is not None else None
         if template is None:  # deleted since the template was saved: renders empty, like a variable
             return ""
+        django_template = template.template  # a CompiledTemplate: render inside this render's budget
         values = {name: var.resolve(context) for name, var in self.include.extra_context.items()}
         if self.include.isolated_context:
-            return str(template.render(context.new(values)))
+            return str(django_template.render(context.new(values)))
         with context.push(**values):
-            return str(template.render(context))
+            return str(django_template.render(context))
 
 
 def universal_ids(nodelist: NodeList) -> set[str]:
@@ -473,11 +473,9 @@ __all__ = [
     "FrozenList",
     "RenderEnv",
     "RenderLimitExceeded",
-    "budget",
     "builtins_library",
     "current_env",
     "django_escape",
-    "environment",
     "freeze",
     "guard",
     "universal_ids",

@@ -27,7 +27,7 @@ from tidings.templates.engine import (
     compile_cached,
 )
 from tidings.templates.links import LinkBuilder, LinkSigner, instance_secret
-from tidings.templates.sandbox import RenderEnv
+from tidings.templates.sandbox import RenderEnv, RenderLimitExceeded, freeze
 from tidings.templates.schemas import (
     BlockDefinition,
     TemplateCreateAttributes,
@@ -342,13 +342,17 @@ def render_template(
         timezone=timezone,
     )
     out: dict[str, str | None] = {}
+    try:
+        data = freeze(context)  # once for the three parts
+    except RenderLimitExceeded as error:
+        raise InvalidInput(str(error), pointer="/data/attributes/context") from None
     for name in PARTS:
         source = getattr(template, name)
         if source is None:
             out[name] = None
             continue
         try:
-            out[name] = compile_cached(source).render(context, env=env)
+            out[name] = compile_cached(source).render(data, env=env)
         except TemplateError as error:  # stored before a rule tightened; report, never 500
             raise template_error(error, f"/data/attributes/{name}") from None
         except RenderError as error:
