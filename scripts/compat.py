@@ -24,7 +24,9 @@ END = "<!-- operations:end -->"
 # operationId -> what is missing. Only for operations the app serves.
 PARTIAL: dict[str, str] = {
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
-    "get_templates": "`additional-fields[template]=definition` is accepted but no template has a definition",
+    "get_templates": (
+        "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"
+    ),
     "create_universal_content": (
         "blocks other than html/text (button, image, spacer, ...) are stored but render empty, "
         "except horizontal_rule (`<hr>`); display_options are not applied"

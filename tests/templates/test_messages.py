@@ -244,3 +244,48 @@ def test_stored_template_renders_for_a_recipient(db: Database, account: AccountK
 @pytest.mark.parametrize("value", ["", "   "])
 def test_blank_text_counts_as_missing(value: str) -> None:
     assert rendered("<p>Hello</p>", text=value, marketing=False).text == "Hello"
+
+
+def test_recipient_from_stored_profile_and_event(db: Database, account: AccountKeys, sdk) -> None:
+    from tests.events.factories import make_events
+    from tidings.templates.recipients import recipient
+
+    created = sdk.Profiles.create_profile(
+        {
+            "data": {
+                "type": "profile",
+                "attributes": {
+                    "email": "grace@example.com",
+                    "first_name": "Grace",
+                    "properties": {"Loyalty Points": 7},
+                },
+            }
+        }
+    )
+    profile_id = created.data.id
+    [event_id] = make_events(
+        db,
+        account.id,
+        [
+            {
+                "profile_id": profile_id,
+                "metric": "Placed Order",
+                "value": 42.5,
+                "properties": {"Items": ["hat"]},
+            }
+        ],
+    )
+    source = (
+        "{{ first_name }}/{{ person|lookup:'Loyalty Points' }}/{{ event.metric }}/"
+        "{{ event|lookup:'$value' }}/{{ event.Items|join:',' }}/{{ organization.name }}"
+    )
+    with db.write() as session:
+        template = service.create_template(
+            session, account.id, TemplateCreateAttributes(name="t", editor_type="CODE", html=source)
+        )
+        who = recipient(session, account.id, profile_id, event_id=event_id, message_id="send-9")
+        result = render_template_message(
+            session, template.id, who, secret_key=None, public_url=None, marketing=False
+        )
+    assert isinstance(result, RenderedMessage)
+    assert result.html == "Grace/7/Placed Order/42.5/hat/Shop A"

@@ -406,3 +406,24 @@ def test_include_options_with_and_only(sdk) -> None:
     )
     template = create(sdk, html=source)
     assert render(sdk, template.data.id, {"first_name": "Ada"}).data.attributes.html == "[Hi Ada][Yo ]"
+
+
+def test_definition_is_ignored_for_code_templates_and_listed_on_request(sdk, client, account) -> None:
+    body = {
+        "data": {
+            "type": "template",
+            "attributes": {"name": "n", "editor_type": "CODE", "html": "<p>x</p>", "definition": None},
+        }
+    }
+    created = client.post("/api/templates", json=body, headers=account.headers())
+    assert created.status_code == 201, created.text
+    template_id = created.json()["data"]["id"]
+    assert "definition" not in created.json()["data"]["attributes"]
+    listed = sdk.Templates.get_templates(
+        filter=f'equals(id,"{template_id}")', additional_fields_template=["definition"]
+    )
+    assert listed.data[0].attributes.definition is None
+    patch = {"data": {"type": "template", "id": template_id, "attributes": {"definition": {"body": {}}}}}
+    response = client.patch(f"/api/templates/{template_id}", json=patch, headers=account.headers())
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/definition"

@@ -29,7 +29,11 @@ def template_resource(ctx: ApiContext, template: Template, attributes: dict[str,
     return resource(
         "template",
         template.id,
-        attributes if attributes is not None else service.template_attributes(template),
+        attributes
+        if attributes is not None
+        else service.template_attributes(
+            template, definition="definition" in ctx.params.additional_fields.get("template", [])
+        ),
         ctx.urls.resource("templates", template.id),
         fields=ctx.params.fields.get("template"),
     )

@@ -20,6 +20,8 @@ class TemplateCreateAttributes(_Strict):
     html: str | None = None
     text: str | None = None
     amp: str | None = None
+    # Only for SYSTEM_DRAGGABLE, which Tidings refuses; Klaviyo ignores it for the other types.
+    definition: dict[str, Any] | None = None
 
 
 class TemplateCreateData(_Strict):
@@ -36,6 +38,7 @@ class TemplateUpdateAttributes(_Strict):
     html: str | None = None
     text: str | None = None
     amp: str | None = None
+    definition: dict[str, Any] | None = None  # "not allowed for CODE/USER_DRAGGABLE": null only
 
 
 class TemplateUpdateData(_Strict):

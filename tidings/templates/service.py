@@ -154,6 +154,11 @@ def update_template(
 ) -> Template:
     template = get_template(session, account_id, template_id)
     reject_nul(attrs.model_dump(), "/data/attributes")
+    if attrs.definition is not None:
+        raise InvalidInput(
+            f"'definition' is only for SYSTEM_DRAGGABLE templates; this one is {template.editor_type}.",
+            pointer="/data/attributes/definition",
+        )
     sent = attrs.model_fields_set
     parts = {name: getattr(attrs, name) for name in PARTS if name in sent}
     compile_parts(session, account_id, parts, "/data/attributes")
@@ -197,8 +202,8 @@ def clone_template(session: Session, account_id: str, template_id: str, name: st
     return clone
 
 
-def template_attributes(template: Template) -> dict[str, Any]:
-    return {
+def template_attributes(template: Template, *, definition: bool = False) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
         "name": template.name,
         "editor_type": template.editor_type,
         "html": template.html,
@@ -207,6 +212,9 @@ def template_attributes(template: Template) -> dict[str, Any]:
         "created": template.created.isoformat(),
         "updated": template.updated.isoformat(),
     }
+    if definition:  # additional-fields[template]=definition; only SYSTEM_DRAGGABLE templates have one
+        attributes["definition"] = template.definition
+    return attributes
 
 
 # ---------------------------------------------------------------------------- universal content
