@@ -31,7 +31,7 @@ from django.template.context import Context
 from django.template.defaulttags import ForNode
 from django.template.loader_tags import IncludeNode, do_include
 from django.utils.html import escape as django_escape
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 MAX_SOURCE_BYTES = 1024 * 1024  # one template part (html, text or amp)
@@ -132,7 +132,7 @@ class GuardedNodeList(NodeList):
         out = "".join([node.render(context) for node in self])
         if limits is not None and len(out) > limits.max_output:
             raise RenderLimitExceeded("The rendered template is too large.")
-        return out
+        return SafeString(out)  # as Django's NodeList (tags like {% filter %} keep it safe)
 
 
 def _check(limits: Budget | None, produced: int = 0) -> None:
@@ -199,7 +199,7 @@ class GuardedForNode(ForNode):
                 _check(limits, produced)
                 if pop_context:
                     context.pop()
-        return "".join(out)
+        return SafeString("".join(out))
 
 
 class FastVariableNode(VariableNode):
