@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings.accounts.routes import router as accounts_router
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
+from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
@@ -30,7 +31,7 @@ from tidings.jsonapi.errors import (
     error_document,
 )
 from tidings.ops.metrics import Metrics
-from tidings.ops.middleware import BodyTooLarge, TidingsMiddleware
+from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
@@ -38,8 +39,10 @@ from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 
+NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
+
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router, profiles_router, templates_router]
+ROUTERS = [ops_router, accounts_router, events_router, ingest_router, profiles_router, templates_router]
 
 
 def create_app(
@@ -58,6 +61,7 @@ def create_app(
         try:
             yield
         finally:
+            runtime.inbox.stop()
             for worker in pool:
                 worker.stop()
 
@@ -127,6 +131,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         error: APIError
         if isinstance(exc.__cause__, BodyTooLarge):
             error = PayloadTooLarge("The request body is too large.")
+        elif isinstance(exc.__cause__, NulInBody):
+            error = InvalidInput(NUL_DETAIL, pointer="/")
         elif exc.status_code == 404:
             error = NotFound(f"No route for {request.method} {request.url.path}.")
         elif exc.status_code == 405:
@@ -139,16 +145,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _render([error], error.status, dict(exc.headers or {}))
 
     @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> JSONAPIResponse:
-        # The database refused a value the request carried (e.g. a NUL character, which
-        # PostgreSQL text cannot hold): bad input, not a server fault.
-        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig))
-        return _render([InvalidInput("A value in the request cannot be stored (e.g. a NUL character).")], 400)
+    async def unstorable(request: Request, exc: DataError) -> JSONAPIResponse:
+        # A value the database cannot store (a NUL character, a string too long for its column):
+        # the caller's input, not our failure. Validation should have caught it; log it to add a check.
+        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig)[:200])
+        return _render([InvalidInput("A value in the request cannot be stored: " + str(exc.orig)[:200])], 400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
         if isinstance(exc, BodyTooLarge):
             return _render([PayloadTooLarge("The request body is too large.")], 413)
+        if isinstance(exc, NulInBody):
+            return _render([InvalidInput(NUL_DETAIL, pointer="/")], 400)
         log.exception("unhandled_error", method=request.method, path=request.url.path)
         return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
 

@@ -23,6 +23,10 @@ keys_app = typer.Typer(help="Private API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+app.add_typer(import_app, name="import")
 
 
 def _database():  # type: ignore[no-untyped-def]
@@ -62,6 +66,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
+    processes: Annotated[
+        int, typer.Option(help="Server processes sharing the port (each with its workers).")
+    ] = 1,
 ) -> None:
     """Serve the API, with background workers in the same process (TIDINGS_WORKERS)."""
     import uvicorn
@@ -73,7 +80,18 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     _ensure_schema(migrate)
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    if processes > 1:
+        uvicorn.run(
+            "tidings.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level="warning",
+            access_log=False,
+        )
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
 @app.command()
@@ -228,6 +246,89 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
             scopes = ",".join(key.scopes) if key.scopes is not None else "full access"
             state = "revoked" if key.revoked_at else "active"
             typer.echo(f"{key.account_id}  {key.id}  {key.key_prefix}…  {state}  {scopes}  {key.label}")
+
+
+@events_app.command("failed")
+def events_failed(
+    account: Annotated[str | None, typer.Option(help="Only this account's.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List accepted events that could not be applied (dead letters), with their errors."""
+    from tidings.events.dead_letters import failures_query
+
+    with _database().read() as session:
+        rows = session.execute(failures_query(account).limit(limit)).scalars().all()
+    if not rows:
+        typer.echo("No failed events.")
+    for row in rows:
+        received = f"{row.received:%Y-%m-%d %H:%M:%S}"
+        typer.echo(f"{row.account_id}  {row.id}  {row.kind}{row.item_pointer}  received {received}")
+        typer.echo(f"    {row.error}")
+
+
+@events_app.command("retry")
+def events_retry(
+    failure_id: str, account: Annotated[str, typer.Option(help="The failed event's account.")]
+) -> None:
+    """Send a failed event back to the processor."""
+    from tidings.events.dead_letters import retry
+    from tidings.jsonapi.errors import APIError
+
+    try:
+        with _database().write() as session:
+            inbox_id = retry(session, account, failure_id)
+    except APIError as exc:
+        _fail(exc.detail)
+    typer.echo(f"Queued again as {inbox_id}.")
+
+
+@import_app.command("events")
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row.")],
+    metric: Annotated[str, typer.Option(help="The metric of every row, e.g. 'Placed Order'.")],
+    account: Annotated[str | None, typer.Option(help="Account id (default: the only account).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go (default: FILE.rejected.csv).")
+    ] = None,
+) -> None:
+    """Import historical events (always backfill: they never start flows)."""
+    from tidings.events.csv_import import count_rows
+    from tidings.events.csv_import import import_events as run_import
+
+    db = _database()
+    account_id = _account_or_only(db, account)
+    rejects = rejects or file.with_suffix(".rejected.csv")
+    total = count_rows(file)
+    with (
+        file.open(newline="", encoding="utf-8-sig") as stream,
+        rejects.open("w", newline="") as bad,
+        typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
+    ):
+        summary = run_import(db, account_id, stream, metric=metric, rejects=bad, progress=bar.update)
+    typer.echo(
+        f"{summary.rows} rows: {summary.imported} events imported, {summary.duplicates} duplicates skipped, "
+        f"{summary.rejected} rejected, {summary.profiles_created} profiles created."
+    )
+    if summary.rejected:
+        for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
+            typer.echo(f"  {count:>8}  {reason}")
+        typer.echo(f"Rejected rows with their reasons: {rejects}")
+    else:
+        rejects.unlink(missing_ok=True)
+
+
+def _account_or_only(db, account: str | None) -> str:  # type: ignore[no-untyped-def]
+    from tidings.accounts import repository
+
+    with db.read() as session:
+        if account is not None:
+            if repository.get_account(session, account) is None:
+                _fail(f"No account with id {account!r}.")
+            return account
+        accounts = repository.list_accounts(session)
+    if len(accounts) != 1:
+        _fail("Say which account with --account (there is not exactly one).")
+    return accounts[0].id
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from tidings.accounts import service as accounts
@@ -128,6 +129,15 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
     return Depends(dependency, scope="function")
 
 
+def _refuse_private_key(authorization: str | None) -> None:
+    if authorization and accounts.PRIVATE_PREFIX in authorization:
+        # A private key in a browser or app would leak it; refuse it loudly.
+        raise InvalidInput(
+            "Private API keys must not be used on /client endpoints; send company_id (your public key).",
+            parameter="Authorization",
+        )
+
+
 @dataclass
 class ClientContext:
     request: Request
@@ -149,12 +159,7 @@ def client(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> Iterator[ClientContext]:
         runtime = runtime_of(request)
-        if authorization and accounts.PRIVATE_PREFIX in authorization:
-            # A private key in a browser or app would leak it; refuse it loudly.
-            raise InvalidInput(
-                "Private API keys must not be used on /client endpoints; send company_id (your public key).",
-                parameter="Authorization",
-            )
+        _refuse_private_key(authorization)
         with runtime.db.read() as session:
             account = accounts.public_account(session, company_id)
         when = check_revision(revision)
@@ -168,3 +173,78 @@ def client(operation_id: str) -> Any:
 
 
 Dependency = Callable[..., Any]
+
+
+@dataclass
+class IngestContext:
+    """For the ingestion endpoints: who is writing, with no database session of their own
+    (the inbox writer commits for many requests at once)."""
+
+    request: Request
+    account_id: str
+    op: Operation
+    runtime: Runtime
+
+
+def _public_account_sync(runtime: Runtime, company_id: str | None) -> str:
+    with runtime.db.read() as session:
+        return accounts.public_account(session, company_id).id
+
+
+async def public_account_id(runtime: Runtime, company_id: str | None) -> str:
+    if company_id and (cached := runtime.public_accounts.get(company_id)) is not None:
+        return cached
+    account_id = await run_in_threadpool(_public_account_sync, runtime, company_id)
+    runtime.public_accounts.put(account_id, account_id)
+    return account_id
+
+
+def _principal_sync(runtime: Runtime, credential: str) -> accounts.Principal:
+    with runtime.db.read() as session:
+        return accounts.authenticate(session, credential, runtime.keys)
+
+
+def ingest(operation_id: str) -> Any:
+    """Like `api()`, for endpoints that only accept a payload into the inbox (async, no session)."""
+    op = operation(operation_id)
+
+    async def dependency(
+        request: Request,
+        revision: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> IngestContext:
+        runtime = runtime_of(request)
+        credential = accounts.parse_authorization(authorization)
+        principal = runtime.keys.get(accounts.hash_key(credential)) if credential.startswith("pk_") else None
+        if principal is None:
+            principal = await run_in_threadpool(_principal_sync, runtime, credential)
+        check_revision(revision)
+        accounts.require_scopes(principal, op.scopes)
+        _rate_limit(request, runtime, principal.account_id, op)
+        request.state.account_id = principal.account_id
+        return IngestContext(request, principal.account_id, op, runtime)
+
+    dependency.__name__ = f"ingest_{operation_id}"
+    return Depends(dependency)
+
+
+def ingest_client(operation_id: str) -> Any:
+    """`/client/*` ingestion: the public key is `company_id`; a private key is refused."""
+    op = operation(operation_id)
+
+    async def dependency(
+        request: Request,
+        company_id: Annotated[str | None, Query()] = None,
+        revision: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> IngestContext:
+        runtime = runtime_of(request)
+        _refuse_private_key(authorization)
+        account_id = await public_account_id(runtime, company_id)
+        check_revision(revision)
+        _rate_limit(request, runtime, account_id, op)
+        request.state.account_id = account_id
+        return IngestContext(request, account_id, op, runtime)
+
+    dependency.__name__ = f"ingest_client_{operation_id}"
+    return Depends(dependency)

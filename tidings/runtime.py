@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tidings.accounts.ratelimit import RateLimiter, make_limiter
-from tidings.accounts.service import KeyCache
+from tidings.accounts.service import KeyCache, TTLCache
 from tidings.config import Settings
 from tidings.db.session import Database
+from tidings.events.inbox import InboxWriter
 
 
 @dataclass
@@ -16,6 +17,12 @@ class Runtime:
     db: Database
     limiter: RateLimiter
     keys: KeyCache = field(default_factory=KeyCache)
+    inbox: InboxWriter = field(init=False)
+    public_accounts: TTLCache[str] = field(default_factory=TTLCache)
+
+    def __post_init__(self) -> None:
+        # The process's group-commit writer for ingestion; its thread starts on first use.
+        self.inbox = InboxWriter(self.db)
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None) -> Runtime:

@@ -63,3 +63,5 @@ def _metrics_of_a(env: Env) -> list[str]:
 
 
 LISTINGS = [Listing("/api/events", _events_of_a), Listing("/api/metrics", _metrics_of_a)]
+
+CASES.append(Case("GET", "/api/events/{id}/profile", _event))

@@ -49,3 +49,15 @@ def test_oversized_body_is_413_before_anything_else(client: TestClient, account:
     )
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "request_too_large"
+
+
+def test_nul_characters_are_refused_not_a_server_error(client, account: AccountKeys) -> None:
+    body = '{"data": {"type": "profile", "attributes": {"email": "a\\u0000@example.com"}}}'
+    response = client.post(
+        "/api/profiles",
+        content=body,
+        headers={**account.headers(), "content-type": "application/vnd.api+json"},
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["errors"][0]["detail"]
+    assert client.get("/api/profiles/abc%00def", headers=account.headers()).status_code in (400, 404)

@@ -8,7 +8,7 @@ import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from tidings.jsonapi.errors import (
 from tidings.jsonapi.spec import all_operations, operation
 
 PRIVATE_PREFIX = "pk_"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,26 +92,29 @@ def create_key(
     return key, raw
 
 
-class KeyCache:
-    """Recently authenticated keys, so a hot endpoint does not look its key up every time."""
+class TTLCache(Generic[T]):
+    """Recently looked-up keys and accounts, so a hot endpoint does not query them every time."""
 
     def __init__(self, ttl_seconds: float = 30.0) -> None:
         self.ttl = ttl_seconds
-        self._items: dict[str, tuple[float, Principal]] = {}
+        self._items: dict[str, tuple[float, T]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key_hash: str) -> Principal | None:
+    def get(self, key: str) -> T | None:
         with self._lock:
-            item = self._items.get(key_hash)
+            item = self._items.get(key)
         if item is None or item[0] < time.monotonic():
             return None
         return item[1]
 
-    def put(self, key_hash: str, principal: Principal) -> None:
+    def put(self, key: str, value: T) -> None:
         with self._lock:
             if len(self._items) > 10_000:
                 self._items.clear()
-            self._items[key_hash] = (time.monotonic() + self.ttl, principal)
+            self._items[key] = (time.monotonic() + self.ttl, value)
+
+
+KeyCache = TTLCache[Principal]
 
 
 def parse_authorization(header: str | None) -> str:

@@ -11,15 +11,24 @@ from tidings.events.schemas import MetricAggregateQuery
 from tidings.events.views import event_resource, metric_property_resource, metric_resource
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
+from tidings.profiles import service as profiles_service
+from tidings.profiles.render import profile_resource
 
 router = APIRouter(prefix="/api", tags=["Events"])
 
 
-def _included_metrics(ctx: ApiContext, events: list[Any]) -> list[dict[str, Any]] | None:
-    if "metric" not in ctx.params.include:
+def _included(ctx: ApiContext, events: list[Any]) -> list[dict[str, Any]] | None:
+    """`include=metric,profile`: the related resources, once each."""
+    if not ctx.params.include:
         return None
-    metrics = service.metrics_for(ctx.session, ctx.account_id, events)
-    return [metric_resource(ctx.urls, m, ctx.params.fields.get("metric")) for m in metrics]
+    included: list[dict[str, Any]] = []
+    if "metric" in ctx.params.include:
+        metrics = service.metrics_for(ctx.session, ctx.account_id, events)
+        included += [metric_resource(ctx.urls, m, ctx.params.fields.get("metric")) for m in metrics]
+    if "profile" in ctx.params.include:
+        profiles = service.profiles_for(ctx.session, ctx.account_id, events)
+        included += [profile_resource(ctx.urls, p, fields=ctx.params.fields.get("profile")) for p in profiles]
+    return included
 
 
 @router.get("/events", operation_id="get_events")
@@ -27,7 +36,7 @@ def get_events(ctx: ApiContext = api("get_events")) -> JSONAPIResponse:
     page = service.list_events(ctx.session, ctx.account_id, ctx.params, ctx.op.operation_id)
     data = [event_resource(ctx.urls, e, ctx.params.fields.get("event")) for e in page.rows]
     return JSONAPIResponse(
-        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, _included_metrics(ctx, page.rows))
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, _included(ctx, page.rows))
     )
 
 
@@ -35,7 +44,7 @@ def get_events(ctx: ApiContext = api("get_events")) -> JSONAPIResponse:
 def get_event(id: str, ctx: ApiContext = api("get_event")) -> JSONAPIResponse:
     event = service.get_event(ctx.session, ctx.account_id, id)
     data = event_resource(ctx.urls, event, ctx.params.fields.get("event"))
-    return JSONAPIResponse(single(data, ctx.urls.current(), _included_metrics(ctx, [event])))
+    return JSONAPIResponse(single(data, ctx.urls.current(), _included(ctx, [event])))
 
 
 @router.get("/events/{id}/metric", operation_id="get_metric_for_event")
@@ -53,6 +62,14 @@ def get_metric_id_for_event(id: str, ctx: ApiContext = api("get_metric_id_for_ev
     return JSONAPIResponse(
         {"data": {"type": "metric", "id": event.metric_id}, "links": {"self": ctx.urls.current()}}
     )
+
+
+@router.get("/events/{id}/profile", operation_id="get_profile_for_event")
+def get_profile_for_event(id: str, ctx: ApiContext = api("get_profile_for_event")) -> JSONAPIResponse:
+    event = service.get_event(ctx.session, ctx.account_id, id)
+    profile = profiles_service.get_profile(ctx.session, ctx.account_id, event.profile_id)
+    data = profile_resource(ctx.urls, profile, fields=ctx.params.fields.get("profile"))
+    return JSONAPIResponse(single(data, ctx.urls.current()))
 
 
 @router.get("/events/{id}/relationships/profile", operation_id="get_profile_id_for_event")

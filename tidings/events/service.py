@@ -14,6 +14,8 @@ from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import FilterField, compare, compile_filter
 from tidings.jsonapi.pagination import Page, paginate
 from tidings.jsonapi.params import QueryParams
+from tidings.profiles.repository import profiles_by_ids
+from tidings.profiles.tables import Profile
 
 METRICS_PAGE_SIZE = 200
 
@@ -105,6 +107,11 @@ def list_metrics(session: Session, account_id: str, params: QueryParams, operati
 
 def metrics_for(session: Session, account_id: str, events: list[Event]) -> list[Metric]:
     found = repository.metrics_by_id(session, account_id, {e.metric_id for e in events})
+    return [found[i] for i in sorted(found)]
+
+
+def profiles_for(session: Session, account_id: str, events: list[Event]) -> list[Profile]:
+    found = profiles_by_ids(session, account_id, sorted({e.profile_id for e in events}))
     return [found[i] for i in sorted(found)]
 
 

@@ -20,4 +20,5 @@ def prune_done_jobs(session: Session, context: JobContext) -> None:
 
 def register_all() -> None:
     """Import each domain's jobs module so its handlers are registered."""
-    # Domains add their `jobs` modules here as they gain background work.
+    # Each domain's `jobs` module registers its handlers when imported.
+    import tidings.events.jobs  # noqa: F401

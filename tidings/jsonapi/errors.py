@@ -117,3 +117,7 @@ def error_object(
 
 def error_document(errors: list[APIError]) -> dict[str, Any]:
     return {"errors": [e.as_error_object() for e in errors]}
+
+
+class ServiceUnavailable(APIError):
+    status, code, title = 503, "service_unavailable", "Service temporarily unavailable."

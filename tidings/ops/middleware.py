@@ -20,6 +20,13 @@ class BodyTooLarge(Exception):
     """Raised from `receive` when a streamed body passes the limit."""
 
 
+class NulInBody(Exception):
+    """Raised from `receive` when a JSON body holds a NUL character (no database can store it)."""
+
+
+NUL_ESCAPES = (b"\\u0000", b"\\U0000")
+
+
 class TidingsMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
@@ -47,14 +54,20 @@ class TidingsMiddleware:
             return
 
         received = 0
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body:
                     raise BodyTooLarge()
+                window = tail + chunk
+                if any(escape in window for escape in NUL_ESCAPES):
+                    raise NulInBody()
+                tail = window[-6:]
             return message
 
         async def send_wrapper(message: Message) -> None:

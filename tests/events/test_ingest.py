@@ -1,0 +1,300 @@
+"""Ingestion: accepted fast (202), applied by the processor, every bad payload refused precisely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import AccountKeys
+from tidings.events.inbox import InboxItem, InboxWriter
+from tidings.events.tables import Event, EventFailure, EventInbox
+from tidings.jobs.worker import drain
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def event_body(email: str | None = "ada@example.com", **attrs) -> dict:
+    profile = {"email": email} if email else {}
+    profile.update(attrs.pop("profile", {}))
+    return {
+        "data": {
+            "type": "event",
+            "attributes": {
+                "properties": attrs.pop("properties", {"Items": [{"SKU": "A"}], "Total": 42.5}),
+                "metric": {
+                    "data": {"type": "metric", "attributes": {"name": attrs.pop("metric", "Placed Order")}}
+                },
+                "profile": {"data": {"type": "profile", "attributes": profile}},
+                **attrs,
+            },
+        }
+    }
+
+
+def events_of(db, account_id: str) -> list[Event]:
+    with db.read() as session:
+        return list(
+            session.execute(
+                select(Event).where(Event.account_id == account_id).order_by(Event.time)
+            ).scalars()
+        )
+
+
+def test_sdk_create_event_is_accepted_then_applied(db, sdk, account: AccountKeys) -> None:
+    body = event_body(
+        time=(NOW - dt.timedelta(days=1)).isoformat(), value=42.5, value_currency="usd", unique_id="o-1"
+    )
+    assert sdk.Events.create_event(body) is None  # 202 with no body
+    drain(db)
+    (event,) = events_of(db, account.id)
+    assert event.unique_id == "o-1" and event.value == 42.5 and event.value_currency == "USD"
+    assert event.time == NOW - dt.timedelta(days=1)
+    listed = sdk.Events.get_events(filter=f'equals(profile_id,"{event.profile_id}")')
+    assert listed.data[0].attributes.event_properties["Total"] == 42.5
+    sdk.Events.create_event(body)  # the same unique_id again: first one wins
+    drain(db)
+    assert len(events_of(db, account.id)) == 1
+
+
+def test_events_without_time_get_the_receipt_time_and_one_per_second(db, sdk, account: AccountKeys) -> None:
+    sdk.Events.create_event(event_body(metric="Viewed Product"))
+    drain(db)
+    (event,) = events_of(db, account.id)
+    assert abs((event.time - dt.datetime.now(dt.UTC)).total_seconds()) < 5
+    assert event.unique_id == str(int(event.time.timestamp()))
+
+
+def test_sdk_bulk_create_events(db, sdk, account: AccountKeys) -> None:
+    groups = [
+        {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"email": f"p{i}@example.com"}}},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {"n": n},
+                                "metric": {"data": {"type": "metric", "attributes": {"name": "Bulk"}}},
+                                "unique_id": f"{i}-{n}",
+                                "time": (NOW - dt.timedelta(minutes=n)).isoformat(),
+                            },
+                        }
+                        for n in range(3)
+                    ]
+                },
+            },
+        }
+        for i in range(4)
+    ]
+    body = {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": groups}}}}
+    assert sdk.Events.bulk_create_events(body) is None
+    drain(db)
+    events = events_of(db, account.id)
+    assert len(events) == 12 and len({e.profile_id for e in events}) == 4
+
+
+def test_backfill_is_recorded(db, client, account: AccountKeys) -> None:
+    response = client.post("/api/events", json=event_body(backfill=True), headers=account.headers())
+    assert response.status_code == 202 and response.content == b""
+    drain(db)
+    assert events_of(db, account.id)[0].backfill is True
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        (event_body(properties=None), "/data/attributes/properties"),
+        (event_body(time="1989-12-31T00:00:00+00:00"), "/data/attributes/time"),
+        (event_body(time=(NOW + dt.timedelta(days=400)).isoformat()), "/data/attributes/time"),
+        (event_body(time="yesterday"), "/data/attributes/time"),
+        (event_body(email=None), "/data/attributes/profile/data/attributes"),
+        (event_body(email="not-an-email"), "/data/attributes/profile/data/attributes/email"),
+        (event_body(properties={f"p{i}": i for i in range(401)}), "/data/attributes/properties"),
+        (event_body(properties={"big": "x" * (100 * 1024 + 1)}), "/data/attributes/properties/big"),
+        (event_body(metric="x" * 200), "/data/attributes/metric/data/attributes/name"),
+        (event_body(value="lots"), "/data/attributes/value"),
+        (event_body(colour="red"), "/data/attributes/colour"),
+    ],
+)
+def test_bad_events_are_400_with_a_pointer(
+    db, client, account: AccountKeys, body: dict, pointer: str
+) -> None:
+    response = client.post("/api/events", json=body, headers=account.headers())
+    assert response.status_code == 400, response.text
+    assert pointer in [e["source"].get("pointer") for e in response.json()["errors"]]
+    with db.read() as session:
+        assert (
+            session.execute(
+                select(func.count()).select_from(EventInbox).where(EventInbox.account_id == account.id)
+            ).scalar()
+            == 0
+        )
+
+
+def test_bulk_reports_every_bad_event_with_its_index(client, account: AccountKeys) -> None:
+    events = [
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "time": "1980-01-01T00:00:00Z",
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
+        {
+            "type": "event",
+            "attributes": {
+                "properties": {},
+                "time": "1970-01-01T00:00:00Z",
+                "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}},
+            },
+        },
+    ]
+    group = {
+        "type": "event-bulk-create",
+        "attributes": {
+            "profile": {"data": {"type": "profile", "attributes": {"email": "a@b.co"}}},
+            "events": {"data": events},
+        },
+    }
+    body = {
+        "data": {
+            "type": "event-bulk-create-job",
+            "attributes": {"events-bulk-create": {"data": [group, group]}},
+        }
+    }
+    response = client.post("/api/event-bulk-create-jobs", json=body, headers=account.headers())
+    assert response.status_code == 400
+    pointers = sorted(e["source"]["pointer"] for e in response.json()["errors"])
+    base = "/data/attributes/events-bulk-create/data"
+    assert pointers == sorted(
+        f"{base}/{g}/attributes/events/data/{e}/attributes/time" for g in (0, 1) for e in (1, 2)
+    )
+
+
+def test_keys_on_the_wrong_side_are_refused(client, account: AccountKeys) -> None:
+    public = {"Authorization": f"Klaviyo-API-Key {account.public_key}", "revision": "2026-10-15"}
+    assert client.post("/api/events", json=event_body(), headers=public).status_code == 401
+    private_on_client = client.post(
+        f"/client/events?company_id={account.public_key}", json=event_body(), headers=account.headers()
+    )
+    assert private_on_client.status_code == 400
+    assert (
+        client.post(
+            "/client/events?company_id=nope00", json=event_body(), headers={"revision": "2026-10-15"}
+        ).status_code
+        == 400
+    )
+
+
+def test_client_events_are_applied(db, client, account: AccountKeys) -> None:
+    response = client.post(
+        f"/client/events?company_id={account.public_key}",
+        json=event_body(email="web@example.com", metric="Viewed Product"),
+        headers={"revision": "2026-10-15"},
+    )
+    assert response.status_code == 202
+    body = {
+        "data": {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"anonymous_id": "anon-1"}}},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {"i": i},
+                                "unique_id": str(i),
+                                "metric": {
+                                    "data": {"type": "metric", "attributes": {"name": "Active on Site"}}
+                                },
+                            },
+                        }
+                        for i in range(3)
+                    ]
+                },
+            },
+        }
+    }
+    assert (
+        client.post(
+            f"/client/event-bulk-create?company_id={account.public_key}",
+            json=body,
+            headers={"revision": "2026-10-15"},
+        ).status_code
+        == 202
+    )
+    drain(db)
+    assert len(events_of(db, account.id)) == 4
+
+
+def test_unknown_profile_id_becomes_a_dead_letter_and_the_rest_applies(
+    db, client, account: AccountKeys
+) -> None:
+    bad = event_body(email=None)
+    bad["data"]["attributes"]["profile"]["data"]["id"] = "01NOSUCHPROFILE000000000000"
+    assert client.post("/api/events", json=bad, headers=account.headers()).status_code == 202
+    assert (
+        client.post("/api/events", json=event_body(unique_id="fine"), headers=account.headers()).status_code
+        == 202
+    )
+    drain(db)
+    assert [e.unique_id for e in events_of(db, account.id)] == ["fine"]
+    with db.read() as session:
+        (failure,) = session.execute(
+            select(EventFailure).where(EventFailure.account_id == account.id)
+        ).scalars()
+    assert "does not exist" in failure.error
+    assert json.loads(failure.payload)["events"][0]["metric"] == "Placed Order"
+
+
+def test_a_poisoned_inbox_row_is_isolated(db, client, account: AccountKeys) -> None:
+    writer = InboxWriter(db)
+    writer.submit([InboxItem(account.id, "event", "{not json", NOW)]).result(10)
+    writer.stop()
+    client.post("/api/events", json=event_body(unique_id="after"), headers=account.headers())
+    drain(db)
+    assert [e.unique_id for e in events_of(db, account.id)] == ["after"]
+    with db.read() as session:
+        failures = (
+            session.execute(select(EventFailure).where(EventFailure.account_id == account.id)).scalars().all()
+        )
+        pending = (
+            session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).scalars().all()
+        )
+    assert len(failures) == 1 and pending == []
+
+
+def test_concurrent_submissions_share_commits(db, account: AccountKeys) -> None:
+    writer = InboxWriter(db)
+    barrier = threading.Barrier(40)
+    results = []
+
+    def submit(n: int) -> None:
+        barrier.wait()
+        results.append(writer.submit([InboxItem(account.id, "event", "{}", NOW)]).result(10))
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.stop()
+    assert len(results) == 40 and writer.rows == 40
+    assert writer.commits < 40
+    with db.write() as session:
+        session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))

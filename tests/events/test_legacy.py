@@ -1,0 +1,130 @@
+"""Legacy Track and Identify, as old clients (and the `klaviyo` 3.x package) call them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import AccountKeys
+from tidings.events.tables import Event, EventInbox
+from tidings.jobs.worker import drain
+from tidings.profiles.tables import Profile
+
+
+def b64(payload: object) -> str:
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def profiles_of(db, account_id: str) -> list[Profile]:
+    with db.read() as session:
+        return list(session.execute(select(Profile).where(Profile.account_id == account_id)).scalars())
+
+
+def test_identify_get_then_track_post(db, client, account: AccountKeys) -> None:
+    identify = {
+        "token": account.public_key,
+        "properties": {
+            "$email": "Old@Example.com",
+            "$first_name": "Ada",
+            "$city": "Paris",
+            "$id": "ext-9",
+            "Plan": "Gold",
+            "$consent": ["email"],
+        },
+    }
+    response = client.get("/api/identify", params={"data": b64(identify)})
+    assert response.status_code == 200 and response.text == "1"
+    when = int(time.time()) - 3600
+    track = {
+        "token": account.public_key,
+        "event": "Started Checkout",
+        "customer_properties": {"$email": "old@example.com", "$last_name": "Lovelace"},
+        "properties": {"$event_id": "chk-1", "$value": 99.5, "Items": ["a"]},
+        "time": when,
+    }
+    response = client.post("/api/track", data={"data": json.dumps(track)})
+    assert response.status_code == 200 and response.text == "1"
+    drain(db)
+    (profile,) = profiles_of(db, account.id)
+    assert (profile.email, profile.first_name, profile.last_name, profile.external_id) == (
+        "old@example.com",
+        "Ada",
+        "Lovelace",
+        "ext-9",
+    )
+    assert profile.location["city"] == "Paris"
+    assert profile.properties == {"Plan": "Gold"}
+    with db.read() as session:
+        (event,) = session.execute(select(Event).where(Event.account_id == account.id)).scalars()
+    assert (event.unique_id, event.value, int(event.time.timestamp())) == ("chk-1", 99.5, when)
+    assert event.properties == {"Items": ["a"]}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not base64 !!",
+        base64.b64encode(b"not json").decode(),
+        b64([1, 2]),
+        "",
+        base64.b64encode(b'"x"').decode(),
+    ],
+)
+def test_undecodable_data_answers_0(client, data: str) -> None:
+    response = client.get("/api/track", params={"data": data})
+    assert response.status_code == 200 and response.text == "0"
+
+
+def test_pixel(client, account: AccountKeys) -> None:
+    response = client.get(
+        "/api/track", params={"data": b64({"token": account.public_key, "event": "Opened"}), "i": "1"}
+    )
+    assert response.headers["content-type"] == "image/gif" and response.content.startswith(b"GIF89a")
+
+
+def test_unknown_token_is_acknowledged_and_dropped(db, client) -> None:
+    response = client.get(
+        "/api/track",
+        params={"data": b64({"token": "nope00", "event": "X", "customer_properties": {"$email": "a@b.co"}})},
+    )
+    assert response.text == "1"
+
+
+def test_base64_in_a_form_post_and_raw_json_bodies(db, client, account: AccountKeys) -> None:
+    payload = {
+        "token": account.public_key,
+        "event": "Viewed",
+        "customer_properties": {"$email": "f@example.com"},
+    }
+    assert client.post("/api/track", data={"data": b64(payload)}).text == "1"
+    raw = client.post(
+        "/api/track",
+        content=json.dumps({**payload, "event": "Viewed again"}),
+        headers={"content-type": "application/json"},
+    )
+    assert raw.text == "1"
+    drain(db)
+    with db.read() as session:
+        names = session.execute(select(Event.unique_id).where(Event.account_id == account.id)).scalars().all()
+    assert len(names) == 2
+
+
+def test_track_without_identifiers_is_a_dead_letter(db, client, account: AccountKeys) -> None:
+    assert (
+        client.get("/api/track", params={"data": b64({"token": account.public_key, "event": "X"})}).text
+        == "1"
+    )
+    drain(db)
+    with db.read() as session:
+        assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
+    from tidings.events.tables import EventFailure
+
+    with db.read() as session:
+        (failure,) = session.execute(
+            select(EventFailure).where(EventFailure.account_id == account.id)
+        ).scalars()
+    assert "no $email" in failure.error

@@ -1,0 +1,35 @@
+"""Background work of the events domain: draining the inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tidings.db.base import utcnow
+from tidings.events import processor
+from tidings.events.inbox import PROCESS_JOB, process_slot
+from tidings.events.tables import EventInbox
+from tidings.jobs.queue import enqueue
+from tidings.jobs.registry import JobContext, job
+
+
+@job(PROCESS_JOB)
+def process_inbox(session: Session, context: JobContext) -> None:
+    """Apply one batch of the account's inbox; if more is waiting, chain another job."""
+    result = processor.process_batch(session, context.account_id)
+    if result.more:
+        enqueue(session, PROCESS_JOB, account_id=context.account_id, dedup_key=f"more:{context.id}")
+
+
+@job("events.sweep_inbox", every_seconds=2)
+def sweep_inbox(session: Session, context: JobContext) -> None:
+    """A safety net: rows whose processing job already ran before they committed get a new one."""
+    stale = utcnow() - dt.timedelta(seconds=1)
+    accounts = session.execute(
+        select(EventInbox.account_id).where(EventInbox.received < stale).distinct()
+    ).scalars()
+    slot = process_slot()
+    for account_id in accounts:
+        enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"sweep:{slot}")

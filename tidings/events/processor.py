@@ -1,0 +1,212 @@
+"""Applying the inbox: identities, profiles and events, in batches, exactly once.
+
+One call claims a batch of an account's inbox rows (SKIP LOCKED on PostgreSQL, so several
+workers share the load), resolves every profile block of the batch in one set-based pass
+(tidings.profiles.identity), writes the events through the event store, records items that
+cannot be applied as dead letters, and deletes the rows: all in the caller's transaction,
+so a crash before the commit leaves the rows to be claimed again, and a commit applies them
+once. A batch that raises is retried row by row in savepoints, so one poisoned row is
+isolated instead of blocking the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tidings.db.base import utcnow
+from tidings.db.dialect import skip_locked
+from tidings.db.ids import ulid
+from tidings.events import legacy
+from tidings.events.metrics import MetricKey
+from tidings.events.store import NewEvent, write_events
+from tidings.events.tables import EventFailure, EventInbox
+from tidings.profiles.attributes import PatchProperties, ProfileAttributes
+from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
+
+log = structlog.get_logger("tidings.events")
+
+BATCH_ROWS = 500
+SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT}
+
+
+@dataclass
+class Group:
+    """One profile block and its events, from one inbox row."""
+
+    row: EventInbox
+    pointer: str
+    source: str
+    profile: dict[str, Any]
+    events: list[dict[str, Any]]
+    received: dt.datetime
+
+
+@dataclass
+class Failure:
+    row: EventInbox
+    pointer: str
+    payload: Any
+    error: str
+
+
+@dataclass
+class BatchResult:
+    rows: int
+    events: int
+    failures: int
+    more: bool
+
+
+def claim(session: Session, account_id: str, limit: int) -> list[EventInbox]:
+    stmt = select(EventInbox).where(EventInbox.account_id == account_id).order_by(EventInbox.id).limit(limit)
+    return list(session.execute(skip_locked(session, stmt)).scalars())
+
+
+def expand(row: EventInbox) -> tuple[list[Group], list[Failure]]:
+    """The groups of one inbox row (legacy payloads are mapped here)."""
+    if row.kind in ("legacy_track", "legacy_identify"):
+        payload = json.loads(row.payload)
+        try:
+            group = (
+                legacy.track_group(payload, row.received)
+                if row.kind == "legacy_track"
+                else legacy.identify_group(payload)
+            )
+        except legacy.LegacyError as error:
+            return [], [Failure(row, "/", payload, f"{row.kind}: {error}")]
+        return [Group(row, "/", "legacy", group["profile"], group["events"], row.received)], []
+    envelope = json.loads(row.payload)
+    received = dt.datetime.fromisoformat(envelope["received"])
+    groups = [
+        Group(row, f"/{index}", envelope["source"], group["profile"], group["events"], received)
+        for index, group in enumerate(envelope["groups"])
+    ]
+    return groups, []
+
+
+def profile_input(block: dict[str, Any]) -> ProfileInput:
+    ids = block.get("identifiers", {})
+    return ProfileInput(
+        id=block.get("id"),
+        email=ids.get("email"),
+        phone_number=ids.get("phone_number"),
+        external_id=ids.get("external_id"),
+        anonymous_id=ids.get("anonymous_id"),
+        kx=ids.get("_kx"),
+        attributes=ProfileAttributes.from_dict(block.get("attributes", {})),
+        patch_properties=PatchProperties.from_meta(block.get("patch")),
+    )
+
+
+def _why(resolution: Resolution) -> str:
+    if resolution.not_found:
+        return "The profile id does not exist."
+    if resolution.conflict is not None:
+        c = resolution.conflict
+        return f"{c.field} {c.value!r} belongs to another profile ({c.profile_id})."
+    return resolution.error or "The profile could not be resolved."
+
+
+def apply_rows(session: Session, account_id: str, rows: list[EventInbox]) -> tuple[int, list[Failure]]:
+    groups: list[Group] = []
+    failures: list[Failure] = []
+    for row in rows:
+        found, failed = expand(row)
+        groups += found
+        failures += failed
+    events: list[NewEvent] = []
+    by_source: dict[str, list[Group]] = {}
+    for group in groups:
+        by_source.setdefault(group.source, []).append(group)
+    for source, members in by_source.items():
+        resolutions = resolve_batch(
+            session, account_id, [profile_input(g.profile) for g in members], source=SOURCES[source]
+        )
+        for group, resolution in zip(members, resolutions, strict=True):
+            if not resolution.ok or resolution.profile_id is None:
+                failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
+                continue
+            for event in group.events:
+                events.append(_new_event(resolution.profile_id, event, group))
+    written = write_events(session, account_id, events)
+    return len(written), failures
+
+
+def _group_json(group: Group) -> dict[str, Any]:
+    return {"profile": group.profile, "events": group.events}
+
+
+def _new_event(profile_id: str, event: dict[str, Any], group: Group) -> NewEvent:
+    return NewEvent(
+        profile_id=profile_id,
+        metric=MetricKey(event["metric"], event.get("service") or "api"),
+        time=dt.datetime.fromisoformat(event["time"]) if event.get("time") else group.received,
+        properties=event.get("properties") or {},
+        value=event.get("value"),
+        value_currency=event.get("value_currency"),
+        unique_id=event.get("unique_id"),
+        backfill=bool(event.get("backfill")),
+        source=group.source,
+    )
+
+
+def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS) -> BatchResult:
+    rows = claim(session, account_id, limit)
+    if not rows:
+        return BatchResult(0, 0, 0, more=False)
+    try:
+        with session.begin_nested():
+            written, failures = apply_rows(session, account_id, rows)
+    except Exception:
+        log.warning(
+            "events.batch_failed_isolating_rows", account_id=account_id, rows=len(rows), exc_info=True
+        )
+        written, failures = 0, []
+        for row in rows:
+            try:
+                with session.begin_nested():
+                    count, failed = apply_rows(session, account_id, [row])
+                written += count
+                failures += failed
+            except Exception as error:
+                failures.append(Failure(row, "/", _raw(row), f"{type(error).__name__}: {error}"))
+    record_failures(session, account_id, failures)
+    session.execute(
+        delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_([r.id for r in rows]))
+    )
+    return BatchResult(len(rows), written, len(failures), more=len(rows) == limit)
+
+
+def _raw(row: EventInbox) -> Any:
+    try:
+        return json.loads(row.payload)
+    except ValueError:
+        return row.payload
+
+
+def record_failures(session: Session, account_id: str, failures: list[Failure]) -> None:
+    if not failures:
+        return
+    now = utcnow()
+    session.add_all(
+        EventFailure(
+            account_id=account_id,
+            id=ulid(),
+            inbox_id=f.row.id,
+            kind=f.row.kind,
+            item_pointer=f.pointer,
+            payload=json.dumps(f.payload, default=str),
+            error=f.error[:4000],
+            received=f.row.received,
+            created=now,
+        )
+        for f in failures
+    )
+    log.warning("events.dead_letters", account_id=account_id, count=len(failures))
