@@ -42,6 +42,14 @@ PARTIAL: dict[str, str] = {
         "the subscription is stored and validated; the 'Subscribed to Back in Stock' event is not "
         "recorded yet (it needs profile identity resolution, not built yet)"
     ),
+    "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
+    "get_templates": (
+        "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"
+    ),
+    "create_universal_content": (
+        "blocks other than html/text (button, image, spacer, ...) are stored but render empty, "
+        "except horizontal_rule (`<hr>`); display_options are not applied"
+    ),
 }
 
 

@@ -42,6 +42,7 @@ from tidings.profiles.extensions import router as profile_extensions_router
 from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
+from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 
@@ -61,6 +62,7 @@ ROUTERS = [
     catalogs_router,
     catalog_bulk_router,
     back_in_stock_router,
+    templates_router,
 ]
 
 

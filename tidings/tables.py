@@ -6,3 +6,4 @@ from tidings.consent import tables as consent  # noqa: F401
 from tidings.events import tables as events  # noqa: F401
 from tidings.jobs import tables as jobs  # noqa: F401
 from tidings.profiles import tables as profiles  # noqa: F401
+from tidings.templates import tables as templates  # noqa: F401
