@@ -21,7 +21,9 @@ def _item(external_id: str, *, published: bool = True) -> dict:
     }
 
 
-def test_render_template_reads_catalog_items(client, sdk, account: AccountKeys, other_account: AccountKeys) -> None:
+def test_render_template_reads_catalog_items(
+    client, sdk, account: AccountKeys, other_account: AccountKeys
+) -> None:
     sdk.Catalogs.create_catalog_item(_item("SKU-1"))
     html = '{% catalog "SKU-1" %}<p>{{ catalog_item.title }} {{ catalog_item.url }}</p>{% endcatalog %}'
     template = sdk.Templates.create_template(
