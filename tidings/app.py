@@ -30,18 +30,28 @@ from tidings.jsonapi.errors import (
     ServerError,
     error_document,
 )
+from tidings.lists.routes import router as lists_router
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
+from tidings.segments.routes import router as segments_router
 
 log = structlog.get_logger("tidings")
 
 NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router, ingest_router, profiles_router]
+ROUTERS = [
+    ops_router,
+    accounts_router,
+    events_router,
+    ingest_router,
+    profiles_router,
+    lists_router,
+    segments_router,
+]
 
 
 def create_app(
