@@ -33,7 +33,9 @@ PARTIAL: dict[str, str] = {
     "get_flows_triggered_by_segment": "flows are not built yet: always an empty list",
     "get_ids_for_flows_triggered_by_segment": "flows are not built yet: always an empty list",
     "get_segments": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
-    "create_segment": "conditions not computed are refused with a 400: profile-marketing-consent, "
+    "query_segment_values": "from Tidings' own membership history (see the deviations table)",
+    "query_segment_series": "from Tidings' own membership history (see the deviations table)",
+    "create_segment": "conditions not computed are refused with a 400: consent sub-filters, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones, regex and phone-country-code operators, "
     "anniversary-last/-next (see the deviations table)",

@@ -50,7 +50,8 @@ def participant(name: str) -> ProfileParticipant | None:
 
 def _load_builtin() -> None:
     # Importing registers them; done lazily so that the domains may import profiles freely.
-    import tidings.consent.participants  # noqa: F401
+    import tidings.consent.participants
+    import tidings.segments.participants  # noqa: F401
 
 
 # ------------------------------------------------------------------ list memberships

@@ -13,7 +13,12 @@ from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 from tidings.lists.members import member_ids, member_profiles
 from tidings.segments import repository, service
-from tidings.segments.schemas import SegmentCreateQuery, SegmentUpdateQuery
+from tidings.segments.schemas import (
+    SegmentCreateQuery,
+    SegmentSeriesQuery,
+    SegmentUpdateQuery,
+    SegmentValuesQuery,
+)
 from tidings.segments.tables import Segment, SegmentMember
 from tidings.segments.views import segment_resource
 
@@ -157,3 +162,36 @@ def explain_segment_membership(
         "links": {"self": ctx.urls.current()},
     }
     return JSONAPIResponse(single(data, ctx.urls.current()))
+
+
+@router.post("/segment-values-reports", operation_id="query_segment_values", status_code=200)
+def query_segment_values(
+    document: SegmentValuesQuery = Body(...), ctx: ApiContext = api("query_segment_values")
+) -> JSONAPIResponse:
+    from tidings.segments import reports
+
+    attrs = document.data.attributes
+    results = reports.values(
+        ctx.session, ctx.account_id, list(attrs.statistics), attrs.timeframe.model_dump(), attrs.filter
+    )
+    data = {"type": "segment-values-report", "attributes": {"results": results}}
+    return JSONAPIResponse({"data": data, "links": {"self": ctx.urls.current()}})
+
+
+@router.post("/segment-series-reports", operation_id="query_segment_series", status_code=200)
+def query_segment_series(
+    document: SegmentSeriesQuery = Body(...), ctx: ApiContext = api("query_segment_series")
+) -> JSONAPIResponse:
+    from tidings.segments import reports
+
+    attrs = document.data.attributes
+    results, date_times = reports.series(
+        ctx.session,
+        ctx.account_id,
+        list(attrs.statistics),
+        attrs.timeframe.model_dump(),
+        attrs.interval,
+        attrs.filter,
+    )
+    data = {"type": "segment-series-report", "attributes": {"results": results, "date_times": date_times}}
+    return JSONAPIResponse({"data": data, "links": {"self": ctx.urls.current()}})

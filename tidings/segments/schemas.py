@@ -42,3 +42,60 @@ class SegmentUpdateData(Strict):
 
 class SegmentUpdateQuery(Strict):
     data: SegmentUpdateData
+
+
+# ------------------------------------------------------------------------------ reports
+
+Statistic = Literal["members_added", "members_removed", "net_members_changed", "total_members"]
+
+
+class TimeframeKey(Strict):
+    key: Literal[
+        "last_12_months",
+        "last_30_days",
+        "last_365_days",
+        "last_3_months",
+        "last_7_days",
+        "last_90_days",
+        "last_month",
+        "last_week",
+        "last_year",
+        "this_month",
+        "this_week",
+        "this_year",
+        "today",
+        "yesterday",
+    ]
+
+
+class CustomTimeframe(Strict):
+    start: str
+    end: str
+
+
+class SegmentValuesAttributes(Strict):
+    statistics: list[Statistic] = Field(min_length=1)
+    timeframe: TimeframeKey | CustomTimeframe
+    filter: str | None = None
+
+
+class SegmentValuesData(Strict):
+    type: Literal["segment-values-report"]
+    attributes: SegmentValuesAttributes
+
+
+class SegmentValuesQuery(Strict):
+    data: SegmentValuesData
+
+
+class SegmentSeriesAttributes(SegmentValuesAttributes):
+    interval: Literal["daily", "hourly", "monthly", "weekly"]
+
+
+class SegmentSeriesData(Strict):
+    type: Literal["segment-series-report"]
+    attributes: SegmentSeriesAttributes
+
+
+class SegmentSeriesQuery(Strict):
+    data: SegmentSeriesData
