@@ -25,10 +25,6 @@ END = "<!-- operations:end -->"
 PARTIAL: dict[str, str] = {
     "get_profile": "predictive_analytics values are null; include=lists,segments,conversations are empty",
     "get_profiles": "predictive_analytics values are null; include=conversations yields nothing",
-    "get_lists_for_profile": "empty until lists exist",
-    "get_list_ids_for_profile": "empty until lists exist",
-    "get_segments_for_profile": "empty until segments exist",
-    "get_segment_ids_for_profile": "empty until segments exist",
     "bulk_subscribe_profiles": "list relationships are 404 until lists exist; open_tracking consent ignored",
     "bulk_unsubscribe_profiles": "list relationships are 404 until lists exist",
     "create_client_subscription": "its required list is 404 until lists exist",
@@ -50,6 +46,23 @@ PARTIAL: dict[str, str] = {
         "blocks other than html/text (button, image, spacer, ...) are stored but render empty, "
         "except horizontal_rule (`<hr>`); display_options are not applied"
     ),
+    "get_tags_for_list": "tags are not built yet: always an empty list",
+    "get_tag_ids_for_list": "tags are not built yet: always an empty list",
+    "get_flows_triggered_by_list": "flows are not built yet: always an empty list",
+    "get_ids_for_flows_triggered_by_list": "flows are not built yet: always an empty list",
+    "get_lists": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
+    "get_tags_for_segment": "tags are not built yet: always an empty list",
+    "get_tag_ids_for_segment": "tags are not built yet: always an empty list",
+    "get_flows_triggered_by_segment": "flows are not built yet: always an empty list",
+    "get_ids_for_flows_triggered_by_segment": "flows are not built yet: always an empty list",
+    "get_segments": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
+    "query_segment_values": "from Tidings' own membership history (see the deviations table)",
+    "query_segment_series": "from Tidings' own membership history (see the deviations table)",
+    "create_segment": "conditions not computed are refused with a 400: consent sub-filters, "
+    "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
+    "predictive dimensions other than historic ones, regex and phone-country-code operators, "
+    "anniversary-last/-next (see the deviations table)",
+    "update_segment": "as create_segment",
 }
 
 

@@ -35,6 +35,7 @@ from tidings.jsonapi.errors import (
     ServerError,
     error_document,
 )
+from tidings.lists.routes import router as lists_router
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
@@ -43,6 +44,7 @@ from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 from tidings.templates.routes import router as templates_router
+from tidings.segments.routes import router as segments_router
 
 log = structlog.get_logger("tidings")
 
@@ -63,6 +65,8 @@ ROUTERS = [
     catalog_bulk_router,
     back_in_stock_router,
     templates_router,
+    lists_router,
+    segments_router,
 ]
 
 

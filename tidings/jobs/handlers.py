@@ -23,5 +23,6 @@ def register_all() -> None:
     # Each domain's `jobs` module registers its handlers when imported.
     import tidings.consent.jobs
     import tidings.events.jobs
-    import tidings.profiles.jobs  # noqa: F401
+    import tidings.profiles.jobs
+    import tidings.segments.jobs  # noqa: F401
     from tidings.catalogs import jobs as catalogs  # noqa: F401

@@ -165,34 +165,41 @@ def merge_profiles(
     return JSONAPIResponse(body, status_code=201)
 
 
-# Lists and segments do not exist yet; a known profile belongs to none of them.
-
-
-def _empty(ctx: ApiContext, profile_id: str) -> JSONAPIResponse:
-    service.get_profile(ctx.session, ctx.account_id, profile_id)
-    return JSONAPIResponse(collection([], ctx.urls))
+# Lists and segments belong to their domains; these routes ask them for the profile's groups.
 
 
 @router.get("/profiles/{id}/lists", operation_id="get_lists_for_profile")
 def get_lists_for_profile(id: str, ctx: ApiContext = api("get_lists_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.lists.routes import lists_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return lists_of_profile(ctx, id, ids_only=False)
 
 
 @router.get("/profiles/{id}/relationships/lists", operation_id="get_list_ids_for_profile")
 def get_list_ids_for_profile(id: str, ctx: ApiContext = api("get_list_ids_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.lists.routes import lists_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return lists_of_profile(ctx, id, ids_only=True)
 
 
 @router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
 def get_segments_for_profile(id: str, ctx: ApiContext = api("get_segments_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.segments.routes import segments_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return segments_of_profile(ctx, id, ids_only=False)
 
 
 @router.get("/profiles/{id}/relationships/segments", operation_id="get_segment_ids_for_profile")
 def get_segment_ids_for_profile(
     id: str, ctx: ApiContext = api("get_segment_ids_for_profile")
 ) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.segments.routes import segments_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return segments_of_profile(ctx, id, ids_only=True)
 
 
 # ----------------------------------------------------------------------------- push tokens
