@@ -12,6 +12,7 @@ database, as a ratio.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -61,15 +62,41 @@ def write_feed(path: Path, products: int, price_delta: float = 0.0) -> None:
         out.write("]")
 
 
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend of the bench database (same machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    with psycopg.connect(dsn(url)) as conn:
+        me = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s", (me,)
+        ).fetchall()
+    for (pid,) in rows:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def run_sync(url: str, account: str, feed: Path) -> dict:
+    """The real command, in this process; also the CPU time it and its database backends used."""
     from typer.testing import CliRunner
 
     from tidings.cli import app
 
+    server_before = backend_cpu(url)
+    client_before = time.process_time()
     result = CliRunner().invoke(app, ["catalog", "sync", str(feed), "--account", account, "--json"])
     if result.exit_code != 0:
         raise SystemExit(f"sync failed: {result.output}")
-    return json.loads(result.output.strip().splitlines()[-1])
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    summary["client_cpu"] = time.process_time() - client_before
+    server_after = backend_cpu(url)
+    summary["server_cpu"] = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+    gc.collect()  # close the command's connection pool before the next run
+    return summary
 
 
 def copy_baseline(url: str, account: str, products: int) -> float:

@@ -30,14 +30,6 @@ PARTIAL: dict[str, str] = {
     "create_client_subscription": "its required list is 404 until lists exist",
     "bulk_suppress_profiles": "list and segment relationships are 404 until lists and segments exist",
     "bulk_unsuppress_profiles": "list and segment relationships are 404 until lists and segments exist",
-    "create_back_in_stock_subscription": (
-        "the subscription is stored and validated; the 'Subscribed to Back in Stock' event is not "
-        "recorded yet (it needs profile identity resolution, not built yet)"
-    ),
-    "create_client_back_in_stock_subscription": (
-        "the subscription is stored and validated; the 'Subscribed to Back in Stock' event is not "
-        "recorded yet (it needs profile identity resolution, not built yet)"
-    ),
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
     "get_templates": (
         "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"

@@ -43,8 +43,8 @@ from tidings.profiles.extensions import router as profile_extensions_router
 from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
-from tidings.templates.routes import router as templates_router
 from tidings.segments.routes import router as segments_router
+from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 

@@ -41,15 +41,47 @@ def variant(client, account) -> str:
     return "SHOE-42"
 
 
-def test_server_subscription_is_stored_with_its_identifiers(sdk, db, account, variant) -> None:
+def _bis_events(sdk, profile_id: str) -> list:  # type: ignore[no-untyped-def, type-arg]
+    events = sdk.Events.get_events(filter=f'equals(profile_id,"{profile_id}")', include=["metric"])
+    names = {m["id"]: m["attributes"]["name"] for m in events.included or []}
+    return [
+        e for e in events.data if names.get(e.relationships.metric.data.id) == "Subscribed to Back in Stock"
+    ]
+
+
+def test_server_subscription_records_the_event_for_the_resolved_profile(sdk, db, account, variant) -> None:
     body = _body(variant, ["EMAIL", "SMS", "EMAIL"], email="Ada@Example.com", phone_number="+15005550006")
     assert sdk.Catalogs.create_back_in_stock_subscription(body) is None  # 202, no body
     [stored] = _subscriptions(db, account.id)
     assert stored.variant_id == PREFIX + variant
     assert stored.channels == ["EMAIL", "SMS"]
     assert (stored.email, stored.phone_number, stored.source) == ("ada@example.com", "+15005550006", "api")
-    # The "Subscribed to Back in Stock" event waits for the profiles domain (see backinstock.py).
-    assert stored.event_id is None
+    [profile] = sdk.Profiles.get_profiles(filter='equals(email,"ada@example.com")').data
+    assert stored.profile_id == profile.id and profile.attributes.phone_number == "+15005550006"
+    [event] = _bis_events(sdk, profile.id)
+    assert event.id == stored.event_id
+    props = event.attributes.event_properties
+    assert props["Catalog Variant ID"] == PREFIX + variant and props["SKU"] == "SKU-SHOE-42"
+    assert props["Channels"] == ["EMAIL", "SMS"]
+
+    # A second subscription of the same person is another event on the same profile.
+    sdk.Catalogs.create_back_in_stock_subscription(_body(variant, ["EMAIL"], email="ada@example.com"))
+    assert len(_bis_events(sdk, profile.id)) == 2
+    assert len(sdk.Profiles.get_profiles(filter='equals(email,"ada@example.com")').data) == 1
+
+
+def test_subscription_by_profile_id(sdk, client, account, variant) -> None:
+    created = sdk.Profiles.create_profile(
+        {"data": {"type": "profile", "attributes": {"email": "known@example.com"}}}
+    )
+    body = _body(variant, ["EMAIL"])
+    body["data"]["attributes"]["profile"]["data"]["id"] = created.data.id
+    sdk.Catalogs.create_back_in_stock_subscription(body)
+    assert len(_bis_events(sdk, created.data.id)) == 1
+    body["data"]["attributes"]["profile"]["data"]["id"] = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    response = client.post("/api/back-in-stock-subscriptions", json=body, headers=account.headers())
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/profile/data/id"
 
 
 def test_client_subscription_uses_the_public_key(client, db, account, variant) -> None:
@@ -60,7 +92,8 @@ def test_client_subscription_uses_the_public_key(client, db, account, variant) -
         headers={"revision": "2026-10-15"},
     )
     assert response.status_code == 202, response.text
-    assert [s.source for s in _subscriptions(db, account.id)] == ["client"]
+    [stored] = _subscriptions(db, account.id)
+    assert stored.source == "client" and stored.profile_id is not None and stored.event_id is not None
     refused = client.post(
         "/client/back-in-stock-subscriptions",
         params={"company_id": account.public_key},

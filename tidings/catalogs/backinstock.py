@@ -1,14 +1,13 @@
 """Back-in-stock subscriptions (server and client endpoints) and their event.
 
-A subscription is stored with the identifiers the caller gave, in the request's
-transaction. The "Subscribed to Back in Stock" event goes through
-`record_back_in_stock_event`, the one place that will resolve the profile and write the
-event once the profiles domain exists (see that function).
+A subscription resolves its subscriber to a profile (identity resolution, as an event
+would: fill and merge; the client endpoint never changes a known profile's identifiers),
+is stored with the identifiers given and the profile, and records a "Subscribed to Back
+in Stock" event for that profile, all in the request's transaction.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,50 +17,49 @@ from tidings.catalogs.schemas import BackInStockData
 from tidings.catalogs.tables import BackInStockSubscription, CatalogVariant
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
-from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
+from tidings.events.store import record_event
+from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound
+from tidings.profiles.identifiers import check_identifiers, raise_errors
+from tidings.profiles.identity import ProfileInput, Source, resolve_batch
 
 EVENT_METRIC = "Subscribed to Back in Stock"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 PROFILE = "/data/attributes/profile/data"
 
 
-def _check_subscriber(data: BackInStockData) -> None:
+def _subscriber(data: BackInStockData) -> ProfileInput:
+    """The subscriber's identifiers, normalised; 400s say which field is wrong."""
     profile = data.attributes.profile
     if profile is None:
         raise InvalidInput(
             "A profile (email, phone_number, external_id or id) is required.",
             pointer="/data/attributes/profile",
         )
-    attrs = profile.data.attributes
-    errors: list[APIError] = []
-    if not any((profile.data.id, attrs.email, attrs.phone_number, attrs.external_id)):
-        errors.append(
-            InvalidInput(
-                "The profile needs at least one identifier: email, phone_number, external_id or id.",
-                pointer=f"{PROFILE}/attributes",
-            )
+    attrs = profile.data.attributes.model_dump(exclude_none=True)
+    if not attrs and not profile.data.id:
+        raise InvalidInput(
+            "The profile needs at least one identifier: email, phone_number, external_id or id.",
+            pointer=f"{PROFILE}/attributes",
         )
-    if attrs.email is not None and not EMAIL.match(attrs.email):
-        errors.append(
-            InvalidInput(f"Invalid email address {attrs.email!r}.", pointer=f"{PROFILE}/attributes/email")
-        )
-    if attrs.phone_number is not None and not PHONE.match(attrs.phone_number):
-        errors.append(
-            InvalidInput(
-                "Invalid phone number format (Example of a valid format: +12345678901).",
-                pointer=f"{PROFILE}/attributes/phone_number",
-            )
-        )
-    known = bool(profile.data.id or attrs.external_id)
+    checked = check_identifiers(attrs, has_profile_id=bool(profile.data.id))
+    if checked.errors:
+        raise_errors(checked.errors, pointer_prefix=f"{PROFILE}/attributes")
+    values = checked.values
+    subscriber = ProfileInput(
+        id=profile.data.id,
+        email=values.get("email"),
+        phone_number=values.get("phone_number"),
+        external_id=values.get("external_id"),
+    )
+    known = bool(subscriber.id or subscriber.external_id)
     channels = set(data.attributes.channels)
-    if "EMAIL" in channels and not (attrs.email or known):
+    errors: list[APIError] = []
+    if "EMAIL" in channels and not (subscriber.email or known):
         errors.append(
             InvalidInput(
                 "The EMAIL channel needs the profile's email.", pointer=f"{PROFILE}/attributes/email"
             )
         )
-    if channels & {"SMS", "WHATSAPP"} and not (attrs.phone_number or known):
+    if channels & {"SMS", "WHATSAPP"} and not (subscriber.phone_number or known):
         errors.append(
             InvalidInput(
                 "The SMS and WHATSAPP channels need the profile's phone_number.",
@@ -70,6 +68,7 @@ def _check_subscriber(data: BackInStockData) -> None:
         )
     if errors:
         raise ErrorList(errors)
+    return subscriber
 
 
 def subscribe(
@@ -78,22 +77,26 @@ def subscribe(
     """Record that someone waits for a variant; source is "api" or "client"."""
     pointer = "/data/relationships/variant/data/id"
     variant_id = service.check_id(data.relationships.variant.data.id, service.VARIANT, pointer=pointer)
-    _check_subscriber(data)
+    subscriber = _subscriber(data)
     variant = repository.get_variant(session, account_id, variant_id)
     if variant is None:
         raise service.not_found(service.VARIANT, variant_id, pointer=pointer)
-    profile = data.attributes.profile
-    assert profile is not None
-    attrs = profile.data.attributes
+    [resolved] = resolve_batch(
+        session, account_id, [subscriber], source=Source.CLIENT if source == "client" else Source.EVENT
+    )
+    if resolved.not_found:
+        raise NotFound(f"A profile with id {subscriber.id} does not exist.", pointer=f"{PROFILE}/id")
+    if resolved.profile_id is None:
+        raise InvalidInput(resolved.error or "The profile could not be resolved.", pointer=PROFILE)
     subscription = BackInStockSubscription(
         account_id=account_id,
         id=ulid(),
         variant_id=variant.id,
         channels=sorted(set(data.attributes.channels)),
-        profile_id=profile.data.id,
-        email=attrs.email.strip().lower() if attrs.email else None,
-        phone_number=attrs.phone_number,
-        external_id=attrs.external_id,
+        profile_id=resolved.profile_id,
+        email=subscriber.email,
+        phone_number=subscriber.phone_number,
+        external_id=subscriber.external_id,
         source=source,
         created=utcnow(),
     )
@@ -122,20 +125,18 @@ def event_properties(subscription: BackInStockSubscription, variant: CatalogVari
 def record_back_in_stock_event(
     session: Session, account_id: str, subscription: BackInStockSubscription, variant: CatalogVariant
 ) -> str | None:
-    """SEAM: record "Subscribed to Back in Stock" for the subscriber; returns the event id.
+    """Record "Subscribed to Back in Stock" for the subscription's profile; returns the event id.
 
-    Recording the event needs the subscriber's profile id, and Tidings has no profiles
-    domain (identity resolution) yet, so nothing is written here and None is returned.
-    The subscription itself is stored with every identifier given and `event_id` NULL, so
-    when `tidings.profiles` lands this function becomes:
-
-        profile_id = profiles.resolve(session, account_id, email=..., phone_number=...,
-                                      external_id=..., profile_id=...)
-        return events.store.record_event(session, account_id, profile_id=profile_id,
-                                         metric_name=EVENT_METRIC,
-                                         properties=event_properties(subscription, variant),
-                                         unique_id=subscription.id)
-
-    and the subscriptions whose `event_id` is NULL can be backfilled the same way.
+    The subscription id is the event's unique id, so recording it twice writes one event.
     """
-    return None
+    if subscription.profile_id is None:
+        return None
+    return record_event(
+        session,
+        account_id,
+        profile_id=subscription.profile_id,
+        metric_name=EVENT_METRIC,
+        properties=event_properties(subscription, variant),
+        unique_id=subscription.id,
+        time=subscription.created,
+    )

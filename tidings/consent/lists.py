@@ -53,4 +53,6 @@ def set_list_gateway(gateway: ListGateway) -> None:
 
 
 def lists() -> ListGateway:
+    if isinstance(_gateway, NoLists):
+        import tidings.lists.gateway  # noqa: F401  (the lists domain registers itself)
     return _gateway
