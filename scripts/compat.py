@@ -50,9 +50,9 @@ PARTIAL: dict[str, str] = {
     "get_segments": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
-    "create_segment": "conditions not computed are refused with a 400: consent sub-filters, "
+    "create_segment": "conditions not computed are refused with a 400: consent method/custom_source filters, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
-    "predictive dimensions other than historic ones, regex and phone-country-code operators, "
+    "predictive dimensions other than historic ones, regex operators, "
     "anniversary-last/-next (see the deviations table)",
     "update_segment": "as create_segment",
 }

@@ -18,15 +18,22 @@ from tidings.segments.definition import SegmentDefinition
 NOW = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
 
 
-def _consent(channel: str, can: bool, subscription: str) -> dict[str, Any]:
+def _consent(channel: str, can: bool, subscription: str, *filters: dict[str, Any]) -> dict[str, Any]:
+    status: dict[str, Any] = {"subscription": subscription}
+    if filters:
+        status["filters"] = list(filters)
     return {
         "type": "profile-marketing-consent",
-        "consent": {
-            "channel": channel,
-            "can_receive_marketing": can,
-            "consent_status": {"subscription": subscription},
-        },
+        "consent": {"channel": channel, "can_receive_marketing": can, "consent_status": status},
     }
+
+
+def _double(value: bool) -> dict[str, Any]:
+    return {"field": "is_double_opt_in", "filter": {"type": "boolean", "operator": "equals", "value": value}}
+
+
+LAST_WEEK = {"type": "date", "operator": "in-the-last", "quantity": 7, "unit": "day"}
+LAST_MONTH = {"type": "date", "operator": "in-the-last", "quantity": 30, "unit": "day"}
 
 
 @pytest.fixture
@@ -44,15 +51,28 @@ def people(db) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
 
         def sub(pid: str, channel: str, consent: str) -> Subscription:
             return Subscription(
-                account_id=account.id, profile_id=pid, channel=channel, purpose="marketing", consent=consent
+                account_id=account.id,
+                profile_id=pid,
+                channel=channel,
+                purpose="marketing",
+                consent=consent,
+                consent_timestamp=NOW - dt.timedelta(days=20),
             )
 
-        session.add(sub(ids["subscribed"], "email", "SUBSCRIBED"))
+        subscribed = sub(ids["subscribed"], "email", "SUBSCRIBED")
+        subscribed.double_optin = True
+        subscribed.consent_timestamp = NOW - dt.timedelta(days=2)
+        session.add(subscribed)
         session.add(sub(ids["unsubscribed"], "email", "UNSUBSCRIBED"))
         session.add(sub(ids["suppressed"], "email", "SUBSCRIBED"))
         session.add(sub(ids["phone_only"], "sms", "SUBSCRIBED"))
         session.add(
-            EmailSuppression(account_id=account.id, profile_id=ids["suppressed"], reason="HARD_BOUNCE")
+            EmailSuppression(
+                account_id=account.id,
+                profile_id=ids["suppressed"],
+                reason="HARD_BOUNCE",
+                timestamp=NOW - dt.timedelta(days=10),
+            )
         )
     return account.id, ids
 
@@ -68,6 +88,20 @@ def people(db) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
         (_consent("sms", True, "any"), {"phone_only"}),
         (_consent("sms", False, "never_subscribed"), {"never", "subscribed", "unsubscribed", "suppressed"}),
         (_consent("push", True, "any"), set()),
+        (_consent("email", True, "subscribed", _double(True)), {"subscribed"}),
+        (_consent("email", True, "subscribed", _double(False)), set()),
+        (_consent("email", True, "any", {"field": "status_date", "filter": LAST_WEEK}), {"subscribed"}),
+        (_consent("email", False, "any", {"field": "bounce_date", "filter": LAST_MONTH}), {"suppressed"}),
+        (_consent("email", False, "any", {"field": "bounce_date", "filter": LAST_WEEK}), set()),
+        (
+            _consent(
+                "email",
+                False,
+                "any",
+                {"field": "bounce_date", "filter": {"type": "existence", "operator": "is-set"}},
+            ),
+            {"suppressed"},
+        ),
     ],
 )
 def test_consent_condition(db, people, condition: dict[str, Any], expected: set[str]) -> None:  # type: ignore[no-untyped-def]
@@ -79,3 +113,45 @@ def test_consent_condition(db, people, condition: dict[str, Any], expected: set[
             session.execute(select(Profile.id).where(Profile.account_id == account_id, predicate)).scalars()
         )
     assert got == {ids[name] for name in expected}
+
+
+def test_phone_country_code(db) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_account
+    from tidings.db.ids import ulid
+    from tidings.profiles.tables import Profile
+    from tidings.segments import compiler
+    from tidings.segments.definition import SegmentDefinition
+
+    account = make_account(db)
+    us, uk, none = ulid(), ulid(), ulid()
+    with db.write() as session:
+        session.add(Profile(account_id=account.id, id=us, phone_number="+16175550100", properties={}))
+        session.add(Profile(account_id=account.id, id=uk, phone_number="+447700900123", properties={}))
+        session.add(Profile(account_id=account.id, id=none, email=f"{none}@example.com", properties={}))
+
+    def members(operator: str, regions: list[str]) -> set[str]:
+        condition = {
+            "type": "profile-property",
+            "property": "phone_number",
+            "filter": {"type": "string", "operator": operator, "value": regions},
+        }
+        definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
+        with db.read() as session:
+            ctx = compiler.Context(session, account.id, NOW)
+            predicate = compiler.compile_definition(ctx, definition)
+            stmt = select(Profile.id).where(Profile.account_id == account.id, predicate)
+            return set(session.execute(stmt).scalars())
+
+    assert members("phone-country-code-in", ["US"]) == {us}
+    assert members("phone-country-code-in", ["gb", "US"]) == {us, uk}
+    assert members("phone-country-code-not-in", ["US"]) == {uk, none}
+
+
+def test_consent_filters_not_computed_are_refused(db) -> None:  # type: ignore[no-untyped-def]
+    condition = _consent(
+        "email", True, "subscribed", {"field": "custom_source", "filter": {"type": "string"}}
+    )
+    definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
+    with db.read() as session, pytest.raises(compiler.Unsupported) as caught:
+        compiler.compile_definition(compiler.Context(session, "nobody", NOW), definition)
+    assert caught.value.where == "/condition_groups/0/conditions/0/consent/consent_status/filters/0/field"

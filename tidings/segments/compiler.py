@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import (
     ColumnElement,
     Float,
@@ -291,13 +292,28 @@ def list_filter(v: Value, f: Any) -> Clause:
     return not_(definite(positive)) if f.operator.startswith("not-") else definite(positive)
 
 
+def phone_country_filter(v: Value, f: d.PhoneCountryFilter) -> Clause:
+    """By country calling code of the E.164 number: +1 stands for the US, Canada and the rest of
+    the North American plan alike (the stored number says no more without a numbering plan)."""
+    if v.text is None:
+        raise Unsupported("A phone country filter applies to phone_number.", "/filter")
+    codes = set()
+    for region in f.value:
+        code = phonenumbers.country_code_for_region(region.upper())
+        if code == 0:
+            raise Unsupported(f"Unknown country code {region!r}.", "/filter/value")
+        codes.add(code)
+    positive = or_(false(), *[and_(v.kind == "string", v.text.like(f"+{code}%")) for code in sorted(codes)])
+    return definite(positive) if f.operator == "phone-country-code-in" else not_(definite(positive))
+
+
 def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
     if isinstance(f, d.ExistenceFilter):
         return is_set(v) if f.operator == "is-set" else not_(is_set(v))
     if isinstance(f, d.StringFilter | d.StringInFilter):
         return string_filter(v, f)
     if isinstance(f, d.PhoneCountryFilter):
-        raise Unsupported("Phone country code filters are not computed.", "/filter/operator")
+        return phone_country_filter(v, f)
     if isinstance(f, d.NumericFilter):
         return numeric_filter(v, f)
     if isinstance(f, d.BooleanFilter):

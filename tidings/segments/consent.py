@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import and_, func, literal, not_, select
 
 from tidings.consent.policy import ENABLED_PUSH, Channel, Consent, Purpose
@@ -26,8 +27,6 @@ def consent_condition(ctx: Any, c: d.ProfileMarketingConsentCondition) -> Any:
     from tidings.segments.compiler import Unsupported, definite
 
     spec = c.consent
-    if spec.consent_status.filters:
-        raise Unsupported("Consent sub-filters are not computed yet.", "/consent/consent_status/filters")
     channel = CHANNELS[spec.channel]
     stored = (
         select(Subscription.consent)
@@ -63,6 +62,65 @@ def consent_condition(ctx: Any, c: d.ProfileMarketingConsentCondition) -> Any:
         can = and_(enabled, not_unsubscribed)
     receives = definite(can) if spec.can_receive_marketing else not_(definite(can))
     status = spec.consent_status.subscription
-    if status == "any":
-        return receives
-    return and_(receives, definite(consent == STATUS[status]))
+    parts = [receives]
+    if status != "any":
+        parts.append(definite(consent == STATUS[status]))
+    for index, item in enumerate(spec.consent_status.filters or []):
+        where = f"/consent/consent_status/filters/{index}"
+        try:
+            parts.append(_sub_filter(ctx, channel, item))
+        except Unsupported as exc:
+            raise Unsupported(str(exc), f"{where}{exc.where}") from exc
+        except ValidationError as exc:
+            raise Unsupported(f"Invalid consent filter: {exc.errors()[0]['msg']}", f"{where}/filter") from exc
+    return and_(*parts)
+
+
+SUPPRESSION_FIELDS = {
+    "bounce_date": "HARD_BOUNCE",
+    "manual_suppression_date": "USER_SUPPRESSED",
+    "invalid_email_date": "INVALID_EMAIL",
+}
+_DATE = TypeAdapter(
+    d.filter_union(
+        d.StaticDateFilter, d.StaticDateRangeFilter, d.RelativeDateFilter, d.RelativeDateRangeFilter
+    )
+)
+_BOOLEAN = TypeAdapter(d.BooleanFilter)
+
+
+def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
+    """The sub-filters computed: is_double_opt_in, status_date (the consent's timestamp) and the
+    email suppression dates (by suppression reason); the others are refused."""
+    from tidings.segments.compiler import Unsupported, definite, instant_filter
+
+    field = item.get("field")
+    subscription = [
+        Subscription.account_id == ctx.account_id,
+        Subscription.profile_id == Profile.id,
+        Subscription.channel == channel.value,
+        Subscription.purpose == Purpose.MARKETING.value,
+    ]
+    if field == "is_double_opt_in":
+        wanted = _BOOLEAN.validate_python(item.get("filter")).value
+        row = select(literal(1)).where(
+            *subscription, func.coalesce(Subscription.double_optin, False) == wanted
+        )
+        return definite(row.exists())
+    if field == "status_date":
+        date = _DATE.validate_python(item.get("filter"))
+        row = select(literal(1)).where(
+            *subscription, instant_filter(ctx, Subscription.consent_timestamp, date)
+        )
+        return definite(row.exists())
+    if field in SUPPRESSION_FIELDS and channel is Channel.EMAIL:
+        raw = item.get("filter") or {}
+        suppression = [
+            EmailSuppression.account_id == ctx.account_id,
+            EmailSuppression.profile_id == Profile.id,
+            EmailSuppression.reason == SUPPRESSION_FIELDS[field],
+        ]
+        if raw.get("type") != "existence":
+            suppression.append(instant_filter(ctx, EmailSuppression.timestamp, _DATE.validate_python(raw)))
+        return definite(select(literal(1)).where(*suppression).exists())
+    raise Unsupported(f"The consent filter on {field!r} is not computed.", "/field")
