@@ -427,3 +427,18 @@ def test_definition_is_ignored_for_code_templates_and_listed_on_request(sdk, cli
     response = client.patch(f"/api/templates/{template_id}", json=patch, headers=account.headers())
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/definition"
+
+
+def test_render_return_fields_limits_the_attributes(client: TestClient, account: AccountKeys, sdk) -> None:
+    template = create(sdk, text=TEXT)
+    body = {
+        "data": {
+            "type": "template",
+            "id": template.data.id,
+            "attributes": {"context": {"first_name": "Ada"}, "return_fields": ["html"]},
+        }
+    }
+    response = client.post("/api/template-render", json=body, headers=account.headers())
+    assert response.status_code == 201, response.text
+    assert set(response.json()["data"]["attributes"]) == {"html"}
+    assert "Hello Ada!" in response.json()["data"]["attributes"]["html"]
