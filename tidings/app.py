@@ -13,7 +13,12 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidings.accounts.routes import router as accounts_router
+from tidings.catalogs.routes import router as catalogs_router
+from tidings.catalogs.routes_bis import router as back_in_stock_router
+from tidings.catalogs.routes_bulk import router as catalog_bulk_router
 from tidings.config import Settings, get_settings
+from tidings.consent.routes import client_router as consent_client_router
+from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
@@ -33,6 +38,8 @@ from tidings.jsonapi.errors import (
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.extensions import router as profile_extensions_router
+from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
 from tidings.templates.routes import router as templates_router
@@ -42,7 +49,21 @@ log = structlog.get_logger("tidings")
 NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
 
 # Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [ops_router, accounts_router, events_router, ingest_router, profiles_router, templates_router]
+ROUTERS = [
+    ops_router,
+    accounts_router,
+    events_router,
+    ingest_router,
+    profiles_router,
+    profiles_client_router,
+    profile_extensions_router,
+    consent_router,
+    consent_client_router,
+    catalogs_router,
+    catalog_bulk_router,
+    back_in_stock_router,
+    templates_router,
+]
 
 
 def create_app(

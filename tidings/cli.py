@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from tidings.catalogs import cli as catalog_cli
 from tidings.config import get_settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ keys_app = typer.Typer(help="Private API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(catalog_cli.app, name="catalog")
 events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
@@ -333,3 +335,32 @@ def _account_or_only(db, account: str | None) -> str:  # type: ignore[no-untyped
 
 if __name__ == "__main__":
     app()
+
+
+profiles_app = typer.Typer(help="Profiles.", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.command("unmerge")
+def profiles_unmerge(
+    merge_id: Annotated[str, typer.Argument(help="The merge's id (GET /api/x-tidings/profile-merges).")],
+    account: Annotated[
+        str | None, typer.Option(help="The account id (found from the merge if omitted).")
+    ] = None,
+) -> None:
+    """Undo a profile merge: restore the source profile and everything that moved."""
+    from tidings.jsonapi.errors import APIError
+    from tidings.profiles.service import find_merge_account, unmerge
+
+    db = _database()
+    try:
+        with db.write() as session:
+            account_id = account or find_merge_account(session, merge_id)
+            merge = unmerge(session, account_id, merge_id)
+    except APIError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(
+        f"Unmerged {merge.id}: profile {merge.source_profile_id} restored "
+        f"(was merged into {merge.destination_profile_id})."
+    )

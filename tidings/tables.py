@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place for Alembic's autogenerate."""
 
 from tidings.accounts import tables as accounts  # noqa: F401
+from tidings.catalogs import tables as catalogs  # noqa: F401
 from tidings.consent import tables as consent  # noqa: F401
 from tidings.events import tables as events  # noqa: F401
 from tidings.jobs import tables as jobs  # noqa: F401

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    Table,
+    TypeDecorator,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -39,6 +53,146 @@ def upsert(
     )
 
 
+@dataclass(frozen=True)
+class Written:
+    """A row a bulk upsert inserted or changed: its key, whether it existed, its old values."""
+
+    key: Any
+    existed: bool
+    old: dict[str, Any]
+
+
+def bulk_upsert(
+    session: Session,
+    target: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    index_elements: Sequence[str],
+    update: Sequence[str] = (),
+    compare: Sequence[str] = (),
+    returning: str | None = None,
+    old: Sequence[str] = (),
+    constants: dict[str, Any] | None = None,
+) -> list[Written]:
+    """Insert many rows; on a conflict update the `update` columns (only where a `compare`
+    column differs), or do nothing when `update` is empty. `constants` are columns with one
+    value for every row. With `returning`, tells for each row inserted or changed its
+    `returning` column, whether it existed, and the values the `old` columns had before.
+
+    PostgreSQL: one INSERT ... SELECT FROM unnest(<one array per column>) ... ON CONFLICT,
+    whose RETURNING reads the old values with subqueries (they see the table as it was
+    before the statement). A multi-row VALUES statement with thousands of parameters costs
+    several times more to parse than the writes themselves (measured: 260 ms against 30 ms
+    per 1,000 items), and a separate lookup of the old rows can get a plan that scans.
+    SQLite: the old rows are read first, then executemany of one cached statement.
+    """
+    if not rows:
+        return []
+    constants = constants or {}
+    if dialect_name(session) != "postgresql":
+        return _sqlite_upsert(
+            session, target, rows, index_elements, update, compare, returning, old, constants
+        )
+    names = list(rows[0])
+    values: dict[str, Any] = {}
+    selected: list[str] = []
+    for index, name in enumerate(names):
+        kind, cast = _pg_array_type(target.c[name].type)
+        column_values = [row[name] for row in rows]
+        if cast == "jsonb":
+            column_values = [None if v is None else json.dumps(v) for v in column_values]
+        values[f"a{index}"] = column_values
+        selected.append(f"u.c{index}::{cast}" if cast != kind else f"u.c{index}")
+    unnest = ", ".join(f"CAST(:a{i} AS {_pg_array_type(target.c[n].type)[0]}[])" for i, n in enumerate(names))
+    aliases = ", ".join(f"c{i}" for i in range(len(names)))
+    for index, (name, value) in enumerate(constants.items()):
+        values[f"k{index}"] = value
+        selected.append(f"CAST(:k{index} AS {_pg_array_type(target.c[name].type)[1]})")
+    columns = ", ".join(f'"{name}"' for name in [*names, *constants])
+    table_name = f'"{target.name}"'
+    sql = (
+        f"INSERT INTO {table_name} ({columns}) SELECT {', '.join(selected)} "
+        f"FROM unnest({unnest}) AS u({aliases}) "
+        f"ON CONFLICT ({', '.join(index_elements)}) "
+    )
+    if update:
+        sql += "DO UPDATE SET " + ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in update)
+        if compare:
+            sql += " WHERE " + " OR ".join(
+                f'{table_name}."{n}" IS DISTINCT FROM EXCLUDED."{n}"' for n in compare
+            )
+    else:
+        sql += "DO NOTHING"
+    if not returning:
+        session.execute(text(sql), values)
+        return []
+    same = " AND ".join(f'o."{k}" = {table_name}."{k}"' for k in index_elements)
+    extra = "".join(f', (SELECT o."{c}" FROM {table_name} o WHERE {same})' for c in old)
+    sql += f' RETURNING {table_name}."{returning}", EXISTS (SELECT 1 FROM {table_name} o WHERE {same}){extra}'
+    return [
+        Written(row[0], bool(row[1]), dict(zip(old, row[2:], strict=True)))
+        for row in session.execute(text(sql), values)
+    ]
+
+
+def _sqlite_upsert(
+    session: Session,
+    target: Table,
+    rows: Sequence[dict[str, Any]],
+    index_elements: Sequence[str],
+    update: Sequence[str],
+    compare: Sequence[str],
+    returning: str | None,
+    old: Sequence[str],
+    constants: dict[str, Any],
+) -> list[Written]:
+    params = [{**row, **constants} for row in rows] if constants else list(rows)
+    before: dict[Any, dict[str, Any]] = {}
+    if returning:
+        # The key is (constants..., returning): the callers' conflict keys are account + id.
+        keys = sorted({row[returning] for row in params})
+        scope = [target.c[name] == value for name, value in constants.items() if name in index_elements]
+        cols = [target.c[returning], *[target.c[c] for c in old]]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for found in session.execute(select(*cols).where(*scope, target.c[returning].in_(chunk))):
+                before[found[0]] = dict(zip(old, found[1:], strict=True))
+    stmt: Any = _on_conflict(sqlite.insert(target), target, index_elements, update, compare)
+    if not returning:
+        session.execute(stmt, params)
+        return []
+    written = [row[0] for row in session.execute(stmt.returning(target.c[returning]), params)]
+    return [Written(key, key in before, before.get(key, {})) for key in written]
+
+
+def _pg_array_type(type_: Any) -> tuple[str, str]:
+    """(element type to send the column's values as, the column's type)."""
+    if isinstance(type_, JSON):
+        return "text", "jsonb"
+    if isinstance(type_, TypeDecorator):
+        type_ = type_.impl
+    if isinstance(type_, Boolean):
+        return "boolean", "boolean"
+    if isinstance(type_, Integer):
+        return "bigint", "bigint"
+    if isinstance(type_, Float):
+        return "double precision", "double precision"
+    if isinstance(type_, DateTime):
+        return "timestamptz", "timestamptz"
+    return "text", "text"
+
+
+def _on_conflict(
+    stmt: Any, target: Table, index_elements: Sequence[str], update: Sequence[str], compare: Sequence[str]
+) -> Any:
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=list(index_elements))
+    where = or_(*[target.c[n].is_distinct_from(stmt.excluded[n]) for n in compare]) if compare else None
+    return stmt.on_conflict_do_update(
+        index_elements=list(index_elements), set_={n: stmt.excluded[n] for n in update}, where=where
+    )
+
+
 def skip_locked(session: Session, stmt: Select[Any]) -> Select[Any]:
     """Row locks that other workers skip; SQLite has one writer, so it needs none."""
     if dialect_name(session) == "postgresql":
@@ -60,3 +214,13 @@ def json_text(session: Session, column: Any, key: str) -> Any:
         (kind == "false", literal("false")),
         else_=cast(func.json_extract(column, path), String),
     )
+
+
+def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter however many values
+    (a thousand-value IN list costs more to send and plan than the lookup itself)."""
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy import any_, literal
+
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(list(values))

@@ -1,0 +1,171 @@
+"""Benchmark: `tidings catalog sync` of a generated 100,000-product feed on PostgreSQL.
+
+Prints products/s for the first sync (every item and variant created), for a re-sync of the
+same feed (nothing changes) and for a sync where every price changes (updates plus history
+rows), next to COPY of the same item and variant rows into plain tables on the same
+database, as a ratio.
+
+    TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench \\
+        .venv/bin/python bench/catalog.py [--products 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench"
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def write_feed(path: Path, products: int, price_delta: float = 0.0) -> None:
+    """A JSON feed: each product has one variant with inventory, two categories and metadata."""
+    with path.open("w") as out:
+        out.write("[")
+        for n in range(products):
+            record = {
+                "id": f"P{n:07d}",
+                "title": f"Product {n}",
+                "description": f"The description of product {n}, long enough to look like one.",
+                "link": f"https://shop.example.com/products/{n}",
+                "price": round(10 + (n % 500) * 0.37 + price_delta, 2),
+                "image_link": f"https://cdn.example.com/{n}.jpg",
+                "categories": [f"Department {n % 20}", f"Brand {n % 300}"],
+                "brand": f"Brand {n % 300}",
+                "color": ["red", "blue", "green"][n % 3],
+                "inventory_quantity": n % 40,
+            }
+            out.write(("," if n else "") + json.dumps(record))
+        out.write("]")
+
+
+def run_sync(url: str, account: str, feed: Path) -> dict:
+    from typer.testing import CliRunner
+
+    from tidings.cli import app
+
+    result = CliRunner().invoke(app, ["catalog", "sync", str(feed), "--account", account, "--json"])
+    if result.exit_code != 0:
+        raise SystemExit(f"sync failed: {result.output}")
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def copy_baseline(url: str, account: str, products: int) -> float:
+    """COPY the same item and variant rows into plain tables (no keys, no indexes)."""
+    with psycopg.connect(dsn(url)) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_items, bench_variants")
+        conn.execute(
+            "CREATE TABLE bench_items (account_id text, id text, external_id text, title text,"
+            " description text, url text, price float8, image_full_url text, images jsonb,"
+            " custom_metadata jsonb, published bool, created timestamptz, updated timestamptz)"
+        )
+        conn.execute(
+            "CREATE TABLE bench_variants (account_id text, id text, external_id text, item_id text,"
+            " title text, description text, sku text, inventory_policy int, inventory_quantity float8,"
+            " price float8, url text, published bool, created timestamptz, updated timestamptz)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy("COPY bench_items FROM STDIN") as copy:
+                for n in range(products):
+                    ext = f"P{n:07d}"
+                    copy.write_row((
+                        account, "$custom:::$default:::" + ext, ext, f"Product {n}",
+                        f"The description of product {n}, long enough to look like one.",
+                        f"https://shop.example.com/products/{n}", 10 + (n % 500) * 0.37,
+                        f"https://cdn.example.com/{n}.jpg", None,
+                        json.dumps({"brand": f"Brand {n % 300}", "color": "red"}), True, "now", "now",
+                    ))  # fmt: skip
+            with cur.copy("COPY bench_variants FROM STDIN") as copy:
+                for n in range(products):
+                    ext = f"P{n:07d}"
+                    copy.write_row((
+                        account, "$custom:::$default:::" + ext, ext, "$custom:::$default:::" + ext,
+                        f"Product {n}", "d", ext, 0, n % 40, 10 + (n % 500) * 0.37,
+                        f"https://shop.example.com/products/{n}", True, "now", "now",
+                    ))  # fmt: skip
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_items, bench_variants")
+        conn.commit()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--products", type=int, default=100_000)
+    args = parser.parse_args()
+    url = os.environ.get("TIDINGS_BENCH_DATABASE_URL", DEFAULT_URL)
+    ensure_database(url)
+    os.environ["TIDINGS_DATABASE_URL"] = url
+    from tidings.accounts import service as accounts
+    from tidings.accounts.schemas import AccountCreate
+    from tidings.config import get_settings
+    from tidings.db.migrate import upgrade
+    from tidings.db.session import Database
+
+    get_settings.cache_clear()
+    db = Database(get_settings())
+    upgrade(db.engine)
+    with db.write() as session:
+        account = accounts.create_account(session, AccountCreate(name="Catalog bench")).id
+    db.dispose()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        feed = Path(tmp) / "feed.json"
+        write_feed(feed, args.products)
+        changed = Path(tmp) / "feed-changed.json"
+        write_feed(changed, args.products, price_delta=1.0)
+        size_mb = feed.stat().st_size / 1e6
+        first = run_sync(url, account, feed)
+        again = run_sync(url, account, feed)
+        prices = run_sync(url, account, changed)
+    baseline = copy_baseline(url, account, args.products)
+
+    n = args.products
+    print(
+        f"catalog sync of {n:,} products ({size_mb:.0f} MB JSON, a variant, two categories each), PostgreSQL"
+    )
+    for label, result in (
+        ("first sync (create)", first),
+        ("same feed again", again),
+        ("every price changed", prices),
+    ):
+        rate = n / result["seconds"]
+        print(
+            f"  {label:22s} {result['seconds']:7.2f} s  {rate:9,.0f} products/s   "
+            f"ratio to COPY: {result['seconds'] / baseline:5.1f}x"
+        )
+    print(
+        f"  {'COPY baseline':22s} {baseline:7.2f} s  {n / baseline:9,.0f} products/s (items+variants, plain)"
+    )
+    assert first["items_created"] == n and first["variants_created"] == n, first
+    assert again["items_unchanged"] == n, again
+    assert prices["items_updated"] == n, prices
+
+
+if __name__ == "__main__":
+    main()

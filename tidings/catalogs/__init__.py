@@ -1,0 +1,1 @@
+"""Catalogs: items, variants, categories, bulk jobs, data feeds, back in stock."""
