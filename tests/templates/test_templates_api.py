@@ -427,3 +427,70 @@ def test_definition_is_ignored_for_code_templates_and_listed_on_request(sdk, cli
     response = client.patch(f"/api/templates/{template_id}", json=patch, headers=account.headers())
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/definition"
+
+
+def test_render_return_fields_limits_the_attributes(client: TestClient, account: AccountKeys, sdk) -> None:
+    template = create(sdk, text=TEXT)
+    body = {
+        "data": {
+            "type": "template",
+            "id": template.data.id,
+            "attributes": {"context": {"first_name": "Ada"}, "return_fields": ["html"]},
+        }
+    }
+    response = client.post("/api/template-render", json=body, headers=account.headers())
+    assert response.status_code == 201, response.text
+    assert set(response.json()["data"]["attributes"]) == {"html"}
+    assert "Hello Ada!" in response.json()["data"]["attributes"]["html"]
+
+
+def create_catalog_item(sdk, external_id: str, *, published: bool = True):  # type: ignore[no-untyped-def]
+    attrs = {
+        "external_id": external_id,
+        "integration_type": "$custom",
+        "catalog_type": "$default",
+        "title": "Felt Hat",
+        "description": "Warm",
+        "url": f"https://shop.example/{external_id}",
+        "price": 19.5,
+        "image_full_url": "https://shop.example/hat.png",
+        "custom_metadata": {"color": "red"},
+        "published": published,
+    }
+    return sdk.Catalogs.create_catalog_item({"data": {"type": "catalog-item", "attributes": attrs}})
+
+
+def test_catalog_blocks_read_the_accounts_catalog(sdk) -> None:
+    create_catalog_item(sdk, "HAT-1")
+    source = (
+        "{% catalog product_id %}{{ catalog_item.title }}|{{ catalog_item.url }}|"
+        "{{ catalog_item.featured_image.full.src }}|{{ catalog_item.metadata.color }}|"
+        "{% currency_format catalog_item.price %}{% endcatalog %}"
+    )
+    template = create(sdk, html=source)
+    html = render(sdk, template.data.id, {"product_id": "HAT-1"}).data.attributes.html
+    assert html == "Felt Hat|https://shop.example/HAT-1|https://shop.example/hat.png|red|$19.50"
+    by_full_id = render(sdk, template.data.id, {"product_id": "$custom:::$default:::HAT-1"})
+    assert by_full_id.data.attributes.html.startswith("Felt Hat|")
+
+
+def test_catalog_cancel_with_an_unpublished_item_is_reported(sdk) -> None:
+    create_catalog_item(sdk, "OLD-1", published=False)
+    template = create(
+        sdk, html='{% catalog "OLD-1" unpublished="cancel" %}{{ catalog_item.title }}{% endcatalog %}'
+    )
+    with pytest.raises(BadRequestException) as info:
+        render(sdk, template.data.id, {})
+    assert "Catalog Item Unavailable" in error_of(info)["detail"]
+    shown = create(sdk, html='{% catalog "OLD-1" %}{{ catalog_item.title }}{% endcatalog %}')
+    assert render(sdk, shown.data.id, {}).data.attributes.html == "Felt Hat"
+
+
+def test_another_accounts_catalog_item_is_not_found(sdk, other_account: AccountKeys, server) -> None:
+    from klaviyo_api import KlaviyoAPI
+
+    create_catalog_item(
+        KlaviyoAPI(api_key=other_account.private_key, test_host=server.url, max_retries=0), "B-1"
+    )
+    template = create(sdk, html='[{% catalog "B-1" %}{{ catalog_item.title }}{% endcatalog %}]')
+    assert render(sdk, template.data.id, {}).data.attributes.html == "[]"

@@ -50,7 +50,8 @@ class CatalogItemView:
     published: bool = True
 
 
-CatalogLookup = Callable[[str], CatalogItemView | None]
+# Returns a CatalogItemView (this one, or the catalogs domain's, which has the same fields).
+CatalogLookup = Callable[[str], Any]
 
 
 @dataclass(frozen=True)
@@ -153,36 +154,17 @@ def message_context(
     return frozen
 
 
-def as_item_view(item: Any) -> CatalogItemView | None:
-    """Adapt what the catalogs domain returns (a CatalogItemView, or an object/mapping alike)."""
-    if item is None or isinstance(item, CatalogItemView):
-        return item
-    get = item.get if isinstance(item, Mapping) else (lambda name, default=None: getattr(item, name, default))
-    item_id = str(get("id", "") or "")
-    return CatalogItemView(
-        id=item_id,
-        external_id=str(get("external_id", "") or item_id.rsplit(":::", 1)[-1]),
-        title=str(get("title", "") or ""),
-        description=str(get("description", "") or ""),
-        url=str(get("url", "") or ""),
-        price=get("price"),
-        image_full_url=get("image_full_url"),
-        image_thumbnail_url=get("image_thumbnail_url"),
-        images=tuple(get("images", ()) or ()),
-        custom_metadata=dict(get("custom_metadata", {}) or {}),
-        published=bool(get("published", True)),
-    )
-
-
-def catalog_lookup(session: Session, account_id: str) -> CatalogLookup | None:
+def catalog_lookup(session: Session, account_id: str) -> CatalogLookup:
     """The catalogs domain's item lookup bound to an account.
 
     `{% catalog %}` takes an item's external id (Klaviyo's "item id", not a SKU) or its full
-    `$custom:::$default:::ID` id; the catalogs service resolves either.
+    `$custom:::$default:::ID` id; `tidings.catalogs.service.lookup_item` resolves either and
+    returns its own `CatalogItemView` (same fields as the one here, plus categories and
+    variants), which the catalog tag reads by attribute.
     """
     from tidings.catalogs.service import lookup_item
 
-    def lookup(item_ref: str) -> CatalogItemView | None:
-        return as_item_view(lookup_item(session, account_id, item_ref))
+    def lookup(item_ref: str) -> Any:
+        return lookup_item(session, account_id, item_ref)
 
     return lookup

@@ -325,28 +325,37 @@ register.tag("web_view_link", _link_tag("web-view", url_only=True))
 
 
 def catalog_item_context(item: Any) -> FrozenDict:
-    """What `{{ catalog_item.* }}` shows, from a CatalogItemView (or an empty item)."""
+    """What `{{ catalog_item.* }}` shows, from a catalog item view (or an empty item).
+
+    The fields of Klaviyo's catalog item, read from any object with those attributes; the
+    catalogs domain's `CatalogItemView.template_context()` adds categories (`tags`), variants
+    and the full image list on top.
+    """
     if item is None:
         return FrozenDict()
-    full = item.image_full_url or ""
-    thumb = item.image_thumbnail_url or full
-    return freeze(
-        {
-            "id": item.external_id,
-            "catalog_id": item.id,
-            "title": item.title,
-            "description": item.description,
-            "url": item.url,
-            "price": item.price if item.price is not None else "",
-            "image_full_url": full,
-            "image_thumbnail_url": thumb,
-            "images": list(item.images),
-            "featured_image": {"full": {"src": full}, "thumbnail": {"src": thumb}},
-            "metadata": dict(item.custom_metadata),
-            "custom_metadata": dict(item.custom_metadata),
-            "published": item.published,
-        }
-    )
+    full = getattr(item, "image_full_url", None) or ""
+    thumb = getattr(item, "image_thumbnail_url", None) or full
+    metadata = dict(getattr(item, "custom_metadata", None) or {})
+    price = getattr(item, "price", None)
+    context: dict[str, Any] = {
+        "id": getattr(item, "external_id", ""),
+        "catalog_id": getattr(item, "id", ""),
+        "title": getattr(item, "title", ""),
+        "description": getattr(item, "description", ""),
+        "url": getattr(item, "url", ""),
+        "price": price if price is not None else "",
+        "image_full_url": full,
+        "image_thumbnail_url": thumb,
+        "images": list(getattr(item, "images", None) or []),
+        "featured_image": {"full": {"src": full}, "thumbnail": {"src": thumb}},
+        "metadata": metadata,
+        "custom_metadata": metadata,
+        "published": bool(getattr(item, "published", True)),
+    }
+    extra = getattr(item, "template_context", None)
+    if callable(extra):
+        context.update(extra())
+    return freeze(context)
 
 
 class CatalogNode(Node):

@@ -25,7 +25,12 @@ from tidings.templates.tables import Template, UniversalContent
 router = APIRouter(prefix="/api", tags=["Templates"])
 
 
-def template_resource(ctx: ApiContext, template: Template, attributes: dict[str, Any] | None = None) -> dict:
+def template_resource(
+    ctx: ApiContext,
+    template: Template,
+    attributes: dict[str, Any] | None = None,
+    fields: list[str] | None = None,
+) -> dict:
     return resource(
         "template",
         template.id,
@@ -35,7 +40,7 @@ def template_resource(ctx: ApiContext, template: Template, attributes: dict[str,
             template, definition="definition" in ctx.params.additional_fields.get("template", [])
         ),
         ctx.urls.resource("templates", template.id),
-        fields=ctx.params.fields.get("template"),
+        fields=fields or ctx.params.fields.get("template"),
     )
 
 
@@ -140,8 +145,11 @@ def render_template(
         "text": rendered.text,
         "amp": rendered.amp,
     }
-    body = single(template_resource(ctx, template, attributes), ctx.urls.resource("templates", template.id))
-    return JSONAPIResponse(body, status_code=201)
+    fields: list[str] | None = [
+        str(f) for f in document.data.attributes.return_fields or [] if f != "id"
+    ] or None
+    resource_ = template_resource(ctx, template, attributes, fields)
+    return JSONAPIResponse(single(resource_, ctx.urls.resource("templates", template.id)), status_code=201)
 
 
 # ---------------------------------------------------------------------------- universal content

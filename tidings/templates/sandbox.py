@@ -30,7 +30,6 @@ from django.template.base import Parser, Token, VariableNode, render_value_in_co
 from django.template.context import Context
 from django.template.defaulttags import ForNode
 from django.template.loader_tags import IncludeNode, do_include
-from django.utils.html import escape as django_escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -460,23 +459,3 @@ def builtins_library() -> Library:
     library.filter("floatformat", _bounded("floatformat", 50), is_safe=True)
     library.filter("add", bounded_add, is_safe=False)
     return library
-
-
-def is_safe_data(value: Any) -> bool:
-    return isinstance(value, SafeData)
-
-
-__all__ = [
-    "MAX_SOURCE_BYTES",
-    "Budget",
-    "FrozenDict",
-    "FrozenList",
-    "RenderEnv",
-    "RenderLimitExceeded",
-    "builtins_library",
-    "current_env",
-    "django_escape",
-    "freeze",
-    "guard",
-    "universal_ids",
-]

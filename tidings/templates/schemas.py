@@ -51,8 +51,12 @@ class TemplateUpdate(_Strict):
     data: TemplateUpdateData
 
 
+RenderField = Literal["amp", "created", "editor_type", "html", "id", "name", "text", "updated"]
+
+
 class TemplateRenderAttributes(_Strict):
     context: dict[str, Any]
+    return_fields: list[RenderField] | None = None  # the spec's body form of fields[template]
 
 
 class TemplateRenderData(_Strict):
