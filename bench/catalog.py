@@ -182,13 +182,17 @@ def main() -> None:
         ("every price changed", prices),
     ):
         rate = n / result["seconds"]
+        client_us = result["client_cpu"] / n * 1e6
+        server_us = result["server_cpu"] / n * 1e6
         print(
             f"  {label:22s} {result['seconds']:7.2f} s  {rate:9,.0f} products/s   "
-            f"ratio to COPY: {result['seconds'] / baseline:5.1f}x"
+            f"ratio to COPY: {result['seconds'] / baseline:5.1f}x   "
+            f"CPU per product: {client_us:4.0f} us Tidings + {server_us:4.0f} us PostgreSQL"
         )
     print(
         f"  {'COPY baseline':22s} {baseline:7.2f} s  {n / baseline:9,.0f} products/s (items+variants, plain)"
     )
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)")
     assert first["items_created"] == n and first["variants_created"] == n, first
     assert again["items_unchanged"] == n, again
     assert prices["items_updated"] == n, prices

@@ -112,6 +112,17 @@ def test_bulk_variants(sdk, client, account, db) -> None:
     assert done.errors[0].source.pointer == "/data/attributes/variants/data/1/attributes/inventory_quantity"
     assert sdk.Catalogs.get_catalog_variant(PREFIX + "P-1").data.attributes.inventory_quantity == 0
 
+    job = sdk.Catalogs.bulk_update_catalog_variants(
+        _job(
+            "catalog-variant-bulk-update-job",
+            "variants",
+            [{"type": "catalog-variant", "id": PREFIX + "P-2", "attributes": {"price": 7.25, "sku": "NEW"}}],
+        )
+    )
+    drain(db)
+    assert sdk.Catalogs.get_bulk_update_variants_job(job.data.id).data.attributes.completed_count == 1
+    assert sdk.Catalogs.get_catalog_variant(PREFIX + "P-2").data.attributes.price == 7.25
+
     deletes = [{"type": "catalog-variant", "id": PREFIX + "P-1"}]
     job = sdk.Catalogs.bulk_delete_catalog_variants(
         _job("catalog-variant-bulk-delete-job", "variants", deletes)
