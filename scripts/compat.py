@@ -25,11 +25,9 @@ END = "<!-- operations:end -->"
 PARTIAL: dict[str, str] = {
     "get_profile": "predictive_analytics values are null; include=lists,segments,conversations are empty",
     "get_profiles": "predictive_analytics values are null; include=conversations yields nothing",
-    "bulk_subscribe_profiles": "list relationships are 404 until lists exist; open_tracking consent ignored",
-    "bulk_unsubscribe_profiles": "list relationships are 404 until lists exist",
-    "create_client_subscription": "its required list is 404 until lists exist",
-    "bulk_suppress_profiles": "list and segment relationships are 404 until lists and segments exist",
-    "bulk_unsuppress_profiles": "list and segment relationships are 404 until lists and segments exist",
+    "bulk_subscribe_profiles": "open_tracking consent ignored; no double opt-in email is sent yet (token via API)",
+    "bulk_suppress_profiles": "a segment relationship is 404 (segments do not answer consent yet); lists work",
+    "bulk_unsuppress_profiles": "a segment relationship is 404 (segments do not answer consent yet); lists work",
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
     "get_templates": (
         "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"
