@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -170,9 +170,6 @@ def client(operation_id: str) -> Any:
 
     dependency.__name__ = f"client_{operation_id}"
     return Depends(dependency, scope="function")
-
-
-Dependency = Callable[..., Any]
 
 
 @dataclass

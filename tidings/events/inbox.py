@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy import insert
 
-from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.db.session import Database
 from tidings.events.tables import EventInbox
@@ -123,7 +122,3 @@ class InboxWriter:
                 jobs.enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=slot)
         self.commits += 1
         self.rows += len(rows)
-
-
-def received_now() -> dt.datetime:
-    return utcnow()
