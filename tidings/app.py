@@ -17,6 +17,8 @@ from tidings.catalogs.routes import router as catalogs_router
 from tidings.catalogs.routes_bis import router as back_in_stock_router
 from tidings.catalogs.routes_bulk import router as catalog_bulk_router
 from tidings.config import Settings, get_settings
+from tidings.consent.routes import client_router as consent_client_router
+from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
@@ -33,11 +35,16 @@ from tidings.jsonapi.errors import (
     ServerError,
     error_document,
 )
+from tidings.lists.routes import router as lists_router
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.profiles.extensions import router as profile_extensions_router
+from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
+from tidings.segments.routes import router as segments_router
+from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
 
@@ -50,9 +57,16 @@ ROUTERS = [
     events_router,
     ingest_router,
     profiles_router,
+    profiles_client_router,
+    profile_extensions_router,
+    consent_router,
+    consent_client_router,
     catalogs_router,
     catalog_bulk_router,
     back_in_stock_router,
+    templates_router,
+    lists_router,
+    segments_router,
 ]
 
 

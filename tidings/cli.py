@@ -335,3 +335,32 @@ def _account_or_only(db, account: str | None) -> str:  # type: ignore[no-untyped
 
 if __name__ == "__main__":
     app()
+
+
+profiles_app = typer.Typer(help="Profiles.", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.command("unmerge")
+def profiles_unmerge(
+    merge_id: Annotated[str, typer.Argument(help="The merge's id (GET /api/x-tidings/profile-merges).")],
+    account: Annotated[
+        str | None, typer.Option(help="The account id (found from the merge if omitted).")
+    ] = None,
+) -> None:
+    """Undo a profile merge: restore the source profile and everything that moved."""
+    from tidings.jsonapi.errors import APIError
+    from tidings.profiles.service import find_merge_account, unmerge
+
+    db = _database()
+    try:
+        with db.write() as session:
+            account_id = account or find_merge_account(session, merge_id)
+            merge = unmerge(session, account_id, merge_id)
+    except APIError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(
+        f"Unmerged {merge.id}: profile {merge.source_profile_id} restored "
+        f"(was merged into {merge.destination_profile_id})."
+    )

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
 
     # HTTP
     public_url: str | None = None
+    secret_key: str | None = None
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
     # Rate limits (Klaviyo's per-operation limits from the spec, per account)

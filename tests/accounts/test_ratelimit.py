@@ -16,7 +16,11 @@ from tidings.app import create_app
 @pytest.fixture
 def limited_client(settings, db):
     limited = settings.model_copy(update={"rate_limits_enabled": True, "rate_limit_scale": 1.0})
-    with TestClient(create_app(limited, db=db, workers=0), raise_server_exceptions=False) as c:
+    app = create_app(limited, db=db, workers=0)
+    app.state.runtime.limiter.clock = lambda: (
+        5000.5
+    )  # every request in one window: no flakiness at a boundary
+    with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
 
@@ -41,7 +45,7 @@ def test_limits_are_per_account(limited_client: TestClient, db) -> None:
 
 
 def test_scale_raises_the_limits() -> None:
-    limiter = RateLimiter(MemoryCounter(), scale=3.0)
+    limiter = RateLimiter(MemoryCounter(), scale=3.0, clock=lambda: 1000.5)
     results = [limiter.hit("acct01", "get_accounts", 1, 15) for _ in range(4)]
     assert [d.allowed for d in results if d] == [True, True, True, False]
 
@@ -52,7 +56,7 @@ def test_disabled_limiter_never_throttles() -> None:
 
 
 def test_steady_window_throttles_for_the_rest_of_the_minute() -> None:
-    limiter = RateLimiter(MemoryCounter())
+    limiter = RateLimiter(MemoryCounter(), clock=lambda: 1000.5)
     decisions = [limiter.hit("acct01", "op", None, 2) for _ in range(3)]
     assert [d.allowed for d in decisions if d] == [True, True, False]
     assert 1 <= decisions[-1].retry_after <= 60
@@ -74,7 +78,9 @@ def test_redis_counter_shares_limits_between_limiters() -> None:
     if url is None:
         pytest.skip("Redis is not reachable")
     account = uuid.uuid4().hex[:6]
-    one, two = RateLimiter(RedisCounter(url)), RateLimiter(RedisCounter(url))
+    frozen = 1000.5  # one burst window for all three hits
+    one = RateLimiter(RedisCounter(url), clock=lambda: frozen)
+    two = RateLimiter(RedisCounter(url), clock=lambda: frozen)
     assert one.hit(account, "op", 2, 100).allowed
     assert two.hit(account, "op", 2, 100).allowed
     assert not one.hit(account, "op", 2, 100).allowed

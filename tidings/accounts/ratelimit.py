@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,17 +77,25 @@ class RedisCounter:
 
 
 class RateLimiter:
-    def __init__(self, counter: Counter, *, scale: float = 1.0, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        counter: Counter,
+        *,
+        scale: float = 1.0,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.counter = counter
         self.scale = scale
         self.enabled = enabled
+        self.clock = clock
 
     def hit(
         self, account_id: str, operation_id: str, burst: int | None, steady: int | None
     ) -> Decision | None:
         if not self.enabled or (burst is None and steady is None):
             return None
-        now = time.time()
+        now = self.clock()
         key = f"{account_id}:{operation_id}"
         decision: Decision | None = None
         steady_limit = max(1, math.floor(steady * self.scale)) if steady else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Index, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -85,6 +85,28 @@ class PushToken(Base):
     device_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SuppressionJob(Base):
+    """A bulk suppress or unsuppress request (its resource is readable while and after it runs)."""
+
+    __tablename__ = "suppression_jobs"
+    __table_args__ = (
+        Index("ix_suppression_jobs_account_id_kind_created_at", "account_id", "kind", "created_at"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "suppress" | "unsuppress"
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    list_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    segment_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    emails: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    total_count: Mapped[int] = mapped_column(Integer, default=0)
+    completed_count: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[assignment]

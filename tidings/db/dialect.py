@@ -214,3 +214,79 @@ def json_text(session: Session, column: Any, key: str) -> Any:
         (kind == "false", literal("false")),
         else_=cast(func.json_extract(column, path), String),
     )
+
+
+def in_values(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter however many values
+    (a thousand-value IN list costs more to send and plan than the lookup itself)."""
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy import any_, literal
+
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def json_kind(session: Session, column: Any, key: str) -> Any:
+    """The JSON type of a top-level property, the same words on both databases:
+    'string', 'number', 'boolean', 'array', 'object', 'null'; NULL when absent."""
+    from sqlalchemy import case, func, literal
+
+    if dialect_name(session) == "postgresql":
+        return func.jsonb_typeof(column.op("->")(literal(key)))
+    kind = func.json_type(column, _sqlite_path(key))
+    return case(
+        (kind == "text", literal("string")),
+        (kind.in_(["integer", "real"]), literal("number")),
+        (kind.in_(["true", "false"]), literal("boolean")),
+        else_=kind,
+    )
+
+
+def json_number(session: Session, column: Any, key: str) -> Any:
+    """A top-level property as a number when it is a JSON number, else NULL (never an error)."""
+    from sqlalchemy import Float, case, cast
+
+    return case((json_kind(session, column, key) == "number", cast(json_text(session, column, key), Float)))
+
+
+def json_array_length(session: Session, column: Any, key: str) -> Any:
+    """The length of a top-level array property; NULL when it is not an array."""
+    from sqlalchemy import case, func, literal
+
+    is_array = json_kind(session, column, key) == "array"
+    if dialect_name(session) == "postgresql":
+        return case((is_array, func.jsonb_array_length(column.op("->")(literal(key)))))
+    return case((is_array, func.json_array_length(column, _sqlite_path(key))))
+
+
+def json_array_any(session: Session, column: Any, key: str, condition: Any) -> Any:
+    """EXISTS an element of a top-level array property for which `condition(text)` holds; the
+    element as text (booleans as true/false, as PostgreSQL writes them). False when no array."""
+    from sqlalchemy import String, case, cast, func, literal, select, text
+
+    if dialect_name(session) == "postgresql":
+        value = column.op("->")(literal(key))
+        safe = case((func.jsonb_typeof(value) == "array", value), else_=text("'[]'::jsonb"))
+        elements = func.jsonb_array_elements_text(safe).table_valued("value")
+        return select(literal(1)).select_from(elements).where(condition(elements.c.value)).exists()
+    each = func.json_each(column, _sqlite_path(key)).table_valued("value", "type")
+    as_text = case(
+        (each.c.type == "true", literal("true")),
+        (each.c.type == "false", literal("false")),
+        else_=cast(each.c.value, String),
+    )
+    kind = json_kind(session, column, key)
+    return select(literal(1)).select_from(each).where(kind == "array", condition(as_text)).exists()
+
+
+def _sqlite_path(key: str) -> str:
+    return '$."' + key.replace('"', '\\"') + '"'
+
+
+def epoch_seconds(session: Session, column: Any) -> Any:
+    """A timestamp column as seconds since 1970 (for differences between two instants)."""
+    from sqlalchemy import extract, func
+
+    if dialect_name(session) == "postgresql":
+        return extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0

@@ -21,5 +21,8 @@ def prune_done_jobs(session: Session, context: JobContext) -> None:
 def register_all() -> None:
     """Import each domain's jobs module so its handlers are registered."""
     # Each domain's `jobs` module registers its handlers when imported.
-    import tidings.events.jobs  # noqa: F401
+    import tidings.consent.jobs
+    import tidings.events.jobs
+    import tidings.profiles.jobs
+    import tidings.segments.jobs  # noqa: F401
     from tidings.catalogs import jobs as catalogs  # noqa: F401

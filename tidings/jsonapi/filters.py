@@ -290,6 +290,8 @@ def _coerce(field: str, spec: FilterField, value: Any) -> Any:
     if isinstance(value, dt.datetime | bool):
         raise _bad(f"Invalid filter: {field!r} takes a string, got {value!r}.")
     value = str(value)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; no stored value contains one
+        raise _bad(f"Invalid filter: the value for {field!r} contains a NUL character.")
     return spec.normalize(value) if spec.normalize else value
 
 

@@ -38,8 +38,24 @@ def spec_revision() -> str:
     return str(json.loads(INDEX.read_text())["revision"])
 
 
-@lru_cache
+# Tidings' own operations (under /api/x-tidings/...), declared by the domains that serve them.
+_extensions: dict[str, Operation] = {}
+
+
+def register_extension(op: Operation) -> Operation:
+    """Declare an operation Klaviyo's spec does not have (it is not counted in all_operations)."""
+    _extensions[op.operation_id] = op
+    return op
+
+
 def operation(operation_id: str) -> Operation:
+    if operation_id in _extensions:
+        return _extensions[operation_id]
+    return _spec_operation(operation_id)
+
+
+@lru_cache
+def _spec_operation(operation_id: str) -> Operation:
     raw = _index()[operation_id]
     page = raw.get("page_size") or {}
     rate = raw.get("rate_limit") or {}

@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,7 +66,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import upsert
+from tidings.db.dialect import in_values, upsert
 from tidings.db.ids import ulid
 from tidings.profiles import merge as merging
 from tidings.profiles import property_types
@@ -83,7 +85,7 @@ ALIAS_KINDS = ("anonymous_id", "kx")
 PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
 CHUNK = 2000
-RETRIES = 6
+RETRIES = 12
 
 
 class Source(StrEnum):
@@ -179,6 +181,9 @@ def _resolve_chunk(
             if not _retryable(exc) or attempt == RETRIES - 1:
                 raise
             log.info("identity resolution raced with another writer; retrying (%s)", type(exc.orig).__name__)
+            # The other writer has committed (PostgreSQL reports the violation only then); wait a
+            # little, with jitter, so that two retrying writers do not collide again in step.
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
 
 
@@ -239,7 +244,7 @@ class _Batch:
                 if value:
                     wanted[kind].add(value)
         alias_terms = [
-            and_(ProfileAlias.kind == kind, ProfileAlias.value.in_(sorted(wanted[kind])))
+            and_(ProfileAlias.kind == kind, in_values(self.session, ProfileAlias.value, sorted(wanted[kind])))
             for kind in ALIAS_KINDS
             if wanted[kind]
         ]
@@ -251,8 +256,12 @@ class _Batch:
                 self.owners[(kind, value)] = profile_id
                 ids.add(profile_id)
         table = PROFILES
-        terms = [table.c.id.in_(sorted(ids))] if ids else []
-        terms += [table.c[kind].in_(sorted(wanted[kind])) for kind in IDENTITY_COLUMNS if wanted[kind]]
+        terms = [in_values(self.session, table.c.id, sorted(ids))] if ids else []
+        terms += [
+            in_values(self.session, table.c[kind], sorted(wanted[kind]))
+            for kind in IDENTITY_COLUMNS
+            if wanted[kind]
+        ]
         if not terms:
             return
         stmt = (
@@ -404,7 +413,10 @@ class _Batch:
                 elif holder is not target:
                     ignored.append(_field(kind))
         error = None
-        changes = apply_attributes(target.data, item.attributes, item.patch_properties)
+        bare = item.attributes.is_empty() and (
+            item.patch_properties is None or item.patch_properties.is_empty()
+        )
+        changes = {} if bare else apply_attributes(target.data, item.attributes, item.patch_properties)
         if len(changes.get("properties", target.data["properties"])) > MAX_PROPERTIES:
             changes.pop("properties")
             error = f"A profile may have at most {MAX_PROPERTIES} custom properties."

@@ -5,8 +5,8 @@ states, ...) registers a `ProfileParticipant`. A merge calls `move` (returning a
 record of what moved, kept in the merge log), an unmerge calls `restore` with that record,
 and a privacy deletion calls `delete`.
 
-List memberships are the lists domain's: `move_list_memberships` below is the place where
-the lists engineer plugs them in (it moves nothing until a `list_members` table exists).
+List memberships are the lists domain's: `move_list_memberships` below hands them to
+`tidings.lists.participants`.
 """
 
 from __future__ import annotations
@@ -50,10 +50,11 @@ def participant(name: str) -> ProfileParticipant | None:
 
 def _load_builtin() -> None:
     # Importing registers them; done lazily so that the domains may import profiles freely.
-    import tidings.consent.participants  # noqa: F401
+    import tidings.consent.participants
+    import tidings.segments.participants  # noqa: F401
 
 
-# ------------------------------------------------------------------ list memberships (stub)
+# ------------------------------------------------------------------ list memberships
 
 
 def move_list_memberships(
@@ -61,21 +62,28 @@ def move_list_memberships(
 ) -> dict[str, Any]:
     """Move the source's list memberships to the destination; return what moved.
 
-    TODO(lists): once `list_members` exists, move the rows (a membership the destination
-    already has stays the destination's; keep the source's joined_group_at in the record),
-    and return {"lists": [[list_id, joined_group_at_iso], ...]}.
+    A membership the destination already has stays the destination's. The record keeps every
+    source membership with its joined_group_at, and which lists the destination gained.
     """
-    return {"lists": []}
+    from tidings.lists import participants as lists_participants
+
+    return lists_participants.move(session, account_id, source_id, destination_id)
 
 
 def restore_list_memberships(
     session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
 ) -> None:
     """Give the source back the memberships `move_list_memberships` recorded."""
+    from tidings.lists import participants as lists_participants
+
+    lists_participants.restore(session, account_id, source_id, destination_id, record)
 
 
 def delete_list_memberships(session: Session, account_id: str, profile_id: str) -> None:
     """Remove the profile from every list (privacy deletion)."""
+    from tidings.lists import participants as lists_participants
+
+    lists_participants.delete(session, account_id, profile_id)
 
 
 register(

@@ -12,7 +12,15 @@ from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.jsonapi.documents import Urls, relationship, resource
 from tidings.jsonapi.errors import NotFound
+from tidings.jsonapi.filters import FilterField
 from tidings.profiles.render import iso
+
+FILTERS = {
+    "id": FilterField(PushToken.id),
+    "profile.id": FilterField(PushToken.profile_id),
+    "platform": FilterField(PushToken.platform),
+    "enablement_status": FilterField(PushToken.enablement_status),
+}
 
 
 def tokens_for_profiles(session: Session, account_id: str, profile_ids: list[str]) -> list[PushToken]:

@@ -1,39 +1,45 @@
-"""The profile endpoints of Klaviyo's API: /api/profiles, /api/profile-import, /api/profile-merge."""
+"""The profile endpoints of Klaviyo's API: /api/profiles, /api/profile-import, /api/profile-merge,
+/api/push-tokens, /api/data-privacy-deletion-jobs, and /client/profiles and /client/push-tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
-from tidings.http import ApiContext, api
+from tidings.http import ApiContext, ClientContext, api, client
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
-from tidings.profiles import repository, service
+from tidings.profiles import privacy, push_tokens, repository, service
 from tidings.profiles.identifiers import PARTIAL_FAILURE_HEADER
+from tidings.profiles.identity import Source
 from tidings.profiles.render import profile_resource, subscriptions_of
 from tidings.profiles.schemas import (
+    ClientProfileCreateQuery,
+    DeletionJobQuery,
     ProfileCreateQuery,
     ProfileMergeQuery,
     ProfilePartialUpdateQuery,
     ProfileUpsertQuery,
+    PushTokenCreateQuery,
+    PushTokenUnregisterQuery,
     sent,
 )
 from tidings.profiles.tables import Profile
 
 router = APIRouter(prefix="/api", tags=["Profiles"])
+client_router = APIRouter(prefix="/client", tags=["Client"])
+ACCEPTED = 202
 
 
-def _render(
-    ctx: ApiContext, profiles: list[Profile], related: dict[str, list[str]] | None = None
-) -> list[dict]:
+Related = dict[str, dict[str, list[str]]]  # profile id -> relationship name -> ids
+
+
+def _render(ctx: ApiContext, profiles: list[Profile], related: Related | None = None) -> list[dict]:
     extra = ctx.params.additional_fields.get("profile", [])
-    subs = (
-        subscriptions_of(ctx.session, ctx.account_id, [p.id for p in profiles])
-        if "subscriptions" in extra
-        else {}
-    )
+    ids = [p.id for p in profiles]
+    subs = subscriptions_of(ctx.session, ctx.account_id, ids) if "subscriptions" in extra else {}
     return [
         profile_resource(
             ctx.urls,
@@ -41,31 +47,26 @@ def _render(
             fields=ctx.params.fields.get("profile"),
             subscriptions=subs.get(p.id) if "subscriptions" in extra else None,
             predictive="predictive_analytics" in extra,
-            related=related,
+            related=(related or {}).get(p.id),
         )
         for p in profiles
     ]
 
 
-def _included(
-    ctx: ApiContext, profiles: list[Profile]
-) -> tuple[dict[str, list[str]] | None, list[dict] | None]:
-    """Relationship ids per included name, and the included resources (deduplicated)."""
+def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None, list[dict] | None]:
+    """Relationship ids of each profile for the included names, and the included resources."""
     if not ctx.params.include:
         return None, None
-    from tidings.profiles.push_tokens import push_token_resource, tokens_for_profiles
-
-    related: dict[str, list[str]] = {name: [] for name in ctx.params.include}
+    related: Related = {p.id: {name: [] for name in ctx.params.include} for p in profiles}
     included: list[dict[str, Any]] = []
     if "push-tokens" in ctx.params.include:
-        tokens = tokens_for_profiles(ctx.session, ctx.account_id, [p.id for p in profiles])
-        included += [
-            push_token_resource(ctx.urls, t, fields=ctx.params.fields.get("push-token")) for t in tokens
-        ]
-        if len(profiles) == 1:
-            related["push-tokens"] = [t.id for t in tokens]
+        tokens = push_tokens.tokens_for_profiles(ctx.session, ctx.account_id, [p.id for p in profiles])
+        fields = ctx.params.fields.get("push-token")
+        included += [push_tokens.push_token_resource(ctx.urls, t, fields=fields) for t in tokens]
+        for token in tokens:
+            related[token.profile_id]["push-tokens"].append(token.id)
     # Lists, segments and conversations have no members yet: their relationships are empty.
-    return (related if len(profiles) == 1 else None), included
+    return related, included
 
 
 def _written(ctx: ApiContext, written: service.Written, status: int) -> JSONAPIResponse:
@@ -103,9 +104,9 @@ def get_profiles(ctx: ApiContext = api("get_profiles")) -> JSONAPIResponse:
         key_of=key_of,
     )
     profiles = [row[0] for row in page.rows] if key_of is not None else list(page.rows)
-    _related, included = _included(ctx, profiles)
+    related, included = _included(ctx, profiles)
     return JSONAPIResponse(
-        collection(_render(ctx, profiles), ctx.urls, page.next_cursor, page.prev_cursor, included)
+        collection(_render(ctx, profiles, related), ctx.urls, page.next_cursor, page.prev_cursor, included)
     )
 
 
@@ -164,31 +165,220 @@ def merge_profiles(
     return JSONAPIResponse(body, status_code=201)
 
 
-# Lists and segments do not exist yet; a known profile belongs to none of them.
-
-
-def _empty(ctx: ApiContext, profile_id: str) -> JSONAPIResponse:
-    service.get_profile(ctx.session, ctx.account_id, profile_id)
-    return JSONAPIResponse(collection([], ctx.urls))
+# Lists and segments belong to their domains; these routes ask them for the profile's groups.
 
 
 @router.get("/profiles/{id}/lists", operation_id="get_lists_for_profile")
 def get_lists_for_profile(id: str, ctx: ApiContext = api("get_lists_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.lists.routes import lists_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return lists_of_profile(ctx, id, ids_only=False)
 
 
 @router.get("/profiles/{id}/relationships/lists", operation_id="get_list_ids_for_profile")
 def get_list_ids_for_profile(id: str, ctx: ApiContext = api("get_list_ids_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.lists.routes import lists_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return lists_of_profile(ctx, id, ids_only=True)
 
 
 @router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
 def get_segments_for_profile(id: str, ctx: ApiContext = api("get_segments_for_profile")) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.segments.routes import segments_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return segments_of_profile(ctx, id, ids_only=False)
 
 
 @router.get("/profiles/{id}/relationships/segments", operation_id="get_segment_ids_for_profile")
 def get_segment_ids_for_profile(
     id: str, ctx: ApiContext = api("get_segment_ids_for_profile")
 ) -> JSONAPIResponse:
-    return _empty(ctx, id)
+    from tidings.segments.routes import segments_of_profile
+
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return segments_of_profile(ctx, id, ids_only=True)
+
+
+# ----------------------------------------------------------------------------- push tokens
+
+
+def _token_documents(ctx: ApiContext, tokens: list[Any]) -> tuple[list[dict], list[dict] | None]:
+    data = [
+        push_tokens.push_token_resource(ctx.urls, t, fields=ctx.params.fields.get("push-token"))
+        for t in tokens
+    ]
+    if "profile" not in ctx.params.include:
+        return data, None
+    profiles = repository.profiles_by_ids(ctx.session, ctx.account_id, sorted({t.profile_id for t in tokens}))
+    return data, _render(ctx, list(profiles.values()))
+
+
+@router.post("/push-tokens", operation_id="create_push_token", status_code=ACCEPTED)
+def create_push_token(
+    document: PushTokenCreateQuery = Body(...), ctx: ApiContext = api("create_push_token")
+) -> Response:
+    attributes = document.data.attributes
+    block = attributes.profile.data
+    result = service.resolve_block(
+        ctx.session,
+        ctx.account_id,
+        sent(block.attributes),
+        profile_id=block.id,
+        meta=sent(block.meta) if block.meta else None,
+        source=Source.EVENT,
+        pointer="/data/attributes/profile/data/attributes",
+    )
+    assert result.profile_id is not None
+    push_tokens.register_token(ctx.session, ctx.account_id, result.profile_id, sent(attributes))
+    return Response(status_code=ACCEPTED)
+
+
+@router.get("/push-tokens", operation_id="get_push_tokens")
+def get_push_tokens(ctx: ApiContext = api("get_push_tokens")) -> JSONAPIResponse:
+    stmt = push_tokens.tokens_query(ctx.account_id)
+    if ctx.params.filter is not None:
+        stmt = stmt.where(compile_filter(ctx.params.filter, push_tokens.FILTERS))
+    page = paginate(
+        ctx.session,
+        stmt,
+        operation="get_push_tokens",
+        sort_column=push_tokens.PushToken.id,
+        id_column=push_tokens.PushToken.id,
+        descending=False,
+        size=ctx.params.page_size,
+        cursor=ctx.params.cursor,
+        sort=None,
+        filter_text=ctx.params.filter_text,
+    )
+    data, included = _token_documents(ctx, list(page.rows))
+    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+
+
+@router.get("/push-tokens/{id}", operation_id="get_push_token")
+def get_push_token(id: str, ctx: ApiContext = api("get_push_token")) -> JSONAPIResponse:
+    token = push_tokens.get_token(ctx.session, ctx.account_id, id)
+    [data], included = _token_documents(ctx, [token])
+    return JSONAPIResponse(single(data, ctx.urls.current(), included))
+
+
+@router.delete("/push-tokens/{id}", operation_id="delete_push_token", status_code=204)
+def delete_push_token(id: str, ctx: ApiContext = api("delete_push_token")) -> Response:
+    push_tokens.delete_token(ctx.session, ctx.account_id, id)
+    return Response(status_code=204)
+
+
+@router.get("/push-tokens/{id}/profile", operation_id="get_profile_for_push_token")
+def get_profile_for_push_token(
+    id: str, ctx: ApiContext = api("get_profile_for_push_token")
+) -> JSONAPIResponse:
+    token = push_tokens.get_token(ctx.session, ctx.account_id, id)
+    profile = service.get_profile(ctx.session, ctx.account_id, token.profile_id)
+    [data] = _render(ctx, [profile])
+    return JSONAPIResponse(single(data, ctx.urls.current()))
+
+
+@router.get("/push-tokens/{id}/relationships/profile", operation_id="get_profile_id_for_push_token")
+def get_profile_id_for_push_token(
+    id: str, ctx: ApiContext = api("get_profile_id_for_push_token")
+) -> JSONAPIResponse:
+    token = push_tokens.get_token(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(
+        {"data": {"type": "profile", "id": token.profile_id}, "links": {"self": ctx.urls.current()}}
+    )
+
+
+@router.get("/profiles/{id}/push-tokens", operation_id="get_push_tokens_for_profile")
+def get_push_tokens_for_profile(
+    id: str, ctx: ApiContext = api("get_push_tokens_for_profile")
+) -> JSONAPIResponse:
+    service.get_profile(ctx.session, ctx.account_id, id)
+    tokens = push_tokens.tokens_for_profiles(ctx.session, ctx.account_id, [id])
+    data, _ = _token_documents(ctx, tokens)
+    return JSONAPIResponse(collection(data, ctx.urls))
+
+
+@router.get("/profiles/{id}/relationships/push-tokens", operation_id="get_push_token_ids_for_profile")
+def get_push_token_ids_for_profile(
+    id: str, ctx: ApiContext = api("get_push_token_ids_for_profile")
+) -> JSONAPIResponse:
+    service.get_profile(ctx.session, ctx.account_id, id)
+    tokens = push_tokens.tokens_for_profiles(ctx.session, ctx.account_id, [id])
+    return JSONAPIResponse(collection([{"type": "push-token", "id": t.id} for t in tokens], ctx.urls))
+
+
+# ----------------------------------------------------------------------------- data privacy
+
+
+@router.post("/data-privacy-deletion-jobs", operation_id="request_profile_deletion", status_code=ACCEPTED)
+def request_profile_deletion(
+    document: DeletionJobQuery = Body(...), ctx: ApiContext = api("request_profile_deletion")
+) -> Response:
+    block = document.data.attributes.profile.data
+    privacy.request_deletion(ctx.session, ctx.account_id, block.id, sent(block.attributes))
+    return Response(status_code=ACCEPTED)
+
+
+# ----------------------------------------------------------------------------- /client
+
+
+@client_router.post("/profiles", operation_id="create_client_profile", status_code=ACCEPTED)
+def create_client_profile(
+    document: ClientProfileCreateQuery = Body(...), ctx: ClientContext = client("create_client_profile")
+) -> Response:
+    data = document.data
+    result = service.resolve_block(
+        ctx.session,
+        ctx.account.id,
+        sent(data.attributes),
+        profile_id=data.id,
+        meta=sent(data.meta) if data.meta else None,
+        source=Source.CLIENT,
+        pointer="/data/attributes",
+    )
+    headers = {PARTIAL_FAILURE_HEADER: ",".join(result.ignored)} if result.ignored else None
+    return Response(status_code=ACCEPTED, headers=headers)
+
+
+@client_router.post("/push-tokens", operation_id="create_client_push_token", status_code=ACCEPTED)
+def create_client_push_token(
+    document: PushTokenCreateQuery = Body(...), ctx: ClientContext = client("create_client_push_token")
+) -> Response:
+    attributes = document.data.attributes
+    block = attributes.profile.data
+    result = service.resolve_block(
+        ctx.session,
+        ctx.account.id,
+        sent(block.attributes),
+        profile_id=block.id,
+        meta=sent(block.meta) if block.meta else None,
+        source=Source.CLIENT,
+        pointer="/data/attributes/profile/data/attributes",
+    )
+    assert result.profile_id is not None
+    push_tokens.register_token(ctx.session, ctx.account.id, result.profile_id, sent(attributes))
+    return Response(status_code=ACCEPTED)
+
+
+@client_router.post(
+    "/push-token-unregister", operation_id="unregister_client_push_token", status_code=ACCEPTED
+)
+def unregister_client_push_token(
+    document: PushTokenUnregisterQuery = Body(...),
+    ctx: ClientContext = client("unregister_client_push_token"),
+) -> Response:
+    attributes = document.data.attributes
+    block = attributes.profile.data
+    result = service.resolve_block(
+        ctx.session,
+        ctx.account.id,
+        sent(block.attributes),
+        profile_id=block.id,
+        meta=None,
+        source=Source.CLIENT,
+        pointer="/data/attributes/profile/data/attributes",
+    )
+    push_tokens.unregister_token(ctx.session, ctx.account.id, result.profile_id, attributes.token)
+    return Response(status_code=ACCEPTED)

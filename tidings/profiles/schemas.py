@@ -129,3 +129,105 @@ class ProfileMergeQuery(Strict):
 def sent(model: BaseModel) -> dict[str, Any]:
     """The fields the caller sent (null included), by their wire names."""
     return model.model_dump(exclude_unset=True, by_alias=True)
+
+
+# ----------------------------------------------------------------------------- push tokens
+
+
+class DeviceMetadataIn(Strict):
+    device_id: str | None = Field(None, max_length=255)
+    klaviyo_sdk: Literal["android", "flutter", "flutter_community", "react_native", "swift"] | None = None
+    sdk_version: str | None = Field(None, max_length=64)
+    device_model: str | None = Field(None, max_length=255)
+    os_name: Literal["android", "ios", "ipados", "macos", "tvos"] | None = None
+    os_version: str | None = Field(None, max_length=64)
+    manufacturer: str | None = Field(None, max_length=255)
+    app_name: str | None = Field(None, max_length=255)
+    app_version: str | None = Field(None, max_length=64)
+    app_build: str | None = Field(None, max_length=64)
+    app_id: str | None = Field(None, max_length=255)
+    environment: Literal["debug", "release"] | None = None
+
+
+class EmbeddedProfileAttributesIn(ProfileUpsertAttributesIn):
+    meta: ProfileMetaIn | None = None  # in embedded profile blocks `meta` may sit inside attributes
+
+
+class EmbeddedProfileData(Strict):
+    type: Literal["profile"]
+    id: str | None = None
+    attributes: EmbeddedProfileAttributesIn
+    meta: ProfileMetaIn | None = None
+
+
+class EmbeddedProfile(Strict):
+    data: EmbeddedProfileData
+
+
+EnablementStatus = Literal["AUTHORIZED", "DENIED", "NOT_DETERMINED", "PROVISIONAL", "UNAUTHORIZED"]
+
+
+class PushTokenAttributesIn(Strict):
+    token: str = Field(min_length=1, max_length=512)
+    platform: Literal["android", "ios"]
+    enablement_status: EnablementStatus | None = "AUTHORIZED"
+    vendor: Literal["apns", "fcm"]
+    background: Literal["AVAILABLE", "DENIED", "RESTRICTED"] | None = "AVAILABLE"
+    device_metadata: DeviceMetadataIn | None = None
+    profile: EmbeddedProfile
+
+
+class PushTokenData(Strict):
+    type: Literal["push-token"]
+    attributes: PushTokenAttributesIn
+
+
+class PushTokenCreateQuery(Strict):
+    data: PushTokenData
+
+
+class PushTokenUnregisterAttributesIn(Strict):
+    token: str = Field(min_length=1, max_length=512)
+    platform: Literal["android", "ios"]
+    vendor: Literal["apns", "fcm"] | None = None
+    profile: EmbeddedProfile
+
+
+class PushTokenUnregisterData(Strict):
+    type: Literal["push-token-unregister"]
+    attributes: PushTokenUnregisterAttributesIn
+
+
+class PushTokenUnregisterQuery(Strict):
+    data: PushTokenUnregisterData
+
+
+# ----------------------------------------------------------------------------- data privacy
+
+
+class DeletionProfileAttributesIn(Strict):
+    email: str | None = None
+    phone_number: str | None = None
+
+
+class DeletionProfileData(Strict):
+    type: Literal["profile"]
+    id: str | None = None
+    attributes: DeletionProfileAttributesIn
+
+
+class DeletionProfile(Strict):
+    data: DeletionProfileData
+
+
+class DeletionAttributesIn(Strict):
+    profile: DeletionProfile
+
+
+class DeletionData(Strict):
+    type: Literal["data-privacy-deletion-job"]
+    attributes: DeletionAttributesIn
+
+
+class DeletionJobQuery(Strict):
+    data: DeletionData

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
@@ -219,13 +219,65 @@ def _keep_last_event_date(session: Session, account_id: str, written: list[hooks
     for event in written:
         if event.profile_id not in latest or event.time > latest[event.profile_id]:
             latest[event.profile_id] = event.time
-    for profile_id, when in latest.items():
-        session.execute(
-            update(PROFILES)
-            .where(
-                PROFILES.c.account_id == account_id,
-                PROFILES.c.id == profile_id,
-                (PROFILES.c.last_event_date.is_(None)) | (PROFILES.c.last_event_date < when),
-            )
-            .values(last_event_date=when)
+    if not latest:
+        return
+    column = PROFILES.c.last_event_date
+    stmt = (
+        update(PROFILES)
+        .where(
+            PROFILES.c.account_id == bindparam("account"),
+            PROFILES.c.id == bindparam("profile"),
+            or_(column.is_(None), column < bindparam("latest")),
         )
+        .values(last_event_date=bindparam("latest"))
+    )
+    # One executemany for the whole batch of events.
+    session.execute(
+        stmt, [{"account": account_id, "profile": pid, "latest": when} for pid, when in latest.items()]
+    )
+
+
+# ------------------------------------------------------------------ unmerge
+
+
+def find_merge_account(session: Session, merge_id: str) -> str:
+    """The account of a merge id (merge ids are ULIDs, unique across accounts); for the CLI."""
+    from tidings.profiles.tables import ProfileMerge
+
+    account_id = session.execute(select(ProfileMerge.account_id).where(ProfileMerge.id == merge_id)).scalar()
+    if account_id is None:
+        raise NotFound(f"A profile merge with id {merge_id} does not exist.")
+    return str(account_id)
+
+
+def unmerge(session: Session, account_id: str, merge_id: str) -> Any:
+    return merging.unmerge(session, account_id, merge_id)
+
+
+# ------------------------------------------------------------------ embedded profile blocks
+
+
+def resolve_block(
+    session: Session,
+    account_id: str,
+    attributes: dict[str, Any],
+    *,
+    profile_id: str | None,
+    meta: dict[str, Any] | None,
+    source: Source,
+    pointer: str,
+) -> Resolution:
+    """Resolve a profile block embedded in another write (push tokens, client profiles)."""
+    meta = meta or attributes.pop("meta", None)
+    item, ignored = build_input(attributes, profile_id=profile_id, meta=meta, pointer=pointer)
+    if not item.has_identifier():
+        raise InvalidInput("The profile needs at least one identifier.", pointer=pointer)
+    [result] = resolve_batch(session, account_id, [item], source=source)
+    if result.not_found:
+        raise NotFound(
+            f"A profile with id {profile_id} does not exist.", pointer=pointer.rsplit("/", 1)[0] + "/id"
+        )
+    if result.conflict is not None:
+        raise DuplicateProfile(result.conflict.profile_id)
+    result.ignored = ignored + result.ignored
+    return result

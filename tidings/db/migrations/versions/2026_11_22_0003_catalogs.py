@@ -1,7 +1,7 @@
 """Catalogs: items, variants, categories, change history, bulk jobs, back in stock, feeds.
 
 Revision ID: 0003_catalogs
-Revises: 0001_foundation
+Revises: 0006_event_inbox
 Create Date: 2026-11-22
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_catalogs"
-down_revision = "0001_foundation"
+down_revision = "0006_event_inbox"
 branch_labels = None
 depends_on = None
 

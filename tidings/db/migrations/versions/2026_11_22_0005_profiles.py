@@ -175,10 +175,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "token", name=op.f("uq_push_tokens_account_id_token")),
     )
     op.create_index("ix_push_tokens_account_id_profile_id", "push_tokens", ["account_id", "profile_id"])
+    op.create_table(
+        "suppression_jobs",
+        sa.Column("account_id", sa.String(6), nullable=False),
+        sa.Column("id", sa.String(26), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("list_id", sa.String(32), nullable=True),
+        sa.Column("segment_id", sa.String(32), nullable=True),
+        sa.Column("emails", JSON, nullable=False),
+        sa.Column("total_count", sa.Integer(), nullable=False),
+        sa.Column("completed_count", sa.Integer(), nullable=False),
+        sa.Column("skipped_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("completed_at", TS, nullable=True),
+        sa.PrimaryKeyConstraint("account_id", "id", name=op.f("pk_suppression_jobs")),
+    )
+    op.create_index(
+        "ix_suppression_jobs_account_id_kind_created_at", "suppression_jobs", ["account_id", "kind", "created_at"]
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "suppression_jobs",
         "push_tokens",
         "email_list_suppressions",
         "email_suppressions",

@@ -1,0 +1,251 @@
+"""Segment endpoints through the official SDK: CRUD, the echo of the definition, membership."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from openapi_client.exceptions import ApiException, NotFoundException
+
+from tests.events.factories import make_events, metric_id
+from tidings.jobs.worker import drain
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _profile(sdk, **attributes: Any) -> str:  # type: ignore[no-untyped-def]
+    attributes.setdefault("email", f"s-{uuid.uuid4().hex[:10]}@example.com")
+    return sdk.Profiles.create_profile({"data": {"type": "profile", "attributes": attributes}}).data.id
+
+
+def placed_in_last_30_days(metric: str) -> dict[str, Any]:
+    return {
+        "type": "profile-metric",
+        "metric_id": metric,
+        "measurement": "count",
+        "measurement_filter": {"type": "numeric", "operator": "greater-than-or-equal", "value": 1},
+        "timeframe_filter": {"type": "date", "operator": "in-the-last", "unit": "day", "quantity": 30},
+        "metric_filters": None,
+    }
+
+
+def _create(sdk, conditions: list[dict[str, Any]], name: str = "Segment") -> Any:  # type: ignore[no-untyped-def]
+    body = {
+        "data": {
+            "type": "segment",
+            "attributes": {"name": name, "definition": {"condition_groups": [{"conditions": conditions}]}},
+        }
+    }
+    return sdk.Segments.create_segment(body).data
+
+
+def _members(sdk, segment_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+    return {p.id for p in sdk.Segments.get_profiles_for_segment(segment_id).data}
+
+
+def test_placed_order_segment(sdk, db, account) -> None:  # type: ignore[no-untyped-def]
+    buyer, old_buyer, browser = _profile(sdk), _profile(sdk), _profile(sdk)
+    make_events(
+        db,
+        account.id,
+        [
+            {"profile_id": buyer, "metric": "Placed Order", "time": NOW - dt.timedelta(days=2), "value": 10},
+            {"profile_id": old_buyer, "metric": "Placed Order", "time": NOW - dt.timedelta(days=40)},
+            {"profile_id": browser, "metric": "Viewed Product", "time": NOW},
+        ],
+    )
+    placed = metric_id(db, account.id, "Placed Order")
+    condition = placed_in_last_30_days(placed)
+    segment = _create(sdk, [condition], "Buyers")
+    returned = segment.attributes.definition.condition_groups[0].conditions[0]
+    assert returned == {k: v for k, v in condition.items() if v is not None} | {"metric_filters": None}
+    attributes = segment.attributes
+    assert (
+        attributes.is_active is True and attributes.is_processing is True and attributes.is_starred is False
+    )
+    drain(db)
+    assert _members(sdk, segment.id) == {buyer}
+    fetched = sdk.Segments.get_segment(segment.id, additional_fields_segment=["profile_count"]).data
+    assert fetched.attributes.is_processing is False and fetched.attributes.profile_count == 1
+    assert [s.id for s in sdk.Profiles.get_segments_for_profile(buyer).data] == [segment.id]
+    assert [s.id for s in sdk.Profiles.get_segment_ids_for_profile(buyer).data] == [segment.id]
+
+    # A new order enters the browser incrementally (the events listener's job).
+    make_events(db, account.id, [{"profile_id": browser, "metric": "Placed Order", "time": NOW}])
+    drain(db)
+    assert _members(sdk, segment.id) == {buyer, browser}
+
+
+def test_definition_echoed_exactly(sdk, client, account) -> None:  # type: ignore[no-untyped-def]
+    definition = {
+        "condition_groups": [
+            {
+                "conditions": [
+                    {
+                        "type": "profile-property",
+                        "property": "properties['Favorite Color']",
+                        "filter": {"type": "string", "operator": "equals", "value": "blue"},
+                    },
+                    {
+                        "type": "profile-property",
+                        "property": "created",
+                        "filter": {"type": "date", "operator": "after", "date": "2022-11-08T00:00:00+00:00"},
+                    },
+                ]
+            }
+        ]
+    }
+    body = {"data": {"type": "segment", "attributes": {"name": "Blue", "definition": definition}}}
+    response = client.post("/api/segments", json=body, headers=account.headers())
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["attributes"]["definition"] == definition
+    segment_id = response.json()["data"]["id"]
+    assert sdk.Segments.get_segment(segment_id).data.attributes.name == "Blue"
+
+    update = {
+        "data": {"type": "segment", "id": segment_id, "attributes": {"name": "Blue!", "is_starred": True}}
+    }
+    updated = sdk.Segments.update_segment(segment_id, update).data.attributes
+    assert updated.name == "Blue!" and updated.is_starred is True
+    assert sdk.Segments.delete_segment(segment_id) is None
+    with pytest.raises(NotFoundException):
+        sdk.Segments.get_segment(segment_id)
+
+
+def _post(client, account, conditions: list[Any]) -> Any:  # type: ignore[no-untyped-def]
+    body = {
+        "data": {
+            "type": "segment",
+            "attributes": {"name": "Bad", "definition": {"condition_groups": [{"conditions": conditions}]}},
+        }
+    }
+    return client.post("/api/segments", json=body, headers=account.headers())
+
+
+@pytest.mark.parametrize(
+    ("condition", "pointer"),
+    [
+        ({"type": "profile-nonsense"}, "/data/attributes/definition/condition_groups/0/conditions/0"),
+        (
+            {
+                "type": "profile-property",
+                "property": "email",
+                "filter": {"type": "numeric", "operator": "contains", "value": 1},
+            },
+            "/data/attributes/definition/condition_groups/0/conditions/0/filter",
+        ),
+        (
+            placed_in_last_30_days("NOPE00"),
+            "/data/attributes/definition/condition_groups/0/conditions/0/metric_id",
+        ),
+        (
+            {"type": "profile-group-membership", "is_member": True, "group_ids": ["nolist"]},
+            "/data/attributes/definition/condition_groups/0/conditions/0/group_ids/0",
+        ),
+    ],
+)
+def test_bad_definitions(client, account, condition: dict[str, Any], pointer: str) -> None:  # type: ignore[no-untyped-def]
+    response = _post(client, account, [condition])
+    assert response.status_code == 400, response.text
+    assert pointer in [e["source"]["pointer"] for e in response.json()["errors"]]
+
+
+def test_too_many_conditions(client, account) -> None:  # type: ignore[no-untyped-def]
+    condition = {
+        "type": "profile-property",
+        "property": "email",
+        "filter": {"type": "existence", "operator": "is-set"},
+    }
+    response = _post(client, account, [condition] * 101)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/definition/condition_groups"
+
+
+def test_segment_of_segments_and_cycles(sdk, db, client, account) -> None:  # type: ignore[no-untyped-def]
+    group = sdk.Lists.create_list({"data": {"type": "list", "attributes": {"name": "VIP"}}}).data
+    inside, outside = _profile(sdk), _profile(sdk)
+    sdk.Lists.add_profiles_to_list(group.id, {"data": [{"type": "profile", "id": inside}]})
+    in_list = _create(sdk, [{"type": "profile-group-membership", "is_member": True, "group_ids": [group.id]}])
+    not_in = _create(
+        sdk, [{"type": "profile-group-membership", "is_member": False, "group_ids": [in_list.id]}]
+    )
+    drain(db)
+    assert _members(sdk, in_list.id) == {inside}
+    assert inside not in _members(sdk, not_in.id) and outside in _members(sdk, not_in.id)
+
+    # Joining the list moves the profile through both segments in one update.
+    sdk.Lists.add_profiles_to_list(group.id, {"data": [{"type": "profile", "id": outside}]})
+    drain(db)
+    assert _members(sdk, in_list.id) == {inside, outside}
+    assert outside not in _members(sdk, not_in.id)
+
+    cycle = {
+        "data": {
+            "type": "segment",
+            "id": in_list.id,
+            "attributes": {
+                "definition": {
+                    "condition_groups": [
+                        {
+                            "conditions": [
+                                {
+                                    "type": "profile-group-membership",
+                                    "is_member": True,
+                                    "group_ids": [not_in.id],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            },
+        }
+    }
+    response = client.patch(f"/api/segments/{in_list.id}", json=cycle, headers=account.headers())
+    assert response.status_code == 400, response.text
+    with pytest.raises(ApiException) as caught:
+        sdk.Segments.delete_segment(in_list.id)
+    assert caught.value.status == 409
+
+
+def test_explain_and_history(sdk, db, client, account) -> None:  # type: ignore[no-untyped-def]
+    gold = _profile(sdk, properties={"plan": "gold"})
+    silver = _profile(sdk, properties={"plan": "silver"})
+    condition = {
+        "type": "profile-property",
+        "property": "properties['plan']",
+        "filter": {"type": "string", "operator": "equals", "value": "gold"},
+    }
+    segment = _create(sdk, [condition], "Gold")
+    drain(db)
+    url = f"/api/x-tidings/segments/{segment.id}/explain"
+    inside = client.get(url, params={"profile_id": gold}, headers=account.headers())
+    assert inside.status_code == 200, inside.text
+    attributes = inside.json()["data"]["attributes"]
+    assert attributes["is_member"] is True and attributes["matches_now"] is True
+    assert attributes["condition_groups"][0]["conditions"][0] == {"condition": condition, "matches": True}
+    assert [h["change"] for h in attributes["history"]] == ["entered"]
+    outside = client.get(url, params={"profile_id": silver}, headers=account.headers()).json()["data"][
+        "attributes"
+    ]
+    assert outside["is_member"] is False and outside["condition_groups"][0]["matches"] is False
+    assert client.get(url, headers=account.headers()).status_code == 400
+    assert client.get(url, params={"profile_id": "nobody"}, headers=account.headers()).status_code == 404
+
+    # A definition change moves the membership and the history says so.
+    condition["filter"]["value"] = "silver"  # type: ignore[index]
+    update = {
+        "data": {
+            "type": "segment",
+            "id": segment.id,
+            "attributes": {"definition": {"condition_groups": [{"conditions": [condition]}]}},
+        }
+    }
+    sdk.Segments.update_segment(segment.id, update)
+    drain(db)
+    assert _members(sdk, segment.id) == {silver}
+    history = client.get(url, params={"profile_id": gold}, headers=account.headers()).json()["data"][
+        "attributes"
+    ]
+    assert [h["change"] for h in history["history"]] == ["entered", "exited"]

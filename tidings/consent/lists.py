@@ -1,0 +1,56 @@
+"""What consent needs to know about lists, supplied by the lists domain.
+
+Subscribing through a list joins it and takes its opt-in process (single or double);
+unsubscribing with a list is list-scoped only for a member. The lists domain registers its
+implementation with `set_list_gateway`; until it does, no list exists.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+
+class ListGateway(Protocol):
+    def opt_in_process(self, session: Session, account_id: str, list_id: str) -> str | None:
+        """ "single_opt_in" or "double_opt_in"; None when the account has no such list."""
+        ...
+
+    def is_member(self, session: Session, account_id: str, list_id: str, profile_id: str) -> bool: ...
+
+    def member_ids(self, session: Session, account_id: str, list_id: str) -> list[str]: ...
+
+    def add_members(
+        self, session: Session, account_id: str, list_id: str, profile_ids: list[str], *, historical: bool
+    ) -> None:
+        """Join the profiles to the list (historical: without "added to list" flows)."""
+        ...
+
+
+class NoLists:
+    def opt_in_process(self, session: Session, account_id: str, list_id: str) -> str | None:
+        return None
+
+    def is_member(self, session: Session, account_id: str, list_id: str, profile_id: str) -> bool:
+        return False
+
+    def member_ids(self, session: Session, account_id: str, list_id: str) -> list[str]:
+        return []
+
+    def add_members(
+        self, session: Session, account_id: str, list_id: str, profile_ids: list[str], *, historical: bool
+    ) -> None:
+        return None
+
+
+_gateway: ListGateway = NoLists()
+
+
+def set_list_gateway(gateway: ListGateway) -> None:
+    global _gateway
+    _gateway = gateway
+
+
+def lists() -> ListGateway:
+    return _gateway

@@ -1,0 +1,66 @@
+"""Member listings shared by lists and segments: profiles with joined_group_at, paged and filtered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+
+from tidings.http import ApiContext
+from tidings.jsonapi.documents import JSONAPIResponse, collection
+from tidings.jsonapi.filters import compile_filter
+from tidings.jsonapi.pagination import Page, paginate
+from tidings.lists.repository import member_filters
+from tidings.profiles.render import iso, profile_resource, subscriptions_of
+from tidings.profiles.tables import Profile
+
+
+def _page(ctx: ApiContext, stmt: Select[Any], joined_column: Any) -> Page:
+    if ctx.params.filter is not None:
+        stmt = stmt.where(compile_filter(ctx.params.filter, member_filters(joined_column)))
+    return paginate(
+        ctx.session,
+        stmt,
+        operation=ctx.op.operation_id,
+        sort_column=joined_column,
+        id_column=Profile.id,
+        descending=ctx.params.descending,
+        size=ctx.params.page_size,
+        cursor=ctx.params.cursor,
+        sort=ctx.params.sort,
+        filter_text=ctx.params.filter_text,
+        key_of=lambda row: (row[1], row[0].id),
+    )
+
+
+def member_profiles(ctx: ApiContext, stmt: Select[Any], joined_column: Any) -> JSONAPIResponse:
+    """`stmt` selects (Profile, joined_group_at)."""
+    page = _page(ctx, stmt, joined_column)
+    profiles: list[Profile] = [row[0] for row in page.rows]
+    extra = ctx.params.additional_fields.get("profile", [])
+    subs = (
+        subscriptions_of(ctx.session, ctx.account_id, [p.id for p in profiles])
+        if "subscriptions" in extra
+        else {}
+    )
+    fields = ctx.params.fields.get("profile")
+    data = []
+    for row in page.rows:
+        p = row[0]
+        item = profile_resource(
+            ctx.urls,
+            p,
+            fields=fields,
+            subscriptions=subs.get(p.id) if "subscriptions" in extra else None,
+            predictive="predictive_analytics" in extra,
+        )
+        if not fields or "joined_group_at" in fields:
+            item["attributes"]["joined_group_at"] = iso(row[1])
+        data.append(item)
+    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
+
+
+def member_ids(ctx: ApiContext, stmt: Select[Any], joined_column: Any) -> JSONAPIResponse:
+    page = _page(ctx, stmt, joined_column)
+    data = [{"type": "profile", "id": row[0].id} for row in page.rows]
+    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))

@@ -1,0 +1,18 @@
+"""Background work of the profiles domain."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tidings.jobs.registry import JobContext, job
+from tidings.profiles import privacy
+
+
+@job("profiles.delete")
+def delete_profile(session: Session, context: JobContext) -> None:
+    privacy.delete_profile(session, context.account_id, context.payload["profile_id"])
+
+
+# The event listener that keeps profiles' last_event_date current lives in service.py;
+# importing it here registers it wherever jobs run (the event processor is a job).
+import tidings.profiles.service  # noqa: E402, F401

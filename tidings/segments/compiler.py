@@ -1,0 +1,436 @@
+"""One compiler: a segment definition becomes one SQL predicate over `profiles` (SQLAlchemy Core).
+
+Full build runs it over every profile of the account; an incremental update runs the same
+predicate restricted to the profiles a batch touched. Groups are ANDed, conditions within a
+group ORed. Every condition compiles to a definite boolean (never NULL), so a negation means
+"the positive condition does not hold", for profiles without the property too.
+
+Semantics shared with the brute-force evaluator of the tests (tests/segments/brute.py):
+- strings compare case-insensitively (ASCII), and only JSON strings match string filters;
+- dates in custom properties compare by day (the first 10 characters of an ISO date string);
+  the profile's own timestamps (created, updated, last_event_date) compare as instants;
+- "is set" means present, not null and not the empty string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from tidings.db import dialect
+from tidings.events.tables import Event, Metric
+from tidings.lists.tables import ListMember
+from tidings.profiles.tables import Profile
+from tidings.segments import definition as d
+from tidings.segments.tables import SegmentMember
+
+Clause = ColumnElement[bool]
+UNITS = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}
+STANDARD_STRINGS = (
+    "email",
+    "phone_number",
+    "external_id",
+    "first_name",
+    "last_name",
+    "organization",
+    "title",
+    "locale",
+    "image",
+)
+STANDARD_DATES = ("created", "updated", "last_event_date")
+_BRACKETED = re.compile(r"""^(location|properties)\[(?:'(.+)'|"(.+)")\]$""")
+EU_COUNTRIES = {
+    "at", "austria", "be", "belgium", "bg", "bulgaria", "hr", "croatia", "cy", "cyprus", "cz", "czechia",
+    "czech republic", "dk", "denmark", "ee", "estonia", "fi", "finland", "fr", "france", "de", "germany",
+    "gr", "greece", "hu", "hungary", "ie", "ireland", "it", "italy", "lv", "latvia", "lt", "lithuania",
+    "lu", "luxembourg", "mt", "malta", "nl", "netherlands", "pl", "poland", "pt", "portugal", "ro",
+    "romania", "sk", "slovakia", "si", "slovenia", "es", "spain", "se", "sweden",
+}  # fmt: skip
+US_COUNTRIES = {"us", "usa", "united states", "united states of america"}
+PLACED_ORDER = "Placed Order"
+TRUE_WORDS = ("true",)
+FALSE_WORDS = ("false",)
+
+
+class Unsupported(Exception):
+    """A condition or operator the engine does not compute; `where` is a pointer suffix."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+@dataclass
+class Context:
+    session: Session
+    account_id: str
+    now: dt.datetime
+    relative: bool = False  # set when the result depends on `now`
+    _placed: list[str] | None = field(default=None, repr=False)
+
+    def placed_order_metrics(self) -> list[str]:
+        if self._placed is None:
+            stmt = select(Metric.id).where(Metric.account_id == self.account_id, Metric.name == PLACED_ORDER)
+            self._placed = list(self.session.execute(stmt).scalars())
+        return self._placed
+
+
+def definite(clause: Any) -> Clause:
+    """TRUE or FALSE, never NULL: SQL's three-valued logic would make negations drop rows."""
+    return case((clause, true()), else_=false())
+
+
+# ------------------------------------------------------------------------------ values
+
+
+@dataclass
+class Value:
+    """How one property reads in SQL: its JSON kind and its text/number/array views."""
+
+    kind: Any
+    text: Any
+    number: Any = None
+    length: Any = None
+    any_element: Callable[[Callable[[Any], Any]], Any] | None = None
+    instant: Any = None  # a timestamp column (standard dates)
+
+
+def json_value(session: Session, column: Any, key: str) -> Value:
+    return Value(
+        kind=dialect.json_kind(session, column, key),
+        text=dialect.json_text(session, column, key),
+        number=dialect.json_number(session, column, key),
+        length=dialect.json_array_length(session, column, key),
+        any_element=lambda cond: dialect.json_array_any(session, column, key, cond),
+    )
+
+
+def profile_value(ctx: Context, name: str) -> Value:
+    if name in STANDARD_STRINGS:
+        column = getattr(Profile, name)
+        return Value(kind=case((column.is_not(None), literal("string"))), text=column)
+    if name in STANDARD_DATES:
+        column = getattr(Profile, name)
+        return Value(kind=case((column.is_not(None), literal("date"))), text=None, instant=column)
+    match = _BRACKETED.match(name)
+    if match is None:
+        raise Unsupported(
+            f"Unknown profile property {name!r}: use a standard field, location['...'] or properties['...'].",
+            "/property",
+        )
+    key = match.group(2) or match.group(3)
+    column = Profile.location if match.group(1) == "location" else Profile.properties
+    return json_value(ctx.session, column, key)
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def _like(text: str) -> str:
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def is_set(v: Value) -> Clause:
+    if v.instant is not None:
+        return definite(v.instant.is_not(None))
+    return definite(and_(v.kind.is_not(None), v.kind != "null", not_(and_(v.kind == "string", v.text == ""))))
+
+
+def string_filter(v: Value, f: d.StringFilter | d.StringInFilter) -> Clause:
+    if v.text is None:
+        raise Unsupported("A string filter does not apply to a date field.", "/filter")
+    lowered = func.lower(v.text)
+    is_string = v.kind == "string"
+    op = f.operator
+    if isinstance(f, d.StringInFilter):
+        positive = and_(is_string, lowered.in_([x.lower() for x in f.value])) if f.value else false()
+        return definite(positive) if op == "in" else not_(definite(positive))
+    value = f.value or ""
+    base = op.removeprefix("not-")
+    if base in ("regex", "nregex"):
+        raise Unsupported("Regular-expression filters are not computed.", "/filter/operator")
+    if base == "equals":
+        positive = and_(is_string, lowered == value.lower())
+    elif base == "contains":
+        positive = and_(is_string, lowered.like(f"%{_like(value)}%", escape="\\"))
+    elif base == "starts-with":
+        positive = and_(is_string, lowered.like(f"{_like(value)}%", escape="\\"))
+    else:  # ends-with
+        positive = and_(is_string, lowered.like(f"%{_like(value)}", escape="\\"))
+    return not_(definite(positive)) if op.startswith("not-") else definite(positive)
+
+
+def compare(expr: Any, operator: str, value: Any) -> Any:
+    return {
+        "equals": lambda: expr == value,
+        "not-equals": lambda: expr != value,
+        "greater-than": lambda: expr > value,
+        "greater-than-or-equal": lambda: expr >= value,
+        "less-than": lambda: expr < value,
+        "less-than-or-equal": lambda: expr <= value,
+    }[operator]()
+
+
+def numeric_filter(v: Value, f: d.NumericFilter) -> Clause:
+    if v.number is None:
+        raise Unsupported("A numeric filter does not apply to this field.", "/filter")
+    if f.operator == "not-equals":
+        return not_(definite(v.number == f.value))
+    return definite(compare(v.number, f.operator, f.value))
+
+
+def boolean_filter(v: Value, f: d.BooleanFilter) -> Clause:
+    word = "true" if f.value else "false"
+    if v.text is None:
+        raise Unsupported("A boolean filter does not apply to a date field.", "/filter")
+    return definite(
+        or_(and_(v.kind == "boolean", v.text == word), and_(v.kind == "string", func.lower(v.text) == word))
+    )
+
+
+def _window(ctx: Context, f: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end] instants of a date filter (None: open); marks relative windows."""
+    if isinstance(f, d.StaticDateFilter):
+        at = d.when(f.date)
+        return (at, None) if f.operator == "after" else (None, at)
+    if isinstance(f, d.StaticDateRangeFilter):
+        return d.when(f.start), d.when(f.end)
+    ctx.relative = True
+    if isinstance(f, d.RelativeDateFilter):
+        span = UNITS[f.unit] * f.quantity
+        if f.operator == "in-the-last":
+            return ctx.now - span, ctx.now
+        if f.operator == "in-the-next":
+            return ctx.now, ctx.now + span
+        return None, ctx.now - span  # at-least N units ago
+    if isinstance(f, d.RelativeDateRangeFilter):
+        low, high = sorted((f.start, f.end))
+        return ctx.now - UNITS[f.unit] * high, ctx.now - UNITS[f.unit] * low
+    raise Unsupported(f"The date operator {f.operator!r} is not computed here.", "/operator")
+
+
+def instant_filter(ctx: Context, column: Any, f: Any) -> Clause:
+    """A date filter on a timestamp column, by instant. Static bounds: after/before are strict."""
+    if isinstance(f, d.AlltimeDateFilter):
+        return true()
+    start, end = _window(ctx, f)
+    parts = []
+    strict = isinstance(f, d.StaticDateFilter)
+    if start is not None:
+        parts.append(column > start if strict else column >= start)
+    if end is not None:
+        parts.append(column < end if strict else column <= end)
+    return definite(and_(column.is_not(None), *parts))
+
+
+def day_filter(ctx: Context, v: Value, f: Any) -> Clause:
+    """A date filter on a custom property: compares the day (YYYY-MM-DD) of an ISO string."""
+    looks_like_date = and_(v.kind == "string", v.text.like("____-__-__%"))
+    day = func.substr(v.text, 1, 10)
+    if isinstance(f, d.CalendarDateFilter):
+        return definite(and_(looks_like_date, func.substr(v.text, 6, 2) == f"{f.value:02d}"))
+    if isinstance(f, d.AnniversaryDateFilter):
+        ctx.relative = True
+        if f.operator == "anniversary":
+            return definite(and_(looks_like_date, func.substr(v.text, 6, 5) == ctx.now.strftime("%m-%d")))
+        return definite(and_(looks_like_date, func.substr(v.text, 6, 2) == ctx.now.strftime("%m")))
+    start, end = _window(ctx, f)
+    strict = isinstance(f, d.StaticDateFilter)
+    parts = [looks_like_date]
+    if start is not None:
+        bound = start.date().isoformat()
+        parts.append(day > bound if strict else day >= bound)
+    if end is not None:
+        bound = end.date().isoformat()
+        parts.append(day < bound if strict else day <= bound)
+    return definite(and_(*parts))
+
+
+def _equals(x: str) -> Callable[[Any], Any]:
+    return lambda e: e == x
+
+
+def list_filter(v: Value, f: Any) -> Clause:
+    if v.any_element is None or v.length is None:
+        raise Unsupported("A list filter applies only to list properties.", "/filter")
+    has = v.any_element
+    if isinstance(f, d.ListContainsFilter):
+        positive = has(lambda e: e == str(f.value)) if f.value is not None else false()
+        return definite(positive) if f.operator == "contains" else not_(definite(positive))
+    if isinstance(f, d.ListLengthFilter):
+        op = f.operator.replace("length-", "")
+        return definite(compare(v.length, op, f.value))
+    if isinstance(f, d.ListSetFilter):
+        if f.operator.endswith("-any"):
+            positive = or_(false(), *[has(_equals(x)) for x in f.value])
+        else:
+            positive = and_(true(), *[has(_equals(x)) for x in f.value])
+        return not_(definite(positive)) if f.operator.startswith("not-") else definite(positive)
+    # contains-substring
+    pattern = f"%{_like(f.value or '')}%"
+    positive = has(lambda e: func.lower(e).like(pattern, escape="\\"))
+    return not_(definite(positive)) if f.operator.startswith("not-") else definite(positive)
+
+
+def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
+    if isinstance(f, d.ExistenceFilter):
+        return is_set(v) if f.operator == "is-set" else not_(is_set(v))
+    if isinstance(f, d.StringFilter | d.StringInFilter):
+        return string_filter(v, f)
+    if isinstance(f, d.PhoneCountryFilter):
+        raise Unsupported("Phone country code filters are not computed.", "/filter/operator")
+    if isinstance(f, d.NumericFilter):
+        return numeric_filter(v, f)
+    if isinstance(f, d.BooleanFilter):
+        return boolean_filter(v, f)
+    if isinstance(f, d.ListContainsFilter | d.ListLengthFilter | d.ListSetFilter | d.ListSubstringFilter):
+        return list_filter(v, f)
+    if v.instant is not None:
+        if isinstance(f, d.CalendarDateFilter | d.AnniversaryDateFilter | d.RelativeAnniversaryDateFilter):
+            raise Unsupported(f"The date operator {f.operator!r} is not computed on this field.", "/filter")
+        return instant_filter(ctx, v.instant, f)
+    if isinstance(f, d.RelativeAnniversaryDateFilter):
+        raise Unsupported(f"The date operator {f.operator!r} is not computed.", "/filter/operator")
+    return day_filter(ctx, v, f)
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def metric_condition(ctx: Context, c: d.ProfileMetricCondition) -> Clause:
+    where: list[Any] = [
+        Event.account_id == ctx.account_id,
+        Event.profile_id == Profile.id,
+        Event.metric_id == c.metric_id,
+    ]
+    if isinstance(c.timeframe_filter, d.RelativeAnniversaryDateFilter):
+        raise Unsupported("Anniversary timeframes are not computed for metrics.", "/timeframe_filter")
+    where.append(instant_filter(ctx, Event.time, c.timeframe_filter))
+    for index, mf in enumerate(c.metric_filters or []):
+        if mf.filter is None:
+            continue
+        try:
+            where.append(apply_filter(ctx, json_value(ctx.session, Event.properties, mf.property), mf.filter))
+        except Unsupported as exc:
+            raise Unsupported(str(exc), f"/metric_filters/{index}/filter") from exc
+    aggregate = func.count() if c.measurement == "count" else func.sum(func.coalesce(Event.value, 0.0))
+    measured = func.coalesce(select(aggregate).where(*where).scalar_subquery(), 0)
+    f = c.measurement_filter
+    if f.operator == "not-equals":
+        return not_(definite(measured == f.value))
+    return definite(compare(measured, f.operator, f.value))
+
+
+def group_condition(ctx: Context, c: d.ProfileGroupMembershipCondition) -> Clause:
+    in_list: list[Any] = [
+        ListMember.account_id == ctx.account_id,
+        ListMember.profile_id == Profile.id,
+        ListMember.list_id.in_(c.group_ids),
+    ]
+    in_segment: list[Any] = [
+        SegmentMember.account_id == ctx.account_id,
+        SegmentMember.profile_id == Profile.id,
+        SegmentMember.segment_id.in_(c.group_ids),
+    ]
+    if c.timeframe_filter is not None:
+        in_list.append(instant_filter(ctx, ListMember.joined_group_at, c.timeframe_filter))
+        in_segment.append(instant_filter(ctx, SegmentMember.joined_group_at, c.timeframe_filter))
+    member = or_(select(literal(1)).where(*in_list).exists(), select(literal(1)).where(*in_segment).exists())
+    return definite(member) if c.is_member else not_(definite(member))
+
+
+def region_condition(ctx: Context, c: d.ProfileRegionCondition) -> Clause:
+    country = json_value(ctx.session, Profile.location, "country")
+    names = EU_COUNTRIES if c.region == "european_union" else US_COUNTRIES
+    inside = definite(and_(country.kind == "string", func.lower(country.text).in_(sorted(names))))
+    return inside if c.in_region else not_(inside)
+
+
+def predictive_condition(ctx: Context, c: d.ProfilePredictiveAnalyticsCondition) -> Clause:
+    if c.dimension not in (
+        "historic_clv",
+        "historic_number_of_orders",
+        "average_order_value",
+        "average_days_between_orders",
+    ):
+        raise Unsupported(f"The predictive dimension {c.dimension!r} is not computed.", "/dimension")
+    assert isinstance(c.filter, d.NumericFilter)
+    metrics = ctx.placed_order_metrics()
+    orders = [
+        Event.account_id == ctx.account_id,
+        Event.profile_id == Profile.id,
+        Event.metric_id.in_(metrics),
+    ]
+    count = select(func.count()).where(*orders).scalar_subquery()
+    total = func.coalesce(
+        select(func.sum(func.coalesce(Event.value, 0.0))).where(*orders).scalar_subquery(), 0.0
+    )
+    measured: Any
+    if c.dimension == "historic_number_of_orders":
+        measured = count
+    elif c.dimension == "historic_clv":
+        measured = total
+    elif c.dimension == "average_order_value":
+        measured = case((count > 0, cast(total, Float) / count))
+    else:
+        epoch = dialect.epoch_seconds(ctx.session, Event.time)
+        span = select(func.max(epoch) - func.min(epoch)).where(*orders).scalar_subquery()
+        measured = case((count > 1, span / 86400.0 / (count - 1)))
+    if c.filter.operator == "not-equals":
+        return not_(definite(measured == c.filter.value))
+    return definite(compare(measured, c.filter.operator, c.filter.value))
+
+
+def condition(ctx: Context, c: Any) -> Clause:
+    if isinstance(c, d.ProfilePropertyCondition):
+        value = profile_value(ctx, c.property)
+        return apply_filter(ctx, value, c.filter)
+    if isinstance(c, d.ProfileMetricCondition):
+        return metric_condition(ctx, c)
+    if isinstance(c, d.ProfileGroupMembershipCondition):
+        return group_condition(ctx, c)
+    if isinstance(c, d.ProfileRegionCondition):
+        return region_condition(ctx, c)
+    if isinstance(c, d.ProfilePredictiveAnalyticsCondition):
+        return predictive_condition(ctx, c)
+    if isinstance(c, d.ProfileMarketingConsentCondition):
+        from tidings.segments.consent import consent_condition
+
+        return consent_condition(ctx, c)
+    raise Unsupported(f"The condition type {c.type!r} is not computed.", "/type")
+
+
+def compile_definition(ctx: Context, definition: d.SegmentDefinition) -> Clause:
+    groups = []
+    for g, group in enumerate(definition.condition_groups):
+        parts = []
+        for i, cond in enumerate(group.conditions):
+            try:
+                parts.append(condition(ctx, cond))
+            except Unsupported as exc:
+                raise Unsupported(str(exc), f"/condition_groups/{g}/conditions/{i}{exc.where}") from exc
+        groups.append(or_(false(), *parts))
+    return and_(true(), *groups)
+
+
+def compile_condition(ctx: Context, cond: Any) -> Clause:
+    return condition(ctx, cond)

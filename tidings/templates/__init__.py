@@ -1,0 +1,1 @@
+"""Templates: Klaviyo's template language, the template API, and rendering for messages."""

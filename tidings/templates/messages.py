@@ -1,0 +1,152 @@
+"""Rendering one message for one recipient: the entry point campaigns and flows call.
+
+    result = render_message(content, recipient, env_inputs)
+    if isinstance(result, SkippedMessage): record "Skipped: <reason>" and send nothing
+    else: send result.html / result.text / result.subject
+
+Nothing is half-rendered: a `{% catalog ... unpublished="cancel" %}` item that is missing or
+unpublished, in any part, skips the whole message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tidings.accounts.repository import get_account
+from tidings.accounts.schemas import ContactInformation
+from tidings.templates import service
+from tidings.templates.context import CatalogLookup, EventView, catalog_lookup, message_context
+from tidings.templates.email import email_parts
+from tidings.templates.engine import MessageSkipped, compile_cached
+from tidings.templates.links import LinkBuilder, LinkSigner
+from tidings.templates.sandbox import RenderEnv
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    """The template parts of a message; each is Django template source."""
+
+    html: str
+    text: str | None = None
+    amp: str | None = None
+    subject: str | None = None
+    preview_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    account_id: str
+    profile: Mapping[str, Any]  # Klaviyo's profile attributes plus "id"
+    event: EventView | Mapping[str, Any] | None = None
+    message_id: str | None = None  # the send's id, carried in the signed links
+
+
+@dataclass(frozen=True)
+class AccountView:
+    contact_information: ContactInformation
+    timezone: str = "UTC"
+    currency: str = "USD"
+    locale: str = "en_US"
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    html: str
+    text: str
+    amp: str | None
+    subject: str | None
+    preview_text: str | None
+
+
+@dataclass(frozen=True)
+class SkippedMessage:
+    reason: str  # e.g. "Catalog Item Unavailable"
+
+
+def render_message(
+    content: MessageContent,
+    recipient: Recipient,
+    account: AccountView,
+    *,
+    signer: LinkSigner,
+    catalog: CatalogLookup | None = None,
+    universal: Callable[[str], Any] | None = None,
+    marketing: bool = True,
+    now: dt.datetime | None = None,
+) -> RenderedMessage | SkippedMessage:
+    """Render every part for one recipient; RenderError and TemplateError propagate."""
+    links = LinkBuilder(
+        signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
+    )
+    env = RenderEnv(
+        universal=universal,
+        catalog=catalog,
+        links=links,
+        currency=account.currency,
+        locale=account.locale.replace("-", "_"),
+        timezone=account.timezone,
+    )
+    context = message_context(
+        recipient.profile, recipient.event, account.contact_information, timezone=account.timezone, now=now
+    )
+
+    def render(source: str | None, autoescape: bool = True) -> str | None:
+        if source is None:
+            return None
+        return compile_cached(source).render(context, env=env, autoescape=autoescape)
+
+    try:
+        html = render(content.html) or ""
+        text = render(content.text, autoescape=False)
+        amp = render(content.amp)
+        subject = render(content.subject, autoescape=False)
+        preview = render(content.preview_text, autoescape=False)
+    except MessageSkipped as skipped:
+        return SkippedMessage(skipped.reason)
+    html, text_part = email_parts(html, text, unsubscribe_url=links.unsubscribe(), marketing=marketing)
+    return RenderedMessage(html=html, text=text_part, amp=amp, subject=subject, preview_text=preview)
+
+
+def account_view(session: Session, account_id: str) -> AccountView:
+    account = get_account(session, account_id)
+    if account is None:
+        raise LookupError(f"No account {account_id!r}.")
+    return AccountView(
+        contact_information=ContactInformation.model_validate(account.contact_information or {}),
+        timezone=account.timezone,
+        currency=account.preferred_currency,
+        locale=account.locale.replace("-", "_"),
+    )
+
+
+def render_template_message(
+    session: Session,
+    template_id: str,
+    recipient: Recipient,
+    *,
+    secret_key: str | None,
+    public_url: str | None,
+    subject: str | None = None,
+    preview_text: str | None = None,
+    marketing: bool = True,
+    catalog: CatalogLookup | None = None,
+) -> RenderedMessage | SkippedMessage:
+    """A stored template rendered for one recipient, with the account's data and catalog."""
+    template = service.get_template(session, recipient.account_id, template_id)
+    content = MessageContent(
+        html=template.html, text=template.text, amp=template.amp, subject=subject, preview_text=preview_text
+    )
+    return render_message(
+        content,
+        recipient,
+        account_view(session, recipient.account_id),
+        signer=service.link_signer(session, secret_key, public_url),
+        catalog=catalog if catalog is not None else catalog_lookup(session, recipient.account_id),
+        universal=service.universal_resolver(session, recipient.account_id),
+        marketing=marketing,
+    )
