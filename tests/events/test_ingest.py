@@ -298,3 +298,19 @@ def test_concurrent_submissions_share_commits(db, account: AccountKeys) -> None:
     assert writer.commits < 40
     with db.write() as session:
         session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
+
+
+def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: AccountKeys) -> None:
+    from tidings.events import processor
+
+    writer = InboxWriter(db)
+    body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
+    writer.submit([InboxItem(account.id, "event", body, NOW) for _ in range(5)]).result(10)
+    writer.stop()
+    with db.write() as session:
+        rows = processor.claim(session, account.id, 10)
+        assert len(processor.within_budget(rows, budget=len(body) * 2)) == 2
+        assert len(processor.within_budget(rows, budget=1)) == 1  # never stuck on one big row
+    drain(db)  # the processing jobs chain until the inbox is empty
+    with db.read() as session:
+        assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None

@@ -33,6 +33,9 @@ from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_
 log = structlog.get_logger("tidings.events")
 
 BATCH_ROWS = 500
+# A bulk row holds up to 1,000 events, a single event a few hundred bytes: bounding a batch by
+# payload size keeps each transaction to a few thousand events whatever the rows hold.
+BATCH_BYTES = 1_000_000
 SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT}
 
 
@@ -157,10 +160,24 @@ def _new_event(profile_id: str, event: dict[str, Any], group: Group) -> NewEvent
     )
 
 
+def within_budget(rows: list[EventInbox], budget: int = BATCH_BYTES) -> list[EventInbox]:
+    """The first rows whose payloads fit the budget (always at least one)."""
+    kept: list[EventInbox] = []
+    size = 0
+    for row in rows:
+        size += len(row.payload)
+        if kept and size > budget:
+            break
+        kept.append(row)
+    return kept
+
+
 def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS) -> BatchResult:
-    rows = claim(session, account_id, limit)
-    if not rows:
+    claimed = claim(session, account_id, limit)
+    if not claimed:
         return BatchResult(0, 0, 0, more=False)
+    # Rows beyond the budget stay in the inbox; their locks go with this transaction.
+    rows = within_budget(claimed)
     try:
         with session.begin_nested():
             written, failures = apply_rows(session, account_id, rows)
@@ -181,7 +198,9 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
     session.execute(
         delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_([r.id for r in rows]))
     )
-    return BatchResult(len(rows), written, len(failures), more=len(rows) == limit)
+    return BatchResult(
+        len(rows), written, len(failures), more=len(claimed) == limit or len(rows) < len(claimed)
+    )
 
 
 def _raw(row: EventInbox) -> Any:
