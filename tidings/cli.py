@@ -75,7 +75,7 @@ def serve(
     """Serve the API, with background workers in the same process (TIDINGS_WORKERS)."""
     import uvicorn
 
-    from tidings.app import create_app
+    from tidings.app import serving_app
     from tidings.ops.logs import configure_logging
 
     settings = get_settings()
@@ -84,7 +84,7 @@ def serve(
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
     if processes > 1:
         uvicorn.run(
-            "tidings.app:create_app",
+            "tidings.app:serving_app",
             factory=True,
             host=host,
             port=port,
@@ -93,7 +93,7 @@ def serve(
             access_log=False,
         )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(serving_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 @app.command()

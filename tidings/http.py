@@ -50,16 +50,23 @@ def urls_for(request: Request, runtime: Runtime) -> Urls:
     return Urls(base, request.url.path, list(request.query_params.multi_items()))
 
 
-def _rate_limit(request: Request, runtime: Runtime, account_id: str, op: Operation) -> None:
+def rate_limit(runtime: Runtime, account_id: str, op: Operation) -> dict[str, str] | None:
+    """Count the request; raise 429 when over the limit, else the RateLimit-* headers to send."""
     decision = runtime.limiter.hit(account_id, op.operation_id, op.burst, op.steady)
     if decision is None:
-        return
+        return None
     if not decision.allowed:
         raise Throttled(
             f"Request was throttled. Expected available in {decision.retry_after} second(s).",
             headers=decision.headers(),
         )
-    request.state.rate_limit_headers = decision.headers()
+    return decision.headers()
+
+
+def _rate_limit(request: Request, runtime: Runtime, account_id: str, op: Operation) -> None:
+    headers = rate_limit(runtime, account_id, op)
+    if headers is not None:
+        request.state.rate_limit_headers = headers
 
 
 def _query_parameters(op: Operation) -> list[inspect.Parameter]:
@@ -201,6 +208,38 @@ def _principal_sync(runtime: Runtime, credential: str) -> accounts.Principal:
         return accounts.authenticate(session, credential, runtime.keys)
 
 
+async def ingest_account(
+    runtime: Runtime, op: Operation, authorization: str | None, revision: str | None
+) -> tuple[str, dict[str, str] | None]:
+    """An ingestion request on `/api`: the private key's account and the rate-limit headers.
+    Keys are cached, so the usual request touches no database here."""
+    credential = accounts.parse_authorization(authorization)
+    principal = runtime.keys.get(accounts.hash_key(credential)) if credential.startswith("pk_") else None
+    if principal is None:
+        principal = await run_in_threadpool(_principal_sync, runtime, credential)
+    check_revision(revision)
+    accounts.require_scopes(principal, op.scopes)
+    return principal.account_id, rate_limit(runtime, principal.account_id, op)
+
+
+async def ingest_client_account(
+    runtime: Runtime, op: Operation, company_id: str | None, authorization: str | None, revision: str | None
+) -> tuple[str, dict[str, str] | None]:
+    """An ingestion request on `/client`: the public key (`company_id`); a private key is refused."""
+    _refuse_private_key(authorization)
+    account_id = await public_account_id(runtime, company_id)
+    check_revision(revision)
+    return account_id, rate_limit(runtime, account_id, op)
+
+
+def _ingest_context(request: Request, runtime: Runtime, op: Operation, who: tuple[str, Any]) -> IngestContext:
+    account_id, headers = who
+    request.state.account_id = account_id
+    if headers is not None:
+        request.state.rate_limit_headers = headers
+    return IngestContext(request, account_id, op, runtime)
+
+
 def ingest(operation_id: str) -> Any:
     """Like `api()`, for endpoints that only accept a payload into the inbox (async, no session)."""
     op = operation(operation_id)
@@ -211,15 +250,8 @@ def ingest(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        credential = accounts.parse_authorization(authorization)
-        principal = runtime.keys.get(accounts.hash_key(credential)) if credential.startswith("pk_") else None
-        if principal is None:
-            principal = await run_in_threadpool(_principal_sync, runtime, credential)
-        check_revision(revision)
-        accounts.require_scopes(principal, op.scopes)
-        _rate_limit(request, runtime, principal.account_id, op)
-        request.state.account_id = principal.account_id
-        return IngestContext(request, principal.account_id, op, runtime)
+        who = await ingest_account(runtime, op, authorization, revision)
+        return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_{operation_id}"
     return Depends(dependency)
@@ -236,12 +268,8 @@ def ingest_client(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        _refuse_private_key(authorization)
-        account_id = await public_account_id(runtime, company_id)
-        check_revision(revision)
-        _rate_limit(request, runtime, account_id, op)
-        request.state.account_id = account_id
-        return IngestContext(request, account_id, op, runtime)
+        who = await ingest_client_account(runtime, op, company_id, authorization, revision)
+        return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_client_{operation_id}"
     return Depends(dependency)

@@ -10,6 +10,7 @@ enqueues the `events.process` job that will apply the rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import queue
 import threading
@@ -44,10 +45,14 @@ def process_slot(now: float | None = None) -> str:
     return f"slot:{int((now or time.time()) * 10)}"
 
 
+# Who waits for a commit: an asyncio future and its loop (a request), or a plain future (a thread).
+Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"] | Future[None]
+
+
 class InboxWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: queue.Queue[tuple[list[InboxItem], Future[None]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[list[InboxItem], Waiter]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -69,13 +74,22 @@ class InboxWriter:
 
     def submit(self, items: list[InboxItem]) -> Future[None]:
         """Queue items for the next commit; the future completes when they are durable."""
-        self.start()
         future: Future[None] = Future()
-        self._queue.put((items, future))
+        self._put(items, future)
         return future
 
     async def write(self, items: list[InboxItem]) -> None:
-        await asyncio.wrap_future(self.submit(items))
+        """Queue items and wait until they are durable. The writer wakes each event loop once per
+        commit for all of its requests, not once per request."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._put(items, (loop, waiter))
+        await waiter
+
+    def _put(self, items: list[InboxItem], waiter: Waiter) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self.start()
+        self._queue.put((items, waiter))
 
     def _run(self) -> None:
         while not (self._stopping.is_set() and self._queue.empty()):
@@ -92,15 +106,13 @@ class InboxWriter:
                     break
                 pending.append(item)
                 count += len(item[0])
+            error: Exception | None = None
             try:
                 self._commit([i for items, _ in pending for i in items])
             except Exception as exc:
                 log.exception("inbox.commit_failed", rows=count)
-                for _, future in pending:
-                    future.set_exception(exc)
-                continue
-            for _, future in pending:
-                future.set_result(None)
+                error = exc
+            _settle([waiter for _, waiter in pending], error)
 
     def _commit(self, items: list[InboxItem]) -> None:
         if not items:
@@ -122,3 +134,28 @@ class InboxWriter:
                 jobs.enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=slot)
         self.commits += 1
         self.rows += len(rows)
+
+
+def _settle(waiters: list[Waiter], error: Exception | None) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for waiter in waiters:
+        if isinstance(waiter, Future):
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+        else:
+            by_loop.setdefault(waiter[0], []).append(waiter[1])
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_wake, futures, error)
+
+
+def _wake(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # the request was cancelled (client went away)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import structlog
 from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel
 
 from tidings.db.base import utcnow
 from tidings.events import ingest
@@ -21,6 +24,7 @@ from tidings.http import IngestContext, public_account_id, runtime_of
 from tidings.http import ingest as ingest_api
 from tidings.http import ingest_client as ingest_api_client
 from tidings.jsonapi.errors import APIError, ServiceUnavailable
+from tidings.runtime import Runtime
 
 log = structlog.get_logger("tidings.events")
 router = APIRouter(tags=["Events"])
@@ -29,9 +33,9 @@ router = APIRouter(tags=["Events"])
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-async def _store(ctx_runtime: Any, account_id: str, kind: str, payload: str) -> None:
+async def store(runtime: Runtime, account_id: str, kind: str, payload: str) -> None:
     try:
-        await ctx_runtime.inbox.write([InboxItem(account_id, kind, payload, utcnow())])
+        await runtime.inbox.write([InboxItem(account_id, kind, payload, utcnow())])
     except Exception as error:  # the database did not take it: nothing was acknowledged
         log.error("events.inbox_unavailable", error=repr(error))
         raise ServiceUnavailable(
@@ -39,42 +43,79 @@ async def _store(ctx_runtime: Any, account_id: str, kind: str, payload: str) -> 
         ) from error
 
 
+@dataclass(frozen=True)
+class Intake:
+    """One JSON ingestion operation: its document model, how a valid document becomes an inbox
+    payload, and the inbox kind. The routes below and the lean path (`fastpath.py`) share it."""
+
+    model: type[BaseModel]
+    kind: str
+    client: bool
+    accept: Callable[[Any], str]
+
+
+INTAKES: dict[str, Intake] = {
+    "create_event": Intake(
+        EventCreate, "event", False, lambda doc: ingest.accept_event(doc.data.attributes, "api", utcnow())
+    ),
+    "bulk_create_events": Intake(
+        BulkJobCreate,
+        "bulk",
+        False,
+        lambda doc: ingest.accept_groups(
+            doc.data.attributes.events_bulk_create.data,
+            "/data/attributes/events-bulk-create/data",
+            "api",
+            utcnow(),
+        ),
+    ),
+    "create_client_event": Intake(
+        EventCreate,
+        "client_event",
+        True,
+        lambda doc: ingest.accept_event(doc.data.attributes, "client", utcnow()),
+    ),
+    "bulk_create_client_events": Intake(
+        ProfileEvents,
+        "client_bulk",
+        True,
+        lambda doc: ingest.accept_groups([doc.data], "", "client", utcnow()),
+    ),
+}
+
+
+async def take(ctx: IngestContext, document: BaseModel) -> Response:
+    intake = INTAKES[ctx.op.operation_id]
+    await store(ctx.runtime, ctx.account_id, intake.kind, intake.accept(document))
+    return Response(status_code=202)
+
+
 @router.post("/api/events", operation_id="create_event", status_code=202)
 async def create_event(
     document: EventCreate = Body(...), ctx: IngestContext = ingest_api("create_event")
 ) -> Response:
-    received = utcnow()
-    payload = ingest.accept_event(document.data.attributes, "api", received)
-    await _store(ctx.runtime, ctx.account_id, "event", payload)
-    return Response(status_code=202)
+    return await take(ctx, document)
 
 
 @router.post("/api/event-bulk-create-jobs", operation_id="bulk_create_events", status_code=202)
 async def bulk_create_events(
     document: BulkJobCreate = Body(...), ctx: IngestContext = ingest_api("bulk_create_events")
 ) -> Response:
-    groups = document.data.attributes.events_bulk_create.data
-    payload = ingest.accept_groups(groups, "/data/attributes/events-bulk-create/data", "api", utcnow())
-    await _store(ctx.runtime, ctx.account_id, "bulk", payload)
-    return Response(status_code=202)
+    return await take(ctx, document)
 
 
 @router.post("/client/events", operation_id="create_client_event", status_code=202)
 async def create_client_event(
     document: EventCreate = Body(...), ctx: IngestContext = ingest_api_client("create_client_event")
 ) -> Response:
-    payload = ingest.accept_event(document.data.attributes, "client", utcnow())
-    await _store(ctx.runtime, ctx.account_id, "client_event", payload)
-    return Response(status_code=202)
+    return await take(ctx, document)
 
 
 @router.post("/client/event-bulk-create", operation_id="bulk_create_client_events", status_code=202)
 async def bulk_create_client_events(
     document: ProfileEvents = Body(...), ctx: IngestContext = ingest_api_client("bulk_create_client_events")
 ) -> Response:
-    payload = ingest.accept_groups([document.data], "", "client", utcnow())
-    await _store(ctx.runtime, ctx.account_id, "client_bulk", payload)
-    return Response(status_code=202)
+    return await take(ctx, document)
 
 
 # ----------------------------------------------------------------------------- legacy v1/v2
@@ -94,7 +135,7 @@ async def _legacy(request: Request, kind: str, data: str | None, pixel: str | No
             log.info("legacy.unknown_token", kind=kind)
         else:
             request.state.account_id = account_id
-            await _store(runtime, account_id, kind, json.dumps(payload, separators=(",", ":")))
+            await store(runtime, account_id, kind, json.dumps(payload, separators=(",", ":")))
     if pixel == "1":
         return Response(PIXEL, media_type="image/gif")
     return Response("1" if ok else "0", media_type="text/html")

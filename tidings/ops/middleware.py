@@ -25,6 +25,7 @@ class NulInBody(Exception):
 
 
 NUL_ESCAPES = (b"\\u0000", b"\\U0000")
+NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
 
 
 class TidingsMiddleware:
