@@ -8,20 +8,19 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from tidings.db.dialect import dialect_name
+from tidings.db.dialect import bulk_insert_ignore
 from tidings.events.tables import Event, Metric, MetricProperty
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
     """Insert, skipping duplicates of (account, profile, metric, unique_id); returns the new ids."""
-    if not rows:
-        return []
-    if dialect_name(session) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(Event).values(list(rows)).on_conflict_do_nothing().returning(Event.id)
-    return [row[0] for row in session.execute(stmt)]
+    return bulk_insert_ignore(
+        session,
+        Event.__table__,  # type: ignore[arg-type]
+        rows,
+        index_elements=["account_id", "profile_id", "metric_id", "unique_id"],
+        returning="id",
+    )
 
 
 def get_event(session: Session, account_id: str, event_id: str) -> Event | None:
