@@ -26,8 +26,6 @@ PARTIAL: dict[str, str] = {
     "get_profile": "predictive_analytics values are null; include=lists,segments,conversations are empty",
     "get_profiles": "predictive_analytics values are null; include=conversations yields nothing",
     "bulk_subscribe_profiles": "open_tracking consent ignored; no double opt-in email yet (token via API)",
-    "bulk_suppress_profiles": "a segment relationship is 404 (segments do not answer consent yet)",
-    "bulk_unsuppress_profiles": "a segment relationship is 404 (segments do not answer consent yet)",
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
     "get_templates": (
         "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"

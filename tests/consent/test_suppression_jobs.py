@@ -12,7 +12,9 @@ from tidings.consent.policy import SuppressionReason
 from tidings.jobs.worker import drain
 
 
-def _body(kind: str, emails: list[str] | None = None, list_id: str | None = None) -> dict:
+def _body(
+    kind: str, emails: list[str] | None = None, list_id: str | None = None, segment_id: str | None = None
+) -> dict:
     data: dict = {"type": kind, "attributes": {}}
     if emails is not None:
         data["attributes"]["profiles"] = {
@@ -20,6 +22,8 @@ def _body(kind: str, emails: list[str] | None = None, list_id: str | None = None
         }
     if list_id:
         data["relationships"] = {"list": {"data": {"type": "list", "id": list_id}}}
+    if segment_id:
+        data["relationships"] = {"segment": {"data": {"type": "segment", "id": segment_id}}}
     return {"data": data}
 
 
@@ -81,6 +85,55 @@ def test_suppress_a_list(sdk, db) -> None:
     assert [s.reason for s in marketing.suppression] == ["USER_SUPPRESSED"]
 
 
+def test_suppress_and_unsuppress_a_segment(sdk, db) -> None:
+    for email, colour in [
+        ("blue1@example.com", "blue"),
+        ("blue2@example.com", "blue"),
+        ("red@example.com", "red"),
+    ]:
+        sdk.Profiles.create_profile(
+            {"data": {"type": "profile", "attributes": {"email": email, "properties": {"Colour": colour}}}}
+        )
+    condition = {
+        "type": "profile-property",
+        "property": "properties['Colour']",
+        "filter": {"type": "string", "operator": "equals", "value": "blue"},
+    }
+    segment = sdk.Segments.create_segment(
+        {
+            "data": {
+                "type": "segment",
+                "attributes": {
+                    "name": "Blue",
+                    "definition": {"condition_groups": [{"conditions": [condition]}]},
+                },
+            }
+        }
+    ).data
+    drain(db)
+    job = sdk.Profiles.bulk_suppress_profiles(
+        _body("profile-suppression-bulk-create-job", segment_id=segment.id)
+    ).data
+    assert job.relationships.segments.data[0].id == segment.id
+    drain(db)
+    done = sdk.Profiles.get_bulk_suppress_profiles_job(job.id).data.attributes
+    assert (done.status, done.total_count, done.completed_count) == ("complete", 2, 2)
+    for email, suppressed in [
+        ("blue1@example.com", True),
+        ("blue2@example.com", True),
+        ("red@example.com", False),
+    ]:
+        _pid, marketing = _marketing(sdk, email)
+        assert bool(marketing.suppression) is suppressed
+    lifted = sdk.Profiles.bulk_unsuppress_profiles(
+        _body("profile-suppression-bulk-delete-job", segment_id=segment.id)
+    ).data
+    drain(db)
+    assert sdk.Profiles.get_bulk_unsuppress_profiles_job(lifted.id).data.attributes.completed_count == 2
+    _pid, marketing = _marketing(sdk, "blue1@example.com")
+    assert marketing.suppression == []
+
+
 def test_bad_suppression_requests(sdk) -> None:
     with pytest.raises(BadRequestException):
         sdk.Profiles.bulk_suppress_profiles(_body("profile-suppression-bulk-create-job", ["not-an-email"]))
@@ -88,6 +141,9 @@ def test_bad_suppression_requests(sdk) -> None:
         sdk.Profiles.bulk_suppress_profiles(_body("profile-suppression-bulk-create-job"))
     with pytest.raises(ApiException) as caught:
         sdk.Profiles.bulk_suppress_profiles(_body("profile-suppression-bulk-create-job", list_id="NOPE"))
+    assert caught.value.status == 404
+    with pytest.raises(ApiException) as caught:
+        sdk.Profiles.bulk_suppress_profiles(_body("profile-suppression-bulk-create-job", segment_id="NOPE"))
     assert caught.value.status == 404
     with pytest.raises(NotFoundException):
         sdk.Profiles.get_bulk_unsuppress_profiles_job("01ZZZZZZZZZZZZZZZZZZZZZZZZ")

@@ -1,9 +1,8 @@
 """bulk_suppress_profiles and bulk_unsuppress_profiles: job resources, and the work they do.
 
-A request names up to 100 emails, or a list (all its current members). Suppression adds
-USER_SUPPRESSED (consent unchanged); unsuppression lifts only USER_SUPPRESSED. A profile that
-already had (or lacked) it is counted in `skipped_count`. Segments are not available yet: a
-segment relationship is 404 until the segments domain supplies membership.
+A request names up to 100 emails, a list or a segment (all its members when the job runs).
+Suppression adds USER_SUPPRESSED (consent unchanged); unsuppression lifts only
+USER_SUPPRESSED. A profile that already had (or lacked) it is counted in `skipped_count`.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def create_job(
         raise InvalidInput(
             "Give either profiles (emails), a list or a segment.", pointer="/data/attributes/profiles"
         )
-    if segment_id is not None:
+    if segment_id is not None and not _segments().segment_exists(session, account_id, segment_id):
         raise NotFound(
             f"A segment with id {segment_id} does not exist.", pointer="/data/relationships/segment/data/id"
         )
@@ -104,6 +103,8 @@ def run_job(session: Session, account_id: str, job_id: str) -> None:
     job.status = "processing"
     if job.list_id:
         profile_ids = lists().member_ids(session, account_id, job.list_id)
+    elif job.segment_id:
+        profile_ids = _segments().member_ids(session, account_id, job.segment_id)
     else:
         inputs = [ProfileInput(email=email) for email in job.emails]
         results = resolve_batch(session, account_id, inputs, source=Source.SUBSCRIPTION)
@@ -124,6 +125,13 @@ def run_job(session: Session, account_id: str, job_id: str) -> None:
     job.status = "complete"
     job.completed_at = utcnow()
     session.flush()
+
+
+def _segments() -> Any:
+    """The segments domain's queries; imported late because segments compile consent conditions."""
+    from tidings.segments import repository
+
+    return repository
 
 
 def get_job(session: Session, account_id: str, kind: str, job_id: str) -> SuppressionJob:

@@ -49,3 +49,14 @@ def segments_of_profile(account_id: str, profile_id: str) -> Select[Any]:
         SegmentMember.account_id == account_id, SegmentMember.profile_id == profile_id
     )
     return select(Segment).where(Segment.account_id == account_id, Segment.id.in_(member))
+
+
+def segment_exists(session: Session, account_id: str, segment_id: str) -> bool:
+    return session.get(Segment, (account_id, segment_id)) is not None
+
+
+def member_ids(session: Session, account_id: str, segment_id: str) -> list[str]:
+    stmt = select(SegmentMember.profile_id).where(
+        SegmentMember.account_id == account_id, SegmentMember.segment_id == segment_id
+    )
+    return list(session.execute(stmt).scalars())
