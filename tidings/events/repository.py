@@ -20,8 +20,11 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    stmt = insert(Event).values(list(rows)).on_conflict_do_nothing().returning(Event.id)
-    return [row[0] for row in session.execute(stmt)]
+    # executemany of one statement: SQLAlchemy sends it in pages of multi-row VALUES
+    # ("insertmanyvalues"), compiled once, instead of compiling one statement with a parameter
+    # per value (slow, and over PostgreSQL's 65,535-parameter limit past ~5,000 events).
+    stmt = insert(Event).on_conflict_do_nothing().returning(Event.id)
+    return [row[0] for row in session.execute(stmt, list(rows))]
 
 
 def get_event(session: Session, account_id: str, event_id: str) -> Event | None:
