@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tidings.db.dialect import in_values, skip_locked, upsert
+from tidings.db.dialect import in_values, skip_locked, upsert_many
 from tidings.segments.tables import SegmentClock
 
 CHUNK = 500
@@ -55,10 +55,10 @@ def store(
         }
         for pid, at in sorted(instants.items())
     ]
-    keys = ["account_id", "segment_id", "profile_id"]
-    for start in range(0, len(rows), CHUNK):
+    if rows:
         # An upsert: a concurrent evaluation of the same profile may have written its row meanwhile.
-        session.execute(upsert(session, CLOCK, rows[start : start + CHUNK], keys, ["due_at"]))  # type: ignore[arg-type]
+        keys = ["account_id", "segment_id", "profile_id"]
+        session.execute(upsert_many(session, CLOCK, keys, ["due_at"]), rows)  # type: ignore[arg-type]
 
 
 def claim_due(session: Session, now: dt.datetime, limit: int) -> list[tuple[str, str, str]]:

@@ -37,6 +37,7 @@ from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 CHUNK = 500
 ENTERED_METRIC = "Entered Segment"
 EXITED_METRIC = "Exited Segment"
+EVENTS_CHUNK = 1000
 TICK_BATCH = 500
 TICK_LIMIT = 2000  # rows per tick job, so that one job stays a short transaction
 
@@ -196,21 +197,21 @@ def record_changes(
         ],
     )
     properties = {"segment_id": segment.id, "segment_name": segment.name, "reason": reason}
-    write_events(
-        session,
-        account_id,
-        [
-            NewEvent(
-                profile_id=p,
-                metric=MetricKey(ENTERED_METRIC if went_in else EXITED_METRIC, TIDINGS),
-                time=now,
-                properties=properties,
-                unique_id=change_id,
-                source=SEGMENT_SOURCE,
-            )
-            for change_id, p, went_in in changes
-        ],
-    )
+    events = [
+        NewEvent(
+            profile_id=p,
+            metric=MetricKey(ENTERED_METRIC if went_in else EXITED_METRIC, TIDINGS),
+            time=now,
+            properties=properties,
+            unique_id=change_id,
+            source=SEGMENT_SOURCE,
+        )
+        for change_id, p, went_in in changes
+    ]
+    # A build can move a whole account; the store writes one statement per call (PostgreSQL
+    # takes at most 65,535 parameters in one).
+    for start in range(0, len(events), EVENTS_CHUNK):
+        write_events(session, account_id, events[start : start + EVENTS_CHUNK])
 
 
 def active_segments(session: Session, account_id: str) -> list[Segment]:
