@@ -20,9 +20,11 @@ from tidings.jobs.handlers import register_all
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import PERIODIC
 from tidings.jobs.worker import drain
+from tidings.profiles.render import iso
 from tidings.profiles.tables import Profile
 from tidings.segments import clock, membership
 from tidings.segments import service as segments
+from tidings.segments.explain import explain
 from tidings.segments.tables import SegmentChange, SegmentMember
 
 
@@ -135,6 +137,10 @@ def test_time_moves_profiles_out_and_in(db, frozen: Clock) -> None:  # type: ign
     # becomes true for the newest order at t - 2 days + 7 days.
     assert _instants(db, account.id, recent) == {leaving: t0 + DAY + MICRO, arriving: t0 + 28 * DAY + MICRO}
     assert _instants(db, account.id, aged) == {arriving: t0 + 5 * DAY}
+    with db.read() as session:
+        segment = segments.get_segment(session, account.id, recent)
+        explained = explain(session, account.id, segment, leaving)
+    assert explained["is_member"] and explained["next_change_at"] == iso(t0 + DAY + MICRO)
 
     frozen.advance(DAY)  # exactly on the boundary: still inside
     _tick(db)
@@ -225,7 +231,8 @@ def test_membership_events(db, frozen: Clock) -> None:  # type: ignore[no-untype
     )
     entered = _metric(db, account.id, membership.ENTERED_METRIC)
     last_day = {"type": "date", "operator": "in-the-last", "quantity": 1, "unit": "day"}
-    # Even counts of entries: every evaluation would flip it, so only "once" keeps this finite.
+    # Exactly one entry in the last day: entering records an entry, so re-reading the events
+    # after every change would never settle; re-reading them once keeps it finite.
     flip = {
         "type": "profile-metric",
         "metric_id": entered,
