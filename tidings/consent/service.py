@@ -30,6 +30,7 @@ from tidings.consent.policy import Channel, Consent, Purpose, SuppressionReason
 from tidings.consent.tables import EmailSuppression, ListSuppression, Subscription
 from tidings.db.base import utcnow
 from tidings.events.store import record_event
+from tidings.profiles import hooks
 
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 LIFTED_BY_SUBSCRIBE = {
@@ -110,6 +111,7 @@ def subscribe(
     row = _row(session, account_id, profile_id, channel, purpose)
     row.method, row.method_detail = method.method, method.method_detail
     row.custom_method_detail = method.custom_method_detail
+    hooks.notify(session, account_id, [profile_id], "consent")
     if double_optin_pending:
         row.pending_double_optin = True
         row.last_updated = now
@@ -164,6 +166,7 @@ def unsubscribe(
     """Unsubscribe globally, or (email marketing with list_id) from that list only."""
     method = method or Method()
     now = utcnow()
+    hooks.notify(session, account_id, [profile_id], "consent")
     if list_id is not None and channel is Channel.EMAIL:
         existing = session.get(ListSuppression, (account_id, profile_id, list_id))
         if existing is None:
@@ -216,6 +219,7 @@ def suppress(
     if not _add_suppression(session, account_id, profile_id, reason, now):
         return None
     session.flush()
+    hooks.notify(session, account_id, [profile_id], "consent")
     if reason is not SuppressionReason.USER_SUPPRESSED:
         return None  # bounces and complaints are recorded by the delivery events that caused them
     return record_event(
@@ -233,6 +237,7 @@ def unsuppress(session: Session, account_id: str, profile_id: str) -> str | None
     lifted = _lift(session, account_id, profile_id, {SuppressionReason.USER_SUPPRESSED.value}, None)
     if not lifted:
         return None
+    hooks.notify(session, account_id, [profile_id], "consent")
     return record_event(
         session,
         account_id,

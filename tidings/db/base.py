@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
@@ -49,5 +50,16 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
 
 
+_clock: Callable[[], dt.datetime] | None = None
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The current instant, from the wall clock unless a test set another with `set_clock`."""
+    return _clock() if _clock is not None else dt.datetime.now(dt.UTC)
+
+
+def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
+    """Replace the clock every `utcnow()` reads (None: the wall clock again). A seam for tests
+    that let time pass (segments leaving a window) without waiting for it."""
+    global _clock
+    _clock = clock

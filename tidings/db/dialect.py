@@ -53,6 +53,19 @@ def upsert(
     )
 
 
+def upsert_many(
+    session: Session, table: Table, index_elements: Sequence[str], update: Sequence[str]
+) -> Insert:
+    """INSERT ... ON CONFLICT (index_elements) DO UPDATE SET the `update` columns, with no values:
+    run it with a list of rows (`session.execute(stmt, rows)`), compiled once however many."""
+    stmt: Any
+    stmt = postgresql.insert(table) if dialect_name(session) == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(index_elements),
+        set_={name: stmt.excluded[name] for name in update},
+    )
+
+
 @dataclass(frozen=True)
 class Written:
     """A row a bulk upsert inserted or changed: its key, whether it existed, its old values."""

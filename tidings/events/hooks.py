@@ -23,6 +23,7 @@ class WrittenEvent:
     time: dt.datetime
     backfill: bool
     properties: dict[str, Any]
+    source: str = "api"  # NewEvent.source: "api", "client", "legacy", "internal", "segment", ...
 
 
 Listener = Callable[[Session, str, list[WrittenEvent]], None]

@@ -16,6 +16,7 @@ from tidings.events.tables import Metric, MetricProperty
 from tidings.inference import PropertyType, infer_type
 
 KLAVIYO = "klaviyo"  # Klaviyo's own metrics: Received Email, Subscribed to List, ...
+TIDINGS = "tidings"  # Tidings' own metrics, beyond Klaviyo's: Entered Segment, Exited Segment
 API = "api"
 
 INTEGRATIONS: dict[str, dict[str, Any]] = {
@@ -25,6 +26,13 @@ INTEGRATIONS: dict[str, dict[str, Any]] = {
         "id": "klaviyo",
         "key": "klaviyo",
         "name": "Klaviyo",
+        "category": "Internal",
+    },
+    TIDINGS: {
+        "object": "integration",
+        "id": "tidings",
+        "key": "tidings",
+        "name": "Tidings",
         "category": "Internal",
     },
 }

@@ -18,6 +18,11 @@ from tidings.db.ids import ulid
 from tidings.events import hooks, metrics, repository
 from tidings.events.metrics import KLAVIYO, MetricKey
 
+# Events recorded by segment membership changes ("Entered Segment", "Exited Segment"):
+# bookkeeping about the profile rather than something it did, so they leave the profile's
+# last_event_date alone (and segments do not start another update for them).
+SEGMENT_SOURCE = "segment"
+
 
 @dataclass
 class NewEvent:
@@ -82,7 +87,13 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
         account_id,
         [
             hooks.WrittenEvent(
-                r["id"], r["metric_id"], r["profile_id"], r["time"], r["backfill"], r["properties"]
+                r["id"],
+                r["metric_id"],
+                r["profile_id"],
+                r["time"],
+                r["backfill"],
+                r["properties"],
+                r["source"],
             )
             for r in kept
         ],

@@ -68,8 +68,8 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.dialect import in_values, upsert
 from tidings.db.ids import ulid
+from tidings.profiles import hooks, property_types
 from tidings.profiles import merge as merging
-from tidings.profiles import property_types
 from tidings.profiles.attributes import (
     MAX_PROPERTIES,
     PatchProperties,
@@ -467,7 +467,7 @@ class _Batch:
                     .where(table.c.account_id == account_id, table.c.id == row.id)
                     .values(released)
                 )
-        new_rows = [r.data for r in self.rows.values() if r.new and not r.gone]
+        new_rows = [r.data for r in self._new_rows()]
         if new_rows:
             session.execute(table.insert(), new_rows)
         for row in existing:
@@ -491,6 +491,11 @@ class _Batch:
                 upsert(session, ALIASES, alias_rows, ["account_id", "kind", "value"], ["profile_id"])
             )
         property_types.record(session, account_id, self.typed)
+        # Merges told their destinations already (merge.apply_merge).
+        hooks.notify(session, account_id, [r.id for r in [*existing, *self._new_rows()]], "profile")
+
+    def _new_rows(self) -> list[_Row]:
+        return [r for r in self.rows.values() if r.new and not r.gone]
 
     def finish(self, results: list[Resolution]) -> list[Resolution]:
         for result in results:

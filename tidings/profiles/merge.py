@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from tidings.db.base import utcnow
 from tidings.events.tables import Event
 from tidings.jsonapi.errors import Conflict, NotFound
-from tidings.profiles import participants
+from tidings.profiles import hooks, participants
 from tidings.profiles.tables import (
     MERGE_MOVES,
     MERGES,
@@ -184,6 +184,7 @@ def apply_merge(session: Session, account_id: str, plan: MergePlan, *, at: dt.da
             created=at or utcnow(),
         )
     )
+    hooks.notify(session, account_id, [dest_id], "merge")
 
 
 def _literal(text: str, length: int) -> Any:
@@ -284,6 +285,7 @@ def unmerge(session: Session, account_id: str, merge_id: str) -> ProfileMerge:
     merge.status = "unmerged"
     merge.unmerged_at = utcnow()
     session.flush()
+    hooks.notify(session, account_id, [source_id, dest_id], "merge")
     return merge
 
 

@@ -21,7 +21,7 @@ from tidings.db.base import utcnow
 from tidings.events.tables import Event
 from tidings.jobs import queue
 from tidings.jsonapi.errors import InvalidInput, NotFound
-from tidings.profiles import participants
+from tidings.profiles import hooks, participants
 from tidings.profiles.identifiers import IdentifierError, normalize
 from tidings.profiles.tables import (
     Profile,
@@ -132,6 +132,7 @@ def delete_profile(session: Session, account_id: str, profile_id: str, *, reques
     )
     session.delete(profile)
     session.flush()
+    hooks.notify(session, account_id, [profile_id], "deleted")
     return True
 
 

@@ -13,6 +13,7 @@ from tidings.db.ids import ulid
 from tidings.jsonapi.documents import Urls, relationship, resource
 from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import FilterField
+from tidings.profiles import hooks
 from tidings.profiles.render import iso
 
 FILTERS = {
@@ -54,6 +55,7 @@ def register_token(
         select(PushToken).where(PushToken.account_id == account_id, PushToken.token == attributes["token"])
     ).scalar_one_or_none()
     token = existing or PushToken(account_id=account_id, id=ulid(), token=attributes["token"], created=now)
+    owners = [profile_id] if existing is None else [profile_id, existing.profile_id]
     token.profile_id = profile_id
     token.platform = attributes["platform"]
     token.vendor = attributes.get("vendor") or token.vendor or ("apns" if token.platform == "ios" else "fcm")
@@ -64,6 +66,7 @@ def register_token(
     if existing is None:
         session.add(token)
     session.flush()
+    hooks.notify(session, account_id, owners, "push_token")
     return token
 
 
@@ -74,11 +77,14 @@ def unregister_token(session: Session, account_id: str, profile_id: str | None, 
     if token is not None and (profile_id is None or token.profile_id == profile_id):
         token.enablement_status = "UNAUTHORIZED"
         session.flush()
+        hooks.notify(session, account_id, [token.profile_id], "push_token")
 
 
 def delete_token(session: Session, account_id: str, token_id: str) -> None:
-    session.delete(get_token(session, account_id, token_id))
+    token = get_token(session, account_id, token_id)
+    session.delete(token)
     session.flush()
+    hooks.notify(session, account_id, [token.profile_id], "push_token")
 
 
 def push_token_resource(urls: Urls, token: PushToken, *, fields: list[str] | None = None) -> dict[str, Any]:

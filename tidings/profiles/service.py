@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.events import hooks
+from tidings.events.store import SEGMENT_SOURCE
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
 from tidings.profiles import merge as merging
 from tidings.profiles import repository
@@ -217,6 +218,8 @@ def merge_profiles(session: Session, account_id: str, destination_id: str, sourc
 def _keep_last_event_date(session: Session, account_id: str, written: list[hooks.WrittenEvent]) -> None:
     latest: dict[str, dt.datetime] = {}
     for event in written:
+        if event.source == SEGMENT_SOURCE:
+            continue
         if event.profile_id not in latest or event.time > latest[event.profile_id]:
             latest[event.profile_id] = event.time
     if not latest:

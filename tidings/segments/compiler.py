@@ -332,15 +332,9 @@ def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
 # --------------------------------------------------------------------------- conditions
 
 
-def metric_condition(ctx: Context, c: d.ProfileMetricCondition) -> Clause:
-    where: list[Any] = [
-        Event.account_id == ctx.account_id,
-        Event.profile_id == Profile.id,
-        Event.metric_id == c.metric_id,
-    ]
-    if isinstance(c.timeframe_filter, d.RelativeAnniversaryDateFilter):
-        raise Unsupported("Anniversary timeframes are not computed for metrics.", "/timeframe_filter")
-    where.append(instant_filter(ctx, Event.time, c.timeframe_filter))
+def metric_events(ctx: Context, c: d.ProfileMetricCondition) -> list[Any]:
+    """What selects the events a metric condition measures, whatever their profile and time."""
+    where: list[Any] = [Event.account_id == ctx.account_id, Event.metric_id == c.metric_id]
     for index, mf in enumerate(c.metric_filters or []):
         if mf.filter is None:
             continue
@@ -348,6 +342,17 @@ def metric_condition(ctx: Context, c: d.ProfileMetricCondition) -> Clause:
             where.append(apply_filter(ctx, json_value(ctx.session, Event.properties, mf.property), mf.filter))
         except Unsupported as exc:
             raise Unsupported(str(exc), f"/metric_filters/{index}/filter") from exc
+    return where
+
+
+def metric_condition(ctx: Context, c: d.ProfileMetricCondition) -> Clause:
+    if isinstance(c.timeframe_filter, d.RelativeAnniversaryDateFilter):
+        raise Unsupported("Anniversary timeframes are not computed for metrics.", "/timeframe_filter")
+    where = [
+        *metric_events(ctx, c),
+        Event.profile_id == Profile.id,
+        instant_filter(ctx, Event.time, c.timeframe_filter),
+    ]
     aggregate = func.count() if c.measurement == "count" else func.sum(func.coalesce(Event.value, 0.0))
     measured = func.coalesce(select(aggregate).where(*where).scalar_subquery(), 0)
     f = c.measurement_filter

@@ -81,7 +81,7 @@ SUPPRESSION_FIELDS = {
     "manual_suppression_date": "USER_SUPPRESSED",
     "invalid_email_date": "INVALID_EMAIL",
 }
-_DATE = TypeAdapter(
+DATE_FILTER = TypeAdapter(
     d.filter_union(
         d.StaticDateFilter, d.StaticDateRangeFilter, d.RelativeDateFilter, d.RelativeDateRangeFilter
     )
@@ -108,7 +108,7 @@ def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
         )
         return definite(row.exists())
     if field == "status_date":
-        date = _DATE.validate_python(item.get("filter"))
+        date = DATE_FILTER.validate_python(item.get("filter"))
         row = select(literal(1)).where(
             *subscription, instant_filter(ctx, Subscription.consent_timestamp, date)
         )
@@ -121,6 +121,8 @@ def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
             EmailSuppression.reason == SUPPRESSION_FIELDS[field],
         ]
         if raw.get("type") != "existence":
-            suppression.append(instant_filter(ctx, EmailSuppression.timestamp, _DATE.validate_python(raw)))
+            suppression.append(
+                instant_filter(ctx, EmailSuppression.timestamp, DATE_FILTER.validate_python(raw))
+            )
         return definite(select(literal(1)).where(*suppression).exists())
     raise Unsupported(f"The consent filter on {field!r} is not computed.", "/field")

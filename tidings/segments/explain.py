@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.profiles.render import iso
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
+from tidings.segments import clock, compiler
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
@@ -35,6 +35,8 @@ def explain(session: Session, account_id: str, segment: Segment, profile_id: str
         ]
         groups.append({"matches": any(c["matches"] for c in conditions), "conditions": conditions})
     member = session.get(SegmentMember, (account_id, segment.id, profile_id))
+    # When time alone may next change this membership (the segments.tick job looks then).
+    due = clock.due_at(session, account_id, segment.id, profile_id)
     history = session.execute(
         select(SegmentChange)
         .where(
@@ -51,6 +53,7 @@ def explain(session: Session, account_id: str, segment: Segment, profile_id: str
         "joined_group_at": iso(member.joined_group_at) if member else None,
         "matches_now": all(group["matches"] for group in groups),
         "evaluated_at": iso(ctx.now),
+        "next_change_at": iso(due) if due is not None else None,
         "logic": "condition_groups are ANDed; the conditions of a group are ORed",
         "condition_groups": groups,
         "history": [

@@ -1,13 +1,24 @@
 """Segment membership: evaluate the compiled predicate, store the difference, keep the history.
 
-Segments that refer to segments are evaluated in dependency order, so one pass over the
-touched profiles carries a change through every segment that depends on it.
+Every evaluation (a build, an incremental update after writes, the clock's tick) goes through
+`apply`: the compiled query over the profiles concerned; the entries and exits stored, kept in
+`segment_changes` (reports and explanations read it) and recorded as events on the profile
+("Entered Segment", "Exited Segment", integration Tidings: flows read one event stream); and
+the profiles' next-change instants refreshed (tidings/segments/instants.py), which the
+`segments.tick` job waits for.
+
+`run` evaluates segments in dependency order, so one pass over the touched profiles carries a
+change through every segment that depends on it. Then, once, it re-evaluates the segments
+whose conditions read the membership events themselves, for the profiles that moved; what
+that second pass records starts nothing more (the events listener ignores membership events),
+so membership events can never feed a loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -15,12 +26,20 @@ from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
+from tidings.events.metrics import TIDINGS, MetricKey
+from tidings.events.store import SEGMENT_SOURCE, NewEvent, write_events
+from tidings.events.tables import Metric
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
+from tidings.segments import clock, compiler, instants
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
 CHUNK = 500
+ENTERED_METRIC = "Entered Segment"
+EXITED_METRIC = "Exited Segment"
+EVENTS_CHUNK = 1000
+TICK_BATCH = 500
+TICK_LIMIT = 2000  # rows per tick job, so that one job stays a short transaction
 
 
 def references(definition: dict[str, Any]) -> set[str]:
@@ -31,6 +50,16 @@ def references(definition: dict[str, Any]) -> set[str]:
             if cond.get("type") == "profile-group-membership":
                 ids.update(cond.get("group_ids") or [])
     return ids
+
+
+def metric_references(definition: dict[str, Any]) -> set[str]:
+    """Metric ids a stored definition's profile-metric conditions measure."""
+    return {
+        str(cond.get("metric_id"))
+        for group in definition.get("condition_groups", [])
+        for cond in group.get("conditions", [])
+        if cond.get("type") == "profile-metric"
+    }
 
 
 def ordered(segments: list[Segment]) -> list[Segment]:
@@ -66,16 +95,14 @@ def dependents(segments: list[Segment], root: str) -> set[str]:
     return found
 
 
-def _chunks(ids: list[str]) -> Iterable[list[str]]:
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
 
 def matching(
-    session: Session, account_id: str, segment: Segment, profile_ids: list[str] | None, now: dt.datetime
+    session: Session, account_id: str, predicate: compiler.Clause, profile_ids: Sequence[str] | None
 ) -> set[str]:
-    ctx = compiler.Context(session, account_id, now)
-    predicate = compiler.compile_definition(ctx, SegmentDefinition.model_validate(segment.definition))
     stmt = select(Profile.id).where(Profile.account_id == account_id, predicate)
     if profile_ids is None:
         return set(session.execute(stmt).scalars())
@@ -85,7 +112,9 @@ def matching(
     return found
 
 
-def current(session: Session, account_id: str, segment_id: str, profile_ids: list[str] | None) -> set[str]:
+def current(
+    session: Session, account_id: str, segment_id: str, profile_ids: Sequence[str] | None
+) -> set[str]:
     stmt = select(SegmentMember.profile_id).where(
         SegmentMember.account_id == account_id, SegmentMember.segment_id == segment_id
     )
@@ -101,13 +130,16 @@ def apply(
     session: Session,
     account_id: str,
     segment: Segment,
-    profile_ids: list[str] | None,
+    profile_ids: Sequence[str] | None,
     reason: str,
     now: dt.datetime | None = None,
 ) -> set[str]:
-    """Bring the stored membership in line with the definition; returns the profiles that changed."""
+    """Bring the stored membership of these profiles (None: all) in line with the definition,
+    record the changes, refresh the profiles' next-change instants; returns the profiles that moved."""
     now = now or utcnow()
-    should = matching(session, account_id, segment, profile_ids, now)
+    ctx = compiler.Context(session, account_id, now)
+    definition = SegmentDefinition.model_validate(segment.definition)
+    should = matching(session, account_id, compiler.compile_definition(ctx, definition), profile_ids)
     have = current(session, account_id, segment.id, profile_ids)
     entered, exited = sorted(should - have), sorted(have - should)
     if entered:
@@ -126,24 +158,60 @@ def apply(
                 SegmentMember.profile_id.in_(chunk),
             )
         )
-    changes = [(p, True) for p in entered] + [(p, False) for p in exited]
-    if changes:
-        session.execute(
-            SegmentChange.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "account_id": account_id,
-                    "id": ulid(),
-                    "segment_id": segment.id,
-                    "profile_id": p,
-                    "entered": entered_,
-                    "at": now,
-                    "reason": reason,
-                }
-                for p, entered_ in changes
-            ],
-        )
+    record_changes(session, account_id, segment, entered, exited, reason, now)
+    parts = instants.parts(ctx, definition)
+    if parts or profile_ids is None:  # a build also clears what an older definition left
+        due = instants.next_changes(session, parts, profile_ids, now)
+        clock.store(session, account_id, segment.id, profile_ids, due, now)
     return set(entered) | set(exited)
+
+
+def record_changes(
+    session: Session,
+    account_id: str,
+    segment: Segment,
+    entered: Sequence[str],
+    exited: Sequence[str],
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    """Each entry and exit: a `segment_changes` row, and an event on the profile with the same id
+    as its unique_id ("Entered Segment" / "Exited Segment", properties segment_id, segment_name,
+    reason)."""
+    changes = [(ulid(), p, True) for p in entered] + [(ulid(), p, False) for p in exited]
+    if not changes:
+        return
+    session.execute(
+        SegmentChange.__table__.insert(),  # type: ignore[attr-defined]
+        [
+            {
+                "account_id": account_id,
+                "id": change_id,
+                "segment_id": segment.id,
+                "profile_id": p,
+                "entered": went_in,
+                "at": now,
+                "reason": reason,
+            }
+            for change_id, p, went_in in changes
+        ],
+    )
+    properties = {"segment_id": segment.id, "segment_name": segment.name, "reason": reason}
+    events = [
+        NewEvent(
+            profile_id=p,
+            metric=MetricKey(ENTERED_METRIC if went_in else EXITED_METRIC, TIDINGS),
+            time=now,
+            properties=properties,
+            unique_id=change_id,
+            source=SEGMENT_SOURCE,
+        )
+        for change_id, p, went_in in changes
+    ]
+    # A build can move a whole account; the store writes one statement per call (PostgreSQL
+    # takes at most 65,535 parameters in one).
+    for start in range(0, len(events), EVENTS_CHUNK):
+        write_events(session, account_id, events[start : start + EVENTS_CHUNK])
 
 
 def active_segments(session: Session, account_id: str) -> list[Segment]:
@@ -151,24 +219,92 @@ def active_segments(session: Session, account_id: str) -> list[Segment]:
     return [s for s in session.execute(stmt).scalars() if s.is_active]
 
 
+Targets = dict[str, Sequence[str] | None]  # segment id -> profiles to evaluate (None: all)
+
+
+def evaluate(
+    session: Session,
+    account_id: str,
+    segments: list[Segment],
+    targets: Targets,
+    reason: str,
+    now: dt.datetime,
+) -> set[str]:
+    """Evaluate the targeted segments, in dependency order, and the segments that refer to them
+    for the profiles that moved there; returns every profile that moved somewhere."""
+    moved: dict[str, set[str]] = {}
+    everyone: set[str] = set()
+    for segment in ordered(segments):
+        upstream: set[str] = set()
+        for ref in references(segment.definition):
+            upstream |= moved.get(ref, set())
+        profile_ids: Sequence[str] | None
+        if segment.id in targets:
+            wanted = targets[segment.id]
+            profile_ids = None if wanted is None else sorted(set(wanted) | upstream)
+            why = reason
+        else:
+            profile_ids, why = sorted(upstream), "segment"
+        if profile_ids is not None and not profile_ids:
+            continue
+        moved[segment.id] = apply(session, account_id, segment, profile_ids, why, now)
+        everyone |= moved[segment.id]
+    return everyone
+
+
+def run(session: Session, account_id: str, targets: Targets, reason: str, now: dt.datetime) -> None:
+    """`evaluate`, then once more the segments that read membership events, for who moved."""
+    segments = active_segments(session, account_id)
+    targets = {sid: ids for sid, ids in targets.items() if any(s.id == sid for s in segments)}
+    if not targets:
+        return
+    moved = evaluate(session, account_id, segments, targets, reason, now)
+    if moved:
+        listening = _listening(session, account_id, segments)
+        if listening:
+            evaluate(session, account_id, segments, {s.id: sorted(moved) for s in listening}, "segment", now)
+
+
+def _listening(session: Session, account_id: str, segments: list[Segment]) -> list[Segment]:
+    """Segments with a condition on the membership events' metrics."""
+    stmt = select(Metric.id).where(
+        Metric.account_id == account_id,
+        Metric.integration_key == TIDINGS,
+        Metric.name.in_([ENTERED_METRIC, EXITED_METRIC]),
+    )
+    ids = set(session.execute(stmt).scalars())
+    return [s for s in segments if metric_references(s.definition) & ids] if ids else []
+
+
 def update_profiles(session: Session, account_id: str, profile_ids: list[str], reason: str) -> None:
     """Incremental update: every active segment, in dependency order, over these profiles."""
     if not profile_ids:
         return
-    now = utcnow()
-    for segment in ordered(active_segments(session, account_id)):
-        apply(session, account_id, segment, profile_ids, reason, now)
+    segments = active_segments(session, account_id)
+    run(session, account_id, {s.id: profile_ids for s in segments}, reason, utcnow())
 
 
 def build(session: Session, account_id: str, segment_id: str, reason: str = "build") -> None:
     """Full build of one segment, then the segments that depend on it for the profiles that moved."""
-    segments = active_segments(session, account_id)
-    target = next((s for s in segments if s.id == segment_id), None)
-    if target is None:
-        return
-    now = utcnow()
-    moved = apply(session, account_id, target, None, reason, now)
-    if moved:
-        downstream = dependents(segments, segment_id)
-        for segment in ordered([s for s in segments if s.id in downstream]):
-            apply(session, account_id, segment, sorted(moved), "segment", now)
+    run(session, account_id, {segment_id: None}, reason, utcnow())
+
+
+def tick(session: Session, now: dt.datetime, *, limit: int = TICK_LIMIT) -> bool:
+    """Re-evaluate the (segment, profile) pairs whose next-change instant has come, with the same
+    compiled query restricted to those profiles; their instants are refreshed by the evaluation.
+    Returns True when more rows are due than this call took."""
+    done = 0
+    while done < limit:
+        due = clock.claim_due(session, now, min(TICK_BATCH, limit - done))
+        if not due:
+            return False
+        done += len(due)
+        by_account: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for account_id, segment_id, profile_id in due:
+            by_account[account_id][segment_id].append(profile_id)
+        for account_id, targets in by_account.items():
+            active = {s.id for s in active_segments(session, account_id)}
+            clock.drop_segments(session, account_id, [sid for sid in targets if sid not in active])
+            wanted: Targets = {sid: ids for sid, ids in targets.items() if sid in active}
+            run(session, account_id, wanted, "time", now)
+    return clock.any_due(session, now)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tidings.db.base import utcnow
 from tidings.db.ids import short_id
@@ -16,11 +16,12 @@ from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, 
 from tidings.lists.tables import List
 from tidings.segments import compiler, membership
 from tidings.segments.definition import CONDITION_TYPES, MAX_CONDITIONS, SegmentDefinition
-from tidings.segments.tables import Segment, SegmentChange, SegmentMember
+from tidings.segments.tables import Segment, SegmentChange, SegmentClock, SegmentMember
 
 DEFINITION = "/data/attributes/definition"
 BUILD_JOB = "segments.build"
 UPDATE_JOB = "segments.update"
+TICK_JOB = "segments.tick"
 
 
 def not_found(segment_id: str) -> NotFound:
@@ -169,17 +170,66 @@ def delete_segment(session: Session, account_id: str, segment_id: str) -> None:
     if users:
         raise Conflict(f"Segments {', '.join(sorted(users))} refer to this segment.", pointer="/data/id")
     # Nothing refers to it (checked above), so no other segment's membership changes.
-    for table in (SegmentMember, SegmentChange):
+    for table in (SegmentMember, SegmentChange, SegmentClock):
         session.execute(delete(table).where(table.account_id == account_id, table.segment_id == segment_id))
     session.delete(segment)
     session.flush()
 
 
+# ------------------------------------------------------------------ incremental updates
+
+_PENDING = "segments.pending_updates"
+_HAS_SEGMENTS = "segments.has_segments"
+
+
 def enqueue_update(session: Session, account_id: str, profile_ids: list[str], reason: str) -> None:
-    if profile_ids:
-        enqueue(
-            session,
-            UPDATE_JOB,
-            {"profile_ids": sorted(set(profile_ids)), "reason": reason},
-            account_id=account_id,
-        )
+    """Ask for the incremental update of these profiles in every active segment.
+
+    The requests of one transaction are gathered and enqueued as one job per account and
+    reason when it commits (still inside it): a request that writes a profile, its consent
+    and its events, or a bulk job that touches a thousand profiles one by one, makes one job.
+    A profile asked for twice keeps its first reason."""
+    if not profile_ids:
+        return
+    root = session.get_transaction() or session.begin()
+    held: tuple[SessionTransaction, dict[str, dict[str, str]]] | None = session.info.get(_PENDING)
+    if held is None or held[0] is not root:  # nothing yet, or left over from an ended transaction
+        held = (root, {})
+        session.info[_PENDING] = held
+    reasons = held[1].setdefault(account_id, {})
+    for profile_id in profile_ids:
+        reasons.setdefault(profile_id, reason)
+
+
+@event.listens_for(Session, "before_commit")
+def _enqueue_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's commit: the transaction goes on
+    held = session.info.pop(_PENDING, None)
+    session.info.pop(_HAS_SEGMENTS, None)
+    if held is None or held[0] is not session.get_transaction():
+        return
+    for account_id, reasons in held[1].items():
+        by_reason: dict[str, list[str]] = {}
+        for profile_id, reason in reasons.items():
+            by_reason.setdefault(reason, []).append(profile_id)
+        for reason, ids in sorted(by_reason.items()):
+            enqueue(
+                session, UPDATE_JOB, {"profile_ids": sorted(ids), "reason": reason}, account_id=account_id
+            )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (committed or rolled back)
+        session.info.pop(_PENDING, None)
+        session.info.pop(_HAS_SEGMENTS, None)
+
+
+def has_segments(session: Session, account_id: str) -> bool:
+    """Whether the account has any segment (remembered for the transaction)."""
+    known: dict[str, bool] = session.info.setdefault(_HAS_SEGMENTS, {})
+    if account_id not in known:
+        stmt = select(Segment.id).where(Segment.account_id == account_id).limit(1)
+        known[account_id] = session.execute(stmt).first() is not None
+    return known[account_id]

@@ -49,4 +49,23 @@ class SegmentChange(Base):
     profile_id: Mapped[str] = mapped_column(String(26))
     entered: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    reason: Mapped[str] = mapped_column(String(32))  # "build" | "event" | "list" | "segment" | "time"
+    reason: Mapped[str] = mapped_column(String(32))  # "build", "event", "profile", "time", ...
+
+
+class SegmentClock(Base):
+    """When a profile's membership of a segment can next change with time alone (a window's edge
+    passing an event, an anniversary, ...): the `segments.tick` job re-evaluates it then.
+
+    One row per (segment, profile) whose membership depends on time and has such an instant;
+    every evaluation of the profile for the segment replaces its row."""
+
+    __tablename__ = "segment_clock"
+    __table_args__ = (
+        Index("ix_segment_clock_due_at", "due_at"),
+        Index("ix_segment_clock_account_id_profile_id", "account_id", "profile_id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
