@@ -61,12 +61,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import in_values, upsert
+from tidings.db.dialect import bulk_insert, bulk_update, in_values, upsert
 from tidings.db.ids import ulid
 from tidings.profiles import merge as merging
 from tidings.profiles import property_types
@@ -84,6 +84,7 @@ IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
 ALIAS_KINDS = ("anonymous_id", "kx")
 PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
+KEYS = ("account_id", "id")
 CHUNK = 2000
 RETRIES = 12
 
@@ -449,33 +450,37 @@ class _Batch:
     # -------------------------------------------------------------------- writing
 
     def write(self) -> None:
+        """Write the batch with a few bulk statements (a batch is up to CHUNK profiles)."""
         session, account_id = self.session, self.account_id
         table = PROFILES
         for plan in self.merges:
             merging.apply_merge(session, account_id, plan, at=self.now)
         existing = [r for r in self.rows.values() if not r.new and not r.gone and r.changed]
         # Release identifiers that change hands first, so the unique constraints never see two owners.
+        released: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in existing:
-            released = {
-                k: None
-                for k in IDENTITY_COLUMNS
-                if k in row.changed and row.loaded_identifiers[k] is not None
-            }
-            if released:
-                session.execute(
-                    update(table)
-                    .where(table.c.account_id == account_id, table.c.id == row.id)
-                    .values(released)
+            names = tuple(
+                k for k in IDENTITY_COLUMNS if k in row.changed and row.loaded_identifiers[k] is not None
+            )
+            if names:
+                released.setdefault(names, []).append(
+                    {"account_id": account_id, "id": row.id, **dict.fromkeys(names)}
                 )
+        for rows in released.values():
+            bulk_update(session, table, rows, keys=KEYS)
         new_rows = [r.data for r in self.rows.values() if r.new and not r.gone]
         if new_rows:
-            session.execute(table.insert(), new_rows)
+            bulk_insert(session, table, new_rows)
+        # One statement per set of changed columns (an import usually changes the same ones).
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in existing:
-            values = {name: row.data[name] for name in row.changed}
-            values["updated"] = self.now
-            session.execute(
-                update(table).where(table.c.account_id == account_id, table.c.id == row.id).values(values)
+            names = tuple(sorted(row.changed))
+            values = {name: row.data[name] for name in names}
+            updates.setdefault(names, []).append(
+                {"account_id": account_id, "id": row.id, **values, "updated": self.now}
             )
+        for rows in updates.values():
+            bulk_update(session, table, rows, keys=KEYS)
         if self.alias_writes:
             alias_rows = [
                 {
