@@ -71,11 +71,13 @@ class ProfileAttributes:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProfileAttributes:
         """From an attributes dict where a missing key means "not sent"."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in ATTRIBUTE_NAMES})
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is UNSET for f in fields(self))
+
+
+ATTRIBUTE_NAMES = frozenset(f.name for f in fields(ProfileAttributes))
 
 
 @dataclass
