@@ -49,6 +49,11 @@ def lists_by_ids(session: Session, account_id: str, list_ids: list[str]) -> dict
     return {found.id: found for found in session.execute(stmt).scalars()}
 
 
+def lists_named(session: Session, account_id: str, name: str) -> list[List]:
+    stmt = select(List).where(List.account_id == account_id, List.name == name).order_by(List.id)
+    return list(session.execute(stmt).scalars())
+
+
 def member_ids_among(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> set[str]:
     stmt = select(ListMember.profile_id).where(
         ListMember.account_id == account_id,

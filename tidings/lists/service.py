@@ -113,6 +113,20 @@ def lists_by_ids(session: Session, account_id: str, list_ids: list[str]) -> dict
     return repository.lists_by_ids(session, account_id, list_ids)
 
 
+def find_list(session: Session, account_id: str, name_or_id: str) -> List:
+    """The list with this id, or else the one list with this name (for the command line)."""
+    found = repository.get_list(session, account_id, name_or_id)
+    if found is not None:
+        return found
+    named = repository.lists_named(session, account_id, name_or_id)
+    if not named:
+        raise NotFound(f"No list has the id or the name {name_or_id!r}.")
+    if len(named) > 1:
+        ids = ", ".join(x.id for x in named)
+        raise Conflict(f"Several lists are named {name_or_id!r} ({ids}); give the id.")
+    return named[0]
+
+
 def join_profiles(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> list[str]:
     """Add profiles the caller knows exist (bulk imports), any number at once; returns the ids that
     were not members before. As add_profiles: consent is untouched, a first join is an event."""
