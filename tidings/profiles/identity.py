@@ -66,7 +66,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import bulk_insert, bulk_update, in_values, upsert
+from tidings.db.dialect import bulk_insert, bulk_update, in_values, plan_each_time, upsert
 from tidings.db.ids import ulid
 from tidings.profiles import merge as merging
 from tidings.profiles import property_types
@@ -84,6 +84,7 @@ IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
 ALIAS_KINDS = ("anonymous_id", "kx")
 PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
+_BLANK_ROW: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
 KEYS = ("account_id", "id")
 CHUNK = 2000
 RETRIES = 12
@@ -265,6 +266,7 @@ class _Batch:
         ]
         if not terms:
             return
+        plan_each_time(self.session)
         stmt = (
             select(table)
             .where(table.c.account_id == self.account_id, or_(*terms))
@@ -301,7 +303,7 @@ class _Batch:
             primary = None
         owned: list[tuple[str, str, _Row]] = []
         for kind in PRECEDENCE:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if value:
                 holder = self.owner(kind, value)
                 if holder is not None:
@@ -386,7 +388,7 @@ class _Batch:
         strict = self.source in STRICT
         may_change = strict or created or self.source is not Source.CLIENT
         for kind in IDENTITY_COLUMNS:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if not value or _field(kind) in skipped or target.data[kind] == value:
                 continue
             holder = self.owner(kind, value)
@@ -405,7 +407,7 @@ class _Batch:
                 if target.data[kind] is not None:
                     self._set_identifier(target, kind, None)
         for kind in ALIAS_KINDS:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if value and _field(kind) not in skipped:
                 holder = self.owner(kind, value)
                 if holder is None:
@@ -432,7 +434,7 @@ class _Batch:
         return Resolution(target.id, created=created, updated=updated, ignored=ignored, error=error)
 
     def _create(self) -> _Row:
-        data: dict[str, Any] = {name: None for name in PROFILE_COLUMNS}
+        data = dict(_BLANK_ROW)
         data.update(account_id=self.account_id, id=ulid(), properties={}, created=self.now, updated=self.now)
         row = _Row(data, new=True, loaded_identifiers={k: None for k in IDENTITY_COLUMNS})
         self.rows[row.id] = row
