@@ -334,6 +334,7 @@ def import_profiles(
     from tidings.events.csv_import import count_rows
     from tidings.jsonapi.errors import APIError
     from tidings.lists.service import find_list
+    from tidings.profiles.imports.csv_import import batch_gc
     from tidings.profiles.imports.csv_import import import_profiles as run_import
 
     db = _database()
@@ -348,6 +349,7 @@ def import_profiles(
     rejects = rejects or file.with_suffix(".rejected.csv")
     total = count_rows(file)
     with (
+        batch_gc(),
         file.open(newline="", encoding="utf-8-sig") as stream,
         rejects.open("w", newline="") as bad,
         typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
