@@ -275,6 +275,18 @@ def _on_conflict(
     )
 
 
+def refresh_statistics(session: Session, table: Table) -> None:
+    """PostgreSQL: ANALYZE the table, so the planner knows its size and its values.
+
+    For bulk loads: a table that grows by orders of magnitude in minutes keeps the statistics of
+    when it was small until autovacuum (if it runs at all) gets to it, and a lookup of 2,000
+    emails was planned as a scan of the account's whole range (measured at 1,000,000 profiles:
+    255 ms before ANALYZE, 3.5 ms after). SQLite: nothing (its planner needs no statistics to
+    use a unique index)."""
+    if dialect_name(session) == "postgresql":
+        session.execute(text(f'ANALYZE "{table.name}"'))
+
+
 def plan_each_time(session: Session) -> None:
     """PostgreSQL: plan this transaction's statements for their actual parameters.
 

@@ -30,12 +30,15 @@ from multiprocessing import get_context
 from typing import IO, Any
 
 from tidings.config import Settings
+from tidings.db.dialect import refresh_statistics
 from tidings.db.session import Database
 from tidings.inference import from_text
 from tidings.profiles.attributes import LOCATION_FIELDS
 from tidings.profiles.imports.service import Checked, Rejected, apply_profiles, check_profile
+from tidings.profiles.tables import PROFILES
 
 CHUNK = 2000
+FIRST_REFRESH = 20_000  # profiles imported before the table's statistics are refreshed again
 FIELDS = (
     "email",
     "phone_number",
@@ -222,6 +225,16 @@ def import_profiles(
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-import")
     in_flight = max(2, 2 * count)
     pending: deque[tuple[Future[ChunkResult], dict[int, list[str]], int]] = deque()
+    analyzed_at = 0
+
+    def refresh() -> None:
+        # Statistics at the start and each time the import has doubled the profiles it made, so
+        # identity resolution's lookups keep the right plan while the table grows (see dialect).
+        nonlocal analyzed_at
+        if db.dialect == "postgresql":
+            with db.write() as session:
+                refresh_statistics(session, PROFILES)
+        analyzed_at = max(summary.imported, FIRST_REFRESH // 2)
 
     def settle() -> None:
         future, cells, size = pending.popleft()
@@ -234,9 +247,12 @@ def import_profiles(
         summary.rejected += len(result.rejected)
         summary.imported += result.imported
         summary.created += result.created
+        if summary.imported >= 2 * analyzed_at:
+            refresh()
         if progress is not None:
             progress(size)
 
+    refresh()
     with pool:
         for chunk in _chunks(reader):
             summary.rows += len(chunk)
