@@ -115,13 +115,16 @@ def from_text(text: str) -> Any:
     `true`/`false` as a boolean, anything else as the text itself (a date stays text, and its
     property is then inferred a date). Leading zeros, exponents and thousands separators keep
     text ("02110", "1e3", "1,000"), so zip codes and codes with leading zeros are not altered."""
-    if _INTEGER.match(text):
-        return int(text)
-    if _DECIMAL.match(text):
-        return float(text)
-    lowered = text.lower()
-    if lowered == "true":
-        return True
-    if lowered == "false":
-        return False
+    first = text[:1]
+    if first.isdigit() or first in ("-", "+"):
+        if _INTEGER.match(text):
+            return int(text)
+        if _DECIMAL.match(text):
+            return float(text)
+    elif len(text) in (4, 5):
+        lowered = text.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
     return text
