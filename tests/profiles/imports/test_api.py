@@ -304,3 +304,19 @@ def test_another_accounts_profile_id_is_an_import_error(sdk, db, client, other_a
     assert error.attributes.code == "not_found"
     kept = client.get(f"/api/profiles/{theirs['id']}", headers=other_account.headers()).json()["data"]
     assert kept["attributes"]["first_name"] == "B"
+
+
+def test_profile_limits_are_import_errors(sdk, db) -> None:
+    big = {"attributes": {"email": _email("big"), "properties": {"notes": "x" * 120_000}}}
+    many = {"attributes": {"email": _email("many"), "properties": {f"p{n}": n for n in range(401)}}}
+    fine = {"attributes": {"email": _email("fine"), "properties": {"p": 1}}}
+    job = sdk.Profiles.bulk_import_profiles(_body([big, many, fine])).data
+    drain(db)
+    errors = sdk.Profiles.get_errors_for_bulk_import_profiles_job(job.id).data
+    assert [(e.attributes.source.pointer, e.attributes.code) for e in errors] == [
+        ("/data/attributes/profiles/data/0", "invalid"),
+        ("/data/attributes/profiles/data/1/attributes/properties", "invalid"),
+    ]
+    assert "100 KB" in errors[0].attributes.detail and "400" in errors[1].attributes.detail
+    done = sdk.Profiles.get_bulk_import_profiles_job(job.id).data.attributes
+    assert (done.completed_count, done.failed_count) == (1, 2)
