@@ -105,3 +105,16 @@ def test_unknown_list_and_clean_run(db, run, tmp_path) -> None:
         and "1 rows: 1 profiles imported (1 created, 0 updated), 0 rejected" in result.output
     )
     assert not (tmp_path / "ok.rejected.csv").exists()
+
+
+def test_later_rows_win_across_chunks(db, run, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(csv_import, "CHUNK", 2)  # on PostgreSQL, chunks go to two processes
+    account = make_account(db, name="CSV order")
+    people = ["p1@example.com", "P2@example.com", "p3@example.com"]
+    lines = ["email,Step"] + [f"{people[n % 3]},{n}" for n in range(40)]
+    path = tmp_path / "order.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = run(str(path), "--account", account.id)
+    assert result.exit_code == 0, result.output
+    steps = {email: p.properties["Step"] for email, p in _profiles(db, account.id).items()}
+    assert steps == {"p1@example.com": 39, "p2@example.com": 37, "p3@example.com": 38}

@@ -11,8 +11,9 @@ a custom property named as in the header, its values read by `tidings.inference.
 Rows are read as a stream in chunks of CHUNK; each chunk is checked and applied by the same
 functions as the API's bulk import (`service.check_profile`, `service.apply_profiles`) in one
 transaction. On PostgreSQL two worker processes check and apply chunks side by side (the work
-is Python's, bound to one core per process; identity resolution retries a chunk that races
-with the other on the same email); on SQLite one thread writes while the next chunk is read.
+is Python's, bound to one core per process); a chunk that names someone a chunk in flight
+names waits for it, so rows apply in file order (the last row of a person wins). On SQLite
+one thread writes while the next chunk is read.
 At most twice as many chunks as workers are in flight, so memory stays bounded. Rows that
 cannot be imported go to a rejects file with the reason.
 """
@@ -153,9 +154,6 @@ def import_chunk(
     return ChunkResult(len(applied.profiles), applied.created, [(r.position, r.detail) for r in rejected])
 
 
-_process_db: Database | None = None
-
-
 @contextmanager
 def batch_gc() -> Iterator[None]:
     """Tune the garbage collector while a process only imports: the objects alive at the start
@@ -171,6 +169,9 @@ def batch_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+_process_db: Database | None = None
 
 
 def _start_process(settings: Settings) -> None:
@@ -224,7 +225,7 @@ def import_profiles(
     else:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-import")
     in_flight = max(2, 2 * count)
-    pending: deque[tuple[Future[ChunkResult], dict[int, list[str]], int]] = deque()
+    pending: deque[tuple[Future[ChunkResult], dict[int, list[str]], int, set[str]]] = deque()
     analyzed_at = 0
 
     def refresh() -> None:
@@ -237,7 +238,7 @@ def import_profiles(
         analyzed_at = max(summary.imported, FIRST_REFRESH // 2)
 
     def settle() -> None:
-        future, cells, size = pending.popleft()
+        future, cells, size, _keys = pending.popleft()
         result = future.result()
         for line, detail in result.rejected:
             reason = detail.split(":")[0].split(" (")[0][:60]
@@ -256,17 +257,42 @@ def import_profiles(
     with pool:
         for chunk in _chunks(reader):
             summary.rows += len(chunk)
-            if len(pending) >= in_flight:
+            keys = identity_keys(chunk, layout)
+            # Rows apply in file order: a chunk naming someone a chunk still in flight names
+            # waits for it (two transactions would otherwise race, and the earlier row could win).
+            while pending and (len(pending) >= in_flight or any(keys & entry[3] for entry in pending)):
                 settle()
             if count > 0:
                 future = pool.submit(_import_chunk_in_process, account_id, layout, wanted, chunk)
             else:
                 future = pool.submit(import_chunk, db, account_id, layout, wanted, chunk)
             # Rows are kept only while their chunk may still be written to the rejects file.
-            pending.append((future, dict(chunk) if writer is not None else {}, len(chunk)))
+            pending.append((future, dict(chunk) if writer is not None else {}, len(chunk), keys))
         while pending:
             settle()
     return summary
+
+
+def identity_keys(chunk: list[tuple[int, list[str]]], layout: list[Column]) -> set[str]:
+    """The identifiers a chunk names, roughly normalised (emails lower-cased, phone numbers as
+    digits): enough to see that two chunks may name the same person."""
+    where = [
+        (index, column.name)
+        for index, column in enumerate(layout)
+        if column.kind == "field" and column.name in ("email", "phone_number", "external_id")
+    ]
+    keys: set[str] = set()
+    for _line, cells in chunk:
+        for index, name in where:
+            value = cells[index].strip() if index < len(cells) else ""
+            if not value:
+                continue
+            if name == "email":
+                value = value.lower()
+            elif name == "phone_number":
+                value = "".join(ch for ch in value if ch.isdigit()).removeprefix("00")
+            keys.add(f"{name}:{value}")
+    return keys
 
 
 def _chunks(reader: Any) -> Iterator[list[tuple[int, list[str]]]]:
