@@ -250,7 +250,7 @@ def main() -> None:
         seconds = float(result["seconds"])
         print(
             f"  {label:28s} {seconds:7.1f} s  {n / seconds:9,.0f} profiles/s   "
-            f"COPY/import time: {baseline / seconds:5.3f}   peak RSS {float(result['peak_rss_mb']):5.0f} MB (all processes)   "
+            f"ratio to COPY: {baseline / seconds:5.3f} ({seconds / baseline:4.0f}x the time)   peak RSS {float(result['peak_rss_mb']):5.0f} MB (all processes)   "
             f"CPU per profile: {float(result['client_cpu']) / n * 1e6:4.0f} us Tidings + "
             f"{float(result['server_cpu']) / n * 1e6:4.0f} us PostgreSQL"
         )
