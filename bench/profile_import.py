@@ -8,10 +8,11 @@ updated). Prints profiles/s, the command's peak RSS and the CPU time of the comm
 its PostgreSQL backends per profile, next to `COPY` of the same CSV into a plain table on
 the same database, as a ratio.
 
-    TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_import \\
+    TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python bench/profile_import.py [--profiles 1000000] [--reimport]
 
-The database named in the URL is dropped and created again on every run.
+The server and credentials come from TIDINGS_BENCH_DATABASE_URL; the database is always
+`tidings_bench_import`, dropped and created again on every run.
 """
 
 from __future__ import annotations
@@ -29,24 +30,17 @@ import time
 from pathlib import Path
 
 import psycopg
+from _common import database_url, fresh_database
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_import"
+DATABASE = "tidings_bench_import"  # this benchmark's own database, dropped and made again each run
 HEADER = "email,first_name,last_name,Plan,Visits,Signed Up,VIP\n"
 PLANS = ("free", "basic", "pro", "enterprise")
 
 
 def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
 def write_csv(path: Path, count: int, visits_offset: int = 0) -> None:
@@ -210,9 +204,9 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--reimport", action="store_true", help="Then import the file again (all updates).")
     args = parser.parse_args()
-    url = os.environ.get("TIDINGS_BENCH_DATABASE_URL", DEFAULT_URL)
-    fresh_database(url)
     sys.path.insert(0, str(ROOT))
+    url = database_url(DATABASE)
+    fresh_database(url).dispose()
     os.environ["TIDINGS_DATABASE_URL"] = url
     from tidings.accounts import service as accounts
     from tidings.accounts.schemas import AccountCreate
