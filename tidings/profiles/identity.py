@@ -81,6 +81,7 @@ from tidings.profiles.tables import ALIASES, PROFILES, ProfileAlias
 log = logging.getLogger(__name__)
 
 IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
+_IDENTITY_SET = frozenset(IDENTITY_COLUMNS)
 ALIAS_KINDS = ("anonymous_id", "kx")
 PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
@@ -402,8 +403,8 @@ class _Batch:
                 ignored.append(_field(kind))
                 continue
             self._set_identifier(target, kind, value)
-        if strict:
-            for kind in item.clear & set(IDENTITY_COLUMNS):
+        if strict and item.clear:
+            for kind in item.clear & _IDENTITY_SET:
                 if target.data[kind] is not None:
                     self._set_identifier(target, kind, None)
         for kind in ALIAS_KINDS:
@@ -436,7 +437,7 @@ class _Batch:
     def _create(self) -> _Row:
         data = dict(_BLANK_ROW)
         data.update(account_id=self.account_id, id=ulid(), properties={}, created=self.now, updated=self.now)
-        row = _Row(data, new=True, loaded_identifiers={k: None for k in IDENTITY_COLUMNS})
+        row = _Row(data, new=True, loaded_identifiers=dict.fromkeys(IDENTITY_COLUMNS))
         self.rows[row.id] = row
         return row
 
