@@ -42,6 +42,7 @@ from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
 from tidings.profiles.extensions import router as profile_extensions_router
+from tidings.profiles.imports.routes import router as profile_imports_router
 from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
 from tidings.runtime import Runtime
@@ -59,6 +60,7 @@ ROUTERS = [
     profiles_router,
     profiles_client_router,
     profile_extensions_router,
+    profile_imports_router,
     consent_router,
     consent_client_router,
     catalogs_router,

@@ -319,6 +319,55 @@ def import_events(
         rejects.unlink(missing_ok=True)
 
 
+@import_app.command("profiles")
+def import_profiles(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row.")],
+    list_: Annotated[
+        str | None, typer.Option("--list", help="Add every imported profile to this list (name or id).")
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Account id (default: the only account).")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go (default: FILE.rejected.csv).")
+    ] = None,
+) -> None:
+    """Import profiles: create or update them by their identifiers (as bulk_import_profiles)."""
+    from tidings.events.csv_import import count_rows
+    from tidings.jsonapi.errors import APIError
+    from tidings.lists.service import find_list
+    from tidings.profiles.imports.csv_import import batch_gc
+    from tidings.profiles.imports.csv_import import import_profiles as run_import
+
+    db = _database()
+    account_id = _account_or_only(db, account)
+    list_ids: list[str] = []
+    if list_ is not None:
+        try:
+            with db.read() as session:
+                list_ids = [find_list(session, account_id, list_).id]
+        except APIError as exc:
+            _fail(exc.detail)
+    rejects = rejects or file.with_suffix(".rejected.csv")
+    total = count_rows(file)
+    with (
+        batch_gc(),
+        file.open(newline="", encoding="utf-8-sig") as stream,
+        rejects.open("w", newline="") as bad,
+        typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
+    ):
+        summary = run_import(db, account_id, stream, list_ids=list_ids, rejects=bad, progress=bar.update)
+    joined = f", added to list {list_ids[0]}" if list_ids else ""
+    typer.echo(
+        f"{summary.rows} rows: {summary.imported} profiles imported ({summary.created} created, "
+        f"{summary.imported - summary.created} updated){joined}, {summary.rejected} rejected."
+    )
+    if summary.rejected:
+        for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
+            typer.echo(f"  {count:>8}  {reason}")
+        typer.echo(f"Rejected rows with their reasons: {rejects}")
+    else:
+        rejects.unlink(missing_ok=True)
+
+
 def _account_or_only(db, account: str | None) -> str:  # type: ignore[no-untyped-def]
     from tidings.accounts import repository
 

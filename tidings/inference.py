@@ -104,3 +104,27 @@ def infer_type(value: Any) -> PropertyType | None:
             return PropertyType.BOOLEAN
         return PropertyType.STRING
     return PropertyType.STRING
+
+
+_INTEGER = re.compile(r"^[+-]?(?:0|[1-9]\d{0,17})$")
+_DECIMAL = re.compile(r"^[+-]?(?:0|[1-9]\d*)\.\d+$")
+
+
+def from_text(text: str) -> Any:
+    """The value a text cell (a CSV column) stands for, as Klaviyo's importer reads it: a number,
+    `true`/`false` as a boolean, anything else as the text itself (a date stays text, and its
+    property is then inferred a date). Leading zeros, exponents and thousands separators keep
+    text ("02110", "1e3", "1,000"), so zip codes and codes with leading zeros are not altered."""
+    first = text[:1]
+    if first.isdigit() or first in ("-", "+"):
+        if _INTEGER.match(text):
+            return int(text)
+        if _DECIMAL.match(text):
+            return float(text)
+    elif len(text) in (4, 5):
+        lowered = text.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return text

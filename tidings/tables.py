@@ -7,5 +7,6 @@ from tidings.events import tables as events  # noqa: F401
 from tidings.jobs import tables as jobs  # noqa: F401
 from tidings.lists import tables as lists  # noqa: F401
 from tidings.profiles import tables as profiles  # noqa: F401
+from tidings.profiles.imports import tables as profile_imports  # noqa: F401
 from tidings.segments import tables as segments  # noqa: F401
 from tidings.templates import tables as templates  # noqa: F401

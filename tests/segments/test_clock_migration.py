@@ -38,7 +38,7 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_existing_segments_are_rebuilt(fresh_engine: Engine) -> None:
-    upgrade(fresh_engine, "0007_lists_segments")
+    upgrade(fresh_engine, "0008_profile_imports")
     now = dt.datetime.now(dt.UTC)
     segment = {
         "name": "S",

@@ -13,21 +13,23 @@ import threading
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-# Every 10-bit value as its two base32 characters: an id is 13 lookups.
+# Every 10-bit value as its two base32 characters: an id is 13 lookups, not a 26-step loop.
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
-_SHIFTS = range(120, -1, -10)
 _SHORT = string.ascii_letters + string.digits
 _RANDOM_CHUNK = 10 * 512  # randomness for 512 ids per system call
 
 
 class _Entropy(threading.local):
+    """Random bytes fetched in chunks, per thread; a forked child never reuses its parent's."""
+
     def __init__(self) -> None:
         self.buffer = b""
         self.offset = 0
+        self.pid = os.getpid()
 
     def take(self, size: int) -> bytes:
-        if self.offset + size > len(self.buffer):
-            self.buffer, self.offset = os.urandom(_RANDOM_CHUNK), 0
+        if self.offset + size > len(self.buffer) or self.pid != os.getpid():
+            self.buffer, self.offset, self.pid = os.urandom(_RANDOM_CHUNK), 0, os.getpid()
         start = self.offset
         self.offset += size
         return self.buffer[start : start + size]
@@ -39,8 +41,23 @@ _entropy = _Entropy()
 def ulid(at_ms: int | None = None) -> str:
     """48 bits of milliseconds and 80 random bits, in Crockford's base32 (26 characters)."""
     ms = int(time.time() * 1000) if at_ms is None else at_ms
-    value = (ms << 80) | int.from_bytes(_entropy.take(10), "big")
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    v = (ms << 80) | int.from_bytes(_entropy.take(10), "big")
+    p = _PAIRS
+    return (
+        p[v >> 120]
+        + p[(v >> 110) & 1023]
+        + p[(v >> 100) & 1023]
+        + p[(v >> 90) & 1023]
+        + p[(v >> 80) & 1023]
+        + p[(v >> 70) & 1023]
+        + p[(v >> 60) & 1023]
+        + p[(v >> 50) & 1023]
+        + p[(v >> 40) & 1023]
+        + p[(v >> 30) & 1023]
+        + p[(v >> 20) & 1023]
+        + p[(v >> 10) & 1023]
+        + p[v & 1023]
+    )
 
 
 def short_id(length: int = 6) -> str:

@@ -23,6 +23,7 @@ def register_all() -> None:
     # Each domain's `jobs` module registers its handlers when imported.
     import tidings.consent.jobs
     import tidings.events.jobs
+    import tidings.profiles.imports.jobs
     import tidings.profiles.jobs
     import tidings.segments.jobs  # noqa: F401
     from tidings.catalogs import jobs as catalogs  # noqa: F401

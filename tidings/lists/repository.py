@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tidings.consent.tables import PushToken
 from tidings.jsonapi.filters import FilterField
-from tidings.lists.tables import List, ListMember
+from tidings.lists.tables import List, ListFirstJoin, ListMember
 from tidings.profiles import repository as profiles_repository
 from tidings.profiles.tables import Profile
 
@@ -40,6 +40,36 @@ def _push_token(op: str, value: Any) -> ColumnElement[bool]:
 def get_list(session: Session, account_id: str, list_id: str) -> List | None:
     stmt = select(List).where(List.account_id == account_id, List.id == list_id)
     return session.execute(stmt.execution_options(populate_existing=True)).scalars().first()
+
+
+def lists_by_ids(session: Session, account_id: str, list_ids: list[str]) -> dict[str, List]:
+    if not list_ids:
+        return {}
+    stmt = select(List).where(List.account_id == account_id, List.id.in_(list_ids))
+    return {found.id: found for found in session.execute(stmt).scalars()}
+
+
+def lists_named(session: Session, account_id: str, name: str) -> list[List]:
+    stmt = select(List).where(List.account_id == account_id, List.name == name).order_by(List.id)
+    return list(session.execute(stmt).scalars())
+
+
+def member_ids_among(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> set[str]:
+    stmt = select(ListMember.profile_id).where(
+        ListMember.account_id == account_id,
+        ListMember.list_id == list_id,
+        ListMember.profile_id.in_(profile_ids),
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def first_joins_among(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> set[str]:
+    stmt = select(ListFirstJoin.profile_id).where(
+        ListFirstJoin.account_id == account_id,
+        ListFirstJoin.list_id == list_id,
+        ListFirstJoin.profile_id.in_(profile_ids),
+    )
+    return set(session.execute(stmt).scalars())
 
 
 def lists_query(account_id: str) -> Select[Any]:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.dialect import insert_ignore
 from tidings.db.ids import short_id
-from tidings.events.store import record_event
+from tidings.events.metrics import KLAVIYO, MetricKey
+from tidings.events.store import NewEvent, write_events
 from tidings.jsonapi.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from tidings.lists import hooks, repository
 from tidings.lists.tables import List, ListFirstJoin, ListMember
@@ -21,6 +22,7 @@ DEFAULT_OPT_IN = "double_opt_in"
 MAX_MEMBERS_PER_REQUEST = 1000
 # Klaviyo's flows trigger on "Added to List"; the join is kept as an event of this metric.
 JOIN_METRIC = "Added to List"
+JOIN_CHUNK = 1000  # profile ids per membership lookup
 
 
 def not_found(list_id: str) -> NotFound:
@@ -103,58 +105,88 @@ def add_profiles(session: Session, account_id: str, list_id: str, profile_ids: l
     """Add profiles (idempotent); returns the ids that were not members before."""
     found = get_list(session, account_id, list_id)
     ids = _checked_profiles(session, account_id, profile_ids)
+    return _join(session, account_id, found, ids)
+
+
+def lists_by_ids(session: Session, account_id: str, list_ids: list[str]) -> dict[str, List]:
+    """The account's lists among `list_ids` (missing ones are left out)."""
+    return repository.lists_by_ids(session, account_id, list_ids)
+
+
+def find_list(session: Session, account_id: str, name_or_id: str) -> List:
+    """The list with this id, or else the one list with this name (for the command line)."""
+    found = repository.get_list(session, account_id, name_or_id)
+    if found is not None:
+        return found
+    named = repository.lists_named(session, account_id, name_or_id)
+    if not named:
+        raise NotFound(f"No list has the id or the name {name_or_id!r}.")
+    if len(named) > 1:
+        ids = ", ".join(x.id for x in named)
+        raise Conflict(f"Several lists are named {name_or_id!r} ({ids}); give the id.")
+    return named[0]
+
+
+def join_profiles(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> list[str]:
+    """Add profiles the caller knows exist (bulk imports), any number at once; returns the ids that
+    were not members before. As add_profiles: consent is untouched, a first join is an event."""
+    return _join(
+        session, account_id, get_list(session, account_id, list_id), list(dict.fromkeys(profile_ids))
+    )
+
+
+def _join(session: Session, account_id: str, found: List, ids: list[str]) -> list[str]:
     if not ids:
         return []
+    list_id = found.id
     now = utcnow()
-    existing = set(
-        session.execute(
-            select(ListMember.profile_id).where(
-                ListMember.account_id == account_id,
-                ListMember.list_id == list_id,
-                ListMember.profile_id.in_(ids),
+    added: list[str] = []
+    first: list[str] = []
+    for start in range(0, len(ids), JOIN_CHUNK):
+        chunk = ids[start : start + JOIN_CHUNK]
+        existing = repository.member_ids_among(session, account_id, list_id, chunk)
+        fresh = [pid for pid in chunk if pid not in existing]
+        if not fresh:
+            continue
+        rows = [
+            {"account_id": account_id, "list_id": list_id, "profile_id": pid, "joined_group_at": now}
+            for pid in fresh
+        ]
+        session.execute(insert_ignore(session, ListMember.__table__, rows))  # type: ignore[arg-type]
+        joined_before = repository.first_joins_among(session, account_id, list_id, fresh)
+        new_first = [pid for pid in fresh if pid not in joined_before]
+        if new_first:
+            session.execute(
+                insert_ignore(
+                    session,
+                    ListFirstJoin.__table__,  # type: ignore[arg-type]
+                    [
+                        {"account_id": account_id, "list_id": list_id, "profile_id": pid, "joined_at": now}
+                        for pid in new_first
+                    ],
+                )
             )
-        ).scalars()
-    )
-    added = [pid for pid in ids if pid not in existing]
+        added += fresh
+        first += new_first
     if not added:
         return []
-    rows = [
-        {"account_id": account_id, "list_id": list_id, "profile_id": pid, "joined_group_at": now}
-        for pid in added
-    ]
-    session.execute(insert_ignore(session, ListMember.__table__, rows))  # type: ignore[arg-type]
-    joined_before = set(
-        session.execute(
-            select(ListFirstJoin.profile_id).where(
-                ListFirstJoin.account_id == account_id,
-                ListFirstJoin.list_id == list_id,
-                ListFirstJoin.profile_id.in_(added),
-            )
-        ).scalars()
-    )
-    first = [pid for pid in added if pid not in joined_before]
-    if first:
-        session.execute(
-            insert_ignore(
-                session,
-                ListFirstJoin.__table__,  # type: ignore[arg-type]
-                [
-                    {"account_id": account_id, "list_id": list_id, "profile_id": pid, "joined_at": now}
-                    for pid in first
-                ],
-            )
-        )
-        # Only the first join is an event: a re-add must not re-trigger list-triggered flows.
-        for pid in first:
-            record_event(
-                session,
-                account_id,
+    # Only the first join is an event: a re-add must not re-trigger list-triggered flows.
+    properties = {"list_id": list_id, "list_name": found.name}
+    write_events(
+        session,
+        account_id,
+        [
+            NewEvent(
                 profile_id=pid,
-                metric_name=JOIN_METRIC,
-                properties={"list_id": list_id, "list_name": found.name},
+                metric=MetricKey(JOIN_METRIC, KLAVIYO),
                 time=now,
+                properties=dict(properties),
                 unique_id=f"list-join:{list_id}",
+                source="internal",
             )
+            for pid in first
+        ],
+    )
     session.flush()
     hooks.notify(session, account_id, list_id, added)
     return added

@@ -71,11 +71,13 @@ class ProfileAttributes:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProfileAttributes:
         """From an attributes dict where a missing key means "not sent"."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in ATTRIBUTE_NAMES})
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is UNSET for f in fields(self))
+        return all(getattr(self, name) is UNSET for name in ATTRIBUTE_NAMES)
+
+
+ATTRIBUTE_NAMES = frozenset(f.name for f in fields(ProfileAttributes))
 
 
 @dataclass
@@ -183,5 +185,6 @@ def check_properties(properties: Any, pointer: str = "/data/attributes/propertie
 
 def _size(value: Any) -> int:
     if isinstance(value, str):
-        return len(value.encode())
+        # A character is at most 4 bytes: short strings need no encoding to be measured.
+        return len(value) if len(value) * 4 <= MAX_PROPERTY_BYTES else len(value.encode())
     return len(json.dumps(value, default=str).encode())

@@ -61,12 +61,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import in_values, upsert
+from tidings.db.dialect import bulk_insert, bulk_update, in_values, plan_each_time, upsert
 from tidings.db.ids import ulid
 from tidings.profiles import hooks, property_types
 from tidings.profiles import merge as merging
@@ -81,9 +81,12 @@ from tidings.profiles.tables import ALIASES, PROFILES, ProfileAlias
 log = logging.getLogger(__name__)
 
 IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
+_IDENTITY_SET = frozenset(IDENTITY_COLUMNS)
 ALIAS_KINDS = ("anonymous_id", "kx")
 PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
+_BLANK_ROW: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
+KEYS = ("account_id", "id")
 CHUNK = 2000
 RETRIES = 12
 
@@ -264,6 +267,7 @@ class _Batch:
         ]
         if not terms:
             return
+        plan_each_time(self.session)
         stmt = (
             select(table)
             .where(table.c.account_id == self.account_id, or_(*terms))
@@ -300,7 +304,7 @@ class _Batch:
             primary = None
         owned: list[tuple[str, str, _Row]] = []
         for kind in PRECEDENCE:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if value:
                 holder = self.owner(kind, value)
                 if holder is not None:
@@ -385,7 +389,7 @@ class _Batch:
         strict = self.source in STRICT
         may_change = strict or created or self.source is not Source.CLIENT
         for kind in IDENTITY_COLUMNS:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if not value or _field(kind) in skipped or target.data[kind] == value:
                 continue
             holder = self.owner(kind, value)
@@ -399,12 +403,12 @@ class _Batch:
                 ignored.append(_field(kind))
                 continue
             self._set_identifier(target, kind, value)
-        if strict:
-            for kind in item.clear & set(IDENTITY_COLUMNS):
+        if strict and item.clear:
+            for kind in item.clear & _IDENTITY_SET:
                 if target.data[kind] is not None:
                     self._set_identifier(target, kind, None)
         for kind in ALIAS_KINDS:
-            value = item.identifier(kind)
+            value = getattr(item, kind)
             if value and _field(kind) not in skipped:
                 holder = self.owner(kind, value)
                 if holder is None:
@@ -431,9 +435,9 @@ class _Batch:
         return Resolution(target.id, created=created, updated=updated, ignored=ignored, error=error)
 
     def _create(self) -> _Row:
-        data: dict[str, Any] = {name: None for name in PROFILE_COLUMNS}
+        data = dict(_BLANK_ROW)
         data.update(account_id=self.account_id, id=ulid(), properties={}, created=self.now, updated=self.now)
-        row = _Row(data, new=True, loaded_identifiers={k: None for k in IDENTITY_COLUMNS})
+        row = _Row(data, new=True, loaded_identifiers=dict.fromkeys(IDENTITY_COLUMNS))
         self.rows[row.id] = row
         return row
 
@@ -449,33 +453,37 @@ class _Batch:
     # -------------------------------------------------------------------- writing
 
     def write(self) -> None:
+        """Write the batch with a few bulk statements (a batch is up to CHUNK profiles)."""
         session, account_id = self.session, self.account_id
         table = PROFILES
         for plan in self.merges:
             merging.apply_merge(session, account_id, plan, at=self.now)
         existing = [r for r in self.rows.values() if not r.new and not r.gone and r.changed]
         # Release identifiers that change hands first, so the unique constraints never see two owners.
+        released: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in existing:
-            released = {
-                k: None
-                for k in IDENTITY_COLUMNS
-                if k in row.changed and row.loaded_identifiers[k] is not None
-            }
-            if released:
-                session.execute(
-                    update(table)
-                    .where(table.c.account_id == account_id, table.c.id == row.id)
-                    .values(released)
+            names = tuple(
+                k for k in IDENTITY_COLUMNS if k in row.changed and row.loaded_identifiers[k] is not None
+            )
+            if names:
+                released.setdefault(names, []).append(
+                    {"account_id": account_id, "id": row.id, **dict.fromkeys(names)}
                 )
+        for rows in released.values():
+            bulk_update(session, table, rows, keys=KEYS)
         new_rows = [r.data for r in self._new_rows()]
         if new_rows:
-            session.execute(table.insert(), new_rows)
+            bulk_insert(session, table, new_rows)
+        # One statement per set of changed columns (an import usually changes the same ones).
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in existing:
-            values = {name: row.data[name] for name in row.changed}
-            values["updated"] = self.now
-            session.execute(
-                update(table).where(table.c.account_id == account_id, table.c.id == row.id).values(values)
+            names = tuple(sorted(row.changed))
+            values = {name: row.data[name] for name in names}
+            updates.setdefault(names, []).append(
+                {"account_id": account_id, "id": row.id, **values, "updated": self.now}
             )
+        for rows in updates.values():
+            bulk_update(session, table, rows, keys=KEYS)
         if self.alias_writes:
             alias_rows = [
                 {

@@ -51,6 +51,7 @@ def participant(name: str) -> ProfileParticipant | None:
 def _load_builtin() -> None:
     # Importing registers them; done lazily so that the domains may import profiles freely.
     import tidings.consent.participants
+    import tidings.profiles.imports.participants
     import tidings.segments.participants  # noqa: F401
 
 

@@ -63,6 +63,25 @@ def build_input(
 
     Returns the input and the identifier fields dropped as partial failures.
     """
+    item, ignored, errors = check_input(
+        attributes, profile_id=profile_id, meta=meta, partial=partial, clear=clear, pointer=pointer
+    )
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    return item, ignored
+
+
+def check_input(
+    attributes: dict[str, Any],
+    *,
+    profile_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+    partial: bool = True,
+    clear: bool = False,
+    pointer: str = ATTRIBUTES,
+) -> tuple[ProfileInput, list[str], list[APIError]]:
+    """As build_input, returning the problems instead of raising them (bulk imports report each
+    bad profile and apply the others). The input is meaningful only when there are no errors."""
     checked = check_identifiers(attributes, has_profile_id=bool(profile_id), partial=partial)
     errors: list[APIError] = [InvalidInput(e.detail, pointer=f"{pointer}/{e.field}") for e in checked.errors]
     errors += check_properties(attributes.get("properties"), f"{pointer}/properties")
@@ -70,8 +89,6 @@ def build_input(
     if patch_raw:
         for name in ("append", "unappend"):
             errors += check_properties(patch_raw.get(name), f"/data/meta/patch_properties/{name}")
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorList(errors)
     values = checked.values
     descriptive = {k: v for k, v in attributes.items() if k not in IDENTIFIER_FIELDS}
     item = ProfileInput(
@@ -85,7 +102,7 @@ def build_input(
         patch_properties=PatchProperties.from_meta(patch_raw),
         clear=frozenset(k for k, v in values.items() if v is None) if clear else frozenset(),
     )
-    return item, checked.ignored
+    return item, checked.ignored, errors
 
 
 def _require_identifier(item: ProfileInput, ignored: list[str]) -> None:

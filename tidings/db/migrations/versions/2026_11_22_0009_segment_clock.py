@@ -1,8 +1,8 @@
 """Segment clock: per (segment, profile), the next instant its membership can change with time.
 
 Revision ID: 0009_segment_clock
-Revises: 0007_lists_segments
-Create Date: 2026-11-23
+Revises: 0008_profile_imports
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from tidings.db.ids import ulid
 
 revision = "0009_segment_clock"
-down_revision = "0007_lists_segments"
+down_revision = "0008_profile_imports"
 branch_labels = None
 depends_on = None
 
