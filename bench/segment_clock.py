@@ -1,7 +1,7 @@
 """Segment membership: a full build, the clock's tick and an incremental update, on PostgreSQL.
 
-    TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_segments \
-        .venv/bin/python bench/segments.py [--profiles 20000] [--events 200000]
+    TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_segment_clock \
+        .venv/bin/python bench/segment_clock.py [--profiles 20000] [--events 200000]
 
 1. A fresh database: one account, N profiles, E "Placed Order" events spread over 60 days.
 2. A segment "at least 3 orders in the last 30 days", built with `membership.build` (the
@@ -42,7 +42,7 @@ from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment
 
 URL = os.environ.get(
-    "TIDINGS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_segments"
+    "TIDINGS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench_segment_clock"
 )
 DEFINITION = {
     "condition_groups": [
