@@ -74,7 +74,7 @@ def _chunks(ids: list[str]) -> Iterable[list[str]]:
 def matching(
     session: Session, account_id: str, segment: Segment, profile_ids: list[str] | None, now: dt.datetime
 ) -> set[str]:
-    ctx = compiler.Context(session, account_id, now)
+    ctx = compiler.Context(session, account_id, now, full=profile_ids is None)
     predicate = compiler.compile_definition(ctx, SegmentDefinition.model_validate(segment.definition))
     stmt = select(Profile.id).where(Profile.account_id == account_id, predicate)
     if profile_ids is None:
