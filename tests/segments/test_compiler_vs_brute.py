@@ -322,10 +322,15 @@ def test_compiled_query_matches_brute_force(db, data, people, happenings) -> Non
     )
     groups = data.draw(st.lists(st.lists(conditions, min_size=1, max_size=3), min_size=1, max_size=3))
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": g} for g in groups]})
+    expected = brute.members(definition, profiles, events, NOW)
     with db.read() as session:
-        ctx = compiler.Context(session, account.id, NOW)
-        predicate = compiler.compile_definition(ctx, definition)
-        got = set(
-            session.execute(select(Profile.id).where(Profile.account_id == account.id, predicate)).scalars()
-        )
-    assert got == brute.members(definition, profiles, events, NOW), groups
+        # Both shapes: per profile (incremental updates) and over every profile (full builds).
+        for full in (False, True):
+            ctx = compiler.Context(session, account.id, NOW, full=full)
+            predicate = compiler.compile_definition(ctx, definition)
+            got = set(
+                session.execute(
+                    select(Profile.id).where(Profile.account_id == account.id, predicate)
+                ).scalars()
+            )
+            assert got == expected, (full, groups)

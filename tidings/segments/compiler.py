@@ -86,6 +86,9 @@ class Context:
     account_id: str
     now: dt.datetime
     relative: bool = False  # set when the result depends on `now`
+    # Evaluated over every profile of the account (a full build), not a few: a metric condition
+    # that stands alone in its group then reads its events in one grouped pass (see metric_condition).
+    full: bool = False
     _placed: list[str] | None = field(default=None, repr=False)
 
     def placed_order_metrics(self) -> list[str]:
@@ -229,10 +232,12 @@ def _window(ctx: Context, f: Any) -> tuple[dt.datetime | None, dt.datetime | Non
     raise Unsupported(f"The date operator {f.operator!r} is not computed here.", "/operator")
 
 
-def instant_filter(ctx: Context, column: Any, f: Any) -> Clause:
-    """A date filter on a timestamp column, by instant. Static bounds: after/before are strict."""
+def instant_bounds(ctx: Context, column: Any, f: Any) -> list[Any]:
+    """The bounds of a date filter on a timestamp column (none for alltime), as plain comparisons:
+    ANDed into a WHERE they keep the rows `instant_filter` keeps, and an index on the column can
+    use them. Static bounds: after/before are strict."""
     if isinstance(f, d.AlltimeDateFilter):
-        return true()
+        return []
     start, end = _window(ctx, f)
     parts = []
     strict = isinstance(f, d.StaticDateFilter)
@@ -240,7 +245,14 @@ def instant_filter(ctx: Context, column: Any, f: Any) -> Clause:
         parts.append(column > start if strict else column >= start)
     if end is not None:
         parts.append(column < end if strict else column <= end)
-    return definite(and_(column.is_not(None), *parts))
+    return parts
+
+
+def instant_filter(ctx: Context, column: Any, f: Any) -> Clause:
+    """A date filter on a timestamp column, by instant, as a definite boolean."""
+    if isinstance(f, d.AlltimeDateFilter):
+        return true()
+    return definite(and_(column.is_not(None), *instant_bounds(ctx, column, f)))
 
 
 def day_filter(ctx: Context, v: Value, f: Any) -> Clause:
@@ -345,17 +357,32 @@ def metric_events(ctx: Context, c: d.ProfileMetricCondition) -> list[Any]:
     return where
 
 
-def metric_condition(ctx: Context, c: d.ProfileMetricCondition) -> Clause:
+def metric_condition(ctx: Context, c: d.ProfileMetricCondition, *, alone: bool = False) -> Clause:
+    """The count or sum of the profile's events of a metric (0 without any), compared.
+
+    Per profile, a correlated subquery: index probes for each profile evaluated, right for the
+    few profiles of an incremental update, slow over a million. In a full build, a condition
+    `alone` in its group (so ANDed at the top of the WHERE) reads the measured events in one
+    grouped pass instead, which the planner turns into a semi-join (`id IN (profiles whose
+    total passes)`, when a total of 0 fails the filter) or an anti-join (`NOT EXISTS (profiles
+    whose total fails)`); its cost is that of the events measured. Both forms are definite
+    (events.profile_id is never NULL) and select the same profiles (tests/segments/
+    test_compiler_vs_brute.py checks both)."""
     if isinstance(c.timeframe_filter, d.RelativeAnniversaryDateFilter):
         raise Unsupported("Anniversary timeframes are not computed for metrics.", "/timeframe_filter")
-    where = [
-        *metric_events(ctx, c),
-        Event.profile_id == Profile.id,
-        instant_filter(ctx, Event.time, c.timeframe_filter),
-    ]
+    where = [*metric_events(ctx, c), *instant_bounds(ctx, Event.time, c.timeframe_filter)]
     aggregate = func.count() if c.measurement == "count" else func.sum(func.coalesce(Event.value, 0.0))
-    measured = func.coalesce(select(aggregate).where(*where).scalar_subquery(), 0)
     f = c.measurement_filter
+    if alone and ctx.full:
+        passes = compare(aggregate, f.operator, f.value)
+        totals = select(Event.profile_id).where(*where).group_by(Event.profile_id)
+        if not compare(0, f.operator, f.value):
+            return Profile.id.in_(totals.having(passes))
+        failing = totals.having(not_(passes)).subquery()
+        return not_(select(literal(1)).where(failing.c.profile_id == Profile.id).exists())
+    measured = func.coalesce(
+        select(aggregate).where(*where, Event.profile_id == Profile.id).scalar_subquery(), 0
+    )
     if f.operator == "not-equals":
         return not_(definite(measured == f.value))
     return definite(compare(measured, f.operator, f.value))
@@ -421,12 +448,13 @@ def predictive_condition(ctx: Context, c: d.ProfilePredictiveAnalyticsCondition)
     return definite(compare(measured, c.filter.operator, c.filter.value))
 
 
-def condition(ctx: Context, c: Any) -> Clause:
+def condition(ctx: Context, c: Any, *, alone: bool = False) -> Clause:
+    """One condition; `alone`: the only condition of its group (ANDed at the top of the WHERE)."""
     if isinstance(c, d.ProfilePropertyCondition):
         value = profile_value(ctx, c.property)
         return apply_filter(ctx, value, c.filter)
     if isinstance(c, d.ProfileMetricCondition):
-        return metric_condition(ctx, c)
+        return metric_condition(ctx, c, alone=alone)
     if isinstance(c, d.ProfileGroupMembershipCondition):
         return group_condition(ctx, c)
     if isinstance(c, d.ProfileRegionCondition):
@@ -446,7 +474,7 @@ def compile_definition(ctx: Context, definition: d.SegmentDefinition) -> Clause:
         parts = []
         for i, cond in enumerate(group.conditions):
             try:
-                parts.append(condition(ctx, cond))
+                parts.append(condition(ctx, cond, alone=len(group.conditions) == 1))
             except Unsupported as exc:
                 raise Unsupported(str(exc), f"/condition_groups/{g}/conditions/{i}{exc.where}") from exc
         groups.append(or_(false(), *parts))

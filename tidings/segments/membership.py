@@ -137,7 +137,7 @@ def apply(
     """Bring the stored membership of these profiles (None: all) in line with the definition,
     record the changes, refresh the profiles' next-change instants; returns the profiles that moved."""
     now = now or utcnow()
-    ctx = compiler.Context(session, account_id, now)
+    ctx = compiler.Context(session, account_id, now, full=profile_ids is None)
     definition = SegmentDefinition.model_validate(segment.definition)
     should = matching(session, account_id, compiler.compile_definition(ctx, definition), profile_ids)
     have = current(session, account_id, segment.id, profile_ids)
