@@ -111,6 +111,8 @@ def test_backfill_is_recorded(db, client, account: AccountKeys) -> None:
     [
         (event_body(properties=None), "/data/attributes/properties"),
         (event_body(time="1989-12-31T00:00:00+00:00"), "/data/attributes/time"),
+        (event_body(time="9999-12-31T23:00:00-05:00"), "/data/attributes/time"),
+        (event_body(time="0001-01-01T00:00:00+05:00"), "/data/attributes/time"),
         (event_body(time=(NOW + dt.timedelta(days=400)).isoformat()), "/data/attributes/time"),
         (event_body(time="yesterday"), "/data/attributes/time"),
         (event_body(email=None), "/data/attributes/profile/data/attributes"),

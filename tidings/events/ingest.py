@@ -74,11 +74,16 @@ def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
+    try:
+        when = when.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        errors.append(InvalidInput("time is out of range.", pointer=pointer))
+        return None
     if when < OLDEST:
         errors.append(InvalidInput("time must be after 1990-01-01.", pointer=pointer))
     elif when > utcnow() + dt.timedelta(days=365):
         errors.append(InvalidInput("time can be at most one year in the future.", pointer=pointer))
-    return when.astimezone(dt.UTC).isoformat()
+    return when.isoformat()
 
 
 def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIError]) -> dict[str, Any]:
