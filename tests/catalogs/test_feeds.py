@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -297,3 +298,29 @@ def test_awkward_values_are_stored_exactly_and_a_resync_leaves_them(run, tmp_pat
     assert (variant["inventory_quantity"], variant["price"], variant["sku"]) == (1e15 + 0.5, 1 / 3, "Ω-1")
     again = _sync(run, str(path), account)
     assert (again["items_unchanged"], again["variants_unchanged"]) == (1, 1)
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns at most `chunk` bytes per read."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk = io.BytesIO(data), chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data.read(self.chunk if size < 0 else min(size, self.chunk))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5, 64, 1 << 20])
+def test_a_nul_character_is_refused_wherever_the_reads_split_it(chunk: int) -> None:
+    records = [
+        {"id": f"N{n}", "title": "t\u0000" if n == 7 else "t", "description": "d", "url": "u"}
+        for n in range(9)
+    ]
+    csv_text = "id,title,description,url\nC1,t,d,u\nC2,t\u0000,d,u\n"
+    for name, data in (("f.json", json.dumps(records).encode()), ("f.csv", csv_text.encode())):
+        _counter, products = open_products(name, _Trickle(data, chunk))
+        failed = [p for p in products if isinstance(p, tuple)]
+        assert failed == [(8 if name == "f.json" else 2, "Text may not contain NUL (U+0000) characters.")]
