@@ -54,7 +54,8 @@ def upsert(
 
 
 class Written(NamedTuple):
-    """A row a bulk upsert inserted or changed: its key, whether it existed, its old values."""
+    """A row a bulk upsert inserted or changed: its key, whether it existed, its old values
+    (none for a new row)."""
 
     key: Any
     existed: bool
@@ -129,9 +130,9 @@ def bulk_upsert(
     )
     convert = [_python_type(target.c[c].type) for c in old]
     written = []
-    for key, found in session.execute(text(sql), values):
+    for key, found in session.execute(text(sql), values).all():  # one fetch, not one per row
         if found is None:
-            written.append(Written(key, False, dict.fromkeys(old)))
+            written.append(Written(key, False, {}))
         else:
             olds = json.loads(found)
             written.append(
