@@ -77,7 +77,7 @@ class CountingReader(io.RawIOBase):
 
     It also notes whether the bytes so far could hold a NUL character: in JSON only as the
     escape \\u0000 (a raw control character is invalid there), in CSV only as a 0 byte. Until
-    then no record needs searching for one (that search was a tenth of a record's cost).
+    then no record needs searching for one (that search was a sixth of a record's cost).
     """
 
     def __init__(self, inner: IO[bytes]) -> None:

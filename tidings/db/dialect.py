@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -202,7 +202,7 @@ def _pg_type(type_: Any) -> str:
     return "text"
 
 
-def _python_type(type_: Any) -> Any:
+def _python_type(type_: Any) -> Callable[[Any], Any]:
     """What an old value read back as JSON becomes again (JSON writes 5.0 as 5)."""
     if isinstance(type_, TypeDecorator):
         type_ = type_.impl
@@ -210,7 +210,11 @@ def _python_type(type_: Any) -> Any:
         return float
     if isinstance(type_, DateTime):
         return dt.datetime.fromisoformat
-    return lambda value: value
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _on_conflict(
