@@ -1,9 +1,11 @@
 """Benchmark: `tidings catalog sync` of a generated 100,000-product feed on PostgreSQL.
 
 Prints products/s for the first sync (every item and variant created), for a re-sync of the
-same feed (nothing changes) and for a sync where every price changes (updates plus history
-rows), next to COPY of the same item and variant rows into plain tables on the same
-database, as a ratio.
+same feed (nothing changes), for a sync where 10% of the products change price and inventory
+(price drops, some back in stock: updates plus history rows) and for one where every price
+changes, next to COPY of the same item and variant rows into plain tables on the same
+database, as a ratio. A database whose name starts with `tidings_bench` is dropped and
+created again first, so every run starts from empty tables.
 
     TIDINGS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tidings_bench \\
         .venv/bin/python bench/catalog.py [--products 100000]
@@ -33,30 +35,37 @@ def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def ensure_database(url: str) -> None:
+def fresh_database(url: str) -> None:
+    """An empty bench database (one named tidings_bench*; any other is only created if missing)."""
     parsed = make_url(url)
     admin = dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin, autocommit=True) as conn:
+        if str(parsed.database).startswith("tidings_bench"):
+            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
             conn.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
-def write_feed(path: Path, products: int, price_delta: float = 0.0) -> None:
-    """A JSON feed: each product has one variant with inventory, two categories and metadata."""
+def write_feed(
+    path: Path, products: int, *, price_delta: float = 0.0, inventory_delta: int = 0, every: int = 1
+) -> None:
+    """A JSON feed: each product has one variant with inventory, two categories and metadata.
+    The deltas apply to every `every`-th product (from the first)."""
     with path.open("w") as out:
         out.write("[")
         for n in range(products):
+            changed = n % every == 0
             record = {
                 "id": f"P{n:07d}",
                 "title": f"Product {n}",
                 "description": f"The description of product {n}, long enough to look like one.",
                 "link": f"https://shop.example.com/products/{n}",
-                "price": round(10 + (n % 500) * 0.37 + price_delta, 2),
+                "price": round(10 + (n % 500) * 0.37 + (price_delta if changed else 0.0), 2),
                 "image_link": f"https://cdn.example.com/{n}.jpg",
                 "categories": [f"Department {n % 20}", f"Brand {n % 300}"],
                 "brand": f"Brand {n % 300}",
                 "color": ["red", "blue", "green"][n % 3],
-                "inventory_quantity": n % 40,
+                "inventory_quantity": n % 40 + (inventory_delta if changed else 0),
             }
             out.write(("," if n else "") + json.dumps(record))
         out.write("]")
@@ -146,7 +155,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     args = parser.parse_args()
     url = os.environ.get("TIDINGS_BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
+    fresh_database(url)
     os.environ["TIDINGS_DATABASE_URL"] = url
     from tidings.accounts import service as accounts
     from tidings.accounts.schemas import AccountCreate
@@ -161,26 +170,31 @@ def main() -> None:
         account = accounts.create_account(session, AccountCreate(name="Catalog bench")).id
     db.dispose()
 
+    n = args.products
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         feed = Path(tmp) / "feed.json"
-        write_feed(feed, args.products)
+        write_feed(feed, n)
+        tenth = Path(tmp) / "feed-10-percent.json"
+        # Every 10th product: the price drops by 1.00, the inventory grows by 7 (back in stock
+        # for those at 0): 3 history rows each (item price, variant price and inventory).
+        write_feed(tenth, n, price_delta=-1.0, inventory_delta=7, every=10)
         changed = Path(tmp) / "feed-changed.json"
-        write_feed(changed, args.products, price_delta=1.0)
+        write_feed(changed, n, price_delta=1.0)
         size_mb = feed.stat().st_size / 1e6
-        first = run_sync(url, account, feed)
-        again = run_sync(url, account, feed)
-        prices = run_sync(url, account, changed)
-    baseline = copy_baseline(url, account, args.products)
+        runs = [
+            ("first sync (create)", run_sync(url, account, feed)),
+            ("same feed again", run_sync(url, account, feed)),
+            ("10% price+inventory", run_sync(url, account, tenth)),
+            ("every price changed", run_sync(url, account, changed)),
+        ]
+    baseline = copy_baseline(url, account, n)
+    load_after = os.getloadavg()
 
-    n = args.products
     print(
         f"catalog sync of {n:,} products ({size_mb:.0f} MB JSON, a variant, two categories each), PostgreSQL"
     )
-    for label, result in (
-        ("first sync (create)", first),
-        ("same feed again", again),
-        ("every price changed", prices),
-    ):
+    for label, result in runs:
         rate = n / result["seconds"]
         client_us = result["client_cpu"] / n * 1e6
         server_us = result["server_cpu"] / n * 1e6
@@ -192,9 +206,15 @@ def main() -> None:
     print(
         f"  {'COPY baseline':22s} {baseline:7.2f} s  {n / baseline:9,.0f} products/s (items+variants, plain)"
     )
-    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)")
+    print(
+        f"  (load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end,"
+        f" on {os.cpu_count()} cores)"
+    )
+    first, again, tenth_run, prices = (result for _label, result in runs)
     assert first["items_created"] == n and first["variants_created"] == n, first
-    assert again["items_unchanged"] == n, again
+    assert again["items_unchanged"] == n and again["variants_unchanged"] == n, again
+    assert tenth_run["items_updated"] == n // 10 + (n % 10 > 0), tenth_run
+    assert tenth_run["variants_updated"] == tenth_run["items_updated"], tenth_run
     assert prices["items_updated"] == n, prices
 
 

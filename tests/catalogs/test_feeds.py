@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -268,3 +269,58 @@ def test_small_batches_in_parallel_keep_feed_order_for_repeated_ids(run, tmp_pat
     )
     members = _get(client, account, f"/api/catalog-categories/{PREFIX}Shared/relationships/items")["data"]
     assert len(members) == 6
+
+
+def test_awkward_values_are_stored_exactly_and_a_resync_leaves_them(run, tmp_path, client, account) -> None:
+    """The rows travel as one JSON document on PostgreSQL: text, floats and metadata come back
+    exactly, so the next sync finds nothing different."""
+    title = 'Crème "brûlée" \\ 10% \u2013 ☕ 𝄞 \t tab'
+    records = [
+        {"id": "Q1", "title": title, "description": "line\nbreak", "url": "https://x/q?a=1&b='2'",
+         "price": 0.1 + 0.2, "images": ["https://x/1.png", "https://x/2.png"],
+         "custom_metadata": {"sizes": ["S", "M"], "weight": 1e-7, "big": 12345678901234567, "ok": True,
+                             "none": None, "ünïcode": "ĳ"},
+         "variants": [{"id": "Q1-1", "inventory_quantity": 1e15 + 0.5, "price": 1 / 3, "sku": "Ω-1"}]},
+    ]  # fmt: skip
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(records))
+    first = _sync(run, str(path), account)
+    assert (first["items_created"], first["variants_created"], first["failed"]) == (1, 1, 0)
+    item = _get(client, account, f"/api/catalog-items/{PREFIX}Q1")["data"]["attributes"]
+    assert (item["title"], item["description"], item["url"]) == (
+        title,
+        "line\nbreak",
+        "https://x/q?a=1&b='2'",
+    )
+    assert item["price"] == 0.1 + 0.2 and item["images"] == ["https://x/1.png", "https://x/2.png"]
+    assert item["custom_metadata"] == records[0]["custom_metadata"]
+    variant = _get(client, account, f"/api/catalog-variants/{PREFIX}Q1-1")["data"]["attributes"]
+    assert (variant["inventory_quantity"], variant["price"], variant["sku"]) == (1e15 + 0.5, 1 / 3, "Ω-1")
+    again = _sync(run, str(path), account)
+    assert (again["items_unchanged"], again["variants_unchanged"]) == (1, 1)
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns at most `chunk` bytes per read."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk = io.BytesIO(data), chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data.read(self.chunk if size < 0 else min(size, self.chunk))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5, 64, 1 << 20])
+def test_a_nul_character_is_refused_wherever_the_reads_split_it(chunk: int) -> None:
+    records = [
+        {"id": f"N{n}", "title": "t\u0000" if n == 7 else "t", "description": "d", "url": "u"}
+        for n in range(9)
+    ]
+    csv_text = "id,title,description,url\nC1,t,d,u\nC2,t\u0000,d,u\n"
+    for name, data in (("f.json", json.dumps(records).encode()), ("f.csv", csv_text.encode())):
+        _counter, products = open_products(name, _Trickle(data, chunk))
+        failed = [p for p in products if isinstance(p, tuple)]
+        assert failed == [(8 if name == "f.json" else 2, "Text may not contain NUL (U+0000) characters.")]

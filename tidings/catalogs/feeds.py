@@ -73,11 +73,18 @@ class Product:
 
 
 class CountingReader(io.RawIOBase):
-    """A raw stream that counts the bytes read through it (for the progress bar)."""
+    """A raw stream that counts the bytes read through it (for the progress bar).
+
+    It also notes whether the bytes so far could hold a NUL character: in JSON only as the
+    escape \\u0000 (a raw control character is invalid there), in CSV only as a 0 byte. Until
+    then no record needs searching for one (that search was a sixth of a record's cost).
+    """
 
     def __init__(self, inner: IO[bytes]) -> None:
         self.inner = inner
         self.count = 0
+        self.nul_possible = False
+        self._tail = b""  # the end of the previous read, for an escape split across two reads
 
     def readable(self) -> bool:
         return True
@@ -87,6 +94,9 @@ class CountingReader(io.RawIOBase):
         size = len(data)
         buffer[:size] = data
         self.count += size
+        if not self.nul_possible and size:
+            self.nul_possible = b"\x00" in data or b"\\u0000" in data or b"\\u0000" in self._tail + data[:5]
+            self._tail = (self._tail + data)[-5:]
         return size
 
 
@@ -162,9 +172,11 @@ def _first(record: dict[str, Any], names: Iterable[str]) -> Any:
 def _number(value: Any, field_name: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool):
+    if type(value) is float:  # the common case first
+        number = value
+    elif isinstance(value, bool):
         raise FeedError(f"'{field_name}' must be a number, got {value!r}.")
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         number = float(value)
     else:
         token = str(value).strip().split(" ")[0].replace(",", "")  # "19.99 USD" (Google feeds)
@@ -238,6 +250,8 @@ def _canonical(
 
 def _string(fields: dict[str, Any], name: str, required: bool = False) -> str | None:
     value = fields.get(name)
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         if required:
             raise FeedError(f"'{name}' is required.")
@@ -266,12 +280,13 @@ def _category_id(name: str) -> str:
     return compound_id(_external_id(name.replace("/", "-")[:255]))
 
 
-def to_product(number: int, record: dict[str, Any]) -> Product:
-    """The item, variants and categories of one record; raises FeedError."""
+def to_product(number: int, record: dict[str, Any], *, nul_possible: bool = True) -> Product:
+    """The item, variants and categories of one record; raises FeedError. `nul_possible`
+    False skips the search for NUL characters (the feed's bytes cannot hold one)."""
     if "__invalid__" in record:
         raise FeedError("A record must be an object.")
     # repr() is one C call; only a record whose repr shows an escaped NUL is walked.
-    if "\\x00" in repr(record) and has_nul(record):
+    if nul_possible and "\\x00" in repr(record) and has_nul(record):
         raise FeedError("Text may not contain NUL (U+0000) characters.")
     fields, extra = _canonical(record, ITEM_FIELD_OF)
     external_id = _external_id(str(_string(fields, "external_id", True)))
@@ -292,18 +307,20 @@ def to_product(number: int, record: dict[str, Any]) -> Product:
     categories = {_category_id(name): name for name in names}
     raw_variants = fields.get("variants")
     if raw_variants is None and ("inventory_quantity" in fields or "sku" in fields):
-        raw_variants = [{k: v for k, v in fields.items() if k in VARIANT_ALIASES}]
+        # The item's own fields, already under their API names: its one variant.
+        own = {k: v for k, v in fields.items() if k in VARIANT_ALIASES}
+        return Product(number, item, [_variant(item, own, 0, canonical=True)], list(categories.items()))
     if raw_variants is not None and not isinstance(raw_variants, list):
         raise FeedError("'variants' must be a list.")
     variants = [_variant(item, v, i) for i, v in enumerate(raw_variants or [])]
     return Product(number, item, variants, list(categories.items()))
 
 
-def _variant(item: dict[str, Any], record: Any, index: int) -> dict[str, Any]:
+def _variant(item: dict[str, Any], record: Any, index: int, *, canonical: bool = False) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise FeedError(f"variants[{index}] must be an object.")
     try:
-        fields, extra = _canonical(record, VARIANT_FIELD_OF)
+        fields, extra = (record, {}) if canonical else _canonical(record, VARIANT_FIELD_OF)
         external_id = _external_id(str(_string(fields, "external_id", True)))
         quantity = _number(fields.get("inventory_quantity"), "inventory_quantity")
         if quantity is None:
@@ -336,11 +353,14 @@ def _variant(item: dict[str, Any], record: Any, index: int) -> dict[str, Any]:
         raise FeedError(f"variants[{index}]: {exc}") from None
 
 
-def products(records: Iterable[dict[str, Any]]) -> Iterator[Product | tuple[int, str]]:
-    """Each record as a Product, or (record number, error message)."""
+def products(
+    records: Iterable[dict[str, Any]], reader: CountingReader | None = None
+) -> Iterator[Product | tuple[int, str]]:
+    """Each record as a Product, or (record number, error message). With the `reader` the
+    records come from, they are searched for NUL characters only once it has seen one."""
     for number, record in enumerate(records, start=1):
         try:
-            yield to_product(number, record)
+            yield to_product(number, record, nul_possible=reader is None or reader.nul_possible)
         except FeedError as exc:
             yield number, str(exc)
 
@@ -352,4 +372,4 @@ def open_products(
     counter = CountingReader(raw)
     stream = io.BufferedReader(counter, buffer_size=1 << 16)
     chosen = fmt or detect_format(name, stream)
-    return counter, products(read_records(stream, chosen))
+    return counter, products(read_records(stream, chosen), counter)

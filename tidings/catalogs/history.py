@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tidings.catalogs.tables import CatalogChange
 from tidings.db.base import utcnow
 from tidings.db.dialect import bulk_upsert
-from tidings.db.ids import ulid
+from tidings.db.ids import ulids
 
 TRACKED_ITEM = ("price",)
 TRACKED_VARIANT = ("price", "inventory_quantity")
@@ -69,26 +69,24 @@ def _number(value: Any) -> float | None:
 def record(session: Session, account_id: str, changes: Sequence[Change], *, source: str) -> None:
     if not changes:
         return
-    now = utcnow()
+    ids = ulids(len(changes))
     bulk_upsert(
         session,
         CatalogChange.__table__,  # type: ignore[arg-type]
         [
             {
-                "account_id": account_id,
-                "id": ulid(),
+                "id": change_id,
                 "resource_type": c.resource_type,
                 "resource_id": c.resource_id,
                 "item_id": c.item_id,
                 "field": c.field,
                 "old_value": c.old_value,
                 "new_value": c.new_value,
-                "source": source,
-                "changed_at": now,
             }
-            for c in changes
+            for change_id, c in zip(ids, changes, strict=True)
         ],
         index_elements=["account_id", "id"],
+        constants={"account_id": account_id, "source": source, "changed_at": utcnow()},
     )
     for listener in _listeners:
         listener(session, account_id, list(changes))
