@@ -178,6 +178,9 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
         return BatchResult(0, 0, 0, more=False)
     # Rows beyond the budget stay in the inbox; their locks go with this transaction.
     rows = within_budget(claimed)
+    # Read now: identity resolution expires the session's objects, and reading an expired
+    # attribute afterwards would cost one SELECT per row.
+    ids = [r.id for r in rows]
     try:
         with session.begin_nested():
             written, failures = apply_rows(session, account_id, rows)
@@ -195,9 +198,7 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
             except Exception as error:
                 failures.append(Failure(row, "/", _raw(row), f"{type(error).__name__}: {error}"))
     record_failures(session, account_id, failures)
-    session.execute(
-        delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_([r.id for r in rows]))
-    )
+    session.execute(delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_(ids)))
     return BatchResult(
         len(rows), written, len(failures), more=len(claimed) == limit or len(rows) < len(claimed)
     )
