@@ -32,7 +32,7 @@ from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_
 
 log = structlog.get_logger("tidings.events")
 
-BATCH_ROWS = 500
+BATCH_ROWS = 2000
 # A bulk row holds up to 1,000 events, a single event a few hundred bytes: bounding a batch by
 # payload size keeps each transaction to a few thousand events whatever the rows hold.
 BATCH_BYTES = 1_000_000
