@@ -310,9 +310,14 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
     writer.submit([InboxItem(account.id, "event", body, NOW) for _ in range(5)]).result(10)
     writer.stop()
     with db.write() as session:
-        rows = processor.claim(session, account.id, 10)
-        assert len(processor.within_budget(rows, budget=len(body) * 2)) == 2
-        assert len(processor.within_budget(rows, budget=1)) == 1  # never stuck on one big row
+        rows, more = processor.claim(session, account.id, 10, budget=len(body) * 2)
+        assert len(rows) == 2 and more
+        rows, more = processor.claim(session, account.id, 10, budget=1)
+        assert len(rows) == 1 and more  # never stuck on one big row
+        rows, more = processor.claim(session, account.id, 10)
+        assert len(rows) == 5 and not more
+        rows, more = processor.claim(session, account.id, 5)
+        assert len(rows) == 5 and more  # as many as asked for: there may be more
     drain(db)  # the processing jobs chain until the inbox is empty
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
@@ -67,9 +67,28 @@ class BatchResult:
     more: bool
 
 
-def claim(session: Session, account_id: str, limit: int) -> list[EventInbox]:
-    stmt = select(EventInbox).where(EventInbox.account_id == account_id).order_by(EventInbox.id).limit(limit)
-    return list(session.execute(skip_locked(session, stmt)).scalars())
+def claim(
+    session: Session, account_id: str, limit: int, budget: int = BATCH_BYTES
+) -> tuple[list[EventInbox], bool]:
+    """Lock up to `limit` of the account's oldest inbox rows and load those whose payloads fit
+    the budget (always at least one). Returns the rows and whether any were left for later.
+
+    Sizes are read before payloads, so a run of 200 KB bulk rows costs what the batch uses, not
+    `limit` payloads; the rows beyond the budget stay locked until this transaction ends."""
+    sized = select(EventInbox.id, func.length(EventInbox.payload)).where(EventInbox.account_id == account_id)
+    found = session.execute(skip_locked(session, sized.order_by(EventInbox.id).limit(limit))).all()
+    chosen: list[str] = []
+    total = 0
+    for row_id, size in found:
+        total += size
+        if chosen and total > budget:
+            break
+        chosen.append(row_id)
+    if not chosen:
+        return [], False
+    stmt = select(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_(chosen))
+    rows = list(session.execute(stmt.order_by(EventInbox.id)).scalars())
+    return rows, len(found) == limit or len(chosen) < len(found)
 
 
 def expand(row: EventInbox) -> tuple[list[Group], list[Failure]]:
@@ -160,24 +179,10 @@ def _new_event(profile_id: str, event: dict[str, Any], group: Group) -> NewEvent
     )
 
 
-def within_budget(rows: list[EventInbox], budget: int = BATCH_BYTES) -> list[EventInbox]:
-    """The first rows whose payloads fit the budget (always at least one)."""
-    kept: list[EventInbox] = []
-    size = 0
-    for row in rows:
-        size += len(row.payload)
-        if kept and size > budget:
-            break
-        kept.append(row)
-    return kept
-
-
 def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS) -> BatchResult:
-    claimed = claim(session, account_id, limit)
-    if not claimed:
+    rows, more = claim(session, account_id, limit)
+    if not rows:
         return BatchResult(0, 0, 0, more=False)
-    # Rows beyond the budget stay in the inbox; their locks go with this transaction.
-    rows = within_budget(claimed)
     # Read now: identity resolution expires the session's objects, and reading an expired
     # attribute afterwards would cost one SELECT per row.
     ids = [r.id for r in rows]
@@ -199,9 +204,7 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
                 failures.append(Failure(row, "/", _raw(row), f"{type(error).__name__}: {error}"))
     record_failures(session, account_id, failures)
     session.execute(delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_(ids)))
-    return BatchResult(
-        len(rows), written, len(failures), more=len(claimed) == limit or len(rows) < len(claimed)
-    )
+    return BatchResult(len(rows), written, len(failures), more=more)
 
 
 def _raw(row: EventInbox) -> Any:
