@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
+from tidings.db.dialect import bulk_insert
 from tidings.db.ids import ulid
 from tidings.events.metrics import TIDINGS, MetricKey
 from tidings.events.store import SEGMENT_SOURCE, NewEvent, write_events
@@ -37,7 +38,9 @@ from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 CHUNK = 500
 ENTERED_METRIC = "Entered Segment"
 EXITED_METRIC = "Exited Segment"
-EVENTS_CHUNK = 1000
+EVENTS_CHUNK = 20_000
+# Members and change rows written per statement (one array per column on PostgreSQL).
+WRITE_CHUNK = 20_000
 TICK_BATCH = 500
 TICK_LIMIT = 2000  # rows per tick job, so that one job stays a short transaction
 
@@ -142,12 +145,13 @@ def apply(
     should = matching(session, account_id, compiler.compile_definition(ctx, definition), profile_ids)
     have = current(session, account_id, segment.id, profile_ids)
     entered, exited = sorted(should - have), sorted(have - should)
-    if entered:
-        session.execute(
-            SegmentMember.__table__.insert(),  # type: ignore[attr-defined]
+    for start in range(0, len(entered), WRITE_CHUNK):
+        bulk_insert(
+            session,
+            SegmentMember.__table__,  # type: ignore[arg-type]
             [
                 {"account_id": account_id, "segment_id": segment.id, "profile_id": p, "joined_group_at": now}
-                for p in entered
+                for p in entered[start : start + WRITE_CHUNK]
             ],
         )
     for chunk in _chunks(exited):
@@ -181,21 +185,23 @@ def record_changes(
     changes = [(ulid(), p, True) for p in entered] + [(ulid(), p, False) for p in exited]
     if not changes:
         return
-    session.execute(
-        SegmentChange.__table__.insert(),  # type: ignore[attr-defined]
-        [
-            {
-                "account_id": account_id,
-                "id": change_id,
-                "segment_id": segment.id,
-                "profile_id": p,
-                "entered": went_in,
-                "at": now,
-                "reason": reason,
-            }
-            for change_id, p, went_in in changes
-        ],
-    )
+    for start in range(0, len(changes), WRITE_CHUNK):
+        bulk_insert(
+            session,
+            SegmentChange.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "account_id": account_id,
+                    "id": change_id,
+                    "segment_id": segment.id,
+                    "profile_id": p,
+                    "entered": went_in,
+                    "at": now,
+                    "reason": reason,
+                }
+                for change_id, p, went_in in changes[start : start + WRITE_CHUNK]
+            ],
+        )
     properties = {"segment_id": segment.id, "segment_name": segment.name, "reason": reason}
     events = [
         NewEvent(
@@ -208,8 +214,7 @@ def record_changes(
         )
         for change_id, p, went_in in changes
     ]
-    # A build can move a whole account; the store writes one statement per call (PostgreSQL
-    # takes at most 65,535 parameters in one).
+    # A build can move a whole account: the events go to the store in bounded slices.
     for start in range(0, len(events), EVENTS_CHUNK):
         write_events(session, account_id, events[start : start + EVENTS_CHUNK])
 
