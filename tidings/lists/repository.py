@@ -105,3 +105,14 @@ def lists_of_profile(account_id: str, profile_id: str) -> Select[Any]:
         ListMember.account_id == account_id, ListMember.profile_id == profile_id
     )
     return select(List).where(List.account_id == account_id, List.id.in_(member))
+
+
+def lists_of_profiles(session: Session, account_id: str, profile_ids: list[str]) -> list[tuple[str, List]]:
+    """(profile id, list) for every list membership of these profiles, by list id."""
+    stmt = (
+        select(ListMember.profile_id, List)
+        .join(List, (List.account_id == ListMember.account_id) & (List.id == ListMember.list_id))
+        .where(ListMember.account_id == account_id, ListMember.profile_id.in_(profile_ids))
+        .order_by(List.id)
+    )
+    return [(pid, found) for pid, found in session.execute(stmt).all()]

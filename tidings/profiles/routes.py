@@ -65,7 +65,29 @@ def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None,
         included += [push_tokens.push_token_resource(ctx.urls, t, fields=fields) for t in tokens]
         for token in tokens:
             related[token.profile_id]["push-tokens"].append(token.id)
-    # Lists, segments and conversations have no members yet: their relationships are empty.
+    ids = [p.id for p in profiles]
+    if "lists" in ctx.params.include:
+        # Lists and segments are their domains'; imported here, where the request asks for them.
+        from tidings.lists.repository import lists_of_profiles
+        from tidings.lists.views import list_resource
+
+        seen: set[str] = set()
+        for profile_id, found in lists_of_profiles(ctx.session, ctx.account_id, ids):
+            related[profile_id]["lists"].append(found.id)
+            if found.id not in seen:
+                seen.add(found.id)
+                included.append(list_resource(ctx.urls, found, fields=ctx.params.fields.get("list")))
+    if "segments" in ctx.params.include:
+        from tidings.segments.repository import segments_of_profiles
+        from tidings.segments.views import segment_resource
+
+        seen = set()
+        for profile_id, segment in segments_of_profiles(ctx.session, ctx.account_id, ids):
+            related[profile_id]["segments"].append(segment.id)
+            if segment.id not in seen:
+                seen.add(segment.id)
+                included.append(segment_resource(ctx.urls, segment, fields=ctx.params.fields.get("segment")))
+    # Conversations do not exist in Tidings: that relationship is always empty.
     return related, included
 
 

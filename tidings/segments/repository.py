@@ -60,3 +60,19 @@ def member_ids(session: Session, account_id: str, segment_id: str) -> list[str]:
         SegmentMember.account_id == account_id, SegmentMember.segment_id == segment_id
     )
     return list(session.execute(stmt).scalars())
+
+
+def segments_of_profiles(
+    session: Session, account_id: str, profile_ids: list[str]
+) -> list[tuple[str, Segment]]:
+    """(profile id, segment) for every segment these profiles are members of, by segment id."""
+    stmt = (
+        select(SegmentMember.profile_id, Segment)
+        .join(
+            Segment,
+            (Segment.account_id == SegmentMember.account_id) & (Segment.id == SegmentMember.segment_id),
+        )
+        .where(SegmentMember.account_id == account_id, SegmentMember.profile_id.in_(profile_ids))
+        .order_by(Segment.id)
+    )
+    return [(pid, found) for pid, found in session.execute(stmt).all()]
