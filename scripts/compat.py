@@ -23,8 +23,14 @@ END = "<!-- operations:end -->"
 
 # operationId -> what is missing. Only for operations the app serves.
 PARTIAL: dict[str, str] = {
-    "get_profile": "predictive_analytics values are null; include=conversations is empty (no conversations)",
-    "get_profiles": "predictive_analytics values are null; include=conversations yields nothing",
+    "get_profile": (
+        "predictive_analytics: the historic values from Placed Order events, the predicted ones null"
+        " (no model); include=conversations is empty (no conversations)"
+    ),
+    "get_profiles": (
+        "predictive_analytics: the historic values from Placed Order events, the predicted ones null"
+        " (no model); include=conversations yields nothing"
+    ),
     "bulk_subscribe_profiles": "open_tracking consent ignored; no double opt-in email yet (token via API)",
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
     "get_templates": (

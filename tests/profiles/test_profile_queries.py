@@ -70,7 +70,9 @@ def test_sparse_fields_and_additional_fields(client, account, sdk) -> None:
     assert attributes.subscriptions.email.marketing.consent == "NEVER_SUBSCRIBED"
     assert attributes.subscriptions.email.marketing.can_receive_email_marketing is True
     assert attributes.subscriptions.sms.marketing.can_receive_sms_marketing is False
-    assert attributes.predictive_analytics.historic_clv is None
+    assert attributes.predictive_analytics.historic_clv == 0  # no orders
+    assert attributes.predictive_analytics.average_order_value is None
+    assert attributes.predictive_analytics.predicted_clv is None  # predictions need a model
     listed = sdk.Profiles.get_profiles(
         filter='equals(email,"sparse@example.com")', additional_fields_profile=["subscriptions"]
     )
@@ -115,3 +117,32 @@ def test_a_failed_request_changes_nothing(sdk, client, account) -> None:
     assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/properties"
     profile = sdk.Profiles.get_profile(pid).data.attributes
     assert profile.first_name == "Before" and len(profile.properties) == 300
+
+
+def test_historic_predictive_values_come_from_placed_orders(sdk, db, account) -> None:
+    import datetime as dt
+
+    from tests.events.factories import make_events
+
+    pid = _create(sdk, email="buyer@example.com")
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    make_events(
+        db,
+        account.id,
+        [
+            {"profile_id": pid, "time": start, "value": 30.0, "unique_id": "o1"},
+            {"profile_id": pid, "time": start + dt.timedelta(days=10), "value": 50.0, "unique_id": "o2"},
+            {"profile_id": pid, "time": start + dt.timedelta(days=30), "value": 40.0, "unique_id": "o3"},
+            {"profile_id": pid, "metric": "Viewed Product", "time": start, "value": 999.0},
+        ],
+    )
+    found = sdk.Profiles.get_profile(pid, additional_fields_profile=["predictive_analytics"])
+    values = found.data.attributes.predictive_analytics
+    assert values.historic_number_of_orders == 3
+    assert values.historic_clv == 120.0
+    assert values.average_order_value == 40.0
+    assert values.average_days_between_orders == 15.0
+    listed = sdk.Profiles.get_profiles(
+        filter='equals(email,"buyer@example.com")', additional_fields_profile=["predictive_analytics"]
+    )
+    assert listed.data[0].attributes.predictive_analytics.historic_clv == 120.0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import bulk_insert_ignore
@@ -62,3 +63,32 @@ def get_metric_property(session: Session, account_id: str, property_id: str) -> 
         MetricProperty.account_id == account_id, MetricProperty.id == property_id
     )
     return session.execute(stmt).scalars().first()
+
+
+PLACED_ORDER = "Placed Order"
+
+
+def order_history(
+    session: Session, account_id: str, profile_ids: Sequence[str]
+) -> dict[str, tuple[int, float, dt.datetime, dt.datetime]]:
+    """Per profile with orders: (number of `Placed Order` events, the sum of their values, the
+    first and the last order's time). Profiles without orders are absent."""
+    if not profile_ids:
+        return {}
+    placed = select(Metric.id).where(Metric.account_id == account_id, Metric.name == PLACED_ORDER)
+    stmt = (
+        select(
+            Event.profile_id,
+            func.count(),
+            func.coalesce(func.sum(func.coalesce(Event.value, 0.0)), 0.0),
+            func.min(Event.time),
+            func.max(Event.time),
+        )
+        .where(
+            Event.account_id == account_id,
+            Event.metric_id.in_(placed.scalar_subquery()),
+            Event.profile_id.in_(list(profile_ids)),
+        )
+        .group_by(Event.profile_id)
+    )
+    return {pid: (int(n), float(total), first, last) for pid, n, total, first, last in session.execute(stmt)}

@@ -11,7 +11,7 @@ from tidings.jsonapi.documents import JSONAPIResponse, collection
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import Page, paginate
 from tidings.lists.repository import member_filters
-from tidings.profiles.render import iso, profile_resource, subscriptions_of
+from tidings.profiles.render import iso, profile_resources
 from tidings.profiles.tables import Profile
 
 
@@ -37,26 +37,12 @@ def member_profiles(ctx: ApiContext, stmt: Select[Any], joined_column: Any) -> J
     """`stmt` selects (Profile, joined_group_at)."""
     page = _page(ctx, stmt, joined_column)
     profiles: list[Profile] = [row[0] for row in page.rows]
-    extra = ctx.params.additional_fields.get("profile", [])
-    subs = (
-        subscriptions_of(ctx.session, ctx.account_id, [p.id for p in profiles])
-        if "subscriptions" in extra
-        else {}
-    )
     fields = ctx.params.fields.get("profile")
-    data = []
-    for row in page.rows:
-        p = row[0]
-        item = profile_resource(
-            ctx.urls,
-            p,
-            fields=fields,
-            subscriptions=subs.get(p.id) if "subscriptions" in extra else None,
-            predictive="predictive_analytics" in extra,
-        )
+    extra = ctx.params.additional_fields.get("profile", [])
+    data = profile_resources(ctx.session, ctx.account_id, ctx.urls, profiles, fields=fields, extra=extra)
+    for item, row in zip(data, page.rows, strict=True):
         if not fields or "joined_group_at" in fields:
             item["attributes"]["joined_group_at"] = iso(row[1])
-        data.append(item)
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
 
 

@@ -14,7 +14,7 @@ from tidings.jsonapi.pagination import paginate
 from tidings.profiles import privacy, push_tokens, repository, service
 from tidings.profiles.identifiers import PARTIAL_FAILURE_HEADER
 from tidings.profiles.identity import Source
-from tidings.profiles.render import profile_resource, subscriptions_of
+from tidings.profiles.render import profile_resources
 from tidings.profiles.schemas import (
     ClientProfileCreateQuery,
     DeletionJobQuery,
@@ -37,20 +37,15 @@ Related = dict[str, dict[str, list[str]]]  # profile id -> relationship name -> 
 
 
 def _render(ctx: ApiContext, profiles: list[Profile], related: Related | None = None) -> list[dict]:
-    extra = ctx.params.additional_fields.get("profile", [])
-    ids = [p.id for p in profiles]
-    subs = subscriptions_of(ctx.session, ctx.account_id, ids) if "subscriptions" in extra else {}
-    return [
-        profile_resource(
-            ctx.urls,
-            p,
-            fields=ctx.params.fields.get("profile"),
-            subscriptions=subs.get(p.id) if "subscriptions" in extra else None,
-            predictive="predictive_analytics" in extra,
-            related=(related or {}).get(p.id),
-        )
-        for p in profiles
-    ]
+    return profile_resources(
+        ctx.session,
+        ctx.account_id,
+        ctx.urls,
+        profiles,
+        fields=ctx.params.fields.get("profile"),
+        extra=ctx.params.additional_fields.get("profile", []),
+        related=related,
+    )
 
 
 def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None, list[dict] | None]:

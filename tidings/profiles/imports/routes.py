@@ -14,7 +14,7 @@ from tidings.profiles.imports import repository, service
 from tidings.profiles.imports.schemas import ImportJobCreateQuery
 from tidings.profiles.imports.tables import ProfileImportError, ProfileImportJob
 from tidings.profiles.imports.views import COLLECTION, JOB_TYPE, error_resource, job_resource
-from tidings.profiles.render import profile_resource, subscriptions_of
+from tidings.profiles.render import profile_resources
 from tidings.profiles.schemas import sent
 from tidings.profiles.tables import Profile
 
@@ -140,22 +140,14 @@ def get_profiles_for_bulk_import_profiles_job(
 ) -> JSONAPIResponse:
     page = _profiles_page(ctx, id)
     profiles: list[Profile] = list(page.rows)
-    extra = ctx.params.additional_fields.get("profile", [])
-    subs = (
-        subscriptions_of(ctx.session, ctx.account_id, [p.id for p in profiles])
-        if "subscriptions" in extra
-        else {}
+    data = profile_resources(
+        ctx.session,
+        ctx.account_id,
+        ctx.urls,
+        profiles,
+        fields=ctx.params.fields.get("profile"),
+        extra=ctx.params.additional_fields.get("profile", []),
     )
-    data = [
-        profile_resource(
-            ctx.urls,
-            p,
-            fields=ctx.params.fields.get("profile"),
-            subscriptions=subs.get(p.id) if "subscriptions" in extra else None,
-            predictive="predictive_analytics" in extra,
-        )
-        for p in profiles
-    ]
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
 
 
