@@ -54,7 +54,7 @@ PARTIAL: dict[str, str] = {
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: consent method/custom_source filters, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
-    "predictive dimensions other than historic ones, regex operators, "
+    "predictive dimensions other than historic ones, "
     "anniversary-last/-next (see the deviations table)",
     "update_segment": "as create_segment",
 }

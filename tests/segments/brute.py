@@ -7,6 +7,7 @@ without SQL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +137,9 @@ def value_ok(v: Any, f: Any, now: dt.datetime, instant: bool = False) -> bool:
     if isinstance(f, d.StringInFilter):
         hit = isinstance(v, str) and v.lower() in [x.lower() for x in f.value]
         return hit if f.operator == "in" else not hit
+    if isinstance(f, d.StringFilter) and f.operator in ("regex", "nregex"):
+        hit = isinstance(v, str) and re.search(f.value or "", v) is not None
+        return hit if f.operator == "regex" else not hit
     if isinstance(f, d.StringFilter):
         text, want = (v.lower() if isinstance(v, str) else None), (f.value or "").lower()
         base = f.operator.removeprefix("not-")

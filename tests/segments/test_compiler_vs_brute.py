@@ -64,6 +64,11 @@ string_f = st.one_of(
     ),
     st.builds(
         lambda op, v: {"type": "string", "operator": op, "value": v},
+        st.sampled_from(["regex", "nregex"]),
+        st.sampled_from(["^a", "b$", "a.b", "A|b", "^[ab]+$", "\\d", "(ab)?B"]),
+    ),
+    st.builds(
+        lambda op, v: {"type": "string", "operator": op, "value": v},
         st.sampled_from(["in", "not-in"]),
         st.lists(st.sampled_from(["a", "AB", "b"]), max_size=2),
     ),

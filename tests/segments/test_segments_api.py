@@ -144,6 +144,22 @@ def _post(client, account, conditions: list[Any]) -> Any:  # type: ignore[no-unt
             {"type": "profile-group-membership", "is_member": True, "group_ids": ["nolist"]},
             "/data/attributes/definition/condition_groups/0/conditions/0/group_ids/0",
         ),
+        (
+            {
+                "type": "profile-property",
+                "property": "email",
+                "filter": {"type": "string", "operator": "regex", "value": "(unclosed"},
+            },
+            "/data/attributes/definition/condition_groups/0/conditions/0/filter/value",
+        ),
+        (
+            {
+                "type": "profile-property",
+                "property": "email",
+                "filter": {"type": "string", "operator": "nregex", "value": "(?<=x)y"},
+            },
+            "/data/attributes/definition/condition_groups/0/conditions/0/filter/value",
+        ),
     ],
 )
 def test_bad_definitions(client, account, condition: dict[str, Any], pointer: str) -> None:  # type: ignore[no-untyped-def]
@@ -249,3 +265,18 @@ def test_explain_and_history(sdk, db, client, account) -> None:  # type: ignore[
         "attributes"
     ]
     assert [h["change"] for h in history["history"]] == ["entered", "exited"]
+
+
+def test_regex_conditions(sdk, db) -> None:  # type: ignore[no-untyped-def]
+    shop = _profile(sdk, email="ana@shop.example")
+    gmail = _profile(sdk, email="bo.42@gmail.com")
+    regex = {
+        "type": "profile-property",
+        "property": "email",
+        "filter": {"type": "string", "operator": "regex", "value": "^[a-z.]+\\d+@gmail\\.com$"},
+    }
+    nregex = {**regex, "filter": {**regex["filter"], "operator": "nregex"}}
+    matching, others = _create(sdk, [regex], "Gmail"), _create(sdk, [nregex], "Not gmail")
+    drain(db)
+    assert _members(sdk, matching.id) == {gmail}
+    assert shop in _members(sdk, others.id) and gmail not in _members(sdk, others.id)

@@ -149,6 +149,28 @@ def profile_value(ctx: Context, name: str) -> Value:
 # ----------------------------------------------------------------------------- filters
 
 
+# Constructs whose meaning differs between Python's `re` (SQLite's REGEXP) and PostgreSQL's
+# regular expressions, or that PostgreSQL lacks: refused so both databases agree.
+_UNPORTABLE = re.compile(r"\(\?|\\[bBpPuUxN0-9]|\[\[:|\{,")
+
+
+def checked_pattern(pattern: str) -> str:
+    """A regex/nregex pattern, checked: valid, and meaning the same on SQLite and PostgreSQL
+    (characters, `.`, `^`, `$`, `[...]`, `\\d \\w \\s` and their negations, groups, `|`, `*`,
+    `+`, `?`, `{m,n}`). Matching is case-sensitive and unanchored, as `re.search` and `~`."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise Unsupported(f"The regular expression is not valid: {exc}.", "/filter/value") from None
+    if _UNPORTABLE.search(pattern):
+        raise Unsupported(
+            "This regular expression uses a construct Tidings does not evaluate alike on every database"
+            " ((?...), \\b, \\B, \\p, escapes by code, backreferences, [[:class:]], {,n}).",
+            "/filter/value",
+        )
+    return pattern
+
+
 def _like(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -171,7 +193,8 @@ def string_filter(v: Value, f: d.StringFilter | d.StringInFilter) -> Clause:
     value = f.value or ""
     base = op.removeprefix("not-")
     if base in ("regex", "nregex"):
-        raise Unsupported("Regular-expression filters are not computed.", "/filter/operator")
+        matches = and_(is_string, v.text.regexp_match(checked_pattern(value)))
+        return definite(matches) if base == "regex" else not_(definite(matches))
     if base == "equals":
         positive = and_(is_string, lowered == value.lower())
     elif base == "contains":
