@@ -55,7 +55,7 @@ PARTIAL: dict[str, str] = {
     "create_segment": "conditions not computed are refused with a 400: consent method/custom_source filters, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones, "
-    "anniversary-last/-next (see the deviations table)",
+    "calendar and anniversary operators on created/updated/last_event_date (see the deviations table)",
     "update_segment": "as create_segment",
 }
 

@@ -6,6 +6,7 @@ without SQL.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -100,6 +101,22 @@ def day_ok(v: Any, f: Any, now: dt.datetime) -> bool:
         return (
             v[5:10] == now.strftime("%m-%d") if f.operator == "anniversary" else v[5:7] == now.strftime("%m")
         )
+    if isinstance(f, d.RelativeAnniversaryDateFilter):
+        span = UNITS[f.unit] * f.quantity
+        first, last = (
+            ((now - span).date(), now.date())
+            if f.operator == "anniversary-last"
+            else (now.date(), (now + span).date())
+        )
+        day = first
+        while day <= last:  # is the property's month and day one of the window's days?
+            if v[5:10] == day.strftime("%m-%d"):
+                return True
+            leap_day_moved = day.month == 2 and day.day == 28 and not calendar.isleap(day.year)
+            if leap_day_moved and v[5:10] == "02-29":
+                return True
+            day += dt.timedelta(days=1)
+        return False
     start, end = window(f, now)
     strict = isinstance(f, d.StaticDateFilter)
     day = v[:10]

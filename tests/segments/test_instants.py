@@ -56,6 +56,12 @@ day_relative = st.one_of(
     st.builds(
         lambda op: {"type": "date", "operator": op}, st.sampled_from(["anniversary", "anniversary-month"])
     ),
+    st.builds(
+        lambda op, unit, n: {"type": "date", "operator": op, "unit": unit, "quantity": n},
+        st.sampled_from(["anniversary-last", "anniversary-next"]),
+        st.sampled_from(["hour", "day", "week"]),
+        st.integers(0, 60),
+    ),
 )
 
 

@@ -280,3 +280,26 @@ def test_regex_conditions(sdk, db) -> None:  # type: ignore[no-untyped-def]
     drain(db)
     assert _members(sdk, matching.id) == {gmail}
     assert shop in _members(sdk, others.id) and gmail not in _members(sdk, others.id)
+
+
+def test_birthday_in_the_next_week(sdk, db) -> None:  # type: ignore[no-untyped-def]
+    today = dt.datetime.now(dt.UTC).date()
+    soon = _profile(
+        sdk, properties={"Birthday": (today + dt.timedelta(days=3)).replace(year=1992).isoformat()}
+    )
+    past = _profile(
+        sdk, properties={"Birthday": (today - dt.timedelta(days=3)).replace(year=1988).isoformat()}
+    )
+    later = _profile(
+        sdk, properties={"Birthday": (today + dt.timedelta(days=40)).replace(year=2000).isoformat()}
+    )
+    condition = {
+        "type": "profile-property",
+        "property": "properties['Birthday']",
+        "filter": {"type": "date", "operator": "anniversary-next", "unit": "week", "quantity": 1},
+    }
+    last = {**condition, "filter": {**condition["filter"], "operator": "anniversary-last"}}
+    upcoming, recent = _create(sdk, [condition], "Birthday soon"), _create(sdk, [last], "Birthday passed")
+    drain(db)
+    assert _members(sdk, upcoming.id) & {soon, past, later} == {soon}
+    assert _members(sdk, recent.id) & {soon, past, later} == {past}

@@ -14,6 +14,7 @@ Semantics shared with the brute-force evaluator of the tests (tests/segments/bru
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -278,12 +279,43 @@ def instant_filter(ctx: Context, column: Any, f: Any) -> Clause:
     return definite(and_(column.is_not(None), *instant_bounds(ctx, column, f)))
 
 
+def anniversary_window(now: dt.datetime, f: d.RelativeAnniversaryDateFilter) -> tuple[dt.date, dt.date]:
+    """The days (UTC, both included) whose anniversaries `anniversary-last` / `-next` N units
+    selects: from N units ago to today, or from today to N units ahead."""
+    span = UNITS[f.unit] * f.quantity
+    if f.operator == "anniversary-last":
+        return (now - span).date(), now.date()
+    return now.date(), (now + span).date()
+
+
+def anniversary_days(now: dt.datetime, f: d.RelativeAnniversaryDateFilter) -> set[str] | None:
+    """The month-days ("MM-DD") whose anniversary falls in the window; None when every one does.
+    A 29 February counts on 28 February in a year without one."""
+    first, last = anniversary_window(now, f)
+    if (last - first).days >= 365:
+        return None
+    days = set()
+    day = first
+    while day <= last:
+        days.add(day.strftime("%m-%d"))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            days.add("02-29")
+        day += dt.timedelta(days=1)
+    return days
+
+
 def day_filter(ctx: Context, v: Value, f: Any) -> Clause:
     """A date filter on a custom property: compares the day (YYYY-MM-DD) of an ISO string."""
     looks_like_date = and_(v.kind == "string", v.text.like("____-__-__%"))
     day = func.substr(v.text, 1, 10)
     if isinstance(f, d.CalendarDateFilter):
         return definite(and_(looks_like_date, func.substr(v.text, 6, 2) == f"{f.value:02d}"))
+    if isinstance(f, d.RelativeAnniversaryDateFilter):
+        ctx.relative = True
+        days = anniversary_days(ctx.now, f)
+        if days is None:  # a window of a year or more holds every anniversary
+            return definite(looks_like_date)
+        return definite(and_(looks_like_date, func.substr(v.text, 6, 5).in_(sorted(days))))
     if isinstance(f, d.AnniversaryDateFilter):
         ctx.relative = True
         if f.operator == "anniversary":
@@ -359,8 +391,6 @@ def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
         if isinstance(f, d.CalendarDateFilter | d.AnniversaryDateFilter | d.RelativeAnniversaryDateFilter):
             raise Unsupported(f"The date operator {f.operator!r} is not computed on this field.", "/filter")
         return instant_filter(ctx, v.instant, f)
-    if isinstance(f, d.RelativeAnniversaryDateFilter):
-        raise Unsupported(f"The date operator {f.operator!r} is not computed.", "/filter/operator")
     return day_filter(ctx, v, f)
 
 

@@ -289,6 +289,54 @@ class Anniversary:
         return None
 
 
+@dataclass
+class RelativeAnniversary:
+    """`anniversary-last` / `anniversary-next` N units: the window of month-days moves at each
+    midnight and, for hours, when now -/+ N hours crosses one. Each distinct month-day gets the
+    first of those instants at which it enters or leaves; its profiles share it."""
+
+    account_id: str
+    value: compiler.Value
+    filter: d.RelativeAnniversaryDateFilter
+
+    def next_changes(
+        self, session: Session, profile_ids: Sequence[str] | None, now: dt.datetime
+    ) -> dict[str, dt.datetime]:
+        rows = [
+            (pid, str(text)[5:10])
+            for pid, text in _rows(session, _dated(self.account_id, self.value), Profile.id, profile_ids)
+        ]
+        firsts = self.first_changes(now, {month_day for _, month_day in rows})
+        return {pid: firsts[month_day] for pid, month_day in rows if month_day in firsts}
+
+    def first_changes(self, now: dt.datetime, month_days: set[str]) -> dict[str, dt.datetime]:
+        inside_now = compiler.anniversary_days(now, self.filter)
+        if inside_now is None:
+            return {}  # every anniversary is inside, always
+        span = compiler.UNITS[self.filter.unit] * self.filter.quantity
+        candidates = sorted(
+            {
+                at
+                for k in range(-1, 369)
+                for at in (
+                    _midnight(now.date() + dt.timedelta(days=k)) + shift
+                    for shift in (dt.timedelta(0), span, -span)
+                )
+                if at > now
+            }
+        )
+        pending = {md: md in inside_now for md in month_days}
+        found: dict[str, dt.datetime] = {}
+        for at in candidates:
+            if not pending:
+                break
+            inside = compiler.anniversary_days(at, self.filter) or set()
+            for month_day in [md for md, was in pending.items() if (md in inside) != was]:
+                found[month_day] = at
+                del pending[month_day]
+        return found
+
+
 def _first_of_next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
@@ -378,6 +426,8 @@ def _property_parts(ctx: compiler.Context, c: d.ProfilePropertyCondition) -> lis
         return [Measure([Items(stmt, Profile.id, column)], window, _at_least_one)]
     if isinstance(f, d.AnniversaryDateFilter):
         return [Anniversary(ctx.account_id, value, f.operator == "anniversary-month")]
+    if isinstance(f, d.RelativeAnniversaryDateFilter):
+        return [RelativeAnniversary(ctx.account_id, value, f)]
     window = relative_window(f)
     return [DayWindow(ctx.account_id, value, window)] if window is not None else []
 
