@@ -52,7 +52,7 @@ PARTIAL: dict[str, str] = {
     "get_segments": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
-    "create_segment": "conditions not computed are refused with a 400: consent method/custom_source filters, "
+    "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones, "
     "calendar and anniversary operators on created/updated/last_event_date (see the deviations table)",

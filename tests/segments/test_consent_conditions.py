@@ -62,8 +62,11 @@ def people(db) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
         subscribed = sub(ids["subscribed"], "email", "SUBSCRIBED")
         subscribed.double_optin = True
         subscribed.consent_timestamp = NOW - dt.timedelta(days=2)
+        subscribed.method, subscribed.custom_method_detail = "API", "Footer form"
         session.add(subscribed)
-        session.add(sub(ids["unsubscribed"], "email", "UNSUBSCRIBED"))
+        unsubscribed = sub(ids["unsubscribed"], "email", "UNSUBSCRIBED")
+        unsubscribed.method = "PREFERENCE_PAGE"
+        session.add(unsubscribed)
         session.add(sub(ids["suppressed"], "email", "SUBSCRIBED"))
         session.add(sub(ids["phone_only"], "sms", "SUBSCRIBED"))
         session.add(
@@ -93,6 +96,38 @@ def people(db) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
         (_consent("email", True, "any", {"field": "status_date", "filter": LAST_WEEK}), {"subscribed"}),
         (_consent("email", False, "any", {"field": "bounce_date", "filter": LAST_MONTH}), {"suppressed"}),
         (_consent("email", False, "any", {"field": "bounce_date", "filter": LAST_WEEK}), set()),
+        (_consent("email", True, "any", {"field": "method", "method": "api"}), {"subscribed"}),
+        (_consent("email", True, "any", {"field": "method", "method": "form"}), set()),
+        (
+            _consent(
+                "email", False, "unsubscribed", {"field": "subscribe_method", "method": "preference_page"}
+            ),
+            {"unsubscribed"},
+        ),
+        (
+            _consent(
+                "email",
+                True,
+                "subscribed",
+                {
+                    "field": "custom_source",
+                    "filter": {"type": "string", "operator": "equals", "value": "footer FORM"},
+                },
+            ),
+            {"subscribed"},
+        ),
+        (
+            _consent(
+                "email",
+                True,
+                "subscribed",
+                {
+                    "field": "custom_source",
+                    "filter": {"type": "string", "operator": "equals", "value": "Popup"},
+                },
+            ),
+            set(),
+        ),
         (
             _consent(
                 "email",
@@ -147,11 +182,24 @@ def test_phone_country_code(db) -> None:  # type: ignore[no-untyped-def]
     assert members("phone-country-code-not-in", ["US"]) == {uk, none}
 
 
-def test_consent_filters_not_computed_are_refused(db) -> None:  # type: ignore[no-untyped-def]
-    condition = _consent(
-        "email", True, "subscribed", {"field": "custom_source", "filter": {"type": "string"}}
-    )
+@pytest.mark.parametrize(
+    ("item", "where"),
+    [
+        ({"field": "custom_source", "filter": {"type": "string"}}, "/filter"),
+        (
+            {
+                "field": "method",
+                "method": "form",
+                "filter": {"type": "string", "operator": "in", "value": ["f1"]},
+            },
+            "/filter",
+        ),
+        ({"field": "opt_in_source"}, "/field"),
+    ],
+)
+def test_consent_filters_not_computed_are_refused(db, item: dict[str, Any], where: str) -> None:  # type: ignore[no-untyped-def]
+    condition = _consent("email", True, "subscribed", item)
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
     with db.read() as session, pytest.raises(compiler.Unsupported) as caught:
         compiler.compile_definition(compiler.Context(session, "nobody", NOW), definition)
-    assert caught.value.where == "/condition_groups/0/conditions/0/consent/consent_status/filters/0/field"
+    assert caught.value.where == "/condition_groups/0/conditions/0/consent/consent_status/filters/0" + where

@@ -90,8 +90,10 @@ _BOOLEAN = TypeAdapter(d.BooleanFilter)
 
 
 def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
-    """The sub-filters computed: is_double_opt_in, status_date (the consent's timestamp) and the
-    email suppression dates (by suppression reason); the others are refused."""
+    """The sub-filters computed: is_double_opt_in, status_date (the consent's timestamp), the
+    method the consent was given or withdrawn by (`method` / `subscribe_method`, without the
+    detail filters: key digits, form ids and integrations are not recorded), `custom_source`,
+    and the email suppression dates (by suppression reason); the others are refused."""
     from tidings.segments.compiler import Unsupported, definite, instant_filter
 
     field = item.get("field")
@@ -125,4 +127,21 @@ def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
                 instant_filter(ctx, EmailSuppression.timestamp, DATE_FILTER.validate_python(raw))
             )
         return definite(select(literal(1)).where(*suppression).exists())
+    if field in ("method", "subscribe_method"):
+        method = item.get("method")
+        if not isinstance(method, str) or not method:
+            raise Unsupported("A method filter needs its `method`.", "/method")
+        if item.get("filter") is not None:
+            # API key digits, form ids, the user who imported, integration details: not recorded.
+            raise Unsupported(f"The detail filter of the {method!r} method is not computed.", "/filter")
+        row = select(literal(1)).where(*subscription, func.upper(Subscription.method) == method.upper())
+        return definite(row.exists())
+    if field == "custom_source":
+        raw = item.get("filter") or {}
+        if raw.get("type") != "string" or raw.get("operator") != "equals":
+            raise Unsupported("custom_source takes a string `equals` filter.", "/filter")
+        value = raw.get("value")
+        source = Subscription.custom_method_detail
+        matched = source.is_(None) if value is None else func.lower(source) == str(value).lower()
+        return definite(select(literal(1)).where(*subscription, matched).exists())
     raise Unsupported(f"The consent filter on {field!r} is not computed.", "/field")
