@@ -54,8 +54,7 @@ PARTIAL: dict[str, str] = {
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "
     "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
-    "predictive dimensions other than historic ones, "
-    "calendar and anniversary operators on created/updated/last_event_date (see the deviations table)",
+    "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
 }
 

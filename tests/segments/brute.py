@@ -148,6 +148,10 @@ def value_ok(v: Any, f: Any, now: dt.datetime, instant: bool = False) -> bool:
     if isinstance(f, d.ExistenceFilter):
         present = (v is not None) if instant else is_set(v)
         return present if f.operator == "is-set" else not present
+    if instant and isinstance(
+        f, d.CalendarDateFilter | d.AnniversaryDateFilter | d.RelativeAnniversaryDateFilter
+    ):
+        return v is not None and day_ok(v.astimezone(dt.UTC).date().isoformat(), f, now)
     if instant:
         return instant_ok(v, f, now)
     negated = f.operator.startswith("not-")

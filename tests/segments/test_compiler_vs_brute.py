@@ -155,7 +155,7 @@ property_condition = st.one_of(
     ),
     st.builds(
         lambda f: {"type": "profile-property", "property": "created", "filter": f},
-        st.one_of(instant_date_f, existence_f),
+        st.one_of(day_date_f, existence_f),
     ),
 )
 

@@ -92,7 +92,7 @@ def metric_condition(metric_ids: list[str]) -> Any:
 
 
 timed_property = st.one_of(
-    st.builds(lambda f: {"type": "profile-property", "property": "created", "filter": f}, relative),
+    st.builds(lambda f: {"type": "profile-property", "property": "created", "filter": f}, day_relative),
     st.builds(
         lambda f: {"type": "profile-property", "property": "properties['d']", "filter": f}, day_relative
     ),
@@ -159,11 +159,13 @@ def _candidates(definition: SegmentDefinition, dated: list[dt.datetime]) -> list
 
 
 def _by_day(definition: SegmentDefinition) -> bool:
-    """Whether a condition compares a custom date property by day (its truth moves at midnights)."""
+    """Whether a condition compares a date by day (its truth moves at midnights): any date filter
+    on a custom property, the calendar and anniversary operators on a standard date."""
+    day_filters = (d.CalendarDateFilter, d.AnniversaryDateFilter, d.RelativeAnniversaryDateFilter)
     return any(
         isinstance(cond, d.ProfilePropertyCondition)
-        and cond.property.startswith("properties[")
         and getattr(cond.filter, "type", None) == "date"
+        and (cond.property.startswith("properties[") or isinstance(cond.filter, day_filters))
         for _, _, cond in definition.conditions()
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     TypeDecorator,
+    func,
     or_,
     select,
     text,
@@ -503,6 +504,13 @@ def json_array_any(session: Session, column: Any, key: str, condition: Any) -> A
 
 def _sqlite_path(key: str) -> str:
     return '$."' + key.replace('"', '\\"') + '"'
+
+
+def utc_day(session: Session, column: Any) -> Any:
+    """A timestamp column's UTC day as `YYYY-MM-DD` text (SQLite stores naive UTC text)."""
+    if dialect_name(session) == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
 
 
 def epoch_seconds(session: Session, column: Any) -> Any:

@@ -304,6 +304,18 @@ def anniversary_days(now: dt.datetime, f: d.RelativeAnniversaryDateFilter) -> se
     return days
 
 
+# Date filters that read a date by its month and day, not as an instant.
+DAY_FILTERS = (d.CalendarDateFilter, d.AnniversaryDateFilter, d.RelativeAnniversaryDateFilter)
+
+
+def day_value(ctx: Context, column: Any) -> Value:
+    """A timestamp column (created, updated, last_event_date) read as its UTC day, the way custom
+    date properties are read, for the calendar and anniversary operators."""
+    return Value(
+        kind=case((column.is_not(None), literal("string"))), text=dialect.utc_day(ctx.session, column)
+    )
+
+
 def day_filter(ctx: Context, v: Value, f: Any) -> Clause:
     """A date filter on a custom property: compares the day (YYYY-MM-DD) of an ISO string."""
     looks_like_date = and_(v.kind == "string", v.text.like("____-__-__%"))
@@ -388,8 +400,8 @@ def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
     if isinstance(f, d.ListContainsFilter | d.ListLengthFilter | d.ListSetFilter | d.ListSubstringFilter):
         return list_filter(v, f)
     if v.instant is not None:
-        if isinstance(f, d.CalendarDateFilter | d.AnniversaryDateFilter | d.RelativeAnniversaryDateFilter):
-            raise Unsupported(f"The date operator {f.operator!r} is not computed on this field.", "/filter")
+        if isinstance(f, DAY_FILTERS):
+            return day_filter(ctx, day_value(ctx, v.instant), f)
         return instant_filter(ctx, v.instant, f)
     return day_filter(ctx, v, f)
 

@@ -415,6 +415,8 @@ def _measurement_test(f: d.NumericFilter) -> Callable[[Any], bool]:
 def _property_parts(ctx: compiler.Context, c: d.ProfilePropertyCondition) -> list[Part]:
     f = c.filter
     value = compiler.profile_value(ctx, c.property)
+    if value.instant is not None and isinstance(f, compiler.DAY_FILTERS):
+        value = compiler.day_value(ctx, value.instant)
     if value.instant is not None:
         window = relative_window(f)
         if window is None:
