@@ -303,3 +303,67 @@ def test_birthday_in_the_next_week(sdk, db) -> None:  # type: ignore[no-untyped-
     drain(db)
     assert _members(sdk, upcoming.id) & {soon, past, later} == {soon}
     assert _members(sdk, recent.id) & {soon, past, later} == {past}
+
+
+def test_every_condition_type_through_the_sdk(sdk, db, account) -> None:  # type: ignore[no-untyped-def]
+    """Region, predictive, consent, group membership, metric and property conditions, each in a
+    segment created through the SDK and read back with get_profiles_for_segment."""
+    paris = _profile(sdk, location={"country": "France"}, properties={"Plan": "pro"})
+    boston = _profile(sdk, location={"country": "United States"})
+    now = dt.datetime.now(dt.UTC)
+    make_events(
+        db,
+        account.id,
+        [
+            {"profile_id": paris, "time": now - dt.timedelta(days=3), "value": 30.0, "unique_id": "p1"},
+            {"profile_id": paris, "time": now - dt.timedelta(days=1), "value": 50.0, "unique_id": "p2"},
+        ],
+    )
+    boston_email = sdk.Profiles.get_profile(boston).data.attributes.email
+    sdk.Profiles.bulk_suppress_profiles(
+        {
+            "data": {
+                "type": "profile-suppression-bulk-create-job",
+                "attributes": {
+                    "profiles": {"data": [{"type": "profile", "attributes": {"email": boston_email}}]}
+                },
+            }
+        }
+    )
+    group = sdk.Lists.create_list({"data": {"type": "list", "attributes": {"name": "VIP"}}}).data
+    sdk.Lists.add_profiles_to_list(group.id, {"data": [{"type": "profile", "id": paris}]})
+    consent = {
+        "type": "profile-marketing-consent",
+        "consent": {
+            "channel": "email",
+            "can_receive_marketing": False,
+            "consent_status": {"subscription": "any"},
+        },
+    }
+    cases = {
+        "region": ({"type": "profile-region", "in_region": True, "region": "european_union"}, {paris}),
+        "predictive": (
+            {
+                "type": "profile-predictive-analytics",
+                "dimension": "historic_clv",
+                "filter": {"type": "numeric", "operator": "greater-than", "value": 50},
+            },
+            {paris},
+        ),
+        "consent": (consent, {boston}),
+        "group": ({"type": "profile-group-membership", "is_member": True, "group_ids": [group.id]}, {paris}),
+        "metric": (placed_in_last_30_days(metric_id(db, account.id, "Placed Order")), {paris}),
+        "property": (
+            {
+                "type": "profile-property",
+                "property": "properties['Plan']",
+                "filter": {"type": "string", "operator": "equals", "value": "PRO"},
+            },
+            {paris},
+        ),
+    }
+    drain(db)
+    created = {name: _create(sdk, [condition], name) for name, (condition, _) in cases.items()}
+    drain(db)
+    for name, (_, expected) in cases.items():
+        assert _members(sdk, created[name].id) & {paris, boston} == expected, name
