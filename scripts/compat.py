@@ -53,7 +53,7 @@ PARTIAL: dict[str, str] = {
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "
-    "profile-postal-code-distance, profile-metric-funnel, profile-has-custom-object, profile-permissions, "
+    "profile-postal-code-distance, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
 }

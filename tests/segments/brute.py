@@ -225,6 +225,8 @@ def condition_ok(c: Any, p: P, events: list[E], now: dt.datetime) -> bool:
         measured = len(chosen) if c.measurement == "count" else sum((e.value or 0.0) for e in chosen)
         f = c.measurement_filter
         return measured != f.value if f.operator == "not-equals" else compare(measured, f.operator, f.value)
+    if isinstance(c, d.ProfileMetricFunnelCondition):
+        return funnel_ok(c, p, events, now)
     if isinstance(c, d.ProfileGroupMembershipCondition):
         member = any(
             gid in p.lists
@@ -233,6 +235,39 @@ def condition_ok(c: Any, p: P, events: list[E], now: dt.datetime) -> bool:
         )
         return member if c.is_member else not member
     raise AssertionError(c)
+
+
+def funnel_ok(c: d.ProfileMetricFunnelCondition, p: P, events: list[E], now: dt.datetime) -> bool:
+    """Every chain of events through the steps, tried in turn."""
+    window = d.FUNNEL_WINDOWS[c.completion_window_seconds] if c.completion_window_seconds else None
+
+    def of(step: d.FunnelStep) -> list[E]:
+        return [
+            e
+            for e in events
+            if e.profile_id == p.id
+            and e.metric_id == step.metric_id
+            and all(
+                mf.filter is None or value_ok(e.properties.get(mf.property, MISSING), mf.filter, now)
+                for mf in step.metric_filters or []
+            )
+        ]
+
+    def rest(index: int, previous: E, first: E) -> bool:
+        if index == len(c.steps):
+            return True
+        later = [
+            e
+            for e in of(c.steps[index])
+            if e.time >= previous.time
+            and e is not previous
+            and (window is None or (e.time - first.time).total_seconds() <= window)
+        ]
+        if c.steps[index].metric_exists:
+            return any(rest(index + 1, e, first) for e in later)
+        return not later and rest(index + 1, previous, first)
+
+    return any(rest(1, e, e) for e in of(c.steps[0]) if instant_ok(e.time, c.timeframe_filter, now))
 
 
 def members(

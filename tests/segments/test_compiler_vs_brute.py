@@ -203,6 +203,46 @@ def metric_condition(metric_ids: list[str]) -> Any:
     )
 
 
+funnel_timeframe = st.one_of(
+    st.builds(lambda a, b: {"type": "date", "operator": "between-static", "start": a, "end": b}, iso, iso),
+    st.builds(
+        lambda op, q, u: {"type": "date", "operator": op, "quantity": q, "unit": u},
+        st.sampled_from(["in-the-last", "at-least"]),
+        st.integers(0, 40),
+        st.sampled_from(["hour", "day", "week"]),
+    ),
+    st.builds(
+        lambda a, b, u: {"type": "date", "operator": "between", "start": a, "end": b, "unit": u},
+        st.integers(0, 30),
+        st.integers(0, 30),
+        st.sampled_from(["day", "week"]),
+    ),
+)
+
+
+def funnel_condition(metric_ids: list[str]) -> Any:
+    step = st.builds(
+        lambda m, exists, filters: {"metric_exists": exists, "metric_id": m, "metric_filters": filters},
+        st.sampled_from(metric_ids),
+        st.booleans(),
+        st.one_of(
+            st.none(), st.lists(st.builds(lambda f: {"property": "p", "filter": f}, numeric_f), max_size=1)
+        ),
+    )
+    return st.builds(
+        lambda first, steps, tf, window: {
+            "type": "profile-metric-funnel",
+            "timeframe_filter": tf,
+            "completion_window_seconds": window,
+            "steps": [{**first, "metric_exists": True}, *steps],
+        },
+        step,
+        st.lists(step, max_size=2),
+        funnel_timeframe,
+        st.sampled_from([None, "HOURS_1", "DAYS_1", "DAYS_30"]),
+    )
+
+
 def group_condition(list_ids: list[str]) -> Any:
     return st.one_of(
         st.builds(
@@ -329,7 +369,10 @@ def test_compiled_query_matches_brute_force(db, data, people, happenings) -> Non
         for row in session.execute(select(Event).where(Event.account_id == account.id)).scalars():
             events.append(brute.E(row.profile_id, row.metric_id, row.time, row.value, row.properties))
     conditions = st.one_of(
-        property_condition, metric_condition(sorted(metric_ids.values())), group_condition(list_ids)
+        property_condition,
+        metric_condition(sorted(metric_ids.values())),
+        funnel_condition(sorted(metric_ids.values())),
+        group_condition(list_ids),
     )
     groups = data.draw(st.lists(st.lists(conditions, min_size=1, max_size=3), min_size=1, max_size=3))
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": g} for g in groups]})

@@ -65,6 +65,31 @@ day_relative = st.one_of(
 )
 
 
+def funnel_condition(metric_ids: list[str]) -> Any:
+    step = st.builds(
+        lambda m, exists: {"metric_exists": exists, "metric_id": m},
+        st.sampled_from(metric_ids),
+        st.booleans(),
+    )
+    return st.builds(
+        lambda first, steps, tf, window: {
+            "type": "profile-metric-funnel",
+            "timeframe_filter": tf,
+            "completion_window_seconds": window,
+            "steps": [{**first, "metric_exists": True}, *steps],
+        },
+        step,
+        st.lists(step, max_size=2),
+        st.builds(
+            lambda op, q, u: {"type": "date", "operator": op, "quantity": q, "unit": u},
+            st.sampled_from(["in-the-last", "at-least"]),
+            st.integers(0, 40),
+            st.sampled_from(["hour", "day", "week"]),
+        ),
+        st.sampled_from([None, "HOURS_1", "DAYS_1"]),
+    )
+
+
 def metric_condition(metric_ids: list[str]) -> Any:
     return st.builds(
         lambda m, how, op, v, tf: {
@@ -241,7 +266,9 @@ def test_no_change_before_the_stored_instant(db, data, folks, things) -> None:  
         )
         for row in session.execute(select(Event).where(Event.account_id == account.id)).scalars():
             events.append(brute.E(row.profile_id, row.metric_id, row.time, row.value, row.properties))
-    timed = [timed_property, timed_group] + ([metric_condition(metric_ids)] if metric_ids else [])
+    timed = [timed_property, timed_group] + (
+        [metric_condition(metric_ids), funnel_condition(metric_ids)] if metric_ids else []
+    )
     condition = st.one_of(*timed, *timed, property_condition)
     groups = data.draw(st.lists(st.lists(condition, min_size=1, max_size=2), min_size=1, max_size=2))
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": g} for g in groups]})

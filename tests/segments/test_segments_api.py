@@ -367,3 +367,55 @@ def test_every_condition_type_through_the_sdk(sdk, db, account) -> None:  # type
     drain(db)
     for name, (_, expected) in cases.items():
         assert _members(sdk, created[name].id) & {paris, boston} == expected, name
+
+
+def test_funnel_conditions(sdk, db, account, client) -> None:  # type: ignore[no-untyped-def]
+    buyer, browser, slow = _profile(sdk), _profile(sdk), _profile(sdk)
+    now = dt.datetime.now(dt.UTC)
+    make_events(
+        db,
+        account.id,
+        [
+            {"profile_id": buyer, "metric": "Viewed Product", "time": now - dt.timedelta(days=2)},
+            {"profile_id": buyer, "time": now - dt.timedelta(days=2, hours=-3), "unique_id": "b1"},
+            {"profile_id": browser, "metric": "Viewed Product", "time": now - dt.timedelta(days=1)},
+            {"profile_id": slow, "metric": "Viewed Product", "time": now - dt.timedelta(days=5)},
+            {"profile_id": slow, "time": now - dt.timedelta(days=1), "unique_id": "s1"},
+        ],
+    )
+    viewed, placed = metric_id(db, account.id, "Viewed Product"), metric_id(db, account.id, "Placed Order")
+
+    def funnel(then_placed: bool) -> dict[str, Any]:
+        return {
+            "type": "profile-metric-funnel",
+            "timeframe_filter": {"type": "date", "operator": "in-the-last", "unit": "day", "quantity": 30},
+            "completion_window_seconds": "DAYS_1",
+            "steps": [
+                {"metric_exists": True, "metric_id": viewed},
+                {"metric_exists": then_placed, "metric_id": placed},
+            ],
+        }
+
+    converted, abandoned = (
+        _create(sdk, [funnel(True)], "Converted"),
+        _create(sdk, [funnel(False)], "Abandoned"),
+    )
+    drain(db)
+    assert _members(sdk, converted.id) & {buyer, browser, slow} == {buyer}
+    assert _members(sdk, abandoned.id) & {buyer, browser, slow} == {
+        browser,
+        slow,
+    }  # slow ordered after the day
+
+    bad = funnel(True)
+    bad["steps"][1]["metric_id"] = "NOPE00"
+    response = _post(client, account, [bad])
+    assert response.status_code == 400
+    assert [e["source"]["pointer"] for e in response.json()["errors"]] == [
+        "/data/attributes/definition/condition_groups/0/conditions/0/steps/1/metric_id"
+    ]
+    starts_with_absence = funnel(True)
+    starts_with_absence["steps"][0]["metric_exists"] = False
+    response = _post(client, account, [starts_with_absence])
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"]["pointer"].endswith("/conditions/0/steps/0/metric_exists")

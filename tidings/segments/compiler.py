@@ -7,8 +7,10 @@ group ORed. Every condition compiles to a definite boolean (never NULL), so a ne
 
 Semantics shared with the brute-force evaluator of the tests (tests/segments/brute.py):
 - strings compare case-insensitively (ASCII), and only JSON strings match string filters;
+  `regex` / `nregex` are case-sensitive searches;
 - dates in custom properties compare by day (the first 10 characters of an ISO date string);
-  the profile's own timestamps (created, updated, last_event_date) compare as instants;
+  the profile's own timestamps (created, updated, last_event_date) compare as instants, except
+  for the calendar and anniversary operators, which read their UTC day;
 - "is set" means present, not null and not the empty string.
 """
 
@@ -36,7 +38,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tidings.db import dialect
 from tidings.events.tables import Event, Metric
@@ -409,14 +411,17 @@ def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
 # --------------------------------------------------------------------------- conditions
 
 
-def metric_events(ctx: Context, c: d.ProfileMetricCondition) -> list[Any]:
-    """What selects the events a metric condition measures, whatever their profile and time."""
-    where: list[Any] = [Event.account_id == ctx.account_id, Event.metric_id == c.metric_id]
+def metric_events(ctx: Context, c: d.ProfileMetricCondition | d.FunnelStep, events: Any = Event) -> list[Any]:
+    """What selects the events a metric condition (or a funnel step) measures, whatever their
+    profile and time; `events` may be an alias of the events table."""
+    where: list[Any] = [events.account_id == ctx.account_id, events.metric_id == c.metric_id]
     for index, mf in enumerate(c.metric_filters or []):
         if mf.filter is None:
             continue
         try:
-            where.append(apply_filter(ctx, json_value(ctx.session, Event.properties, mf.property), mf.filter))
+            where.append(
+                apply_filter(ctx, json_value(ctx.session, events.properties, mf.property), mf.filter)
+            )
         except Unsupported as exc:
             raise Unsupported(str(exc), f"/metric_filters/{index}/filter") from exc
     return where
@@ -513,6 +518,47 @@ def predictive_condition(ctx: Context, c: d.ProfilePredictiveAnalyticsCondition)
     return definite(compare(measured, c.filter.operator, c.filter.value))
 
 
+def funnel_condition(ctx: Context, c: d.ProfileMetricFunnelCondition) -> Clause:
+    """Steps in order: a first event of step 0 inside the timeframe, then for each later step an
+    event at or after the previous step's event (a different event), or, for a step with
+    `metric_exists: false`, no such event; every step within the completion window counted from
+    the first event (no limit without one)."""
+    if not c.steps[0].metric_exists:
+        raise Unsupported("A funnel starts with an event that happened.", "/steps/0/metric_exists")
+    window = d.FUNNEL_WINDOWS[c.completion_window_seconds] if c.completion_window_seconds else None
+    first = aliased(Event)
+
+    def events_of(index: int, alias: Any) -> list[Any]:
+        try:
+            return metric_events(ctx, c.steps[index], alias)
+        except Unsupported as exc:
+            raise Unsupported(str(exc), f"/steps/{index}{exc.where}") from exc
+
+    def rest(index: int, previous: Any) -> Clause:
+        if index == len(c.steps):
+            return true()
+        step = aliased(Event)
+        where = [
+            *events_of(index, step),
+            step.profile_id == previous.profile_id,  # the previous step's table is the one correlated
+            step.time >= previous.time,
+            step.id != previous.id,
+        ]
+        if window is not None:
+            epoch = dialect.epoch_seconds
+            where.append(epoch(ctx.session, step.time) <= epoch(ctx.session, first.time) + window)
+        if c.steps[index].metric_exists:
+            return select(literal(1)).where(*where, rest(index + 1, step)).exists()
+        return and_(not_(select(literal(1)).where(*where).exists()), rest(index + 1, previous))
+
+    started = [
+        *events_of(0, first),
+        first.profile_id == Profile.id,
+        *instant_bounds(ctx, first.time, c.timeframe_filter),
+    ]
+    return definite(select(literal(1)).where(*started, rest(1, first)).exists())
+
+
 def condition(ctx: Context, c: Any, *, alone: bool = False) -> Clause:
     """One condition; `alone`: the only condition of its group (ANDed at the top of the WHERE)."""
     if isinstance(c, d.ProfilePropertyCondition):
@@ -530,6 +576,8 @@ def condition(ctx: Context, c: Any, *, alone: bool = False) -> Clause:
         from tidings.segments.consent import consent_condition
 
         return consent_condition(ctx, c)
+    if isinstance(c, d.ProfileMetricFunnelCondition):
+        return funnel_condition(ctx, c)
     raise Unsupported(f"The condition type {c.type!r} is not computed.", "/type")
 
 

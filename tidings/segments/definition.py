@@ -231,6 +231,7 @@ if TYPE_CHECKING:  # built at runtime; to mypy they are simply "a filter"
     MetricPropertyFilterType: TypeAlias = Any
     MetricTimeframe: TypeAlias = Any
     GroupTimeframe: TypeAlias = Any
+    FunnelTimeframe: TypeAlias = Any
     MeasurementFilter: TypeAlias = Any
     PredictiveFilter: TypeAlias = Any
 else:
@@ -266,6 +267,7 @@ else:
     GroupTimeframe = filter_union(
         StaticDateFilter, StaticDateRangeFilter, RelativeDateFilter, RelativeDateRangeFilter
     )
+    FunnelTimeframe = filter_union(StaticDateRangeFilter, RelativeDateRangeFilter, RelativeDateFilter)
     MeasurementFilter = filter_union(NumericFilter)
     PredictiveFilter = filter_union(NumericFilter, StringFilter, *DATE_FILTERS)
 
@@ -399,8 +401,41 @@ class ProfilePermissionsCondition(LooseCondition):
     type: Literal["profile-permissions"]
 
 
-class ProfileMetricFunnelCondition(LooseCondition):
+# The spec's completion windows, in seconds.
+FUNNEL_WINDOWS = {
+    "HOURS_1": 3_600,
+    "DAYS_1": 86_400,
+    "DAYS_3": 3 * 86_400,
+    "DAYS_5": 5 * 86_400,
+    "WEEKS_1": 7 * 86_400,
+    "DAYS_30": 30 * 86_400,
+    "DAYS_90": 90 * 86_400,
+    "DAYS_180": 180 * 86_400,
+    "YEARS_1": 365 * 86_400,
+}
+
+
+CompletionWindow = Literal[
+    "HOURS_1", "DAYS_1", "DAYS_3", "DAYS_5", "WEEKS_1", "DAYS_30", "DAYS_90", "DAYS_180", "YEARS_1"
+]
+
+
+class FunnelStep(Strict):
+    metric_exists: StrictBool
+    metric_id: str
+    metric_filters: list[MetricPropertyFilter] | None = None
+
+
+class ProfileMetricFunnelCondition(Strict):
     type: Literal["profile-metric-funnel"]
+    timeframe_filter: FunnelTimeframe
+    completion_window_seconds: (
+        Literal[
+            "HOURS_1", "DAYS_1", "DAYS_3", "DAYS_5", "WEEKS_1", "DAYS_30", "DAYS_90", "DAYS_180", "YEARS_1"
+        ]
+        | None
+    ) = None
+    steps: list[FunnelStep] = Field(min_length=1, max_length=10)
 
 
 Condition = Annotated[

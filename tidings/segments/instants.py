@@ -190,6 +190,28 @@ class Measure:
         return bool(self.holds(float(total))), close
 
 
+@dataclass
+class Crossings:
+    """Every instant an item enters or leaves the window: for a condition whose truth depends on
+    which items are inside, not only on how many (a funnel's first steps); never late."""
+
+    sources: list[Items]
+    window: Window
+
+    def next_changes(
+        self, session: Session, profile_ids: Sequence[str] | None, now: dt.datetime
+    ) -> dict[str, dt.datetime]:
+        lo, hi = self.window.lo, self.window.hi
+        found: dict[str, dt.datetime] = {}
+        for source in self.sources:
+            bound = source.at >= now + lo if lo is not None else source.at > now + hi
+            for pid, at, _value in _rows(session, source.stmt.where(bound), source.profile, profile_ids):
+                for instant in (at - hi, at - lo + EPSILON if lo is not None else None):
+                    if instant is not None and instant > now and (pid not in found or instant < found[pid]):
+                        found[pid] = instant
+        return found
+
+
 def _at_least_one(count: Any) -> bool:
     return bool(count >= 1)
 
@@ -386,6 +408,17 @@ def _condition_parts(ctx: compiler.Context, c: Any) -> list[Part]:
         )
         f = c.measurement_filter
         return [Measure([events], window, _measurement_test(f), c.measurement == "sum", f.value)]
+    if isinstance(c, d.ProfileMetricFunnelCondition):
+        window = relative_window(c.timeframe_filter)
+        if window is None:
+            return []
+        started = Items(
+            select(Event.profile_id, Event.time, Event.value).where(*compiler.metric_events(ctx, c.steps[0])),
+            Event.profile_id,
+            Event.time,
+            Event.value,
+        )
+        return [Crossings([started], window)]
     if isinstance(c, d.ProfileGroupMembershipCondition):
         window = relative_window(c.timeframe_filter)
         if window is None:

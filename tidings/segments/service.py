@@ -78,6 +78,14 @@ def check_definition(
             errors.append(
                 InvalidInput(f"Metric {cond.metric_id} does not exist.", pointer=f"{where}/metric_id")
             )
+        if cond.type == "profile-metric-funnel":
+            for k, step in enumerate(cond.steps):
+                if step.metric_id not in metric_ids:
+                    errors.append(
+                        InvalidInput(
+                            f"Metric {step.metric_id} does not exist.", pointer=f"{where}/steps/{k}/metric_id"
+                        )
+                    )
         if cond.type == "profile-group-membership":
             for k, gid in enumerate(cond.group_ids):
                 if gid == segment_id:
