@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from tidings.db import dialect
 from tidings.events.tables import Event, Metric
@@ -518,47 +518,6 @@ def predictive_condition(ctx: Context, c: d.ProfilePredictiveAnalyticsCondition)
     return definite(compare(measured, c.filter.operator, c.filter.value))
 
 
-def funnel_condition(ctx: Context, c: d.ProfileMetricFunnelCondition) -> Clause:
-    """Steps in order: a first event of step 0 inside the timeframe, then for each later step an
-    event at or after the previous step's event (a different event), or, for a step with
-    `metric_exists: false`, no such event; every step within the completion window counted from
-    the first event (no limit without one)."""
-    if not c.steps[0].metric_exists:
-        raise Unsupported("A funnel starts with an event that happened.", "/steps/0/metric_exists")
-    window = d.FUNNEL_WINDOWS[c.completion_window_seconds] if c.completion_window_seconds else None
-    first = aliased(Event)
-
-    def events_of(index: int, alias: Any) -> list[Any]:
-        try:
-            return metric_events(ctx, c.steps[index], alias)
-        except Unsupported as exc:
-            raise Unsupported(str(exc), f"/steps/{index}{exc.where}") from exc
-
-    def rest(index: int, previous: Any) -> Clause:
-        if index == len(c.steps):
-            return true()
-        step = aliased(Event)
-        where = [
-            *events_of(index, step),
-            step.profile_id == previous.profile_id,  # the previous step's table is the one correlated
-            step.time >= previous.time,
-            step.id != previous.id,
-        ]
-        if window is not None:
-            epoch = dialect.epoch_seconds
-            where.append(epoch(ctx.session, step.time) <= epoch(ctx.session, first.time) + window)
-        if c.steps[index].metric_exists:
-            return select(literal(1)).where(*where, rest(index + 1, step)).exists()
-        return and_(not_(select(literal(1)).where(*where).exists()), rest(index + 1, previous))
-
-    started = [
-        *events_of(0, first),
-        first.profile_id == Profile.id,
-        *instant_bounds(ctx, first.time, c.timeframe_filter),
-    ]
-    return definite(select(literal(1)).where(*started, rest(1, first)).exists())
-
-
 def condition(ctx: Context, c: Any, *, alone: bool = False) -> Clause:
     """One condition; `alone`: the only condition of its group (ANDed at the top of the WHERE)."""
     if isinstance(c, d.ProfilePropertyCondition):
@@ -577,6 +536,8 @@ def condition(ctx: Context, c: Any, *, alone: bool = False) -> Clause:
 
         return consent_condition(ctx, c)
     if isinstance(c, d.ProfileMetricFunnelCondition):
+        from tidings.segments.funnel import funnel_condition
+
         return funnel_condition(ctx, c)
     raise Unsupported(f"The condition type {c.type!r} is not computed.", "/type")
 
