@@ -25,7 +25,7 @@ from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
-from tidings.jsonapi.documents import JSONAPIResponse
+from tidings.jsonapi.documents import JSONAPIResponse, error_response
 from tidings.jsonapi.errors import (
     APIError,
     ErrorList,
@@ -34,7 +34,6 @@ from tidings.jsonapi.errors import (
     NotFound,
     PayloadTooLarge,
     ServerError,
-    error_document,
 )
 from tidings.jsonapi.validation import validation_errors
 from tidings.lists.routes import router as lists_router
@@ -130,22 +129,18 @@ def _tune_gc() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def _render(errors: list[APIError], status: int, headers: dict[str, str] | None = None) -> JSONAPIResponse:
-    return JSONAPIResponse(error_document(errors), status_code=status, headers=headers)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def api_error(_request: Request, exc: APIError) -> JSONAPIResponse:
-        return _render([exc], exc.status, exc.headers)
+        return error_response([exc], exc.status, exc.headers)
 
     @app.exception_handler(ErrorList)
     async def error_list(_request: Request, exc: ErrorList) -> JSONAPIResponse:
-        return _render(exc.errors, exc.status)
+        return error_response(exc.errors, exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONAPIResponse:
-        return _render(validation_errors(exc.errors()), 400)
+        return error_response(validation_errors(exc.errors()), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONAPIResponse:
@@ -163,23 +158,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         else:
             error = APIError(str(exc.detail))
             error.status = exc.status_code
-        return _render([error], error.status, dict(exc.headers or {}))
+        return error_response([error], error.status, dict(exc.headers or {}))
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> JSONAPIResponse:
         # A value the database cannot store (a NUL character, a string too long for its column):
         # the caller's input, not our failure. Validation should have caught it; log it to add a check.
         log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig)[:200])
-        return _render([InvalidInput("A value in the request cannot be stored: " + str(exc.orig)[:200])], 400)
+        return error_response(
+            [InvalidInput("A value in the request cannot be stored: " + str(exc.orig)[:200])], 400
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:
         if isinstance(exc, BodyTooLarge):
-            return _render([PayloadTooLarge("The request body is too large.")], 413)
+            return error_response([PayloadTooLarge("The request body is too large.")], 413)
         if isinstance(exc, NulInBody):
-            return _render([InvalidInput(NUL_DETAIL, pointer="/")], 400)
+            return error_response([InvalidInput(NUL_DETAIL, pointer="/")], 400)
         log.exception("unhandled_error", method=request.method, path=request.url.path)
-        return _render([ServerError("An unexpected error occurred; it has been logged.")], 500)
+        return error_response([ServerError("An unexpected error occurred; it has been logged.")], 500)
 
 
 def served_operations(app: FastAPI) -> list[tuple[str, str, str]]:

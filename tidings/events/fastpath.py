@@ -27,8 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tidings.events.ingest_routes import INTAKES, Intake, store
 from tidings.http import ingest_account, ingest_client_account
-from tidings.jsonapi.documents import JSONAPIResponse
-from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, PayloadTooLarge, error_document
+from tidings.jsonapi.documents import error_response
+from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, PayloadTooLarge
 from tidings.jsonapi.spec import Operation, operation
 from tidings.jsonapi.validation import validation_errors
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody
@@ -83,13 +83,15 @@ class IngestFastPath:
         try:
             await self._take(entry, scope, headers, receive, state)
         except APIError as error:
-            await _errors([error], error.status, error.headers)(scope, receive, send)
+            await error_response([error], error.status, error.headers)(scope, receive, send)
         except ErrorList as errors:
-            await _errors(errors.errors, errors.status)(scope, receive, send)
+            await error_response(errors.errors, errors.status)(scope, receive, send)
         except BodyTooLarge:
-            await _errors([PayloadTooLarge("The request body is too large.")], 413)(scope, receive, send)
+            await error_response([PayloadTooLarge("The request body is too large.")], 413)(
+                scope, receive, send
+            )
         except NulInBody:
-            await _errors([InvalidInput(NUL_DETAIL, pointer="/")], 400)(scope, receive, send)
+            await error_response([InvalidInput(NUL_DETAIL, pointer="/")], 400)(scope, receive, send)
         else:
             await send(ACCEPTED)
             await send({"type": "http.response.body", "body": b""})
@@ -145,7 +147,3 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _errors(errors: list[APIError], status: int, headers: dict[str, str] | None = None) -> JSONAPIResponse:
-    return JSONAPIResponse(error_document(errors), status_code=status, headers=headers)

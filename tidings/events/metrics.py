@@ -18,6 +18,7 @@ from tidings.inference import PropertyType, infer_type
 KLAVIYO = "klaviyo"  # Klaviyo's own metrics: Received Email, Subscribed to List, ...
 TIDINGS = "tidings"  # Tidings' own metrics, beyond Klaviyo's: Entered Segment, Exited Segment
 API = "api"
+PLACED_ORDER = "Placed Order"  # the metric historic order values and predictive conditions read
 
 INTEGRATIONS: dict[str, dict[str, Any]] = {
     API: {"object": "integration", "id": "api", "key": "api", "name": "API", "category": "API"},

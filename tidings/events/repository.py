@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import bulk_insert_ignore
+from tidings.events.metrics import PLACED_ORDER
 from tidings.events.tables import Event, Metric, MetricProperty
 
 
@@ -63,9 +64,6 @@ def get_metric_property(session: Session, account_id: str, property_id: str) -> 
         MetricProperty.account_id == account_id, MetricProperty.id == property_id
     )
     return session.execute(stmt).scalars().first()
-
-
-PLACED_ORDER = "Placed Order"
 
 
 def order_history(

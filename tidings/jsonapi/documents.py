@@ -8,11 +8,20 @@ from urllib.parse import quote, urlencode
 
 from fastapi.responses import JSONResponse
 
+from tidings.jsonapi.errors import APIError, error_document
+
 MEDIA_TYPE = "application/vnd.api+json"
 
 
 class JSONAPIResponse(JSONResponse):
     media_type = MEDIA_TYPE
+
+
+def error_response(
+    errors: list[APIError], status: int, headers: dict[str, str] | None = None
+) -> JSONAPIResponse:
+    """Klaviyo's error document for these errors, with the status and headers given."""
+    return JSONAPIResponse(error_document(errors), status_code=status, headers=headers)
 
 
 class Urls:

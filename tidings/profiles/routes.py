@@ -48,6 +48,17 @@ def _render(ctx: ApiContext, profiles: list[Profile], related: Related | None = 
     )
 
 
+def _groups() -> dict[str, tuple[Any, Any]]:
+    """Relationship name -> (the profiles' memberships query, the group's resource renderer).
+    Lists and segments are their domains'; imported here, when a request includes them."""
+    from tidings.lists.repository import lists_of_profiles
+    from tidings.lists.views import list_resource
+    from tidings.segments.repository import segments_of_profiles
+    from tidings.segments.views import segment_resource
+
+    return {"lists": (lists_of_profiles, list_resource), "segments": (segments_of_profiles, segment_resource)}
+
+
 def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None, list[dict] | None]:
     """Relationship ids of each profile for the included names, and the included resources."""
     if not ctx.params.include:
@@ -61,27 +72,15 @@ def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None,
         for token in tokens:
             related[token.profile_id]["push-tokens"].append(token.id)
     ids = [p.id for p in profiles]
-    if "lists" in ctx.params.include:
-        # Lists and segments are their domains'; imported here, where the request asks for them.
-        from tidings.lists.repository import lists_of_profiles
-        from tidings.lists.views import list_resource
-
+    for name, (memberships, render) in _groups().items():
+        if name not in ctx.params.include:
+            continue
         seen: set[str] = set()
-        for profile_id, found in lists_of_profiles(ctx.session, ctx.account_id, ids):
-            related[profile_id]["lists"].append(found.id)
-            if found.id not in seen:
-                seen.add(found.id)
-                included.append(list_resource(ctx.urls, found, fields=ctx.params.fields.get("list")))
-    if "segments" in ctx.params.include:
-        from tidings.segments.repository import segments_of_profiles
-        from tidings.segments.views import segment_resource
-
-        seen = set()
-        for profile_id, segment in segments_of_profiles(ctx.session, ctx.account_id, ids):
-            related[profile_id]["segments"].append(segment.id)
-            if segment.id not in seen:
-                seen.add(segment.id)
-                included.append(segment_resource(ctx.urls, segment, fields=ctx.params.fields.get("segment")))
+        for profile_id, group in memberships(ctx.session, ctx.account_id, ids):
+            related[profile_id][name].append(group.id)
+            if group.id not in seen:
+                seen.add(group.id)
+                included.append(render(ctx.urls, group, fields=ctx.params.fields.get(name[:-1])))
     # Conversations do not exist in Tidings: that relationship is always empty.
     return related, included
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tidings.db import dialect
+from tidings.events.metrics import PLACED_ORDER
 from tidings.events.tables import Event, Metric
 from tidings.lists.tables import ListMember
 from tidings.profiles.tables import Profile
@@ -70,7 +71,6 @@ EU_COUNTRIES = {
     "romania", "sk", "slovakia", "si", "slovenia", "es", "spain", "se", "sweden",
 }  # fmt: skip
 US_COUNTRIES = {"us", "usa", "united states", "united states of america"}
-PLACED_ORDER = "Placed Order"
 TRUE_WORDS = ("true",)
 FALSE_WORDS = ("false",)
 
