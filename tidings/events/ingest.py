@@ -19,12 +19,16 @@ import base64
 import binascii
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
+import msgspec
+
 from tidings.db.base import utcnow
+from tidings.events import ingest_structs as structs
 from tidings.events.ingest_schemas import (
-    BulkEventAttributes,
+    BulkEventData,
     EventAttributes,
     ProfileBlockData,
     ProfileEventsData,
@@ -59,14 +63,20 @@ def _oversized_strings(value: Any, pointer: str, out: list[APIError]) -> None:
             _oversized_strings(item, f"{pointer}/{index}", out)
 
 
-def check_properties(properties: dict[str, Any], pointer: str, errors: list[APIError]) -> None:
+def check_properties(
+    properties: dict[str, Any], pointer: str, errors: list[APIError], *, plain: bool = False
+) -> None:
+    """At most 400 properties, no string over 100 KB. `plain` for values msgspec decoded."""
     if len(properties) > MAX_PROPERTIES:
         errors.append(
             InvalidInput(
                 f"At most {MAX_PROPERTIES} properties are allowed; got {len(properties)}.", pointer=pointer
             )
         )
-    _oversized_strings(properties, pointer, errors)
+    # Values msgspec decoded hold only JSON's own types; their compact JSON is at least as long
+    # as any string inside, so below the limit the walk through every value can be skipped.
+    if not plain or len(msgspec.json.encode(properties)) > MAX_STRING_BYTES:
+        _oversized_strings(properties, pointer, errors)
 
 
 def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -> str | None:
@@ -86,9 +96,20 @@ def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -
     return when.isoformat()
 
 
-def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIError]) -> dict[str, Any]:
+def normalize_profile(
+    block: ProfileBlockData | structs.ProfileData, pointer: str, errors: list[APIError]
+) -> dict[str, Any]:
     """The profile block's identifiers (checked and normalised) and the attributes it sent."""
-    attrs = block.attributes.model_dump(exclude_unset=True)
+    block_id = block.id
+    patch: dict[str, Any] | None = None
+    plain = isinstance(block, structs.ProfileData)
+    if isinstance(block, structs.ProfileData):  # the plain form has no meta
+        attrs = structs.sent_attributes(block.attributes)
+    else:
+        attrs = block.attributes.model_dump(exclude_unset=True)
+        meta = block.attributes.meta or block.meta
+        if meta and meta.patch_properties:
+            patch = meta.patch_properties.model_dump(exclude_none=True)
     raw: dict[str, object] = {
         name: attrs[name]
         for name in ("email", "phone_number", "external_id", "anonymous_id")
@@ -96,11 +117,11 @@ def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIErr
     }
     if "kx" in attrs:
         raw["_kx"] = attrs["kx"]
-    checked = check_identifiers(raw, has_profile_id=bool(block.id))
+    checked = check_identifiers(raw, has_profile_id=bool(block_id))
     for error in checked.errors:
         errors.append(InvalidInput(error.detail, pointer=f"{pointer}/attributes/{error.field}"))
     identifiers = {name: value for name, value in checked.values.items() if value is not None}
-    if not block.id and not identifiers and not checked.errors:
+    if not block_id and not identifiers and not checked.errors:
         errors.append(
             InvalidInput(
                 "The profile needs an identifier: id, email, phone_number, external_id, anonymous_id or _kx.",
@@ -108,11 +129,9 @@ def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIErr
             )
         )
     if isinstance(attrs.get("properties"), dict):
-        check_properties(attrs["properties"], f"{pointer}/attributes/properties", errors)
-    meta = block.attributes.meta or block.meta
-    patch = meta.patch_properties.model_dump(exclude_none=True) if meta and meta.patch_properties else None
+        check_properties(attrs["properties"], f"{pointer}/attributes/properties", errors, plain=plain)
     return {
-        "id": block.id,
+        "id": block_id,
         "identifiers": identifiers,
         "ignored": checked.ignored,
         "attributes": {name: attrs[name] for name in PROFILE_ATTRIBUTES if name in attrs},
@@ -120,16 +139,54 @@ def normalize_profile(block: ProfileBlockData, pointer: str, errors: list[APIErr
     }
 
 
+class EventFields(Protocol):
+    """An event's attributes, as pydantic or msgspec (`ingest_structs`, time still text) read them."""
+
+    @property
+    def time(self) -> dt.datetime | str | None: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+    @property
+    def metric(self) -> MetricFields: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def value_currency(self) -> str | None: ...
+    @property
+    def unique_id(self) -> str | None: ...
+    @property
+    def backfill(self) -> bool | None: ...
+
+
+class MetricFields(Protocol):
+    @property
+    def data(self) -> MetricDataFields: ...
+
+
+class MetricDataFields(Protocol):
+    @property
+    def attributes(self) -> MetricAttributeFields: ...
+
+
+class MetricAttributeFields(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def service(self) -> str | None: ...
+
+
 def normalize_event(
-    attrs: EventAttributes | BulkEventAttributes, pointer: str, errors: list[APIError], backfill: bool | None
+    attrs: EventFields, pointer: str, errors: list[APIError], backfill: bool | None
 ) -> dict[str, Any]:
-    check_properties(attrs.properties, f"{pointer}/properties", errors)
+    plain = isinstance(attrs, msgspec.Struct)
+    when = structs.plain_instant(attrs.time) if isinstance(attrs.time, str) else attrs.time
+    check_properties(attrs.properties, f"{pointer}/properties", errors, plain=plain)
     metric = attrs.metric.data.attributes
     return {
         "metric": metric.name,
         "service": (metric.service or "api").strip().lower() or "api",
         "properties": attrs.properties,
-        "time": check_time(attrs.time, f"{pointer}/time", errors),
+        "time": check_time(when, f"{pointer}/time", errors),
         "value": attrs.value,
         "value_currency": attrs.value_currency.upper() if attrs.value_currency else None,
         "unique_id": attrs.unique_id or None,
@@ -137,30 +194,47 @@ def normalize_event(
     }
 
 
-def _raise(errors: list[APIError]) -> None:
+def raise_all(errors: list[APIError]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ErrorList(errors)
 
 
-def envelope(source: str, groups: list[dict[str, Any]], received: dt.datetime) -> str:
-    return json.dumps(
-        {"source": source, "received": received.isoformat(), "groups": groups}, separators=(",", ":")
-    )
+def check_total(total: int, errors: list[APIError]) -> None:
+    if total > 1000:
+        errors.append(
+            InvalidInput(f"At most 1,000 events per request; got {total}.", pointer="/data/attributes")
+        )
 
 
-def accept_event(attrs: EventAttributes, source: str, received: dt.datetime) -> str:
+def envelope(source: str, groups: list[dict[str, Any]], received: dt.datetime, *, plain: bool) -> str:
+    """The inbox payload. `plain` for groups decoded by msgspec, which hold only JSON's own values
+    and encode many times faster; a body read by `json.loads` may hold NaN or infinity, which
+    only `json.dumps` writes back as they came."""
+    document = {"source": source, "received": received.isoformat(), "groups": groups}
+    if plain:
+        return msgspec.json.encode(document).decode()
+    return json.dumps(document, separators=(",", ":"))
+
+
+def accept_event(attrs: EventAttributes | structs.EventAttributes, source: str, received: dt.datetime) -> str:
     """create_event / create_client_event: one profile, one event."""
     errors: list[APIError] = []
     base = "/data/attributes"
     profile = normalize_profile(attrs.profile.data, f"{base}/profile/data", errors)
     event = normalize_event(attrs, base, errors, attrs.backfill)
-    _raise(errors)
-    return envelope(source, [{"profile": profile, "events": [event]}], received)
+    raise_all(errors)
+    plain = isinstance(attrs, structs.EventAttributes)
+    return envelope(source, [{"profile": profile, "events": [event]}], received, plain=plain)
 
 
-def accept_groups(groups: list[ProfileEventsData], base: str, source: str, received: dt.datetime) -> str:
+def accept_groups(
+    groups: Sequence[ProfileEventsData | structs.ProfileEventsData],
+    base: str,
+    source: str,
+    received: dt.datetime,
+) -> str:
     """bulk_create_events (many groups) / bulk_create_client_events (one): profiles and their events.
 
     The spec says a bulk request with a bad event fails as a whole, so every error is
@@ -170,21 +244,19 @@ def accept_groups(groups: list[ProfileEventsData], base: str, source: str, recei
     total = 0
     for g, group in enumerate(groups):
         pointer = f"{base}/{g}/attributes" if base else "/data/attributes"
-        profile = normalize_profile(group.attributes.profile.data, f"{pointer}/profile/data", errors)
+        attrs = group.attributes
+        profile = normalize_profile(attrs.profile.data, f"{pointer}/profile/data", errors)
+        items: Sequence[BulkEventData | structs.BulkEventData] = attrs.events.data
         events = [
-            normalize_event(
-                item.attributes, f"{pointer}/events/data/{e}/attributes", errors, group.attributes.backfill
-            )
-            for e, item in enumerate(group.attributes.events.data)
+            normalize_event(item.attributes, f"{pointer}/events/data/{e}/attributes", errors, attrs.backfill)
+            for e, item in enumerate(items)
         ]
         total += len(events)
         normalized.append({"profile": profile, "events": events})
-    if total > 1000:
-        errors.append(
-            InvalidInput(f"At most 1,000 events per request; got {total}.", pointer="/data/attributes")
-        )
-    _raise(errors)
-    return envelope(source, normalized, received)
+    check_total(total, errors)
+    raise_all(errors)
+    plain = all(isinstance(group, structs.ProfileEventsData) for group in groups)
+    return envelope(source, normalized, received, plain=plain)
 
 
 def decode_legacy(data: str | None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from tidings.db.base import utcnow
 from tidings.events import ingest
+from tidings.events import ingest_structs as structs
 from tidings.events.inbox import InboxItem
 from tidings.events.ingest_schemas import BulkJobCreate, EventCreate, ProfileEvents
 from tidings.http import IngestContext, public_account_id, runtime_of
@@ -46,9 +47,13 @@ async def store(runtime: Runtime, account_id: str, kind: str, payload: str) -> N
 @dataclass(frozen=True)
 class Intake:
     """One JSON ingestion operation: its document model, how a valid document becomes an inbox
-    payload, and the inbox kind. The routes below and the lean path (`fastpath.py`) share it."""
+    payload, and the inbox kind. The routes below and the lean path (`fastpath.py`) share it.
+
+    `read` decodes a raw body in its plain form into msgspec structs (`ingest_structs`), which
+    `accept` takes as it takes the pydantic `model`; it raises `NotPlain` for anything else."""
 
     model: type[BaseModel]
+    read: Callable[[bytes], Any]
     kind: str
     client: bool
     accept: Callable[[Any], str]
@@ -56,10 +61,15 @@ class Intake:
 
 INTAKES: dict[str, Intake] = {
     "create_event": Intake(
-        EventCreate, "event", False, lambda doc: ingest.accept_event(doc.data.attributes, "api", utcnow())
+        EventCreate,
+        structs.read_event,
+        "event",
+        False,
+        lambda doc: ingest.accept_event(doc.data.attributes, "api", utcnow()),
     ),
     "bulk_create_events": Intake(
         BulkJobCreate,
+        structs.read_bulk,
         "bulk",
         False,
         lambda doc: ingest.accept_groups(
@@ -71,12 +81,14 @@ INTAKES: dict[str, Intake] = {
     ),
     "create_client_event": Intake(
         EventCreate,
+        structs.read_event,
         "client_event",
         True,
         lambda doc: ingest.accept_event(doc.data.attributes, "client", utcnow()),
     ),
     "bulk_create_client_events": Intake(
         ProfileEvents,
+        structs.read_client_bulk,
         "client_bulk",
         True,
         lambda doc: ingest.accept_groups([doc.data], "", "client", utcnow()),
