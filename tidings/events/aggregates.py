@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,7 +219,7 @@ def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -
 
 
 def _sorted(
-    rows: list[dict[str, Any]], sort: str | None, by: list[str], measurements: list[str]
+    rows: list[dict[str, Any]], sort: str | None, by: list[str], measurements: Sequence[str]
 ) -> list[dict[str, Any]]:
     if not sort:
         return sorted(rows, key=lambda r: r["dimensions"])
