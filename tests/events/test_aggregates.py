@@ -217,3 +217,17 @@ def test_matches_brute_force(db, events, interval, zone, start_min, length_min, 
                 )
     want = {k: (c["count"], c["sum_value"], len(c["unique"])) for k, c in expected.items()}
     assert got == want
+
+
+def test_sort_by_a_measurement_on_an_empty_result(db, sdk, account: AccountKeys) -> None:
+    # A valid sort stays valid when no event falls in the range (it was a 400).
+    make_events(db, account.id, [{"time": BASE - dt.timedelta(days=30)}])
+    metric = metric_id(db, account.id, "Placed Order")
+    for by in (None, ["$value_currency"]):
+        body = _query(
+            metric, "2026-03-07T00:00:00", "2026-03-09T00:00:00", measurements=["count"], sort="-count"
+        )
+        if by:
+            body["data"]["attributes"]["by"] = by
+        rows = sdk.Metrics.query_metric_aggregates(body).data.attributes.data
+        assert rows == [] if by else [r.measurements["count"] for r in rows] == [[0, 0]]

@@ -321,3 +321,42 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
     drain(db)  # the processing jobs chain until the inbox is empty
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
+
+
+X = "__literal__"
+
+
+@pytest.mark.parametrize(
+    ("literal", "body", "pointer"),
+    [
+        ("NaN", event_body(value=X), "/data/attributes/value"),
+        ('"Infinity"', event_body(value=X), "/data/attributes/value"),
+        ("1e400", event_body(value=X), "/data/attributes/value"),
+        ("NaN", event_body(properties={"Total": X}), "/data/attributes/properties/Total"),
+        (
+            "-Infinity",
+            event_body(properties={"Items": [{"Price": X}]}),
+            "/data/attributes/properties/Items/0/Price",
+        ),
+        (
+            "1e999",
+            event_body(profile={"properties": {"Score": X}}),
+            "/data/attributes/profile/data/attributes/properties/Score",
+        ),
+    ],
+)
+def test_numbers_that_are_not_json_are_400(
+    db, client, account: AccountKeys, literal: str, body: dict, pointer: str
+) -> None:
+    # Python's JSON parser takes NaN, Infinity and 1e400; accepted, they made every later
+    # GET /api/events of the account a 500 (and a report a dropped connection).
+    raw = json.dumps(body).replace(f'"{X}"', literal).encode()
+    for path in ("/api/events", f"/client/events?company_id={account.public_key}"):
+        headers = account.headers() if path.startswith("/api") else {"revision": "2026-07-15"}
+        response = client.post(
+            path, content=raw, headers={**headers, "Content-Type": "application/vnd.api+json"}
+        )
+        assert response.status_code == 400, response.text
+        assert pointer in [e["source"].get("pointer") for e in response.json()["errors"]]
+    drain(db)
+    assert events_of(db, account.id) == []

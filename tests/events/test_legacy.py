@@ -128,3 +128,40 @@ def test_track_without_identifiers_is_a_dead_letter(db, client, account: Account
             select(EventFailure).where(EventFailure.account_id == account.id)
         ).scalars()
     assert "no $email" in failure.error
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        ('"properties": {"$value": "NaN"}', "finite"),
+        ('"properties": {"Price": Infinity}', "finite"),
+        ('"customer_properties": {"$email": "ada@example.com", "Score": NaN}', "finite"),
+        ('"time": 100', "after 1990"),
+        ('"time": 99999999999', "one year"),
+        ('"time": 1e300', "Unix seconds"),
+    ],
+)
+def test_track_outside_the_api_limits_is_a_dead_letter(
+    db, http, account: AccountKeys, raw: str, error: str
+) -> None:
+    # The same limits as create_event: accepted, a NaN made the account's GET /api/events a 500.
+    payload = {
+        "token": account.public_key,
+        "event": "Legacy Limits",
+        "customer_properties": {"$email": "ada@example.com"},
+    }
+    key = raw.split('"')[1]
+    payload.pop(key, None)
+    body = json.dumps(payload)[:-1] + ", " + raw + "}"
+    response = http.post("/api/track", content=body, headers={"Content-Type": "application/json"})
+    assert response.text == "1"
+    drain(db)
+    from tidings.events.tables import EventFailure
+
+    with db.read() as session:
+        assert session.execute(select(Event).where(Event.account_id == account.id)).first() is None
+        (failure,) = session.execute(
+            select(EventFailure).where(EventFailure.account_id == account.id)
+        ).scalars()
+    assert error in failure.error
+    assert http.get("/api/events", headers=account.headers()).status_code == 200

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,7 +205,7 @@ def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -
         series[()] = {m: [0] * len(starts) for m in attrs.measurements}
 
     rows = [{"dimensions": list(key), "measurements": value} for key, value in series.items()]
-    rows = _sorted(rows, attrs.sort, attrs.by or [])
+    rows = _sorted(rows, attrs.sort, attrs.by or [], attrs.measurements)
     offset = _decode_offset(attrs.page_cursor)
     size = attrs.page_size or 500
     page = rows[offset : offset + size]
@@ -217,7 +218,9 @@ def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -
     return Aggregate(id=digest, dates=starts, rows=page, next_cursor=next_cursor)
 
 
-def _sorted(rows: list[dict[str, Any]], sort: str | None, by: list[str]) -> list[dict[str, Any]]:
+def _sorted(
+    rows: list[dict[str, Any]], sort: str | None, by: list[str], measurements: Sequence[str]
+) -> list[dict[str, Any]]:
     if not sort:
         return sorted(rows, key=lambda r: r["dimensions"])
     name = sort.lstrip("-")
@@ -225,7 +228,7 @@ def _sorted(rows: list[dict[str, Any]], sort: str | None, by: list[str]) -> list
     if name in by:
         index = by.index(name)
         return sorted(rows, key=lambda r: r["dimensions"][index], reverse=reverse)
-    if rows and name in rows[0]["measurements"]:
+    if name in measurements:  # valid on an empty result too
         return sorted(rows, key=lambda r: sum(r["measurements"][name]), reverse=reverse)
     raise InvalidInput(
         f"Cannot sort by {sort!r}: sort by a `by` dimension or a measurement.", pointer=f"{POINTER}/sort"

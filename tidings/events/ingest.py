@@ -19,6 +19,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
@@ -55,6 +56,8 @@ def _oversized_strings(value: Any, pointer: str, out: list[APIError]) -> None:
     if isinstance(value, str):
         if len(value) > MAX_STRING_BYTES // 4 and len(value.encode()) > MAX_STRING_BYTES:
             out.append(InvalidInput("Strings may be at most 100 KB.", pointer=pointer))
+    elif isinstance(value, float) and not math.isfinite(value):  # NaN, Infinity, 1e400: not JSON
+        out.append(InvalidInput("Numbers must be finite.", pointer=pointer))
     elif isinstance(value, dict):
         for key, item in value.items():
             _oversized_strings(item, f"{pointer}/{key}", out)

@@ -88,7 +88,7 @@ class ProfileBlock(Strict):
 class EventAttributes(Strict):
     properties: dict[str, Any]
     time: dt.datetime | None = None
-    value: float | None = None
+    value: float | None = Field(None, allow_inf_nan=False)
     value_currency: str | None = Field(None, max_length=3)
     unique_id: str | None = Field(None, max_length=255)
     backfill: bool | None = False
@@ -108,7 +108,7 @@ class EventCreate(Strict):
 class BulkEventAttributes(Strict):
     properties: dict[str, Any]
     time: dt.datetime | None = None
-    value: float | None = None
+    value: float | None = Field(None, allow_inf_nan=False)
     value_currency: str | None = Field(None, max_length=3)
     unique_id: str | None = Field(None, max_length=255)
     backfill: bool | None = None

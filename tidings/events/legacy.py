@@ -11,9 +11,11 @@ properties `$event_id` is the unique id and `$value` the value; `time` is Unix s
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
-from tidings.jsonapi.errors import InvalidInput
+from tidings.events.ingest import check_properties, check_time
+from tidings.jsonapi.errors import APIError, InvalidInput
 from tidings.profiles.identifiers import check_identifiers
 
 PERSON_FIELDS = {
@@ -48,6 +50,14 @@ class LegacyError(ValueError):
     pass
 
 
+def _check(properties: dict[str, Any], where: str) -> None:
+    """The limits of the JSON API (400 properties, 100 KB strings, finite numbers)."""
+    errors: list[APIError] = []
+    check_properties(properties, where, errors)
+    if errors:
+        raise LegacyError(f"{errors[0].detail} ({errors[0].pointer})")
+
+
 def profile_block(person: Any) -> dict[str, Any]:
     """The normalised profile block (as in ingest.normalize_profile) of a legacy person dict."""
     if not isinstance(person, dict):
@@ -67,6 +77,7 @@ def profile_block(person: Any) -> dict[str, Any]:
             location[LOCATION_FIELDS[key]] = value
         elif not key.startswith("$"):
             properties[key] = value
+    _check(properties, "/customer_properties")
     checked = check_identifiers({k: v for k, v in raw.items() if v is not None})
     identifiers = {k: v for k, v in checked.values.items() if v is not None}
     if not identifiers:
@@ -89,10 +100,14 @@ def _time(value: Any, received: dt.datetime) -> str:
     if value is None or value == "":
         return received.isoformat()
     try:
-        seconds = int(float(value))
-    except (TypeError, ValueError):
+        when = dt.datetime.fromtimestamp(int(float(value)), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         raise LegacyError(f"time must be Unix seconds, got {value!r}") from None
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+    errors: list[APIError] = []
+    checked = check_time(when, "/time", errors)
+    if errors or checked is None:
+        raise LegacyError(errors[0].detail if errors else "time is out of range")
+    return checked
 
 
 def track_group(payload: dict[str, Any], received: dt.datetime) -> dict[str, Any]:
@@ -113,6 +128,9 @@ def track_group(payload: dict[str, Any], received: dt.datetime) -> dict[str, Any
         numeric = None if value is None else float(value)
     except (TypeError, ValueError):
         raise LegacyError(f"$value must be a number, got {value!r}") from None
+    if numeric is not None and not math.isfinite(numeric):
+        raise LegacyError(f"$value must be a finite number, got {value!r}")
+    _check(properties, "/properties")
     event = {
         "metric": name.strip()[:127],
         "service": "api",
