@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tidings.config import Settings
@@ -36,6 +36,10 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def write_connection(self) -> Connection:
+        """A connection of one's own for a long-lived writer (its transactions begin as writes)."""
+        return self.engine.execution_options(**WRITE).connect()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

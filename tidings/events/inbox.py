@@ -19,7 +19,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
+from sqlalchemy.orm import Session
 
 from tidings.db.ids import ulid
 from tidings.db.session import Database
@@ -52,6 +53,12 @@ Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"] | Future[None]
 class InboxWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The writer's own connection, kept across commits (a pool checkout pings the server
+        # first: a round trip per commit); dropped after any error, reopened by the next commit.
+        self._connection: Connection | None = None
+        # (account, slot) pairs whose processing job a commit of this writer already enqueued:
+        # enqueueing again in the same slot is a no-op (the dedup key), so it is skipped.
+        self._enqueued: set[tuple[str, str]] = set()
         self._queue: queue.Queue[tuple[list[InboxItem], Waiter]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -113,6 +120,9 @@ class InboxWriter:
                 log.exception("inbox.commit_failed", rows=count)
                 error = exc
             _settle([waiter for _, waiter in pending], error)
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _commit(self, items: list[InboxItem]) -> None:
         if not items:
@@ -128,10 +138,25 @@ class InboxWriter:
             for i in items
         ]
         slot = process_slot()
-        with self.db.write() as session:
-            session.execute(insert(EventInbox), rows)
-            for account_id in {i.account_id for i in items}:
+        enqueue = [a for a in {i.account_id for i in items} if (a, slot) not in self._enqueued]
+        if self._connection is None:
+            self._connection = self.db.write_connection()
+        session = Session(self._connection, expire_on_commit=False)
+        try:
+            session.execute(insert(EventInbox.__table__), rows)  # type: ignore[arg-type]
+            for account_id in enqueue:
                 jobs.enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=slot)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            self._connection.close()
+            self._connection = None
+            raise
+        finally:
+            session.close()
+        if enqueue:
+            self._enqueued = {pair for pair in self._enqueued if pair[1] == slot}
+            self._enqueued.update((a, slot) for a in enqueue)
         self.commits += 1
         self.rows += len(rows)
 
