@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AccountKeys
+from tidings.events import ingest, legacy
 from tidings.events.tables import Event, EventInbox
 from tidings.jobs.worker import drain
 from tidings.profiles.tables import Profile
@@ -128,3 +129,13 @@ def test_track_without_identifiers_is_a_dead_letter(db, client, account: Account
             select(EventFailure).where(EventFailure.account_id == account.id)
         ).scalars()
     assert "no $email" in failure.error
+
+
+def test_plain_identifier_aliases_never_become_custom_properties() -> None:
+    """The `klaviyo` 3.x client adds plain `email`/`id` beside the caller's `$email`/`$id`."""
+    block = legacy.profile_block(
+        {"email": "alias@example.com", "$email": "a@example.com", "$id": "x-1", "id": "x-2", "Plan": "Gold"}
+    )
+    assert block["identifiers"] == {"email": "a@example.com", "external_id": "x-1"}
+    assert block["attributes"] == {"properties": {"Plan": "Gold"}}
+
