@@ -139,3 +139,9 @@ def test_plain_identifier_aliases_never_become_custom_properties() -> None:
     assert block["identifiers"] == {"email": "a@example.com", "external_id": "x-1"}
     assert block["attributes"] == {"properties": {"Plan": "Gold"}}
 
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_do_not_decode(constant: str) -> None:
+    text = '{"token": "abcdef", "properties": {"x": NUMBER}}'.replace("NUMBER", constant)
+    assert ingest.decode_legacy(text) is None
+    assert ingest.decode_legacy(base64.b64encode(text.encode()).decode()) is None
