@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AccountKeys
+from tidings.events import ingest, legacy
 from tidings.events.tables import Event, EventInbox
 from tidings.jobs.worker import drain
 from tidings.profiles.tables import Profile
@@ -134,8 +135,6 @@ def test_track_without_identifiers_is_a_dead_letter(db, client, account: Account
     ("raw", "error"),
     [
         ('"properties": {"$value": "NaN"}', "finite"),
-        ('"properties": {"Price": Infinity}', "finite"),
-        ('"customer_properties": {"$email": "ada@example.com", "Score": NaN}', "finite"),
         ('"time": 100', "after 1990"),
         ('"time": 99999999999', "one year"),
         ('"time": 1e300', "Unix seconds"),
@@ -165,3 +164,42 @@ def test_track_outside_the_api_limits_is_a_dead_letter(
         ).scalars()
     assert error in failure.error
     assert http.get("/api/events", headers=account.headers()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '"properties": {"Price": Infinity}',
+        '"customer_properties": {"$email": "ada@example.com", "Score": NaN}',
+    ],
+)
+def test_track_with_numbers_json_does_not_have_is_0(db, http, account: AccountKeys, raw: str) -> None:
+    # NaN and Infinity are not JSON: the data does not decode, so Klaviyo's `0`, and nothing is kept.
+    payload = {
+        "token": account.public_key,
+        "event": "Legacy Limits",
+        "customer_properties": {"$email": "a@b.co"},
+    }
+    payload.pop(raw.split('"')[1], None)
+    body = json.dumps(payload)[:-1] + ", " + raw + "}"
+    assert http.post("/api/track", content=body, headers={"Content-Type": "application/json"}).text == "0"
+    drain(db)
+    with db.read() as session:
+        assert session.execute(select(Event).where(Event.account_id == account.id)).first() is None
+    assert http.get("/api/events", headers=account.headers()).status_code == 200
+
+
+def test_plain_identifier_aliases_never_become_custom_properties() -> None:
+    """The `klaviyo` 3.x client adds plain `email`/`id` beside the caller's `$email`/`$id`."""
+    block = legacy.profile_block(
+        {"email": "alias@example.com", "$email": "a@example.com", "$id": "x-1", "id": "x-2", "Plan": "Gold"}
+    )
+    assert block["identifiers"] == {"email": "a@example.com", "external_id": "x-1"}
+    assert block["attributes"] == {"properties": {"Plan": "Gold"}}
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_do_not_decode(constant: str) -> None:
+    text = '{"token": "abcdef", "properties": {"x": NUMBER}}'.replace("NUMBER", constant)
+    assert ingest.decode_legacy(text) is None
+    assert ingest.decode_legacy(base64.b64encode(text.encode()).decode()) is None

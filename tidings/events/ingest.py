@@ -262,8 +262,15 @@ def accept_groups(
     return envelope(source, normalized, received, plain=plain)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def decode_legacy(data: str | None) -> dict[str, Any] | None:
-    """A legacy `data` value: base64 JSON (GET and some POSTs) or plain JSON (form POST)."""
+    """A legacy `data` value: base64 JSON (GET and some POSTs) or plain JSON (form POST).
+
+    `NaN` and `Infinity` are refused (`0`): Python's `json.dumps`, which the `klaviyo` package
+    uses, writes them for float nan/inf, but they are not JSON and PostgreSQL cannot store them."""
     if not data:
         return None
     text = data.strip()
@@ -277,7 +284,7 @@ def decode_legacy(data: str | None) -> dict[str, Any] | None:
         candidates.append(unquote_plus(text))
     for candidate in candidates:
         try:
-            value = json.loads(candidate)
+            value = json.loads(candidate, parse_constant=_not_json)
         except ValueError:
             continue
         if isinstance(value, dict):

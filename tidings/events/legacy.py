@@ -69,8 +69,8 @@ def profile_block(person: Any) -> dict[str, Any]:
     for key, value in person.items():
         if key in IDENTIFIERS:
             raw[IDENTIFIERS[key]] = None if value is None else str(value)
-        elif key in ALIASES and ALIASES[key] not in raw:
-            raw[ALIASES[key]] = None if value is None else str(value)
+        elif key in ALIASES:  # the `$` key wins; an alias is never a custom property
+            raw.setdefault(ALIASES[key], None if value is None else str(value))
         elif key in PERSON_FIELDS:
             attributes[PERSON_FIELDS[key]] = value
         elif key in LOCATION_FIELDS:
