@@ -21,6 +21,7 @@ from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events.fastpath import IngestFastPath
+from tidings.events.ingest_routes import INTAKES
 from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
@@ -139,8 +140,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.errors, exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONAPIResponse:
-        return error_response(validation_errors(exc.errors()), 400)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONAPIResponse:
+        errors = validation_errors(exc.errors())
+        route = request.scope.get("route")
+        intake = INTAKES.get(getattr(route, "operation_id", None) or "")
+        if intake is not None and exc.body is not None:
+            errors += intake.item_errors(exc.body)
+        return error_response(errors, 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONAPIResponse:

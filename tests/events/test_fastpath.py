@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import AccountKeys
-from tests.events.test_ingest import event_body
+from tests.events.test_ingest import MIXED_BULK, event_body
 from tidings.app import create_app
 from tidings.events.fastpath import IngestFastPath
 
@@ -75,10 +75,17 @@ def _answer(response):  # type: ignore[no-untyped-def]
         ("/api/events", event_body(), None, {"Authorization": "Klaviyo-API-Key pk_" + "0" * 40}),
         ("/api/events", event_body(), None, {"Authorization": ""}),
         ("/api/event-bulk-create-jobs", BULK, None, {}),
+        ("/api/event-bulk-create-jobs", MIXED_BULK, None, {}),
         ("/client/events", event_body(), None, {"client": "yes"}),
         ("/client/events", event_body(), None, {}),
         ("/client/events?company_id=NOPE00", event_body(), None, {}),
         ("/client/event-bulk-create", {"data": {"type": "x"}}, None, {"client": "yes"}),
+        (
+            "/client/event-bulk-create",
+            {"data": MIXED_BULK["data"]["attributes"]["events-bulk-create"]["data"][0]},
+            None,
+            {"client": "yes"},
+        ),
     ],
 )
 def test_lean_path_answers_as_the_framework(

@@ -360,3 +360,60 @@ def test_numbers_that_are_not_json_are_400(
         assert pointer in [e["source"].get("pointer") for e in response.json()["errors"]]
     drain(db)
     assert events_of(db, account.id) == []
+
+
+def _event(**attributes):  # type: ignore[no-untyped-def]
+    attrs = {"properties": {}, "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}}}
+    attrs.update(attributes)
+    return {"type": "event", "attributes": {k: v for k, v in attrs.items() if v is not None}}
+
+
+MIXED_BULK = {
+    "data": {
+        "type": "event-bulk-create-job",
+        "attributes": {
+            "events-bulk-create": {
+                "data": [
+                    {
+                        "type": "event-bulk-create",
+                        "attributes": {
+                            "profile": {"data": {"type": "profile", "attributes": {"email": "a@b.co"}}},
+                            # a structural error (no metric) beside a limit error (time before 1990)
+                            "events": {"data": [_event(metric=None), _event(time="1980-01-01T00:00:00Z")]},
+                        },
+                    },
+                    {
+                        "type": "event-bulk-create",
+                        "attributes": {
+                            "profile": {"data": {"type": "profile", "attributes": {"email": "not-an-email"}}},
+                            "events": {"data": [_event(properties={str(i): i for i in range(401)})]},
+                        },
+                    },
+                ]
+            }
+        },
+    }
+}
+
+
+def test_bulk_reports_structural_and_limit_errors_together(client, account: AccountKeys) -> None:
+    """Every problem of the request at once, not only those the models find first."""
+    response = client.post("/api/event-bulk-create-jobs", json=MIXED_BULK, headers=account.headers())
+    assert response.status_code == 400
+    base = "/data/attributes/events-bulk-create/data"
+    assert sorted(e["source"]["pointer"] for e in response.json()["errors"]) == [
+        f"{base}/0/attributes/events/data/0/attributes/metric",
+        f"{base}/0/attributes/events/data/1/attributes/time",
+        f"{base}/1/attributes/events/data/0/attributes/properties",
+        f"{base}/1/attributes/profile/data/attributes/email",
+    ]
+    client_body = {"data": MIXED_BULK["data"]["attributes"]["events-bulk-create"]["data"][0]}
+    response = client.post(
+        f"/client/event-bulk-create?company_id={account.public_key}",
+        json=client_body,
+        headers={"revision": "2026-10-15"},
+    )
+    assert sorted(e["source"]["pointer"] for e in response.json()["errors"]) == [
+        "/data/attributes/events/data/0/attributes/metric",
+        "/data/attributes/events/data/1/attributes/time",
+    ]

@@ -139,9 +139,8 @@ class IngestFastPath:
         try:
             document = intake.model.model_validate(parsed, from_attributes=True)
         except ValidationError as exc:
-            raise ErrorList(
-                validation_errors([{**item, "loc": ("body", *item["loc"])} for item in exc.errors()])
-            ) from None
+            errors = validation_errors([{**item, "loc": ("body", *item["loc"])} for item in exc.errors()])
+            raise ErrorList(errors + intake.item_errors(parsed)) from None
         return intake.accept(document)
 
 

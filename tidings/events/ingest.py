@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 import math
@@ -25,12 +26,14 @@ from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 import msgspec
+from pydantic import ValidationError
 
 from tidings.db.base import utcnow
 from tidings.events import ingest_structs as structs
 from tidings.events.ingest_schemas import (
     BulkEventData,
     EventAttributes,
+    ProfileBlock,
     ProfileBlockData,
     ProfileEventsData,
 )
@@ -264,6 +267,38 @@ def accept_groups(
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
+
+
+def item_errors(groups: Any, base: str) -> list[APIError]:
+    """For a bulk body whose structure the models refused: the limit errors (identifiers, times,
+    properties) of the profiles and events that are well formed on their own, so one request
+    reports every problem, not only the structural ones. `groups` is the parsed list of groups
+    (`base` its pointer), or the one group of the client endpoint (`base` empty)."""
+    errors: list[APIError] = []
+    listed = groups if isinstance(groups, list) else [groups]
+    total = longest = 0
+    for g, group in enumerate(listed):
+        attrs = group.get("attributes") if isinstance(group, dict) else None
+        if not isinstance(attrs, dict):
+            continue
+        pointer = f"{base}/{g}/attributes" if base else "/data/attributes"
+        backfill = attrs.get("backfill") if isinstance(attrs.get("backfill"), bool) else None
+        profile = attrs.get("profile")
+        with contextlib.suppress(ValidationError):
+            block = ProfileBlock.model_validate(profile)
+            normalize_profile(block.data, f"{pointer}/profile/data", errors)
+        events = attrs.get("events", {}).get("data") if isinstance(attrs.get("events"), dict) else None
+        events = events if isinstance(events, list) else []
+        total, longest = total + len(events), max(longest, len(events))
+        for e, raw in enumerate(events):
+            try:
+                event = BulkEventData.model_validate(raw)
+            except ValidationError:
+                continue
+            normalize_event(event.attributes, f"{pointer}/events/data/{e}/attributes", errors, backfill)
+    if longest <= 1000:  # else the models said it already
+        check_total(total, errors)
+    return errors
 
 
 def decode_legacy(data: str | None) -> dict[str, Any] | None:

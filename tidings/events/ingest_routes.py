@@ -57,6 +57,17 @@ class Intake:
     kind: str
     client: bool
     accept: Callable[[Any], str]
+    # For a body the model refused: the errors of its items that are well formed on their own.
+    item_errors: Callable[[Any], list[APIError]] = lambda _parsed: []
+
+
+BULK = "/data/attributes/events-bulk-create/data"
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 INTAKES: dict[str, Intake] = {
@@ -74,9 +85,12 @@ INTAKES: dict[str, Intake] = {
         False,
         lambda doc: ingest.accept_groups(
             doc.data.attributes.events_bulk_create.data,
-            "/data/attributes/events-bulk-create/data",
+            BULK,
             "api",
             utcnow(),
+        ),
+        lambda parsed: ingest.item_errors(
+            _dig(parsed, "data", "attributes", "events-bulk-create", "data"), BULK
         ),
     ),
     "create_client_event": Intake(
@@ -92,6 +106,7 @@ INTAKES: dict[str, Intake] = {
         "client_bulk",
         True,
         lambda doc: ingest.accept_groups([doc.data], "", "client", utcnow()),
+        lambda parsed: ingest.item_errors(_dig(parsed, "data"), ""),
     ),
 }
 
