@@ -97,3 +97,59 @@ def serve(url: str, port: int, *, processes: int = 1, workers: int = 1) -> subpr
 
 def machine() -> str:
     return f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})"
+
+
+class CpuMeter:
+    """CPU seconds used from now on by a process and its children, and by the PostgreSQL server
+    (all its processes): figures that depend much less on a busy machine than wall time."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = (self._tree(pid), self._postgres())
+
+    @staticmethod
+    def _seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return 0.0
+        # utime, stime, cutime, cstime: children that ended are counted by their parent
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+    @classmethod
+    def _children(cls, pid: int) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (FileNotFoundError, ProcessLookupError, IndexError):
+                    continue
+                if parent == pid:
+                    found.append(int(entry.name))
+        return found
+
+    @classmethod
+    def _tree(cls, pid: int) -> dict[int, float]:
+        pids, seen = [pid], {}
+        while pids:
+            current = pids.pop()
+            seen[current] = cls._seconds(current)
+            pids += cls._children(current)
+        return seen
+
+    @classmethod
+    def _postgres(cls) -> dict[int, float]:
+        out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+        if not out:
+            return {}
+        root = min(int(p) for p in out)
+        return cls._tree(root)
+
+    def read(self) -> tuple[float, float]:
+        """(process tree, PostgreSQL) CPU seconds since the meter started."""
+        tree, postgres = self._tree(self.pid), self._postgres()
+        return (
+            sum(v - self.start[0].get(k, 0.0) for k, v in tree.items()),
+            sum(v - self.start[1].get(k, 0.0) for k, v in postgres.items()),
+        )

@@ -19,9 +19,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from tidings.db.dialect import bulk_insert
 from tidings.db.ids import ulid
 from tidings.db.session import Database
 from tidings.events.tables import EventInbox
@@ -143,7 +144,7 @@ class InboxWriter:
             self._connection = self.db.write_connection()
         session = Session(self._connection, expire_on_commit=False)
         try:
-            session.execute(insert(EventInbox.__table__), rows)  # type: ignore[arg-type]
+            bulk_insert(session, EventInbox.__table__, rows)  # type: ignore[arg-type]
             for account_id in enqueue:
                 jobs.enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=slot)
             session.commit()
