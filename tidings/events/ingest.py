@@ -108,11 +108,10 @@ def normalize_profile(
     """The profile block's identifiers (checked and normalised) and the attributes it sent."""
     block_id = block.id
     patch: dict[str, Any] | None = None
-    plain = isinstance(block, structs.ProfileData)
     if isinstance(block, structs.ProfileData):  # the plain form has no meta
-        attrs = structs.sent_attributes(block.attributes)
+        plain, attrs = True, structs.sent_attributes(block.attributes)
     else:
-        attrs = block.attributes.model_dump(exclude_unset=True)
+        plain, attrs = False, block.attributes.model_dump(exclude_unset=True)
         meta = block.attributes.meta or block.meta
         if meta and meta.patch_properties:
             patch = meta.patch_properties.model_dump(exclude_none=True)
