@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
 import re
 import shutil
 import statistics
@@ -41,60 +40,69 @@ from sqlalchemy import text
 
 REVISION = "2026-10-15"
 
-WRK_SCRIPT = """
+# Each wrk thread numbers its requests (`tid`, `counter`) so that every event has its own unique id.
+WRK_PREAMBLE = """
 local counter = 0
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
   table.insert(threads, thread)
 end
+local headers = {["Content-Type"]="application/vnd.api+json", ["Authorization"]="Klaviyo-API-Key {KEY}",
+  ["revision"]="{REVISION}"}
+"""
+
+WRK_SCRIPT = """
 request = function()
   counter = counter + 1
   local body = string.format('{"data":{"type":"event","attributes":{"properties":{"Total":%d,"Items":["a","b"]},'
     .. '"unique_id":"w%d-%d","metric":{"data":{"type":"metric","attributes":{"name":"Viewed Product"}}},'
     .. '"profile":{"data":{"type":"profile","attributes":{"email":"wrk%d@example.com"}}}}}}',
     counter, tid, counter, counter % 1000)
-  return wrk.format("POST", "/api/events", {["Content-Type"]="application/vnd.api+json",
-    ["Authorization"]="Klaviyo-API-Key {KEY}", ["revision"]="{REVISION}"}, body)
+  return wrk.format("POST", "/api/events", headers, body)
 end
 """
 
 
-def single_events(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
+def load(url: str, key: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+    """Run `script` with wrk (2 threads) against a fresh `tidings serve --processes 2` (background
+    workers off) for `seconds`: requests/s, p99, non-2xx, and the CPU seconds of the server's
+    processes and of PostgreSQL while it ran."""
     if shutil.which("wrk") is None:
-        sys.exit("wrk is needed for the single-event benchmark: apt-get install wrk")
+        sys.exit("wrk is needed for the HTTP load: apt-get install wrk")
     port = free_port()
     server = serve(url, port, processes=2, workers=0)
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_SCRIPT.replace("{KEY}", key).replace("{REVISION}", REVISION))
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+            file.write((WRK_PREAMBLE + script).replace("{KEY}", key).replace("{REVISION}", REVISION))
+        cpu = CpuMeter(server.pid)
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", file.name]
         out = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                f"http://127.0.0.1:{port}",
-            ],
+            [*command, f"http://127.0.0.1:{port}"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
+        server_cpu, database_cpu = cpu.read()
     finally:
         server.terminate()
         server.wait(15)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
-        "rps": rps,
-        "p99_ms": float(p99.group(1)) * scale,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "requests": done,
+        "p99_ms": float(p99.group(1)) * scale,  # type: ignore[union-attr]
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
-    }  # type: ignore[union-attr]
+        "server_cpu": server_cpu,
+        "database_cpu": database_cpu,
+    }
+
+
+def single_events(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
+    return load(url, key, WRK_SCRIPT, seconds, connections)
 
 
 def bulk_body(batch: int, size: int) -> dict:
@@ -129,12 +137,6 @@ def bulk_body(batch: int, size: int) -> dict:
 
 
 BULK_WRK_SCRIPT = """
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
 request = function()
   counter = counter + 1
   local groups = {}
@@ -151,48 +153,22 @@ request = function()
   end
   local body = '{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":['
     .. table.concat(groups, ",") .. ']}}}}'
-  return wrk.format("POST", "/api/event-bulk-create-jobs", {["Content-Type"]="application/vnd.api+json",
-    ["Authorization"]="Klaviyo-API-Key {KEY}", ["revision"]="{REVISION}"}, body)
+  return wrk.format("POST", "/api/event-bulk-create-jobs", headers, body)
 end
 """
 
 
 def bulk_events(url: str, key: str, seconds: int, connections: int = 8) -> dict[str, float]:
-    """Bulk requests of 1,000 events (unique ids) for `seconds`, sent by wrk over `connections`
-    connections: a C client, so the load generator is not what limits the rate on two cores."""
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed for the bulk benchmark: apt-get install wrk")
-    port = free_port()
-    server = serve(url, port, processes=2, workers=0)
-    script = BULK_WRK_SCRIPT.replace("{KEY}", key).replace("{REVISION}", REVISION)
-    try:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-            file.write(script)
-        cpu = CpuMeter(server.pid)
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", file.name, f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        server_cpu, database_cpu = cpu.read()
-    finally:
-        server.terminate()
-        server.wait(15)
-    if os.environ.get("BENCH_DEBUG"):
-        print(out)
-    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    seconds = float(re.search(r"requests in ([\d.]+)(ms|s|m)", out).group(1))  # type: ignore[union-attr]
-    unit = re.search(r"requests in [\d.]+(ms|s|m)", out).group(1)  # type: ignore[union-attr]
-    seconds *= {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    events = done * 1000
+    """Bulk requests of 1,000 events (each its own unique id) for `seconds` over `connections`
+    connections: wrk is a C client, so the load generator takes little of the two cores."""
+    result = load(url, key, BULK_WRK_SCRIPT, seconds, connections)
+    events = result["requests"] * 1000
     return {
-        "rate": events / seconds,
+        **result,
+        "rate": result["rps"] * 1000,
         "events": events,
-        "errors": float(non2xx.group(1)) if non2xx else 0.0,
-        "server_us": server_cpu / events * 1e6,
-        "database_us": database_cpu / events * 1e6,
+        "server_us": result["server_cpu"] / events * 1e6,
+        "database_us": result["database_cpu"] / events * 1e6,
     }
 
 
@@ -341,7 +317,9 @@ def main() -> None:
     single = single_events(url, keys["private_key"], args.seconds, args.connections)
     print(
         f"single POST /api/events, {args.connections} clients: {single['rps']:.0f} requests/s accepted, "
-        f"p99 {single['p99_ms']:.1f} ms, non-2xx {single['errors']:.0f}"
+        f"p99 {single['p99_ms']:.1f} ms, non-2xx {single['errors']:.0f}; CPU per request: server "
+        f"{single['server_cpu'] / single['requests'] * 1e6:.0f} us, "
+        f"PostgreSQL {single['database_cpu'] / single['requests'] * 1e6:.0f} us"
     )
 
     bulk = bulk_events(url, keys["private_key"], args.bulk_seconds)
