@@ -1,7 +1,13 @@
 """Ingestion benchmark (PostgreSQL): accept rate of single and bulk events, processing rate,
 and end-to-end lag, each next to its plain baseline on the same database.
 
-    python bench/ingest.py [--seconds 15] [--bulk-requests 60] [--process-events 200000]
+    python bench/ingest.py [--seconds 15] [--bulk-requests 60] [--lag-seconds 20]
+    python bench/ingest.py --only processing [--single-rows 35000] [--bulk-requests 60]
+
+`--only processing` skips the HTTP phases: it fills the inbox directly with what they leave
+(single events as wrk sends them, bulk requests of 1,000), through the same acceptance code, and
+reports the processing rate with the CPU it cost, per event: the worker processes' and the
+PostgreSQL backends' serving them (read from /proc, so a shared machine's load does not count).
 
 Needs `wrk` for the single-event HTTP load (apt-get install wrk). The server runs with two
 processes (this machine has two cores); accepting is measured with background workers off,
@@ -14,6 +20,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
 import statistics
@@ -23,10 +30,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 from _common import ROOT, database_url, env, free_port, fresh_database, machine, migrate_and_account, serve
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 REVISION = "2026-10-15"
 
@@ -175,19 +184,58 @@ def copy_baseline(engine, rows: int) -> float:
 
 def pending(engine) -> tuple[int, int]:
     with engine.connect() as conn:
-        inbox = conn.execute(text("SELECT count(*) FROM event_inbox")).scalar() or 0
-        events = conn.execute(text("SELECT count(*) FROM events")).scalar() or 0
+        return _pending(conn)
+
+
+def _pending(conn) -> tuple[int, int]:
+    inbox = conn.execute(text("SELECT count(*) FROM event_inbox")).scalar() or 0
+    events = conn.execute(text("SELECT count(*) FROM events")).scalar() or 0
     return int(inbox), int(events)
 
 
-def processing(url: str, engine, workers: int = 2) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc; 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Processing:
+    """The processing rate and the CPU it cost: the workers' and their PostgreSQL backends'."""
+
+    def __init__(self, rate: float, events: int, worker_cpu: float, database_cpu: float) -> None:
+        self.rate = rate
+        self.events = events
+        self.worker_cpu = worker_cpu
+        self.database_cpu = database_cpu
+
+    def per_event_us(self, cpu: float) -> float:
+        return cpu / max(self.events, 1) * 1e6
+
+
+def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Processing:
     """Drain what the accept benchmarks left in the inbox with `tidings worker` processes. The
     clock starts when the first batch has landed, so the workers' start-up (about a second of
-    imports each) is not counted as processing."""
+    imports each) is not counted as processing; the CPU counted is the whole drain's."""
     _, before = pending(engine)
+    monitor = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    own = monitor.execute(text("SELECT pg_backend_pid()")).scalar()
+    database = make_url(url).database
+    backends: dict[int, float] = {}
+
+    def sample() -> None:
+        pids = monitor.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> :own"),
+            {"d": database, "own": own},
+        ).scalars()
+        for pid in pids:
+            backends[pid] = max(backends.get(pid, 0.0), _cpu_seconds(pid))
+
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tidings.cli", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "tidings.cli", "worker", "--concurrency", str(concurrency)],
             env=env(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -195,25 +243,81 @@ def processing(url: str, engine, workers: int = 2) -> float:
         )
         for _ in range(workers)
     ]
+    worker_cpu = 0.0
     try:
         while True:
-            inbox, first = pending(engine)
+            inbox, first = _pending(monitor)
             if first > before or inbox == 0:
                 break
             time.sleep(0.02)
         started = time.perf_counter()
         while True:
-            inbox, _ = pending(engine)
+            inbox, _ = _pending(monitor)
+            sample()
             if inbox == 0:
                 break
             time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        sample()
+        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs)
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(15)
-    elapsed = time.perf_counter() - started
+        monitor.close()
     _, after = pending(engine)
-    return (after - first) / elapsed
+    return Processing((after - first) / elapsed, after - before, worker_cpu, sum(backends.values()))
+
+
+def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jobs: int = 160) -> None:
+    """What the accept phases leave, without HTTP: `single_rows` events as the wrk script sends
+    them and `bulk_requests` bulk requests of 1,000, accepted by the same code as the endpoints,
+    and `jobs` processing jobs (the accept phases enqueue one per account per 100 ms)."""
+    from sqlalchemy.orm import Session
+
+    from tidings.db.ids import ulid
+    from tidings.events.inbox import PROCESS_JOB
+    from tidings.events.ingest_routes import INTAKES
+    from tidings.jobs.queue import enqueue
+
+    single, bulk = INTAKES["create_event"], INTAKES["bulk_create_events"]
+    rows = []
+    for n in range(1, single_rows + 1):
+        body = json.dumps(
+            {
+                "data": {
+                    "type": "event",
+                    "attributes": {
+                        "properties": {"Total": n, "Items": ["a", "b"]},
+                        "unique_id": f"w{n % 2}-{n}",
+                        "metric": {"data": {"type": "metric", "attributes": {"name": "Viewed Product"}}},
+                        "profile": {
+                            "data": {"type": "profile", "attributes": {"email": f"wrk{n % 1000}@example.com"}}
+                        },
+                    },
+                }
+            }
+        )
+        rows.append((single.kind, single.accept(single.model.model_validate_json(body))))
+    for b in range(bulk_requests):
+        rows.append((bulk.kind, bulk.accept(bulk.model.model_validate(bulk_body(b, 1000)))))
+    now = dt.datetime.now(dt.UTC)
+    with Session(engine) as session, session.begin():
+        for start in range(0, len(rows), 5000):
+            session.execute(
+                text(
+                    "INSERT INTO event_inbox (account_id, id, kind, payload, received) "
+                    "VALUES (:a, :id, :kind, :payload, :received)"
+                ),
+                [
+                    {"a": account_id, "id": ulid(), "kind": kind, "payload": payload, "received": now}
+                    for kind, payload in rows[start : start + 5000]
+                ],
+            )
+        for slot in range(jobs):
+            enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"fill:{slot}")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
 
 
 def lag(url: str, key: str, account_id: str, engine, rate: float, seconds: int) -> dict[str, float]:
@@ -275,17 +379,38 @@ def lag(url: str, key: str, account_id: str, engine, rate: float, seconds: int) 
     }
 
 
+def report_processing(inbox: int, result: Processing) -> None:
+    print(
+        f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): "
+        f"{result.rate:,.0f} events/s; CPU per event: workers {result.per_event_us(result.worker_cpu):.0f} us, "
+        f"PostgreSQL {result.per_event_us(result.database_cpu):.0f} us ({result.events:,} events; "
+        f"load average before the run {os.getloadavg()[0]:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bulk-requests", type=int, default=60)
     parser.add_argument("--lag-seconds", type=int, default=20)
+    parser.add_argument("--only", choices=["processing"], help="run one phase (see above)")
+    parser.add_argument("--single-rows", type=int, default=35_000, help="with --only processing")
+    parser.add_argument("--database", default="tidings_bench_ingest", help="the database's name")
+    parser.add_argument("--workers", type=int, default=2, help="`tidings worker` processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="threads per worker process")
     args = parser.parse_args()
-    url = database_url("tidings_bench_ingest")
+    url = database_url(args.database)
     engine = fresh_database(url)
     keys = migrate_and_account(url)
     print(f"machine: {machine()}; database: PostgreSQL")
+
+    if args.only == "processing":
+        fill_inbox(engine, keys["account_id"], args.single_rows, args.bulk_requests)
+        inbox, _ = pending(engine)
+        report_processing(inbox, processing(url, engine, args.workers, args.concurrency))
+        engine.dispose()
+        return
 
     single = single_events(url, keys["private_key"], args.seconds, args.connections)
     print(
@@ -301,15 +426,14 @@ def main() -> None:
     )
 
     inbox, _ = pending(engine)
-    rate = processing(url, engine)
-    print(
-        f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): {rate:,.0f} events/s"
-    )
+    result = processing(url, engine, args.workers, args.concurrency)
+    report_processing(inbox, result)
+    rate = result.rate
 
-    result = lag(url, keys["private_key"], keys["account_id"], engine, rate / 2, args.lag_seconds)
+    lag_result = lag(url, keys["private_key"], keys["account_id"], engine, rate / 2, args.lag_seconds)
     print(
-        f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s "
-        f"({result['visible']:.0f}/{result['batches']:.0f} batches visible)"
+        f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {lag_result['p50']:.2f} s, "
+        f"p95 {lag_result['p95']:.2f} s ({lag_result['visible']:.0f}/{lag_result['batches']:.0f} batches visible)"
     )
     engine.dispose()
 
