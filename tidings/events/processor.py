@@ -1,9 +1,9 @@
 """Applying the inbox: identities, profiles and events, in batches, exactly once.
 
-One call claims a batch of an account's inbox rows (SKIP LOCKED on PostgreSQL, so several
-workers share the load), resolves every profile block of the batch in one set-based pass
-(tidings.profiles.identity), writes the events through the event store, records items that
-cannot be applied as dead letters, and deletes the rows: all in the caller's transaction,
+One call takes a batch of an account's inbox rows (locked with SKIP LOCKED on PostgreSQL, so
+several workers share the load, and deleted as they are read), resolves every profile block of
+the batch in one set-based pass (tidings.profiles.identity), writes the events through the event
+store and records items that cannot be applied as dead letters: all in the caller's transaction,
 so a crash before the commit leaves the rows to be claimed again, and a commit applies them
 once. A batch that raises is retried row by row in savepoints, so one poisoned row is
 isolated instead of blocking the others.
@@ -14,19 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import skip_locked
+from tidings.db.dialect import in_values, skip_locked
 from tidings.db.ids import ulid
 from tidings.events import legacy
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
-from tidings.events.tables import EventFailure, EventInbox
+from tidings.events.tables import INBOX, EventFailure
 from tidings.profiles.attributes import PatchProperties, ProfileAttributes
 from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
 
@@ -43,7 +43,7 @@ SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT
 class Group:
     """One profile block and its events, from one inbox row."""
 
-    row: EventInbox
+    row: InboxRow
     pointer: str
     source: str
     profile: dict[str, Any]
@@ -53,7 +53,7 @@ class Group:
 
 @dataclass
 class Failure:
-    row: EventInbox
+    row: InboxRow
     pointer: str
     payload: Any
     error: str
@@ -67,16 +67,28 @@ class BatchResult:
     more: bool
 
 
+class InboxRow(NamedTuple):
+    id: str
+    kind: str
+    payload: str
+    received: dt.datetime
+
+
 def claim(
     session: Session, account_id: str, limit: int, budget: int = BATCH_BYTES
-) -> tuple[list[EventInbox], bool]:
-    """Lock up to `limit` of the account's oldest inbox rows and load those whose payloads fit
-    the budget (always at least one). Returns the rows and whether any were left for later.
+) -> tuple[list[InboxRow], bool]:
+    """Take up to `limit` of the account's oldest inbox rows whose payloads fit the budget (always
+    at least one): lock them (SKIP LOCKED), and delete them, reading them back from the DELETE.
+    The delete is the caller's transaction's, so until it commits the rows are only locked: a
+    crash or a rollback leaves them to be claimed again. Returns the rows (oldest first) and
+    whether any were left for later.
 
     Sizes are read before payloads, so a run of 200 KB bulk rows costs what the batch uses, not
-    `limit` payloads; the rows beyond the budget stay locked until this transaction ends."""
-    sized = select(EventInbox.id, func.length(EventInbox.payload)).where(EventInbox.account_id == account_id)
-    found = session.execute(skip_locked(session, sized.order_by(EventInbox.id).limit(limit))).all()
+    `limit` payloads; the rows beyond the budget stay locked until this transaction ends. Reading
+    the rows from the DELETE saves a statement per batch and an ORM object per row."""
+    table = INBOX
+    sized = select(table.c.id, func.length(table.c.payload)).where(table.c.account_id == account_id)
+    found = session.execute(skip_locked(session, sized.order_by(table.c.id).limit(limit))).all()
     chosen: list[str] = []
     total = 0
     for row_id, size in found:
@@ -86,12 +98,16 @@ def claim(
         chosen.append(row_id)
     if not chosen:
         return [], False
-    stmt = select(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_(chosen))
-    rows = list(session.execute(stmt.order_by(EventInbox.id)).scalars())
+    stmt = (
+        delete(table)
+        .where(table.c.account_id == account_id, in_values(session, table.c.id, chosen))
+        .returning(table.c.id, table.c.kind, table.c.payload, table.c.received)
+    )
+    rows = sorted(InboxRow(*row) for row in session.execute(stmt))
     return rows, len(found) == limit or len(chosen) < len(found)
 
 
-def expand(row: EventInbox) -> tuple[list[Group], list[Failure]]:
+def expand(row: InboxRow) -> tuple[list[Group], list[Failure]]:
     """The groups of one inbox row (legacy payloads are mapped here)."""
     if row.kind in ("legacy_track", "legacy_identify"):
         payload = json.loads(row.payload)
@@ -136,7 +152,7 @@ def _why(resolution: Resolution) -> str:
     return resolution.error or "The profile could not be resolved."
 
 
-def apply_rows(session: Session, account_id: str, rows: list[EventInbox]) -> tuple[int, list[Failure]]:
+def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple[int, list[Failure]]:
     groups: list[Group] = []
     failures: list[Failure] = []
     for row in rows:
@@ -183,9 +199,6 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
     rows, more = claim(session, account_id, limit)
     if not rows:
         return BatchResult(0, 0, 0, more=False)
-    # Read now: identity resolution expires the session's objects, and reading an expired
-    # attribute afterwards would cost one SELECT per row.
-    ids = [r.id for r in rows]
     try:
         with session.begin_nested():
             written, failures = apply_rows(session, account_id, rows)
@@ -203,11 +216,10 @@ def process_batch(session: Session, account_id: str, *, limit: int = BATCH_ROWS)
             except Exception as error:
                 failures.append(Failure(row, "/", _raw(row), f"{type(error).__name__}: {error}"))
     record_failures(session, account_id, failures)
-    session.execute(delete(EventInbox).where(EventInbox.account_id == account_id, EventInbox.id.in_(ids)))
     return BatchResult(len(rows), written, len(failures), more=more)
 
 
-def _raw(row: EventInbox) -> Any:
+def _raw(row: InboxRow) -> Any:
     try:
         return json.loads(row.payload)
     except ValueError:
