@@ -452,6 +452,15 @@ def plan_each_time(session: Session) -> None:
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+def stored_length(session: Session, column: Any) -> Any:
+    """The length of a text column's value, cheaply: on PostgreSQL its size in bytes, read from a
+    compressed (TOASTed) value's header, where length() counts characters and so decompresses the
+    whole value (a claim sizes every bulk payload it scans, about 150 KB each); SQLite: length()."""
+    if dialect_name(session) == "postgresql":
+        return func.octet_length(column)
+    return func.length(column)
+
+
 def skip_locked(session: Session, stmt: Select[Any]) -> Select[Any]:
     """Row locks that other workers skip; SQLite has one writer, so it needs none."""
     if dialect_name(session) == "postgresql":

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import in_values, skip_locked
+from tidings.db.dialect import in_values, skip_locked, stored_length
 from tidings.db.ids import ulid
 from tidings.events import legacy
 from tidings.events.metrics import MetricKey
@@ -87,7 +87,9 @@ def claim(
     `limit` payloads; the rows beyond the budget stay locked until this transaction ends. Reading
     the rows from the DELETE saves a statement per batch and an ORM object per row."""
     table = INBOX
-    sized = select(table.c.id, func.length(table.c.payload)).where(table.c.account_id == account_id)
+    sized = select(table.c.id, stored_length(session, table.c.payload)).where(
+        table.c.account_id == account_id
+    )
     found = session.execute(skip_locked(session, sized.order_by(table.c.id).limit(limit))).all()
     chosen: list[str] = []
     total = 0
@@ -171,6 +173,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
         groups += found
         failures += failed
     events: list[NewEvent] = []
+    metric_keys: dict[tuple[str, str], MetricKey] = {}
     by_source: dict[str, list[Group]] = {}
     for group in groups:
         by_source.setdefault(group.source, []).append(group)
@@ -189,7 +192,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
                 failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
                 continue
             for event in group.events:
-                events.append(_new_event(resolution.profile_id, event, group))
+                events.append(_new_event(resolution.profile_id, event, group, metric_keys))
     written = write_events(session, account_id, events)
     return len(written), failures
 
@@ -198,17 +201,24 @@ def _group_json(group: Group) -> dict[str, Any]:
     return {"profile": group.profile, "events": group.events}
 
 
-def _new_event(profile_id: str, event: dict[str, Any], group: Group) -> NewEvent:
+def _new_event(
+    profile_id: str, event: dict[str, Any], group: Group, metric_keys: dict[tuple[str, str], MetricKey]
+) -> NewEvent:
+    name = (event["metric"], event.get("service") or "api")
+    metric = metric_keys.get(name)
+    if metric is None:
+        metric = metric_keys[name] = MetricKey(*name)
+    time = event.get("time")
     return NewEvent(
-        profile_id=profile_id,
-        metric=MetricKey(event["metric"], event.get("service") or "api"),
-        time=dt.datetime.fromisoformat(event["time"]) if event.get("time") else group.received,
-        properties=event.get("properties") or {},
-        value=event.get("value"),
-        value_currency=event.get("value_currency"),
-        unique_id=event.get("unique_id"),
-        backfill=bool(event.get("backfill")),
-        source=group.source,
+        profile_id,
+        metric,
+        dt.datetime.fromisoformat(time) if time else group.received,
+        event.get("properties") or {},
+        event.get("value"),
+        event.get("value_currency"),
+        event.get("unique_id"),
+        bool(event.get("backfill")),
+        group.source,
     )
 
 
