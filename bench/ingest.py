@@ -218,7 +218,7 @@ class Processing:
 def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Processing:
     """Drain what the accept benchmarks left in the inbox with `tidings worker` processes. The
     clock starts when the first batch has landed, so the workers' start-up (about a second of
-    imports each) is not counted as processing; the CPU counted is the whole drain's."""
+    imports each) is not counted as processing, nor in the CPU, which is counted from then on."""
     _, before = pending(engine)
     monitor = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     own = monitor.execute(text("SELECT pg_backend_pid()")).scalar()
@@ -244,6 +244,7 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Proc
         for _ in range(workers)
     ]
     worker_cpu = 0.0
+    backends_at_start: dict[int, float] = {}
     try:
         while True:
             inbox, first = _pending(monitor)
@@ -251,6 +252,10 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Proc
                 break
             time.sleep(0.02)
         started = time.perf_counter()
+        # CPU from here on: the workers' start-up (imports, about a second each) is not processing.
+        sample()
+        backends_at_start = dict(backends)
+        worker_cpu_at_start = sum(_cpu_seconds(proc.pid) for proc in procs)
         while True:
             inbox, _ = _pending(monitor)
             sample()
@@ -259,14 +264,15 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Proc
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
         sample()
-        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs)
+        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - worker_cpu_at_start
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(15)
         monitor.close()
     _, after = pending(engine)
-    return Processing((after - first) / elapsed, after - before, worker_cpu, sum(backends.values()))
+    database_cpu = sum(cpu - backends_at_start.get(pid, 0.0) for pid, cpu in backends.items())
+    return Processing((after - first) / elapsed, after - first, worker_cpu, database_cpu)
 
 
 def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jobs: int = 160) -> None:
