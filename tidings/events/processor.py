@@ -105,7 +105,8 @@ def claim(
         .where(table.c.account_id == account_id, in_values(session, table.c.id, chosen))
         .returning(table.c.id, table.c.kind, table.c.payload, table.c.received)
     )
-    rows = sorted(InboxRow(*row) for row in session.execute(stmt))
+    # One fetch of all the rows (iterating the result fetches them one by one).
+    rows = sorted(InboxRow(*row) for row in session.execute(stmt).all())
     return rows, len(found) == limit or len(chosen) < len(found)
 
 

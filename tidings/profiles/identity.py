@@ -259,7 +259,7 @@ class _Batch:
             stmt = select(ProfileAlias.kind, ProfileAlias.value, ProfileAlias.profile_id).where(
                 ProfileAlias.account_id == self.account_id, or_(*alias_terms)
             )
-            for kind, value, profile_id in self.session.execute(stmt):
+            for kind, value, profile_id in self.session.execute(stmt).all():
                 self.owners[(kind, value)] = profile_id
                 ids.add(profile_id)
         table = PROFILES
@@ -278,7 +278,7 @@ class _Batch:
             .order_by(table.c.id)
             .with_for_update()
         )
-        for mapping in self.session.execute(stmt).mappings():
+        for mapping in self.session.execute(stmt).mappings().all():  # one fetch, not one per row
             data = dict(mapping)
             data["properties"] = dict(data.get("properties") or {})
             row = _Row(data, new=False, loaded_identifiers={k: data[k] for k in IDENTITY_COLUMNS})
