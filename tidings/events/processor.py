@@ -32,9 +32,12 @@ from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_
 
 log = structlog.get_logger("tidings.events")
 
-BATCH_ROWS = 2000
 # A bulk row holds up to 1,000 events, a single event a few hundred bytes: bounding a batch by
-# payload size keeps each transaction to a few thousand events whatever the rows hold.
+# payload size keeps each transaction to a few thousand events whatever the rows hold. The row
+# limit is above what the byte budget lets through for single events (about 3,000 of ~330 bytes):
+# measured in-process, 2,000-row batches cost 20% more CPU per event (more statements per event,
+# and a profile repeated in a batch is resolved once however often it repeats).
+BATCH_ROWS = 5000
 BATCH_BYTES = 1_000_000
 SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT}
 
