@@ -11,7 +11,8 @@ PostgreSQL backends' serving them (read from /proc, so a shared machine's load d
 
 Needs `wrk` for the single-event HTTP load (apt-get install wrk). The server runs with two
 processes (this machine has two cores); accepting is measured with background workers off,
-processing with the API idle, as the figures in docs/BENCHMARKS.md say.
+processing with the API idle, as the figures in docs/BENCHMARKS.md say, by two `tidings worker
+--concurrency 1` processes (`--workers`, `--concurrency`; until this change, `--concurrency 2`).
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ class Processing:
         return cpu / max(self.events, 1) * 1e6
 
 
-def processing(url: str, engine, workers: int = 2, concurrency: int = 2) -> Processing:
+def processing(url: str, engine, workers: int = 2, concurrency: int = 1) -> Processing:
     """Drain what the accept benchmarks left in the inbox with `tidings worker` processes. The
     clock starts when the first batch has landed, so the workers' start-up (about a second of
     imports each) is not counted as processing, nor in the CPU, which is counted from then on."""
@@ -406,7 +407,10 @@ def main() -> None:
     parser.add_argument("--single-rows", type=int, default=35_000, help="with --only processing")
     parser.add_argument("--database", default="tidings_bench_ingest", help="the database's name")
     parser.add_argument("--workers", type=int, default=2, help="`tidings worker` processes")
-    parser.add_argument("--concurrency", type=int, default=2, help="threads per worker process")
+    # One thread per process, one process per core: processing is CPU-bound Python, and a second
+    # thread in a process only contends for the GIL and for the batch's profile locks (measured,
+    # 2 x 1: 11,200-11,400 events/s; 2 x 2: 8,800-10,600 events/s, with more CPU per event).
+    parser.add_argument("--concurrency", type=int, default=1, help="threads per worker process")
     args = parser.parse_args()
     url = database_url(args.database)
     engine = fresh_database(url)
