@@ -2,11 +2,18 @@
 and end-to-end lag, each next to its plain baseline on the same database.
 
     python bench/ingest.py [--seconds 15] [--bulk-seconds 3] [--lag-seconds 20]
+    python bench/ingest.py --only processing [--single-rows 35000] [--bulk-requests 60]
+
+`--only processing` skips the HTTP phases: it fills the inbox directly with what they leave
+(single events as wrk sends them, bulk requests of 1,000), through the same acceptance code, and
+reports the processing rate with the CPU it cost, per event: the worker processes' and the
+PostgreSQL backends' serving them (read from /proc, so a shared machine's load does not count).
 
 Needs `wrk` for the HTTP load (apt-get install wrk): a C client, so that on this two-core
 machine the load generator takes as little of the CPU as it can. The server runs with two
 processes (this machine has two cores); accepting is measured with background workers off,
-processing with the API idle, as the figures in docs/BENCHMARKS.md say.
+processing with the API idle, as the figures in docs/BENCHMARKS.md say, by two `tidings worker
+--concurrency 1` processes (`--workers`, `--concurrency`; until this change, `--concurrency 2`).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
 import statistics
@@ -23,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from _common import (
@@ -37,6 +46,7 @@ from _common import (
     serve,
 )
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 REVISION = "2026-10-15"
 
@@ -202,19 +212,58 @@ def copy_baseline(engine, rows: int) -> float:
 
 def pending(engine) -> tuple[int, int]:
     with engine.connect() as conn:
-        inbox = conn.execute(text("SELECT count(*) FROM event_inbox")).scalar() or 0
-        events = conn.execute(text("SELECT count(*) FROM events")).scalar() or 0
+        return _pending(conn)
+
+
+def _pending(conn) -> tuple[int, int]:
+    inbox = conn.execute(text("SELECT count(*) FROM event_inbox")).scalar() or 0
+    events = conn.execute(text("SELECT count(*) FROM events")).scalar() or 0
     return int(inbox), int(events)
 
 
-def processing(url: str, engine, workers: int = 2) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc; 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Processing:
+    """The processing rate and the CPU it cost: the workers' and their PostgreSQL backends'."""
+
+    def __init__(self, rate: float, events: int, worker_cpu: float, database_cpu: float) -> None:
+        self.rate = rate
+        self.events = events
+        self.worker_cpu = worker_cpu
+        self.database_cpu = database_cpu
+
+    def per_event_us(self, cpu: float) -> float:
+        return cpu / max(self.events, 1) * 1e6
+
+
+def processing(url: str, engine, workers: int = 2, concurrency: int = 1) -> Processing:
     """Drain what the accept benchmarks left in the inbox with `tidings worker` processes. The
     clock starts when the first batch has landed, so the workers' start-up (about a second of
-    imports each) is not counted as processing."""
+    imports each) is not counted as processing, nor in the CPU, which is counted from then on."""
     _, before = pending(engine)
+    monitor = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    own = monitor.execute(text("SELECT pg_backend_pid()")).scalar()
+    database = make_url(url).database
+    backends: dict[int, float] = {}
+
+    def sample() -> None:
+        pids = monitor.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> :own"),
+            {"d": database, "own": own},
+        ).scalars()
+        for pid in pids:
+            backends[pid] = max(backends.get(pid, 0.0), _cpu_seconds(pid))
+
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tidings.cli", "worker", "--concurrency", "2"],
+            [sys.executable, "-m", "tidings.cli", "worker", "--concurrency", str(concurrency)],
             env=env(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -222,25 +271,89 @@ def processing(url: str, engine, workers: int = 2) -> float:
         )
         for _ in range(workers)
     ]
+    worker_cpu = 0.0
+    backends_at_start: dict[int, float] = {}
     try:
         while True:
-            inbox, first = pending(engine)
+            inbox, first = _pending(monitor)
             if first > before or inbox == 0:
                 break
             time.sleep(0.02)
         started = time.perf_counter()
+        # CPU from here on: the workers' start-up (imports, about a second each) is not processing.
+        sample()
+        backends_at_start = dict(backends)
+        worker_cpu_at_start = sum(_cpu_seconds(proc.pid) for proc in procs)
+        # Only whether the inbox is empty: counting the events every 100 ms cost PostgreSQL CPU
+        # that the workers measured here then did not have.
+        empty = text("SELECT NOT EXISTS (SELECT 1 FROM event_inbox)")
         while True:
-            inbox, _ = pending(engine)
-            if inbox == 0:
+            sample()
+            if monitor.execute(empty).scalar():
                 break
             time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        sample()
+        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - worker_cpu_at_start
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(15)
-    elapsed = time.perf_counter() - started
+        monitor.close()
     _, after = pending(engine)
-    return (after - first) / elapsed
+    database_cpu = sum(cpu - backends_at_start.get(pid, 0.0) for pid, cpu in backends.items())
+    return Processing((after - first) / elapsed, after - first, worker_cpu, database_cpu)
+
+
+def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jobs: int = 160) -> None:
+    """What the accept phases leave, without HTTP: `single_rows` events as the wrk script sends
+    them and `bulk_requests` bulk requests of 1,000, accepted by the same code as the endpoints,
+    and `jobs` processing jobs (the accept phases enqueue one per account per 100 ms)."""
+    from sqlalchemy.orm import Session
+
+    from tidings.db.ids import ulid
+    from tidings.events.inbox import PROCESS_JOB
+    from tidings.events.ingest_routes import INTAKES
+    from tidings.jobs.queue import enqueue
+
+    single, bulk = INTAKES["create_event"], INTAKES["bulk_create_events"]
+    rows = []
+    for n in range(1, single_rows + 1):
+        body = json.dumps(
+            {
+                "data": {
+                    "type": "event",
+                    "attributes": {
+                        "properties": {"Total": n, "Items": ["a", "b"]},
+                        "unique_id": f"w{n % 2}-{n}",
+                        "metric": {"data": {"type": "metric", "attributes": {"name": "Viewed Product"}}},
+                        "profile": {
+                            "data": {"type": "profile", "attributes": {"email": f"wrk{n % 1000}@example.com"}}
+                        },
+                    },
+                }
+            }
+        )
+        rows.append((single.kind, single.accept(single.read(body.encode()))))
+    for b in range(bulk_requests):
+        rows.append((bulk.kind, bulk.accept(bulk.read(json.dumps(bulk_body(b, 1000)).encode()))))
+    now = dt.datetime.now(dt.UTC)
+    with Session(engine) as session, session.begin():
+        for start in range(0, len(rows), 5000):
+            session.execute(
+                text(
+                    "INSERT INTO event_inbox (account_id, id, kind, payload, received) "
+                    "VALUES (:a, :id, :kind, :payload, :received)"
+                ),
+                [
+                    {"a": account_id, "id": ulid(), "kind": kind, "payload": payload, "received": now}
+                    for kind, payload in rows[start : start + 5000]
+                ],
+            )
+        for slot in range(jobs):
+            enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"fill:{slot}")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
 
 
 def lag(url: str, key: str, account_id: str, engine, rate: float, seconds: int) -> dict[str, float]:
@@ -302,17 +415,42 @@ def lag(url: str, key: str, account_id: str, engine, rate: float, seconds: int) 
     }
 
 
+def report_processing(inbox: int, result: Processing) -> None:
+    print(
+        f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): "
+        f"{result.rate:,.0f} events/s; CPU per event: workers {result.per_event_us(result.worker_cpu):.0f} us, "
+        f"PostgreSQL {result.per_event_us(result.database_cpu):.0f} us ({result.events:,} events; "
+        f"load average before the run {os.getloadavg()[0]:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bulk-seconds", type=int, default=3)
     parser.add_argument("--lag-seconds", type=int, default=20)
+    parser.add_argument("--only", choices=["processing"], help="run one phase (see above)")
+    parser.add_argument("--single-rows", type=int, default=35_000, help="with --only processing")
+    parser.add_argument("--bulk-requests", type=int, default=60, help="with --only processing")
+    parser.add_argument("--database", default="tidings_bench_ingest", help="the database's name")
+    parser.add_argument("--workers", type=int, default=2, help="`tidings worker` processes")
+    # One thread per process, one process per core: processing is CPU-bound Python, and a second
+    # thread in a process only contends for the GIL and for the batch's profile locks (measured,
+    # 2 x 1: 11,200-11,400 events/s; 2 x 2: 8,800-10,600 events/s, with more CPU per event).
+    parser.add_argument("--concurrency", type=int, default=1, help="threads per worker process")
     args = parser.parse_args()
-    url = database_url("tidings_bench_ingest")
+    url = database_url(args.database)
     engine = fresh_database(url)
     keys = migrate_and_account(url)
     print(f"machine: {machine()}; database: PostgreSQL")
+
+    if args.only == "processing":
+        fill_inbox(engine, keys["account_id"], args.single_rows, args.bulk_requests)
+        inbox, _ = pending(engine)
+        report_processing(inbox, processing(url, engine, args.workers, args.concurrency))
+        engine.dispose()
+        return
 
     single = single_events(url, keys["private_key"], args.seconds, args.connections)
     print(
@@ -325,22 +463,21 @@ def main() -> None:
     bulk = bulk_events(url, keys["private_key"], args.bulk_seconds)
     copy_rate = copy_baseline(engine, int(bulk["events"]))
     print(
-        f"bulk_create_events, 1,000 per request, 4 connections: {bulk['rate']:,.0f} events/s accepted "
+        f"bulk_create_events, 1,000 per request, 8 connections: {bulk['rate']:,.0f} events/s accepted "
         f"({bulk['events']:,.0f} events, non-2xx {bulk['errors']:.0f}; CPU per event: server "
         f"{bulk['server_us']:.1f} us, PostgreSQL {bulk['database_us']:.1f} us); "
         f"COPY of the same rows: {copy_rate:,.0f} rows/s; ratio {bulk['rate'] / copy_rate:.0%}"
     )
 
     inbox, _ = pending(engine)
-    rate = processing(url, engine)
-    print(
-        f"processing ({inbox:,} inbox rows; identity resolution, events, metric properties): {rate:,.0f} events/s"
-    )
+    result = processing(url, engine, args.workers, args.concurrency)
+    report_processing(inbox, result)
+    rate = result.rate
 
-    result = lag(url, keys["private_key"], keys["account_id"], engine, rate / 2, args.lag_seconds)
+    lag_result = lag(url, keys["private_key"], keys["account_id"], engine, rate / 2, args.lag_seconds)
     print(
-        f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s "
-        f"({result['visible']:.0f}/{result['batches']:.0f} batches visible)"
+        f"end-to-end lag at {rate / 2:,.0f} events/s: p50 {lag_result['p50']:.2f} s, "
+        f"p95 {lag_result['p95']:.2f} s ({lag_result['visible']:.0f}/{lag_result['batches']:.0f} batches visible)"
     )
     engine.dispose()
 

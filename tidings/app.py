@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,6 +37,7 @@ from tidings.jsonapi.errors import (
 )
 from tidings.jsonapi.validation import validation_errors
 from tidings.lists.routes import router as lists_router
+from tidings.ops import gc_tuning
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
@@ -90,7 +90,7 @@ def create_app(
         for worker in pool:
             worker.start()
         if tune_gc:
-            _tune_gc()
+            gc_tuning.tune_gc()
         try:
             yield
         finally:
@@ -118,16 +118,6 @@ def create_app(
 def serving_app() -> FastAPI:
     """The application as `tidings serve` runs it (the factory each server process calls)."""
     return create_app(tune_gc=True)
-
-
-def _tune_gc() -> None:
-    """A server holds a few hundred thousand long-lived objects (routes, models, the spec index);
-    left in the collector's generations, every collection walks them again, which tripled the
-    cost of validating a 1,000-event request. Freezing them after start-up and collecting the
-    young generation less often keeps a collection proportional to what requests allocate."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -103,6 +103,7 @@ def worker(
     """Run background workers only (scale them out as separate processes)."""
     from tidings.jobs.handlers import register_all
     from tidings.jobs.worker import Worker
+    from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
     settings = get_settings()
@@ -111,6 +112,7 @@ def worker(
     register_all()
     db = _database()
     pool = [Worker(db, index=i) for i in range(concurrency)]
+    tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -314,10 +314,15 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
         assert len(rows) == 2 and more
         rows, more = processor.claim(session, account.id, 10, budget=1)
         assert len(rows) == 1 and more  # never stuck on one big row
+        rows, more = processor.claim(session, account.id, 2)
+        assert len(rows) == 2 and more  # as many as asked for: there may be more
+        rows, more = processor.claim(session, account.id, 10)
+        assert rows == [] and not more  # claimed rows are taken (deleted in this transaction)
+        session.rollback()  # a rollback gives them back
+    with db.write() as session:
         rows, more = processor.claim(session, account.id, 10)
         assert len(rows) == 5 and not more
-        rows, more = processor.claim(session, account.id, 5)
-        assert len(rows) == 5 and more  # as many as asked for: there may be more
+        session.rollback()
     drain(db)  # the processing jobs chain until the inbox is empty
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None

@@ -261,6 +261,45 @@ def bulk_update(
     session.execute(text(f"UPDATE {table_name} SET {assignments} FROM {source} WHERE {matches}"), values)
 
 
+def bulk_raise(
+    session: Session, target: Table, rows: Sequence[dict[str, Any]], *, keys: Sequence[str], column: str
+) -> None:
+    """Raise `column` to each row's value where the stored one is NULL or smaller (rows: the `keys`
+    columns and `column`). PostgreSQL: one UPDATE ... FROM unnest(...), in key order (measured:
+    an executemany of 1,000 single-row UPDATEs cost 2.5 times the whole batch's event insert);
+    SQLite: executemany of one cached statement."""
+    if not rows:
+        return
+    names = [*keys, column]
+    ordered = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
+    if dialect_name(session) != "postgresql":
+        from sqlalchemy import bindparam, update
+
+        stored = target.c[column]
+        stmt = (
+            update(target)
+            .where(
+                *[target.c[k] == bindparam(f"k_{k}") for k in keys],
+                or_(stored.is_(None), stored < bindparam("v_new")),
+            )
+            .values({column: bindparam("v_new")})
+        )
+        params = [{**{f"k_{k}": row[k] for k in keys}, "v_new": row[column]} for row in ordered]
+        session.execute(stmt, params)
+        return
+    values, selected, source = _unnest(target, ordered, names, binary=True)
+    new = selected[-1]
+    table_name = f'"{target.name}"'
+    matches = " AND ".join(f'{table_name}."{k}" = {selected[i]}' for i, k in enumerate(keys))
+    session.execute(
+        text(
+            f'UPDATE {table_name} SET "{column}" = {new} FROM {source} WHERE {matches} '
+            f'AND ({table_name}."{column}" IS NULL OR {table_name}."{column}" < {new})'
+        ),
+        values,
+    )
+
+
 def bulk_insert_ignore(
     session: Session,
     target: Table,
@@ -411,6 +450,15 @@ def plan_each_time(session: Session) -> None:
     60,000 profiles were created, until autoanalyze ran). Custom plans cost a little planning."""
     if dialect_name(session) == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def stored_length(session: Session, column: Any) -> Any:
+    """The length of a text column's value, cheaply: on PostgreSQL its size in bytes, read from a
+    compressed (TOASTed) value's header, where length() counts characters and so decompresses the
+    whole value (a claim sizes every bulk payload it scans, about 150 KB each); SQLite: length()."""
+    if dialect_name(session) == "postgresql":
+        return func.octet_length(column)
+    return func.length(column)
 
 
 def skip_locked(session: Session, stmt: Select[Any]) -> Select[Any]:

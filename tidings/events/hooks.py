@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
 
-@dataclass(frozen=True)
-class WrittenEvent:
+class WrittenEvent(NamedTuple):
+    """An event as written (immutable; a tuple, as a batch makes thousands of them)."""
+
     id: str
     metric_id: str
     profile_id: str

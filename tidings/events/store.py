@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.ids import ulid
+from tidings.db.ids import ulid, ulids_at
 from tidings.events import hooks, metrics, repository
 from tidings.events.metrics import KLAVIYO, MetricKey
 
@@ -24,7 +24,7 @@ from tidings.events.metrics import KLAVIYO, MetricKey
 SEGMENT_SOURCE = "segment"
 
 
-@dataclass
+@dataclass(slots=True)
 class NewEvent:
     profile_id: str
     metric: MetricKey
@@ -49,30 +49,40 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
     ids = metrics.ensure_metrics(session, account_id, {e.metric for e in events})
     received = utcnow()
     rows: list[dict[str, Any]] = []
+    times_ms: list[int] = []
     seen_in_batch: set[tuple[str, str, str]] = set()
+    # Events of one group share its receipt time: each distinct time is converted once.
+    whens: dict[dt.datetime, tuple[dt.datetime, int]] = {}
     for event in events:
         metric_id = ids[event.metric]
-        when = event.time.astimezone(dt.UTC).replace(microsecond=0)
-        key = (event.profile_id, metric_id, event.dedup_key)
+        dedup_key = event.dedup_key
+        key = (event.profile_id, metric_id, dedup_key)
         if key in seen_in_batch:
             continue
         seen_in_batch.add(key)
+        converted = whens.get(event.time)
+        if converted is None:
+            when = event.time.astimezone(dt.UTC).replace(microsecond=0)
+            converted = whens[event.time] = (when, int(when.timestamp() * 1000))
+        times_ms.append(converted[1])
         rows.append(
             {
                 "account_id": account_id,
-                "id": ulid(int(when.timestamp() * 1000)),
+                "id": "",
                 "metric_id": metric_id,
                 "profile_id": event.profile_id,
-                "time": when,
+                "time": converted[0],
                 "value": event.value,
                 "value_currency": event.value_currency,
                 "properties": event.properties,
-                "unique_id": event.dedup_key,
+                "unique_id": dedup_key,
                 "backfill": event.backfill,
                 "source": event.source,
                 "received": received,
             }
         )
+    for row, event_id in zip(rows, ulids_at(times_ms), strict=True):
+        row["id"] = event_id
     written = set(repository.insert_events(session, rows))
     kept = [row for row in rows if row["id"] in written]
     by_metric: dict[str, dict[str, Any]] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -93,3 +93,7 @@ class EventFailure(Base):
     error: Mapped[str] = mapped_column(Text)
     received: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Core handles on the tables, typed (the declarative `__table__` is typed as a FromClause).
+INBOX: Table = EventInbox.__table__  # type: ignore[assignment]

@@ -207,6 +207,7 @@ class _Row:
     loaded_identifiers: dict[str, str | None]
     changed: set[str] = field(default_factory=set)
     gone: bool = False
+    touched: int = 0  # when a resolution last applied to the row or merged it (_Batch.clock)
 
     @property
     def id(self) -> str:
@@ -233,6 +234,9 @@ class _Batch:
         self.merges: list[merging.MergePlan] = []
         self.redirect: dict[str, str] = {}
         self.typed: dict[str, Any] = {}  # property name -> a value, for property types
+        self.clock = 0
+        # id(input) -> (its row, the row's `touched` after resolving it): see resolve().
+        self.resolved: dict[int, tuple[_Row, int]] = {}
 
     # -------------------------------------------------------------------- loading
 
@@ -255,7 +259,7 @@ class _Batch:
             stmt = select(ProfileAlias.kind, ProfileAlias.value, ProfileAlias.profile_id).where(
                 ProfileAlias.account_id == self.account_id, or_(*alias_terms)
             )
-            for kind, value, profile_id in self.session.execute(stmt):
+            for kind, value, profile_id in self.session.execute(stmt).all():
                 self.owners[(kind, value)] = profile_id
                 ids.add(profile_id)
         table = PROFILES
@@ -274,7 +278,7 @@ class _Batch:
             .order_by(table.c.id)
             .with_for_update()
         )
-        for mapping in self.session.execute(stmt).mappings():
+        for mapping in self.session.execute(stmt).mappings().all():  # one fetch, not one per row
             data = dict(mapping)
             data["properties"] = dict(data.get("properties") or {})
             row = _Row(data, new=False, loaded_identifiers={k: data[k] for k in IDENTITY_COLUMNS})
@@ -295,6 +299,29 @@ class _Batch:
         return self.live(profile_id) if profile_id else None
 
     def resolve(self, item: ProfileInput) -> Resolution:
+        """Resolve one input. The same input object given again (the processor passes one object
+        for identical profile blocks) is not worked through again when that cannot change anything:
+        its first resolution was clean (every identifier now owned by its row, no error), nothing
+        has touched the row since, and applying its attributes twice is applying them once (no
+        patch `append`). Resolving it again would then return the row with no change."""
+        again = self.resolved.get(id(item))
+        if again is not None and again[0].touched == again[1] and not again[0].gone:
+            row = again[0]
+            return Resolution(row.id, updated=bool(row.changed))
+        result = self._resolve(item)
+        if (
+            result.ok
+            and not result.ignored
+            and result.error is None
+            and self.source not in STRICT
+            and not self.create_only
+            and (item.patch_properties is None or not item.patch_properties.append)
+        ):
+            row = self.live(str(result.profile_id))
+            self.resolved[id(item)] = (row, row.touched)
+        return result
+
+    def _resolve(self, item: ProfileInput) -> Resolution:
         if item.id:
             row = self.rows.get(item.id)
             if row is None:
@@ -378,6 +405,8 @@ class _Batch:
                 self.alias_writes[key] = destination.id
         source.gone = True
         self.redirect[source.id] = destination.id
+        self.clock += 1
+        source.touched = destination.touched = self.clock
 
     def _apply(self, item: ProfileInput, target: _Row | None, *, skip: Iterable[str] = ()) -> Resolution:
         """Set identifiers and attributes on target (creating it when None)."""
@@ -431,6 +460,8 @@ class _Batch:
         if "properties" in changes:
             for name, value in changes["properties"].items():
                 self.typed.setdefault(name, value)
+        self.clock += 1
+        target.touched = self.clock
         updated = bool(target.changed) and not created
         return Resolution(target.id, created=created, updated=updated, ignored=ignored, error=error)
 

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
+from tidings.db.dialect import bulk_raise
 from tidings.db.ids import ulid
 from tidings.events import hooks
 from tidings.events.store import SEGMENT_SOURCE
@@ -241,19 +242,12 @@ def _keep_last_event_date(session: Session, account_id: str, written: list[hooks
             latest[event.profile_id] = event.time
     if not latest:
         return
-    column = PROFILES.c.last_event_date
-    stmt = (
-        update(PROFILES)
-        .where(
-            PROFILES.c.account_id == bindparam("account"),
-            PROFILES.c.id == bindparam("profile"),
-            or_(column.is_(None), column < bindparam("latest")),
-        )
-        .values(last_event_date=bindparam("latest"))
-    )
-    # One executemany for the whole batch of events.
-    session.execute(
-        stmt, [{"account": account_id, "profile": pid, "latest": when} for pid, when in latest.items()]
+    bulk_raise(
+        session,
+        PROFILES,
+        [{"account_id": account_id, "id": pid, "last_event_date": when} for pid, when in latest.items()],
+        keys=("account_id", "id"),
+        column="last_event_date",
     )
 
 
