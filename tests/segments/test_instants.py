@@ -158,6 +158,10 @@ def _windows(definition: SegmentDefinition) -> set[dt.timedelta]:
     offsets = {dt.timedelta(0)}
     for _, _, cond in definition.conditions():
         f = getattr(cond, "timeframe_filter", None) or getattr(cond, "filter", None)
+        if isinstance(f, d.RelativeAnniversaryDateFilter):
+            # the window of days moves at each midnight and when now -/+ N units crosses one
+            span = compiler.UNITS[f.unit] * f.quantity
+            offsets.update({span, -span})
         window = instants.relative_window(f)
         if window is not None:
             offsets.add(window.hi)
