@@ -9,11 +9,12 @@ describes them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import inspect
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,6 +28,8 @@ from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
 from tidings.runtime import Runtime
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -190,6 +193,21 @@ class IngestContext:
     runtime: Runtime
 
 
+_lookups: dict[tuple[asyncio.AbstractEventLoop, str, str], asyncio.Future[Any]] = {}
+
+
+async def _once(kind: str, key: str, lookup: Callable[[], Awaitable[T]]) -> T:
+    """Requests that miss the same cache entry at the same time share one lookup: after a start
+    or an expiry, a burst of them would otherwise each take a thread and a connection for it."""
+    slot = (asyncio.get_running_loop(), kind, key)
+    pending = _lookups.get(slot)
+    if pending is None:
+        pending = asyncio.ensure_future(lookup())
+        _lookups[slot] = pending
+        pending.add_done_callback(lambda _done: _lookups.pop(slot, None))
+    return await asyncio.shield(pending)
+
+
 def _public_account_sync(runtime: Runtime, company_id: str | None) -> str:
     with runtime.db.read() as session:
         return accounts.public_account(session, company_id).id
@@ -198,7 +216,9 @@ def _public_account_sync(runtime: Runtime, company_id: str | None) -> str:
 async def public_account_id(runtime: Runtime, company_id: str | None) -> str:
     if company_id and (cached := runtime.public_accounts.get(company_id)) is not None:
         return cached
-    account_id = await run_in_threadpool(_public_account_sync, runtime, company_id)
+    account_id = await _once(
+        "public", company_id or "", lambda: run_in_threadpool(_public_account_sync, runtime, company_id)
+    )
     runtime.public_accounts.put(account_id, account_id)
     return account_id
 
@@ -214,9 +234,12 @@ async def ingest_account(
     """An ingestion request on `/api`: the private key's account and the rate-limit headers.
     Keys are cached, so the usual request touches no database here."""
     credential = accounts.parse_authorization(authorization)
-    principal = runtime.keys.get(accounts.hash_key(credential)) if credential.startswith("pk_") else None
+    digest = accounts.hash_key(credential)
+    principal = runtime.keys.get(digest) if credential.startswith("pk_") else None
     if principal is None:
-        principal = await run_in_threadpool(_principal_sync, runtime, credential)
+        principal = await _once(
+            "key", digest, lambda: run_in_threadpool(_principal_sync, runtime, credential)
+        )
     check_revision(revision)
     accounts.require_scopes(principal, op.scopes)
     return principal.account_id, rate_limit(runtime, principal.account_id, op)
