@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import msgspec
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -300,6 +301,18 @@ def bulk_raise(
     )
 
 
+def _json_text(value: Any) -> str | None:
+    """A JSON column's value as text for COPY. msgspec writes it several times faster than
+    `json.dumps` (a tenth of the event processor's CPU went here). A NaN or infinity, which
+    jsonb cannot hold (ingestion refuses them), is written as null instead of failing the batch."""
+    if value is None:
+        return None
+    try:
+        return msgspec.json.encode(value).decode()
+    except (TypeError, msgspec.EncodeError):  # a type msgspec does not know: what json.dumps makes of it
+        return json.dumps(value)
+
+
 def bulk_insert_ignore(
     session: Session,
     target: Table,
@@ -338,9 +351,7 @@ def bulk_insert_ignore(
         )
         with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    [json.dumps(row[n]) if n in jsons and row[n] is not None else row[n] for n in names]
-                )
+                copy.write_row([_json_text(row[n]) if n in jsons else row[n] for n in names])
         cursor.execute(
             f'INSERT INTO "{target.name}" ({columns}) SELECT {columns} FROM {stage} '
             f'ON CONFLICT ({", ".join(index_elements)}) DO NOTHING RETURNING "{returning}"'
