@@ -362,6 +362,13 @@ def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jo
             )
         for slot in range(jobs):
             enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"fill:{slot}")
+    analyze(engine)
+
+
+def analyze(engine) -> None:
+    """Refresh the planner's statistics, as autovacuum would after the accept phases' inserts:
+    this machine's PostgreSQL runs with `autovacuum = off`, so without it the processor's
+    queries are planned for the empty tables the run started with."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
 
@@ -441,6 +448,12 @@ def main() -> None:
     parser.add_argument("--bulk-seconds", type=int, default=3)
     parser.add_argument("--lag-seconds", type=int, default=20)
     parser.add_argument("--only", choices=["processing"], help="run one phase (see above)")
+    parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="do not refresh the planner's statistics before processing (see analyze())",
+    )
     parser.add_argument("--single-rows", type=int, default=35_000, help="with --only processing")
     parser.add_argument("--bulk-requests", type=int, default=60, help="with --only processing")
     parser.add_argument("--database", default="tidings_bench_ingest", help="the database's name")
@@ -480,6 +493,8 @@ def main() -> None:
     )
 
     inbox, _ = pending(engine)
+    if args.analyze:
+        analyze(engine)
     result = processing(url, engine, args.workers, args.concurrency)
     report_processing(inbox, result)
     rate = result.rate
