@@ -149,12 +149,16 @@ class InboxWriter:
                 jobs.enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=slot)
             session.commit()
         except BaseException:
-            session.rollback()
-            self._connection.close()
+            # The connection may be what failed: drop it whatever rolling back says.
+            with contextlib.suppress(Exception):
+                session.rollback()
+            with contextlib.suppress(Exception):
+                self._connection.close()
             self._connection = None
             raise
         finally:
-            session.close()
+            with contextlib.suppress(Exception):
+                session.close()
         if enqueue:
             self._enqueued = {pair for pair in self._enqueued if pair[1] == slot}
             self._enqueued.update((a, slot) for a in enqueue)
