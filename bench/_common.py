@@ -99,6 +99,16 @@ def machine() -> str:
     return f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process (all its threads) and of its children that ended (their
+    parent counts them), from /proc; 0 once the process has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
     """CPU seconds used from now on by a process and its children, and by the PostgreSQL server
     (all its processes): figures that depend much less on a busy machine than wall time."""
@@ -106,15 +116,6 @@ class CpuMeter:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.start = (self._tree(pid), self._postgres())
-
-    @staticmethod
-    def _seconds(pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            return 0.0
-        # utime, stime, cutime, cstime: children that ended are counted by their parent
-        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     @classmethod
     def _children(cls, pid: int) -> list[int]:
@@ -134,7 +135,7 @@ class CpuMeter:
         pids, seen = [pid], {}
         while pids:
             current = pids.pop()
-            seen[current] = cls._seconds(current)
+            seen[current] = cpu_seconds(current)
             pids += cls._children(current)
         return seen
 

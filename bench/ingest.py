@@ -31,12 +31,12 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
 from _common import (
     ROOT,
     CpuMeter,
+    cpu_seconds,
     database_url,
     env,
     free_port,
@@ -249,15 +249,6 @@ def _pending(conn) -> tuple[int, int]:
     return int(inbox), int(events)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc; 0 once it has gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Processing:
     """The processing rate and the CPU it cost: the workers' and their PostgreSQL backends'."""
 
@@ -287,7 +278,7 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 1) -> Proc
             {"d": database, "own": own},
         ).scalars()
         for pid in pids:
-            backends[pid] = max(backends.get(pid, 0.0), _cpu_seconds(pid))
+            backends[pid] = max(backends.get(pid, 0.0), cpu_seconds(pid))
 
     procs = [
         subprocess.Popen(
@@ -311,7 +302,7 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 1) -> Proc
         # CPU from here on: the workers' start-up (imports, about a second each) is not processing.
         sample()
         backends_at_start = dict(backends)
-        worker_cpu_at_start = sum(_cpu_seconds(proc.pid) for proc in procs)
+        worker_cpu_at_start = sum(cpu_seconds(proc.pid) for proc in procs)
         # Only whether the inbox is empty: counting the events every 100 ms cost PostgreSQL CPU
         # that the workers measured here then did not have.
         empty = text("SELECT NOT EXISTS (SELECT 1 FROM event_inbox)")
@@ -322,7 +313,7 @@ def processing(url: str, engine, workers: int = 2, concurrency: int = 1) -> Proc
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
         sample()
-        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - worker_cpu_at_start
+        worker_cpu = sum(cpu_seconds(proc.pid) for proc in procs) - worker_cpu_at_start
     finally:
         for proc in procs:
             proc.terminate()

@@ -7,41 +7,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import AccountKeys
-from tests.events.test_ingest import MIXED_BULK, event_body
+from tests.events.test_ingest import MIXED_BULK, bulk_document, bulk_event, bulk_group, event_body
 from tidings.app import create_app
 from tidings.events.fastpath import IngestFastPath
 
-BULK = {
-    "data": {
-        "type": "event-bulk-create-job",
-        "attributes": {
-            "events-bulk-create": {
-                "data": [
-                    {
-                        "type": "event-bulk-create",
-                        "attributes": {
-                            "profile": {"data": {"type": "profile", "attributes": {"email": "bad"}}},
-                            "events": {
-                                "data": [
-                                    {
-                                        "type": "event",
-                                        "attributes": {
-                                            "properties": {},
-                                            "time": "1970-01-01T00:00:00Z",
-                                            "metric": {
-                                                "data": {"type": "metric", "attributes": {"name": "M"}}
-                                            },
-                                        },
-                                    }
-                                ]
-                            },
-                        },
-                    }
-                ]
-            }
-        },
-    }
-}
+BULK = bulk_document(bulk_group("bad", bulk_event(time="1970-01-01T00:00:00Z")))
 
 
 @pytest.fixture(scope="module")

@@ -367,38 +367,32 @@ def test_numbers_that_are_not_json_are_400(
     assert events_of(db, account.id) == []
 
 
-def _event(**attributes):  # type: ignore[no-untyped-def]
+def bulk_event(**attributes):  # type: ignore[no-untyped-def]
+    """One event of a bulk group (`metric=None` leaves the metric out)."""
     attrs = {"properties": {}, "metric": {"data": {"type": "metric", "attributes": {"name": "M"}}}}
     attrs.update(attributes)
     return {"type": "event", "attributes": {k: v for k, v in attrs.items() if v is not None}}
 
 
-MIXED_BULK = {
-    "data": {
-        "type": "event-bulk-create-job",
-        "attributes": {
-            "events-bulk-create": {
-                "data": [
-                    {
-                        "type": "event-bulk-create",
-                        "attributes": {
-                            "profile": {"data": {"type": "profile", "attributes": {"email": "a@b.co"}}},
-                            # a structural error (no metric) beside a limit error (time before 1990)
-                            "events": {"data": [_event(metric=None), _event(time="1980-01-01T00:00:00Z")]},
-                        },
-                    },
-                    {
-                        "type": "event-bulk-create",
-                        "attributes": {
-                            "profile": {"data": {"type": "profile", "attributes": {"email": "not-an-email"}}},
-                            "events": {"data": [_event(properties={str(i): i for i in range(401)})]},
-                        },
-                    },
-                ]
-            }
-        },
+def bulk_group(email: str, *events):  # type: ignore[no-untyped-def]
+    profile = {"data": {"type": "profile", "attributes": {"email": email}}}
+    return {"type": "event-bulk-create", "attributes": {"profile": profile, "events": {"data": list(events)}}}
+
+
+def bulk_document(*groups):  # type: ignore[no-untyped-def]
+    return {
+        "data": {
+            "type": "event-bulk-create-job",
+            "attributes": {"events-bulk-create": {"data": list(groups)}},
+        }
     }
-}
+
+
+MIXED_BULK = bulk_document(
+    # a structural error (no metric) beside a limit error (time before 1990)
+    bulk_group("a@b.co", bulk_event(metric=None), bulk_event(time="1980-01-01T00:00:00Z")),
+    bulk_group("not-an-email", bulk_event(properties={str(i): i for i in range(401)})),
+)
 
 
 def test_bulk_reports_structural_and_limit_errors_together(client, account: AccountKeys) -> None:

@@ -69,10 +69,7 @@ def ulids(count: int, at_ms: int | None = None) -> list[str]:
     records thousands of changes at once): one read of randomness for all of them, and since
     80 random bits are exactly 16 base32 characters, one encoding of it (RFC 4648's alphabet,
     translated to Crockford's)."""
-    ms = int(time.time() * 1000) if at_ms is None else at_ms
-    stamp = ulid(ms)[:10]  # 48 bits of milliseconds in 10 characters
-    encoded = base64.b32encode(os.urandom(10 * count)).decode().translate(_FROM_BASE32)
-    return [stamp + encoded[start : start + 16] for start in range(0, 16 * count, 16)]
+    return ulids_at([int(time.time() * 1000) if at_ms is None else at_ms] * count)
 
 
 def ulids_at(times_ms: list[int]) -> list[str]:
@@ -85,7 +82,7 @@ def ulids_at(times_ms: list[int]) -> list[str]:
     for index, ms in enumerate(times_ms):
         stamp = stamps.get(ms)
         if stamp is None:
-            stamp = stamps[ms] = ulid(ms)[:10]
+            stamp = stamps[ms] = ulid(ms)[:10]  # 48 bits of milliseconds in 10 characters
         start = 16 * index
         out.append(stamp + encoded[start : start + 16])
     return out
