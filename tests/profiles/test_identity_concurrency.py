@@ -1,13 +1,16 @@
-"""Two workers resolving the same identifiers at once still give one profile per person."""
+"""Concurrent identity resolution: one profile per person, no lost writes, no needless waits."""
 
 from __future__ import annotations
 
 import random
 import threading
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
-from tests.conftest import make_account
+from tests.conftest import backend, make_account
+from tidings.profiles import identity
+from tidings.profiles.attributes import ProfileAttributes
 from tidings.profiles.identity import ProfileInput, Source, resolve_batch
 from tidings.profiles.tables import Profile
 
@@ -59,3 +62,106 @@ def test_concurrent_batches_with_overlapping_identifiers(db) -> None:
             select(func.count(Profile.email.distinct())).where(Profile.account_id == account.id)
         ).scalar()
     assert count == len(people) and emails == len(people)
+
+
+# --------------------------------------------------------------------------- PostgreSQL row locks
+# Identity resolution reads profiles without a lock and locks them after resolving, each only as
+# strongly as the batch needs (identity._Batch.lock). These tests hold that to its promises.
+
+postgres_only = pytest.mark.skipif(backend() != "postgres", reason="row locks: PostgreSQL only")
+
+
+def _create(db, account_id: str, *inputs: ProfileInput) -> list[str]:
+    with db.write() as session:
+        return [r.profile_id for r in resolve_batch(session, account_id, list(inputs), source=Source.API)]
+
+
+@postgres_only
+def test_batches_that_only_name_a_profile_do_not_wait_for_each_other(db) -> None:
+    account = make_account(db)
+    (pid,) = _create(db, account.id, ProfileInput(email="shared@example.com"))
+    with db.write() as first:
+        (held,) = resolve_batch(
+            first, account.id, [ProfileInput(email="shared@example.com")], source=Source.EVENT
+        )
+        with db.write() as second:  # the first transaction is still open
+            second.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            (other,) = resolve_batch(
+                second, account.id, [ProfileInput(email="shared@example.com")], source=Source.EVENT
+            )
+    assert held.profile_id == other.profile_id == pid
+
+
+@postgres_only
+def test_a_profile_merged_away_between_reading_and_locking_is_resolved_again(db, monkeypatch) -> None:
+    account = make_account(db)
+    (older,) = _create(db, account.id, ProfileInput(phone_number="+16175550199"))
+    (newer,) = _create(db, account.id, ProfileInput(email="merged@example.com"))
+
+    def merge_meanwhile() -> None:
+        # Another worker links the email to the phone: `newer` merges into the older profile.
+        with db.write() as other:
+            other.execute(text("SET LOCAL lock_timeout = '300ms'"))  # fail, not hang, if it must wait
+            (linked,) = resolve_batch(
+                other,
+                account.id,
+                [ProfileInput(email="merged@example.com", phone_number="+16175550199")],
+                source=Source.EVENT,
+            )
+        assert linked.profile_id == older and linked.merged_from == [newer]
+
+    _before_lock(monkeypatch, merge_meanwhile)
+    with db.write() as session:
+        (result,) = resolve_batch(
+            session, account.id, [ProfileInput(email="merged@example.com")], source=Source.EVENT
+        )
+    assert result.profile_id == older  # not the profile that no longer exists
+
+
+@postgres_only
+def test_concurrent_property_writes_to_one_profile_are_both_kept(db, monkeypatch) -> None:
+    account = make_account(db)
+    (pid,) = _create(db, account.id, ProfileInput(email="props@example.com"))
+
+    def write_meanwhile() -> None:
+        with db.write() as other:
+            other.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            resolve_batch(
+                other,
+                account.id,
+                [
+                    ProfileInput(
+                        email="props@example.com", attributes=ProfileAttributes(properties={"size": "M"})
+                    )
+                ],
+                source=Source.EVENT,
+            )
+
+    _before_lock(monkeypatch, write_meanwhile)
+    with db.write() as session:
+        resolve_batch(
+            session,
+            account.id,
+            [
+                ProfileInput(
+                    email="props@example.com", attributes=ProfileAttributes(properties={"color": "red"})
+                )
+            ],
+            source=Source.EVENT,
+        )
+    with db.read() as session:
+        properties = session.execute(select(Profile.properties).where(Profile.id == pid)).scalar()
+    assert properties == {"size": "M", "color": "red"}
+
+
+def _before_lock(monkeypatch, action) -> None:
+    """Run `action` (in its own transaction) once, after a batch has resolved and before it locks."""
+    original = identity._Batch.lock
+    pending = [action]
+
+    def lock(batch: identity._Batch) -> None:
+        if pending:
+            pending.pop()()
+        original(batch)
+
+    monkeypatch.setattr(identity._Batch, "lock", lock)

@@ -45,9 +45,12 @@ with hypothesis for actions that describe consistent people).
 
 Batches: identifiers are looked up set-based (one query for aliases, one for profiles by
 id/email/phone/external_id), the same identifier may appear in several inputs of a batch,
-and the writes are bulk statements. On PostgreSQL the looked-up profiles are locked in id
-order (FOR UPDATE) and a unique-constraint race with a concurrent writer rolls back to a
-savepoint and resolves again. Resolving does not commit; the caller owns the transaction.
+and the writes are bulk statements. On PostgreSQL the looked-up profiles are read without a lock
+and locked once the batch is resolved, each only as strongly as the batch's use of it needs
+(`_Batch.lock`: concurrent batches that merely name the same people do not wait for each other);
+a profile changed by another writer in between, or a unique-constraint race with one, rolls back
+to a savepoint and resolves again (after a change, locking first). Resolving does not commit;
+the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -61,12 +64,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, literal_column, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Label
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import bulk_insert, bulk_update, in_values, plan_each_time, upsert
+from tidings.db.dialect import (
+    bulk_insert,
+    bulk_update,
+    dialect_name,
+    in_values,
+    plan_each_time,
+    upsert,
+)
 from tidings.db.ids import ulid
 from tidings.profiles import hooks, property_types
 from tidings.profiles import merge as merging
@@ -88,6 +99,7 @@ PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
 _BLANK_ROW: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
 KEYS = ("account_id", "id")
 CHUNK = 2000
+_XMIN: Label[str] = literal_column("xmin::text").label("row_version")  # PostgreSQL's row version
 RETRIES = 12
 
 
@@ -170,24 +182,37 @@ def resolve_batch(
 def _resolve_chunk(
     session: Session, account_id: str, inputs: list[ProfileInput], source: Source, create_only: bool
 ) -> list[Resolution]:
-    for attempt in range(RETRIES):
+    # PostgreSQL reads the profiles first and locks them after resolving, each only as strongly as
+    # the batch's use of it needs (see _Batch.lock); SQLite has one writer and no row locks.
+    lock_first = dialect_name(session) != "postgresql"
+    attempt = 0
+    while True:
         savepoint = session.begin_nested()
         try:
-            batch = _Batch(session, account_id, source, create_only)
+            batch = _Batch(session, account_id, source, create_only, lock_first=lock_first)
             batch.load(inputs)
             results = [batch.resolve(item) for item in inputs]
+            batch.lock()
             batch.write()
             savepoint.commit()
             return batch.finish(results)
+        except _Stale:
+            savepoint.rollback()
+            log.info("profiles changed between reading and locking them; resolving again, locking first")
+            lock_first = True
         except (IntegrityError, DBAPIError) as exc:
             savepoint.rollback()
-            if not _retryable(exc) or attempt == RETRIES - 1:
+            attempt += 1
+            if not _retryable(exc) or attempt == RETRIES:
                 raise
             log.info("identity resolution raced with another writer; retrying (%s)", type(exc.orig).__name__)
             # The other writer has committed (PostgreSQL reports the violation only then); wait a
             # little, with jitter, so that two retrying writers do not collide again in step.
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))
-    raise AssertionError("unreachable")
+            time.sleep(random.uniform(0, 0.005 * 2 ** (attempt - 1)))
+
+
+class _Stale(Exception):
+    """A profile read without a lock changed before the batch locked it (see _Batch.lock)."""
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -208,6 +233,7 @@ class _Row:
     changed: set[str] = field(default_factory=set)
     gone: bool = False
     touched: int = 0  # when a resolution last applied to the row or merged it (_Batch.clock)
+    version: str | None = None  # PostgreSQL: the row version read (xmin), when read without a lock
 
     @property
     def id(self) -> str:
@@ -222,8 +248,11 @@ class _Row:
 
 
 class _Batch:
-    def __init__(self, session: Session, account_id: str, source: Source, create_only: bool) -> None:
+    def __init__(
+        self, session: Session, account_id: str, source: Source, create_only: bool, *, lock_first: bool
+    ) -> None:
         self.session = session
+        self.lock_first = lock_first
         self.account_id = account_id
         self.source = source
         self.create_only = create_only
@@ -272,16 +301,14 @@ class _Batch:
         if not terms:
             return
         plan_each_time(self.session)
-        stmt = (
-            select(table)
-            .where(table.c.account_id == self.account_id, or_(*terms))
-            .order_by(table.c.id)
-            .with_for_update()
-        )
+        stmt = select(table).where(table.c.account_id == self.account_id, or_(*terms)).order_by(table.c.id)
+        stmt = stmt.with_for_update() if self.lock_first else stmt.add_columns(_XMIN)
         for mapping in self.session.execute(stmt).mappings().all():  # one fetch, not one per row
             data = dict(mapping)
+            version = data.pop(_XMIN.name, None)
             data["properties"] = dict(data.get("properties") or {})
             row = _Row(data, new=False, loaded_identifiers={k: data[k] for k in IDENTITY_COLUMNS})
+            row.version = version
             self.rows[row.id] = row
             for kind in IDENTITY_COLUMNS:
                 if data[kind]:
@@ -480,6 +507,56 @@ class _Batch:
         row.changed.add(kind)
         if value:
             self.owners[(kind, value)] = row.id
+
+    # -------------------------------------------------------------------- locking
+
+    def lock(self) -> None:
+        """PostgreSQL: lock the rows read without a lock, and check that none changed meanwhile.
+
+        Each row is locked only as strongly as the batch's use of it needs, so that concurrent
+        batches naming the same people do not wait for each other (events mostly name profiles
+        they do not change): a row the batch deletes (merged away) or whose identifiers it changes
+        `FOR UPDATE`; a row whose other columns it changes `FOR NO KEY UPDATE`, which a concurrent
+        `FOR KEY SHARE` does not block; a row it only resolves to `FOR KEY SHARE`, which keeps the
+        row and its identifiers (the unique columns) as they are until commit, so an event written
+        for it cannot lose its profile to a concurrent merge. A row that another transaction
+        changed or deleted since it was read (its version differs; for a row only resolved to,
+        its identifiers) raises _Stale, and the chunk is resolved again, locking first."""
+        if self.lock_first:
+            return
+        modes: dict[str, list[_Row]] = {"update": [], "no_key_update": [], "key_share": []}
+        for row in self.rows.values():
+            if row.new:
+                continue
+            if row.gone or row.changed & _IDENTITY_SET:
+                modes["update"].append(row)
+            elif row.changed:
+                modes["no_key_update"].append(row)
+            else:
+                modes["key_share"].append(row)
+        table = PROFILES
+        for mode, rows in modes.items():
+            if not rows:
+                continue
+            stmt = (
+                select(table.c.id, _XMIN, *[table.c[k] for k in IDENTITY_COLUMNS])
+                .where(
+                    table.c.account_id == self.account_id,
+                    in_values(self.session, table.c.id, sorted(row.id for row in rows)),
+                )
+                .order_by(table.c.id)
+                .with_for_update(read=mode == "key_share", key_share=mode != "update")
+            )
+            found = {r.id: r for r in self.session.execute(stmt).all()}
+            for row in rows:
+                now = found.get(row.id)
+                if now is None:
+                    raise _Stale(row.id)
+                if mode == "key_share":
+                    if any(getattr(now, k) != row.loaded_identifiers[k] for k in IDENTITY_COLUMNS):
+                        raise _Stale(row.id)
+                elif getattr(now, _XMIN.name) != row.version:
+                    raise _Stale(row.id)
 
     # -------------------------------------------------------------------- writing
 
