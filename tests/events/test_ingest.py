@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import AccountKeys
+from tests.conftest import AccountKeys, backend
 from tidings.events.inbox import InboxItem, InboxWriter
 from tidings.events.tables import Event, EventFailure, EventInbox
 from tidings.jobs.worker import drain
@@ -329,6 +329,31 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
 
 
 X = "__literal__"
+
+
+@pytest.mark.skipif(backend() != "postgres", reason="concurrent claims: PostgreSQL row locks")
+def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) -> None:
+    """A batch locks only the rows it takes, so a second worker finds the rest (a batch of a few
+    big bulk rows once locked the whole backlog, and processing ran one batch at a time)."""
+    from tidings.events import processor
+
+    writer = InboxWriter(db)
+    body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
+    writer.submit([InboxItem(account.id, "event", body, NOW) for _ in range(10)]).result(10)
+    writer.stop()
+    try:
+        with db.write() as first:
+            mine, more = processor.claim(first, account.id, 100, budget=len(body) * 3)
+            assert len(mine) == 3 and more
+            with db.write() as second:  # the first batch is still open
+                theirs, more = processor.claim(second, account.id, 100, budget=len(body) * 3)
+                assert len(theirs) == 3 and more
+                assert not {row.id for row in mine} & {row.id for row in theirs}
+                second.rollback()
+            first.rollback()
+    finally:
+        with db.write() as session:
+            session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
 
 
 @pytest.mark.parametrize(

@@ -86,31 +86,47 @@ def claim(
     crash or a rollback leaves them to be claimed again. Returns the rows (oldest first) and
     whether any were left for later.
 
-    Sizes are read before payloads, so a run of 200 KB bulk rows costs what the batch uses, not
-    `limit` payloads; the rows beyond the budget stay locked until this transaction ends. Reading
-    the rows from the DELETE saves a statement per batch and an ORM object per row."""
+    The rows are locked in passes: the first locks one row, and each next as many as the rest of
+    the budget holds at the sizes seen so far (two passes, for a run of similar rows). A row locked
+    and not taken stays locked until this transaction ends, and concurrent workers skip it: with
+    one pass of `limit` rows, a batch of six 150 KB bulk rows locked a whole backlog of bulk rows,
+    the other workers' jobs found nothing and ended, and processing went on one batch at a time.
+    Sizes are read before payloads, and the rows are read back from the DELETE: one statement
+    fewer a batch, and no ORM object a row."""
     table = INBOX
     sized = select(table.c.id, stored_length(session, table.c.payload)).where(
         table.c.account_id == account_id
     )
-    found = session.execute(skip_locked(session, sized.order_by(table.c.id).limit(limit))).all()
     chosen: list[str] = []
-    total = 0
-    for row_id, size in found:
-        total += size
-        if chosen and total > budget:
+    total, step, more = 0, 1, False
+    while True:
+        stmt = sized if not chosen else sized.where(table.c.id > chosen[-1])
+        found = session.execute(skip_locked(session, stmt.order_by(table.c.id).limit(step))).all()
+        for row_id, size in found:
+            if chosen and total + size > budget:
+                return _take(session, account_id, chosen), True
+            chosen.append(row_id)
+            total += size
+        if len(found) < step or not chosen:  # none left that another worker has not locked
             break
-        chosen.append(row_id)
-    if not chosen:
-        return [], False
+        average = max(total / len(chosen), 1.0)
+        step = min(limit - len(chosen), int((budget - total) // average))
+        if step < 1:  # the row limit is reached, or the next row of the average size would not fit
+            more = True
+            break
+    return _take(session, account_id, chosen), more
+
+
+def _take(session: Session, account_id: str, ids: list[str]) -> list[InboxRow]:
+    if not ids:
+        return []
     stmt = (
-        delete(table)
-        .where(table.c.account_id == account_id, in_values(session, table.c.id, chosen))
-        .returning(table.c.id, table.c.kind, table.c.payload, table.c.received)
+        delete(INBOX)
+        .where(INBOX.c.account_id == account_id, in_values(session, INBOX.c.id, ids))
+        .returning(INBOX.c.id, INBOX.c.kind, INBOX.c.payload, INBOX.c.received)
     )
     # One fetch of all the rows (iterating the result fetches them one by one).
-    rows = sorted(InboxRow(*row) for row in session.execute(stmt).all())
-    return rows, len(found) == limit or len(chosen) < len(found)
+    return sorted(InboxRow(*row) for row in session.execute(stmt).all())
 
 
 def expand(row: InboxRow) -> tuple[list[Group], list[Failure]]:
