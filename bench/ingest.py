@@ -468,8 +468,8 @@ def main() -> None:
     parser.add_argument("--database", default="tidings_bench_ingest", help="the database's name")
     parser.add_argument("--workers", type=int, default=2, help="`tidings worker` processes")
     # One thread per process, one process per core: processing is CPU-bound Python, and a second
-    # thread in a process only contends for the GIL and for the batch's profile locks (measured,
-    # 2 x 1: 11,200-11,400 events/s; 2 x 2: 8,800-10,600 events/s, with more CPU per event).
+    # thread in a process contends for the GIL (measured when batches still waited on each other's
+    # profile locks: 2 x 1: 11,200-11,400 events/s; 2 x 2: 8,800-10,600, more CPU per event).
     parser.add_argument("--concurrency", type=int, default=1, help="threads per worker process")
     args = parser.parse_args()
     url = database_url(args.database)
