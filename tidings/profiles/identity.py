@@ -234,6 +234,7 @@ class _Row:
     gone: bool = False
     touched: int = 0  # when a resolution last applied to the row or merged it (_Batch.clock)
     version: str | None = None  # PostgreSQL: the row version read (xmin), when read without a lock
+    loaded: dict[str, Any] = field(default_factory=dict)  # the row as read, when read without a lock
 
     @property
     def id(self) -> str:
@@ -308,7 +309,8 @@ class _Batch:
             version = data.pop(_XMIN.name, None)
             data["properties"] = dict(data.get("properties") or {})
             row = _Row(data, new=False, loaded_identifiers={k: data[k] for k in IDENTITY_COLUMNS})
-            row.version = version
+            if version is not None:
+                row.version, row.loaded = version, dict(data)
             self.rows[row.id] = row
             for kind in IDENTITY_COLUMNS:
                 if data[kind]:
@@ -513,50 +515,43 @@ class _Batch:
     def lock(self) -> None:
         """PostgreSQL: lock the rows read without a lock, and check that none changed meanwhile.
 
-        Each row is locked only as strongly as the batch's use of it needs, so that concurrent
-        batches naming the same people do not wait for each other (events mostly name profiles
-        they do not change): a row the batch deletes (merged away) or whose identifiers it changes
-        `FOR UPDATE`; a row whose other columns it changes `FOR NO KEY UPDATE`, which a concurrent
-        `FOR KEY SHARE` does not block; a row it only resolves to `FOR KEY SHARE`, which keeps the
-        row and its identifiers (the unique columns) as they are until commit, so an event written
-        for it cannot lose its profile to a concurrent merge. A row that another transaction
-        changed or deleted since it was read (its version differs; for a row only resolved to,
-        its identifiers) raises _Stale, and the chunk is resolved again, locking first."""
+        The rows are locked with one statement, in id order, and only as strongly as the batch's
+        use of them needs, so that concurrent batches naming the same people do not wait for each
+        other (most event batches change no profile): `FOR KEY SHARE` when the batch only resolves
+        to them, which keeps each row and its identifiers (the unique columns) as they are until
+        commit, so an event written for it cannot lose its profile to a concurrent merge, and two
+        such batches do not conflict; `FOR NO KEY UPDATE` when it changes attributes of any (not
+        blocked by `FOR KEY SHARE`); `FOR UPDATE` when it merges one away or changes identifiers.
+        One mode and one order for the whole batch keep its later updates (`last_event_date`)
+        from waiting on a batch that waits on it. A row another transaction deleted since it was
+        read, or changed in what the batch relied on (identifiers; the columns it changes; all of
+        a row it merges or re-identifies), raises _Stale: the chunk is resolved again, locking
+        first."""
         if self.lock_first:
             return
-        modes: dict[str, list[_Row]] = {"update": [], "no_key_update": [], "key_share": []}
-        for row in self.rows.values():
-            if row.new:
-                continue
-            if row.gone or row.changed & _IDENTITY_SET:
-                modes["update"].append(row)
-            elif row.changed:
-                modes["no_key_update"].append(row)
-            else:
-                modes["key_share"].append(row)
+        rows = [row for row in self.rows.values() if not row.new]
+        if not rows:
+            return
+        changed = {name for row in rows for name in row.changed}
+        strongest = any(row.gone for row in rows) or bool(changed & _IDENTITY_SET)
+        # FOR UPDATE, FOR NO KEY UPDATE or FOR KEY SHARE:
+        read, key_share = (False, False) if strongest else (False, True) if changed else (True, True)
         table = PROFILES
-        for mode, rows in modes.items():
-            if not rows:
-                continue
-            stmt = (
-                select(table.c.id, _XMIN, *[table.c[k] for k in IDENTITY_COLUMNS])
-                .where(
-                    table.c.account_id == self.account_id,
-                    in_values(self.session, table.c.id, sorted(row.id for row in rows)),
-                )
-                .order_by(table.c.id)
-                .with_for_update(read=mode == "key_share", key_share=mode != "update")
+        columns = [table.c.id, _XMIN, *[table.c[name] for name in sorted(_IDENTITY_SET | changed)]]
+        stmt = (
+            select(*columns)
+            .where(
+                table.c.account_id == self.account_id,
+                in_values(self.session, table.c.id, sorted(row.id for row in rows)),
             )
-            found = {r.id: r for r in self.session.execute(stmt).all()}
-            for row in rows:
-                now = found.get(row.id)
-                if now is None:
-                    raise _Stale(row.id)
-                if mode == "key_share":
-                    if any(getattr(now, k) != row.loaded_identifiers[k] for k in IDENTITY_COLUMNS):
-                        raise _Stale(row.id)
-                elif getattr(now, _XMIN.name) != row.version:
-                    raise _Stale(row.id)
+            .order_by(table.c.id)
+            .with_for_update(read=read, key_share=key_share)
+        )
+        found = {r.id: r._mapping for r in self.session.execute(stmt).all()}
+        for row in rows:
+            now = found.get(row.id)
+            if now is None or _moved(row, now):
+                raise _Stale(row.id)
 
     # -------------------------------------------------------------------- writing
 
@@ -618,6 +613,14 @@ class _Batch:
             if result.profile_id is not None:
                 result.profile_id = self.live(result.profile_id).id
         return results
+
+
+def _moved(row: _Row, now: Any) -> bool:
+    """Did another writer change what the batch relied on in this row since it was read?"""
+    if row.gone or row.changed & _IDENTITY_SET:
+        return bool(now[_XMIN.name] != row.version)
+    loaded = row.loaded
+    return any(now[name] != loaded[name] for name in (*IDENTITY_COLUMNS, *row.changed))
 
 
 def _field(kind: str) -> str:
