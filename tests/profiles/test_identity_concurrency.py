@@ -165,3 +165,26 @@ def _before_lock(monkeypatch, action) -> None:
         original(batch)
 
     monkeypatch.setattr(identity._Batch, "lock", lock)
+
+
+@postgres_only
+def test_events_for_a_profile_another_writer_holds_do_not_wait_and_its_last_event_date_follows(db) -> None:
+    import datetime as dt
+
+    from tidings.events.metrics import MetricKey
+    from tidings.events.store import NewEvent, write_events
+    from tidings.jobs.handlers import register_all
+    from tidings.jobs.worker import drain
+
+    register_all()
+    account = make_account(db)
+    (pid,) = _create(db, account.id, ProfileInput(email="busy@example.com"))
+    when = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
+    with db.write() as holder:  # a batch that is changing this profile right now
+        holder.execute(select(Profile.id).where(Profile.id == pid).with_for_update(key_share=True)).all()
+        with db.write() as session:
+            session.execute(text("SET LOCAL lock_timeout = '300ms'"))  # fail, not wait
+            write_events(session, account.id, [NewEvent(pid, MetricKey("Viewed"), when, unique_id="b")])
+    drain(db)  # the holder has committed: the job raises what the events could not
+    with db.read() as session:
+        assert session.execute(select(Profile.last_event_date).where(Profile.id == pid)).scalar() == when

@@ -8,9 +8,10 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from tidings.consent.tables import EmailSuppression, ListSuppression
+from tidings.db.dialect import dialect_name, in_values
 from tidings.jsonapi.filters import FilterField, compare
 from tidings.profiles.identifiers import IdentifierError, normalize_phone
-from tidings.profiles.tables import Profile, ProfileAlias, ProfileMerge
+from tidings.profiles.tables import PROFILES, Profile, ProfileAlias, ProfileMerge
 
 
 def get_profile(session: Session, account_id: str, profile_id: str) -> Profile | None:
@@ -23,6 +24,22 @@ def profiles_by_ids(session: Session, account_id: str, ids: list[str]) -> dict[s
         return {}
     stmt = select(Profile).where(Profile.account_id == account_id, Profile.id.in_(ids))
     return {p.id: p for p in session.execute(stmt.execution_options(populate_existing=True)).scalars()}
+
+
+def lock_unless_busy(session: Session, account_id: str, ids: list[str]) -> set[str]:
+    """Lock the profiles for a non-key update (`FOR NO KEY UPDATE`) where no other transaction
+    holds a conflicting lock, without waiting; returns the ids locked (rows this transaction
+    already holds count). SQLite has one writer: all of them."""
+    if dialect_name(session) != "postgresql":
+        return set(ids)
+    table = PROFILES
+    stmt = (
+        select(table.c.id)
+        .where(table.c.account_id == account_id, in_values(session, table.c.id, sorted(ids)))
+        .order_by(table.c.id)
+        .with_for_update(key_share=True, skip_locked=True)
+    )
+    return set(session.execute(stmt).scalars())
 
 
 def profiles_query(account_id: str) -> Select[Any]:

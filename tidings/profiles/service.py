@@ -14,7 +14,9 @@ from tidings.db.dialect import bulk_raise
 from tidings.db.ids import ulid
 from tidings.events import hooks
 from tidings.events.store import SEGMENT_SOURCE
+from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
+from tidings.profiles import hooks as profile_hooks
 from tidings.profiles import merge as merging
 from tidings.profiles import repository
 from tidings.profiles.attributes import (
@@ -232,8 +234,17 @@ def merge_profiles(session: Session, account_id: str, destination_id: str, sourc
 # ------------------------------------------------------------------ last_event_date
 
 
+RAISE_LAST_EVENT_DATE = "profiles.raise_last_event_date"
+
+
 @hooks.on_events_written
 def _keep_last_event_date(session: Session, account_id: str, written: list[hooks.WrittenEvent]) -> None:
+    """Raise each profile's last_event_date to its newest event. A profile that another transaction
+    is changing right now is left to a job (raising is order-free), so that the event processor
+    never waits here on a profile row while it holds other locks: identity resolution locks a
+    batch's profiles only as strongly as resolving needs (often FOR KEY SHARE), and waiting here
+    for a batch that changes the same profile, which may itself wait on this one (the same new
+    metric, event or job), would deadlock."""
     latest: dict[str, dt.datetime] = {}
     for event in written:
         if event.source == SEGMENT_SOURCE:
@@ -242,6 +253,20 @@ def _keep_last_event_date(session: Session, account_id: str, written: list[hooks
             latest[event.profile_id] = event.time
     if not latest:
         return
+    free = repository.lock_unless_busy(session, account_id, list(latest))
+    _raise(session, account_id, {pid: when for pid, when in latest.items() if pid in free})
+    busy = {pid: when.isoformat() for pid, when in latest.items() if pid not in free}
+    if busy:
+        enqueue(session, RAISE_LAST_EVENT_DATE, {"last_event_date": busy}, account_id=account_id)
+
+
+def raise_last_event_date(session: Session, account_id: str, latest: dict[str, dt.datetime]) -> None:
+    """The job's part: raise, waiting for the row locks (it holds no others), and tell segments."""
+    _raise(session, account_id, latest)
+    profile_hooks.notify(session, account_id, list(latest), "last_event_date")
+
+
+def _raise(session: Session, account_id: str, latest: dict[str, dt.datetime]) -> None:
     bulk_raise(
         session,
         PROFILES,
