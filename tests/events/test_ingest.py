@@ -356,6 +356,32 @@ def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) 
             session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
 
 
+@pytest.mark.skipif(backend() != "postgres", reason="concurrent claims: PostgreSQL row locks")
+def test_a_batch_of_mixed_sizes_locks_only_what_it_takes(db, account: AccountKeys) -> None:
+    """One small row, then big ones: the claim's second pass, sized by the small row, must not
+    keep the big rows it cannot take locked away from the other workers."""
+    from tidings.events import processor
+
+    small = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
+    big = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": [], "pad": "x" * 20_000})
+    writer = InboxWriter(db)
+    writer.submit([InboxItem(account.id, "event", small, NOW)]).result(10)
+    writer.submit([InboxItem(account.id, "event", big, NOW) for _ in range(10)]).result(10)
+    writer.stop()
+    try:
+        with db.write() as first:
+            mine, more = processor.claim(first, account.id, 100, budget=len(big) * 3)
+            assert len(mine) == 3 and more  # the small row and two big ones
+            with db.write() as second:
+                theirs, more = processor.claim(second, account.id, 100, budget=len(big) * 3)
+                assert len(theirs) == 3 and more
+                second.rollback()
+            first.rollback()
+    finally:
+        with db.write() as session:
+            session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
+
+
 @pytest.mark.parametrize(
     ("literal", "body", "pointer"),
     [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -87,8 +88,10 @@ def claim(
     whether any were left for later.
 
     The rows are locked in passes: the first locks one row, and each next as many as the rest of
-    the budget holds at the sizes seen so far (two passes, for a run of similar rows). A row locked
-    and not taken stays locked until this transaction ends, and concurrent workers skip it: with
+    the budget holds at the sizes seen so far (two passes, for a run of similar rows); a pass
+    that locked rows beyond the budget (bigger rows than those seen) is undone to its savepoint,
+    which releases its locks, and only the rows that fit are locked again. A row locked and not
+    taken would stay locked until this transaction ends, and concurrent workers skip it: with
     one pass of `limit` rows, a batch of six 150 KB bulk rows locked a whole backlog of bulk rows,
     the other workers' jobs found nothing and ended, and processing went on one batch at a time.
     Sizes are read before payloads, and the rows are read back from the DELETE: one statement
@@ -101,10 +104,19 @@ def claim(
     total, step, more = 0, 1, False
     while True:
         stmt = sized if not chosen else sized.where(table.c.id > chosen[-1])
-        found = session.execute(skip_locked(session, stmt.order_by(table.c.id).limit(step))).all()
+        stmt = skip_locked(session, stmt.order_by(table.c.id))
+        savepoint = session.begin_nested()
+        found = session.execute(stmt.limit(step)).all()
+        fit = _fitting(found, total, budget, first=not chosen)
+        if fit < len(found):
+            # Rows of other sizes than those seen: give back the locks this pass took (a rolled
+            # back savepoint releases them) and lock only the rows that fit.
+            savepoint.rollback()
+            found = session.execute(stmt.limit(fit)).all()
+            chosen += [row_id for row_id, _ in found]
+            return _take(session, account_id, chosen), True
+        savepoint.commit()
         for row_id, size in found:
-            if chosen and total + size > budget:
-                return _take(session, account_id, chosen), True
             chosen.append(row_id)
             total += size
         if len(found) < step or not chosen:  # none left that another worker has not locked
@@ -115,6 +127,17 @@ def claim(
             more = True
             break
     return _take(session, account_id, chosen), more
+
+
+def _fitting(found: Sequence[Any], total: int, budget: int, *, first: bool) -> int:
+    """How many of `found` (id, size) fit the budget after `total` (a batch takes at least one)."""
+    count = 0
+    for _row_id, size in found:
+        if total + size > budget and not (first and count == 0):
+            break
+        total += size
+        count += 1
+    return count
 
 
 def _take(session: Session, account_id: str, ids: list[str]) -> list[InboxRow]:
