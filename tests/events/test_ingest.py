@@ -244,6 +244,32 @@ def test_client_events_are_applied(db, client, account: AccountKeys) -> None:
     assert len(events_of(db, account.id)) == 4
 
 
+def test_events_follow_a_merge_made_later_in_the_same_batch(db, client, account: AccountKeys) -> None:
+    """A server event creates an anonymous profile; a client event of the same batch then links
+    that visitor to a known person, merging the new profile away: both events end on the person."""
+    from tidings.profiles.tables import Profile
+
+    known = client.post(
+        "/api/profiles",
+        json={"data": {"type": "profile", "attributes": {"email": "known@example.com"}}},
+        headers=account.headers(),
+    ).json()["data"]["id"]
+    server = event_body(email=None, profile={"anonymous_id": "visitor-7"}, metric="Viewed Product")
+    assert client.post("/api/events", json=server, headers=account.headers()).status_code == 202
+    browser = event_body(
+        email="known@example.com", profile={"anonymous_id": "visitor-7"}, metric="Active on Site"
+    )
+    response = client.post(
+        f"/client/events?company_id={account.public_key}", json=browser, headers={"revision": "2026-10-15"}
+    )
+    assert response.status_code == 202
+    drain(db)  # both inbox rows in one batch
+    assert {event.profile_id for event in events_of(db, account.id)} == {known}
+    with db.read() as session:
+        ids = session.execute(select(Profile.id).where(Profile.account_id == account.id)).scalars().all()
+    assert ids == [known]
+
+
 def test_unknown_profile_id_becomes_a_dead_letter_and_the_rest_applies(
     db, client, account: AccountKeys
 ) -> None:

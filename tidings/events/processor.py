@@ -220,6 +220,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
     by_source: dict[str, list[Group]] = {}
     for group in groups:
         by_source.setdefault(group.source, []).append(group)
+    resolved: list[tuple[Group, Resolution]] = []
     for source, members in by_source.items():
         # Identical profile blocks share one input, which identity resolution then resolves once
         # when it can (see _Batch.resolve); the wrk load repeats each of 1,000 emails twice a batch.
@@ -230,12 +231,21 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
             [_shared_input(inputs, g.profile) for g in members],
             source=SOURCES[source],
         )
-        for group, resolution in zip(members, resolutions, strict=True):
-            if not resolution.ok or resolution.profile_id is None:
-                failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
-                continue
-            for event in group.events:
-                events.append(_new_event(resolution.profile_id, event, group, metric_keys))
+        resolved += zip(members, resolutions, strict=True)
+    # A later source (or chunk) may have merged away a profile an earlier one resolved to: the
+    # events go to the profile it became.
+    merged_into = {gone: r.profile_id for _, r in resolved if r.profile_id for gone in r.merged_from}
+    for group, resolution in resolved:
+        if not resolution.ok or resolution.profile_id is None:
+            failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
+            continue
+        profile_id = resolution.profile_id
+        for _ in range(len(merged_into)):  # a chain of merges, never a cycle (a merged profile is gone)
+            if profile_id not in merged_into:
+                break
+            profile_id = merged_into[profile_id]
+        for event in group.events:
+            events.append(_new_event(profile_id, event, group, metric_keys))
     written = write_events(session, account_id, events)
     return len(written), failures
 
