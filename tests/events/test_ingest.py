@@ -331,10 +331,8 @@ def test_concurrent_submissions_share_commits(db, account: AccountKeys) -> None:
 def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: AccountKeys) -> None:
     from tidings.events import processor
 
-    writer = InboxWriter(db)
     body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
-    writer.submit([InboxItem(account.id, "event", body, NOW) for _ in range(5)]).result(10)
-    writer.stop()
+    _accept(db, account.id, [body] * 5)
     with db.write() as session:
         rows, more = processor.claim(session, account.id, 10, budget=len(body) * 2)
         assert len(rows) == 2 and more
@@ -354,19 +352,14 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
 
 
-X = "__literal__"
-
-
 @pytest.mark.skipif(backend() != "postgres", reason="concurrent claims: PostgreSQL row locks")
 def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) -> None:
     """A batch locks only the rows it takes, so a second worker finds the rest (a batch of a few
     big bulk rows once locked the whole backlog, and processing ran one batch at a time)."""
     from tidings.events import processor
 
-    writer = InboxWriter(db)
     body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
-    writer.submit([InboxItem(account.id, "event", body, NOW) for _ in range(10)]).result(10)
-    writer.stop()
+    _accept(db, account.id, [body] * 10)
     try:
         with db.write() as first:
             mine, more = processor.claim(first, account.id, 100, budget=len(body) * 3)
@@ -378,8 +371,7 @@ def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) 
                 second.rollback()
             first.rollback()
     finally:
-        with db.write() as session:
-            session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
+        _empty_inbox(db, account.id)
 
 
 @pytest.mark.skipif(backend() != "postgres", reason="concurrent claims: PostgreSQL row locks")
@@ -390,10 +382,8 @@ def test_a_batch_of_mixed_sizes_locks_only_what_it_takes(db, account: AccountKey
 
     small = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
     big = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": [], "pad": "x" * 20_000})
-    writer = InboxWriter(db)
-    writer.submit([InboxItem(account.id, "event", small, NOW)]).result(10)
-    writer.submit([InboxItem(account.id, "event", big, NOW) for _ in range(10)]).result(10)
-    writer.stop()
+    _accept(db, account.id, [small])
+    _accept(db, account.id, [big] * 10)  # a later commit: after the small row
     try:
         with db.write() as first:
             mine, more = processor.claim(first, account.id, 100, budget=len(big) * 3)
@@ -404,8 +394,22 @@ def test_a_batch_of_mixed_sizes_locks_only_what_it_takes(db, account: AccountKey
                 second.rollback()
             first.rollback()
     finally:
-        with db.write() as session:
-            session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account.id))
+        _empty_inbox(db, account.id)
+
+
+def _accept(db, account_id: str, payloads: list[str]) -> None:
+    """Put payloads in the account's inbox, in one commit, as the endpoints do."""
+    writer = InboxWriter(db)
+    writer.submit([InboxItem(account_id, "event", payload, NOW) for payload in payloads]).result(10)
+    writer.stop()
+
+
+def _empty_inbox(db, account_id: str) -> None:
+    with db.write() as session:
+        session.execute(EventInbox.__table__.delete().where(EventInbox.account_id == account_id))
+
+
+X = "__literal__"
 
 
 @pytest.mark.parametrize(

@@ -123,32 +123,18 @@ def test_concurrent_property_writes_to_one_profile_are_both_kept(db, monkeypatch
     account = make_account(db)
     (pid,) = _create(db, account.id, ProfileInput(email="props@example.com"))
 
+    def set_property(session, **properties) -> None:
+        item = ProfileInput(email="props@example.com", attributes=ProfileAttributes(properties=properties))
+        resolve_batch(session, account.id, [item], source=Source.EVENT)
+
     def write_meanwhile() -> None:
         with db.write() as other:
             other.execute(text("SET LOCAL lock_timeout = '300ms'"))
-            resolve_batch(
-                other,
-                account.id,
-                [
-                    ProfileInput(
-                        email="props@example.com", attributes=ProfileAttributes(properties={"size": "M"})
-                    )
-                ],
-                source=Source.EVENT,
-            )
+            set_property(other, size="M")
 
     _before_lock(monkeypatch, write_meanwhile)
     with db.write() as session:
-        resolve_batch(
-            session,
-            account.id,
-            [
-                ProfileInput(
-                    email="props@example.com", attributes=ProfileAttributes(properties={"color": "red"})
-                )
-            ],
-            source=Source.EVENT,
-        )
+        set_property(session, color="red")
     with db.read() as session:
         properties = session.execute(select(Profile.properties).where(Profile.id == pid)).scalar()
     assert properties == {"size": "M", "color": "red"}
