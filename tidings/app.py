@@ -116,8 +116,14 @@ def create_app(
 
 
 def serving_app() -> FastAPI:
-    """The application as `tidings serve` runs it (the factory each server process calls)."""
-    return create_app(tune_gc=True)
+    """The application as `tidings serve` runs it (the factory each server process calls). With
+    `--processes`, each process is started afresh and configures its own logs here; otherwise
+    structlog's development defaults (coloured text on stdout) would be what it writes."""
+    from tidings.ops.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings, tune_gc=True)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
 from fastapi.testclient import TestClient
 
-from tests.conftest import AccountKeys
+from tests.conftest import ROOT, AccountKeys, _free_port
+from tidings.db.session import Database
 from tidings.jobs import queue
 
 
@@ -61,3 +69,31 @@ def test_nul_characters_are_refused_not_a_server_error(client, account: AccountK
     assert response.status_code == 400
     assert "NUL" in response.json()["errors"][0]["detail"]
     assert client.get("/api/profiles/abc%00def", headers=account.headers()).status_code in (400, 404)
+
+
+def test_every_server_process_writes_json_logs(db: Database, database_url: str) -> None:
+    """`tidings serve --processes 2` starts each process afresh: each must configure its own logs
+    (they were structlog's coloured development text on stdout, and slower to write)."""
+    port = _free_port()
+    env = {**os.environ, "TIDINGS_DATABASE_URL": database_url, "TIDINGS_WORKERS": "0"}
+    command = [sys.executable, "-m", "tidings.cli", "serve", "--port", str(port), "--no-migrate"]
+    server = subprocess.Popen(
+        [*command, "--processes", "2"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        served = 0
+        deadline = time.monotonic() + 60
+        while served < 20 and time.monotonic() < deadline:
+            try:
+                served += httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert served == 20
+    assert out == b""
+    lines = [line for line in err.decode().splitlines() if line.startswith("{")]
+    requests = [json.loads(line) for line in lines if '"event": "request"' in line]
+    assert len(requests) == 20
+    assert {r["path"] for r in requests} == {"/healthz"} and all(r["level"] == "info" for r in requests)
