@@ -112,6 +112,49 @@ def test_timezone_buckets_are_local_days(db, sdk, account: AccountKeys) -> None:
         ({"timezone": "Mars/Base"}, BadRequestException),
         ({"metric_id": "nope00"}, NotFoundException),
         ({"filter": ["equals(datetime"]}, BadRequestException),
+        (
+            {
+                "filter": [
+                    "greater-or-equal(datetime,2026-01-01T00:00:00)",
+                    "starts-with(datetime,2026-01-01T00:00:00)",
+                ]
+            },
+            BadRequestException,
+        ),
+        # A calendar past year 9999 or before year 1 (it was a 500).
+        (
+            {
+                "filter": [
+                    "greater-or-equal(datetime,9999-12-30T00:00:00)",
+                    "less-than(datetime,9999-12-31T23:59:59)",
+                ]
+            },
+            BadRequestException,
+        ),
+        (
+            {
+                "filter": [
+                    "greater-or-equal(datetime,0001-01-01T00:00:00+05:00)",
+                    "less-than(datetime,2026-01-01T00:00:00)",
+                ]
+            },
+            BadRequestException,
+        ),
+        (
+            {
+                "filter": [
+                    "greater-or-equal(datetime,9999-12-31T23:00:00)",
+                    "less-or-equal(datetime,9999-12-31T23:59:59.999999)",
+                ],
+                "interval": "hour",
+            },
+            BadRequestException,
+        ),
+        ({"timezone": "Factory"}, BadRequestException),
+        ({"timezone": "localtime"}, BadRequestException),
+        ({"timezone": ""}, BadRequestException),
+        ({"page_cursor": "eyJvZmZzZXQiOiAtMX0"}, BadRequestException),  # {"offset": -1}
+        ({"page_cursor": "eyJvZmZzZXQiOiAiMyJ9"}, BadRequestException),  # {"offset": "3"}
     ],
 )
 def test_bad_queries_are_4xx(db, client, account: AccountKeys, change: dict, error: type) -> None:
@@ -122,6 +165,46 @@ def test_bad_queries_are_4xx(db, client, account: AccountKeys, change: dict, err
     expected = 404 if error is NotFoundException else 400
     assert response.status_code == expected, response.text
     assert issubclass(error, ApiException)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "count"),
+    [
+        (["greater-or-equal(datetime,2026-03-07T10:00:00)", "less-than(datetime,2026-03-07T11:00:00)"], 3),
+        (["greater-than(datetime,2026-03-07T10:00:00)", "less-than(datetime,2026-03-07T11:00:00)"], 0),
+        (
+            ["greater-or-equal(datetime,2026-03-07T09:00:00)", "less-or-equal(datetime,2026-03-07T10:00:00)"],
+            3,
+        ),
+        (["greater-than(datetime,2026-03-07T10:00:00)", "less-or-equal(datetime,2026-03-07T11:00:00)"], 1),
+        (["equals(datetime,2026-03-07T10:00:00)"], 3),
+        # Every bound applies, whatever its order: the range is what they all allow.
+        (
+            [
+                "greater-or-equal(datetime,2026-03-07T10:30:00)",
+                "less-than(datetime,2026-03-08T00:00:00)",
+                "greater-or-equal(datetime,2026-03-01T00:00:00)",
+            ],
+            1,
+        ),
+        (
+            [
+                "greater-or-equal(datetime,2026-03-07T00:00:00)",
+                "less-than(datetime,2026-03-07T10:30:00)",
+                "less-than(datetime,2026-03-08T00:00:00)",
+            ],
+            3,
+        ),
+    ],
+)
+def test_every_datetime_bound_means_what_it_says(db, sdk, account: AccountKeys, bounds, count) -> None:
+    at_ten = BASE + dt.timedelta(hours=10)
+    make_events(db, account.id, [{"time": at_ten}] * 3 + [{"time": at_ten + dt.timedelta(hours=1)}])
+    metric = metric_id(db, account.id, "Placed Order")
+    body = _query(metric, "2026-03-07T00:00:00", "2026-03-08T00:00:00", measurements=["count"])
+    body["data"]["attributes"]["filter"] = bounds
+    attrs = sdk.Metrics.query_metric_aggregates(body).data.attributes
+    assert sum(attrs.data[0].measurements["count"]) == count
 
 
 ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Europe/Berlin"]

@@ -40,9 +40,18 @@ class Aggregate:
     next_cursor: str | None
 
 
+# Keys the zone database holds that are not places: the machine's own zone, POSIX rules, and
+# "Factory" (a zone that means "not set", which Klaviyo refuses too).
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:
+    if name is None:
+        return zoneinfo.ZoneInfo("UTC")
     try:
-        return zoneinfo.ZoneInfo(name or "UTC")
+        if name in NOT_ZONES:
+            raise ValueError(name)
+        return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"Unknown timezone {name!r}.", pointer=f"{POINTER}/timezone") from None
 
@@ -65,27 +74,52 @@ def _conditions(filters: list[str]) -> list[Comparison]:
     return found
 
 
+# A datetime bound in the filter, as the half-open range [start, end) it allows. Times are stored
+# to the microsecond, so "after t" is "from t + 1 us" and "up to t" is "before t + 1 us".
+TICK = dt.timedelta(microseconds=1)
+LOWER = {"greater-or-equal": dt.timedelta(0), "greater-than": TICK, "equals": dt.timedelta(0)}
+UPPER = {"less-than": dt.timedelta(0), "less-or-equal": TICK, "equals": TICK}
+
+
 def _range(conditions: list[Comparison], tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    start = end = None
+    """The range every datetime condition allows (the spec's pair, greater-or-equal and less-than,
+    or any other comparisons; several of them all apply)."""
+    starts: list[dt.datetime] = []
+    ends: list[dt.datetime] = []
     for cond in conditions:
         if cond.field != "datetime":
             continue
+        if cond.op not in LOWER and cond.op not in UPPER:
+            raise InvalidInput(
+                f"Operator {cond.op!r} is not supported on datetime: use greater-or-equal and less-than.",
+                pointer=f"{POINTER}/filter",
+            )
         if not isinstance(cond.value, dt.datetime):
             raise InvalidInput("datetime filters take an ISO datetime.", pointer=f"{POINTER}/filter")
         value = cond.value if cond.value.tzinfo else cond.value.replace(tzinfo=tz)
-        if cond.op in ("greater-or-equal", "greater-than"):
-            start = value
-        elif cond.op in ("less-than", "less-or-equal"):
-            end = value
-    if start is None or end is None:
+        try:
+            if cond.op in LOWER:
+                starts.append((value + LOWER[cond.op]).astimezone(dt.UTC))
+            if cond.op in UPPER:
+                ends.append((value + UPPER[cond.op]).astimezone(dt.UTC))
+        except OverflowError:
+            raise _out_of_range() from None
+    if not starts or not ends:
         raise InvalidInput(
             "The filter must include a datetime range: "
             "greater-or-equal(datetime,...) and less-than(datetime,...).",
             pointer=f"{POINTER}/filter",
         )
+    start, end = max(starts), min(ends)
     if end <= start:
         raise InvalidInput("The datetime range is empty.", pointer=f"{POINTER}/filter")
     return start, end
+
+
+def _out_of_range() -> InvalidInput:
+    return InvalidInput(
+        "The datetime range is outside the dates Tidings can count.", pointer=f"{POINTER}/filter"
+    )
 
 
 def bucket_starts(start: dt.datetime, end: dt.datetime, interval: str, tz: dt.tzinfo) -> list[dt.datetime]:
@@ -151,9 +185,12 @@ def _decode_offset(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        return int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"])
+        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidInput("Invalid page_cursor.", pointer=f"{POINTER}/page_cursor") from None
+        offset = None
+    if type(offset) is not int or offset < 0:
+        raise InvalidInput("Invalid page_cursor.", pointer=f"{POINTER}/page_cursor")
+    return offset
 
 
 def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -> Aggregate:
@@ -162,7 +199,10 @@ def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -
     tz = _zone(attrs.timezone)
     conditions = _conditions(attrs.filter)
     start, end = _range(conditions, tz)
-    starts = bucket_starts(start, end, attrs.interval or "day", tz)
+    try:
+        starts = bucket_starts(start, end, attrs.interval or "day", tz)
+    except (OverflowError, ValueError):  # a calendar step past year 9999 (or before year 1)
+        raise _out_of_range() from None
     if len(starts) > MAX_BUCKETS:
         raise InvalidInput(f"The range has more than {MAX_BUCKETS} intervals.", pointer=f"{POINTER}/interval")
     bounds = [*starts[1:], end]
