@@ -125,3 +125,40 @@ def test_metric_properties(sdk, seeded) -> None:
     assert sdk.Metrics.get_metric_id_for_metric_property(prop_id).data.id == seeded["order"]
     ids = sdk.Metrics.get_property_ids_for_metric(seeded["order"])
     assert prop_id in {item.id for item in ids.data}
+
+
+def _refused(client, account: AccountKeys, path: str, params: dict[str, str]) -> str:
+    """The parameter a 400 `invalid` names (a 500 or any other answer fails the test)."""
+    response = client.get(path, params=params, headers=account.headers())
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["code"] == "invalid"
+    return error["source"]["parameter"]
+
+
+@pytest.mark.parametrize(
+    ("path", "flt"),
+    [
+        ("/api/events", "greater-than(timestamp,99999999999999)"),
+        ("/api/events", "greater-than(timestamp,-99999999999999)"),
+        ("/api/events", "greater-than(timestamp,1e20)"),
+        ("/api/events", "greater-than(timestamp,1e400)"),
+        ("/api/events", "greater-than(datetime,9999-12-31T23:59:59-05:00)"),
+        ("/api/events", "greater-than(datetime,0001-01-01T00:00:00+05:00)"),
+        ("/api/events", "less-than(datetime,'9999-12-31T23:59:59-05:00')"),
+        ("/api/events", 'equals(metric_id,["a"])'),
+        ("/api/events", "equals(profile_id,[])"),
+        ("/api/metrics", 'equals(integration.name,["API"])'),
+        ("/api/profiles", 'equals(email,["a@b.co"])'),
+        ("/api/profiles", 'any(email,"a@b.co")'),
+        ("/api/profiles", "greater-than(created,9999-12-31T23:59:59-05:00)"),
+    ],
+)
+def test_filter_values_that_cannot_be_compared_are_400(client, account: AccountKeys, path, flt) -> None:
+    assert _refused(client, account, path, {"filter": flt}) == "filter"
+
+
+def test_extreme_but_valid_filter_values_answer(sdk, seeded) -> None:
+    assert len(sdk.Events.get_events(filter="greater-than(timestamp,253402300799)").data) == 0
+    assert len(sdk.Events.get_events(filter="greater-than(datetime,0001-01-01T05:00:00+05:00)").data) == 3
+    assert len(sdk.Events.get_events(filter="less-than(datetime,9999-12-31T23:59:59+00:00)").data) == 3

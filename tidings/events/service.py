@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from tidings.events import repository
 from tidings.events.tables import Event, Metric, MetricProperty
 from tidings.jsonapi.errors import NotFound
-from tidings.jsonapi.filters import FilterField, compare, compile_filter
+from tidings.jsonapi.filters import FilterField, compile_filter
 from tidings.jsonapi.pagination import Page, paginate
 from tidings.jsonapi.params import QueryParams
 from tidings.profiles.repository import profiles_by_ids
@@ -20,18 +19,13 @@ from tidings.profiles.tables import Profile
 METRICS_PAGE_SIZE = 200
 
 
-def _by_timestamp(op: str, value: Any) -> ColumnElement[bool]:
-    """`timestamp` filters compare Unix seconds with the event's time."""
-    return compare(op, "timestamp", Event.time, dt.datetime.fromtimestamp(int(value), dt.UTC))
-
-
 EVENT_FILTERS = {
     "metric_id": FilterField(Event.metric_id),
     "profile_id": FilterField(Event.profile_id),
     "profile": FilterField(Event.profile_id),
     "metric": FilterField(Event.metric_id),
     "datetime": FilterField(Event.time, kind="datetime"),
-    "timestamp": FilterField(kind="number", build=_by_timestamp),
+    "timestamp": FilterField(Event.time, kind="timestamp"),  # Unix seconds
 }
 
 METRIC_FILTERS = {

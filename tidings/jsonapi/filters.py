@@ -32,6 +32,7 @@ COMPARISONS = {
     "starts-with",
     "ends-with",
 }
+LIST_OPERATORS = {"any", "contains-any", "contains-all"}  # the others take one value
 LOGICAL = {"and", "or", "not"}
 MAX_DEPTH = 10
 MAX_CONDITIONS = 100
@@ -78,7 +79,9 @@ def parse_datetime(text: str, *, naive_as: dt.tzinfo | None = dt.UTC) -> dt.date
         return None
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is not None:
+            value.astimezone(dt.UTC)  # an instant outside years 1-9999 in UTC cannot be compared
+    except (ValueError, OverflowError):
         return None
     return value if value.tzinfo or naive_as is None else value.replace(tzinfo=naive_as)
 
@@ -258,7 +261,8 @@ class FilterField:
     """How one filterable field becomes SQL.
 
     `column` is the expression compared; `kind` coerces values (string, datetime, number,
-    boolean); `build`, when given, replaces the default comparison entirely.
+    boolean, or timestamp: Unix seconds compared as a datetime); `build`, when given, replaces
+    the default comparison entirely.
     """
 
     column: Any = None
@@ -279,10 +283,10 @@ def _coerce(field: str, spec: FilterField, value: Any) -> Any:
         if when is None:
             raise _bad(f"Invalid filter: {field!r} takes a datetime, got {value!r}.")
         return when
-    if spec.kind == "number":
+    if spec.kind in ("number", "timestamp"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _bad(f"Invalid filter: {field!r} takes a number, got {value!r}.")
-        return value
+        return _from_timestamp(field, value) if spec.kind == "timestamp" else value
     if spec.kind == "boolean":
         if not isinstance(value, bool):
             raise _bad(f"Invalid filter: {field!r} takes true or false, got {value!r}.")
@@ -295,20 +299,34 @@ def _coerce(field: str, spec: FilterField, value: Any) -> Any:
     return spec.normalize(value) if spec.normalize else value
 
 
+def _from_timestamp(field: str, seconds: float) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(int(seconds), dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        raise _bad(f"Invalid filter: {field!r} takes Unix seconds from year 1 to 9999.") from None
+
+
+def _check_shape(op: str, field: str, value: Any) -> None:
+    """`any` takes a list; every other operator one value."""
+    if op in LIST_OPERATORS and not isinstance(value, list):
+        raise _bad(f"Invalid filter: {op!r} on {field!r} takes a list.")
+    if op not in LIST_OPERATORS and isinstance(value, list):
+        raise _bad(f"Invalid filter: {op!r} on {field!r} takes a single value, not a list.")
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def compare(op: str, field: str, col: Any, value: Any) -> Clause:
     """The default SQL for one comparison (for FilterField.build functions that adapt a value)."""
+    _check_shape(op, field, value)
     if op == "equals":
         return col.is_(None) if value is None else col == value
     if op == "any":
-        if not isinstance(value, list):
-            raise _bad(f"Invalid filter: 'any' on {field!r} takes a list.")
         return col.in_(value) if value else false()
-    if isinstance(value, list) or value is None:
-        raise _bad(f"Invalid filter: {op!r} on {field!r} takes a single value.")
+    if value is None:
+        raise _bad(f"Invalid filter: {op!r} on {field!r} takes a value, not null.")
     if op == "greater-than":
         return col > value
     if op == "greater-or-equal":
@@ -340,6 +358,7 @@ def compile_filter(node: Node, fields: Mapping[str, FilterField]) -> Clause:
         if spec.build is not None:
             return spec.build("has", None)
         return spec.column.is_not(None)
+    _check_shape(node.op, node.field, node.value)
     value = _coerce(node.field, spec, node.value)
     if spec.build is not None:
         return spec.build(node.op, value)
