@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 from openapi_client.exceptions import BadRequestException, NotFoundException
@@ -162,3 +164,46 @@ def test_extreme_but_valid_filter_values_answer(sdk, seeded) -> None:
     assert len(sdk.Events.get_events(filter="greater-than(timestamp,253402300799)").data) == 0
     assert len(sdk.Events.get_events(filter="greater-than(datetime,0001-01-01T05:00:00+05:00)").data) == 3
     assert len(sdk.Events.get_events(filter="less-than(datetime,9999-12-31T23:59:59+00:00)").data) == 3
+
+
+def _cursor(**raw: object) -> str:
+    """A hand-made page cursor (as a client altering one would send)."""
+    base = {"o": "get_events", "d": "n", "k": [{"t": "2026-03-02T12:00:00+00:00"}, "01A"], "s": None}
+    data = json.dumps({**base, "f": None, "n": 200, **raw}).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"k": [5, "01A"]},
+        {"k": ["2026-03-02", "01A"]},
+        {"k": [["a"], "01A"]},
+        {"k": [{"t": "9999-12-31T23:59:59-05:00"}, "01A"]},
+        {"k": [{"t": "2026-03-02T12:00:00+00:00"}, ["01A"]]},
+        {"n": 100000},
+        {"n": -5},
+        {"n": 0},
+        {"n": "20"},
+        {"s": ["datetime"]},
+        {"f": ["equals(metric_id,'x')"]},
+    ],
+)
+def test_altered_cursors_are_400_on_the_cursor(client, account: AccountKeys, seeded, raw) -> None:
+    assert _refused(client, account, "/api/events", {"page[cursor]": _cursor(**raw)}) == "page[cursor]"
+
+
+def test_altered_cursor_sort_keys_are_400_on_every_listing(client, account: AccountKeys) -> None:
+    for sort, key in [("created", 5), ("created", "x"), ("-email", {"t": "2026-03-02T12:00:00+00:00"})]:
+        cursor = _cursor(o="get_profiles", k=[key, "01A"], s=sort, n=20)
+        assert _refused(client, account, "/api/profiles", {"page[cursor]": cursor}) == "page[cursor]"
+    cursor = _cursor(o="get_metrics", k=["01A", ["01A"]], n=20)
+    assert _refused(client, account, "/api/metrics", {"page[cursor]": cursor}) == "page[cursor]"
+
+
+def test_a_cursor_made_without_sort_follows_with_the_default_spelled_out(sdk, seeded) -> None:
+    first = sdk.Events.get_events(page_size=2)
+    again = sdk.Events.get_events(page_cursor=first.links.next, sort="datetime")
+    assert [e.id for e in first.data + again.data] == seeded["ids"]
+    with pytest.raises(BadRequestException):
+        sdk.Events.get_events(page_cursor=first.links.next, sort="-datetime")

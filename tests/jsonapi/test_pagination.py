@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -138,3 +140,36 @@ def test_pages_cover_the_ordered_set_once_both_ways(db, table, ranks, descending
     forward, backward = _walk(db, column, descending, size)
     assert forward == expected
     assert backward == expected
+
+
+def _token(**raw: object) -> str:
+    fields = {"o": "get_profiles", "d": "n", "k": ["x", "01A"], "s": None, "f": None, "n": 5, **raw}
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"n": 101},  # get_profiles pages hold at most 100, as page[size]
+        {"n": 0},
+        {"n": -5},
+        {"n": 5.5},
+        {"n": "5"},
+        {"n": True},
+        {"k": [["x"], "01A"]},
+        {"k": [{"a": 1}, "01A"]},
+        {"k": ["x", 5]},
+        {"k": [{"t": "0001-01-01T00:00:00+05:00"}, "01A"]},
+        {"s": ["created"]},
+        {"f": {"equals": 1}},
+    ],
+)
+def test_altered_cursor_fields_are_400_on_the_parameter(raw: dict) -> None:
+    with pytest.raises(InvalidInput) as info:
+        decode_cursor(_token(**raw), "get_profiles")
+    assert info.value.parameter == "page[cursor]"
+
+
+def test_cursor_sizes_up_to_the_operations_maximum_are_accepted() -> None:
+    assert decode_cursor(_token(n=100), "get_profiles").size == 100
+    assert decode_cursor(_token(o="get_events", n=1000), "get_events").size == 1000

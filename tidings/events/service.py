@@ -17,6 +17,9 @@ from tidings.profiles.repository import profiles_by_ids
 from tidings.profiles.tables import Profile
 
 METRICS_PAGE_SIZE = 200
+# Events list oldest first unless asked otherwise. Cursors carry the sort spelled out, so a
+# client that adds `sort=datetime` to a cursor made without one asks for the same order.
+DEFAULT_EVENT_SORT = "datetime"
 
 
 EVENT_FILTERS = {
@@ -62,7 +65,7 @@ def list_events(session: Session, account_id: str, params: QueryParams, operatio
         descending=params.descending,
         size=params.page_size,
         cursor=params.cursor,
-        sort=params.sort,
+        sort=params.sort or DEFAULT_EVENT_SORT,
         filter_text=params.filter_text,
     )
 
@@ -92,7 +95,7 @@ def list_metrics(session: Session, account_id: str, params: QueryParams, operati
         sort_column=Metric.id,
         id_column=Metric.id,
         descending=False,
-        size=params.cursor.size if params.cursor else METRICS_PAGE_SIZE,
+        size=METRICS_PAGE_SIZE,  # the spec gives get_metrics no page[size]
         cursor=params.cursor,
         sort=None,
         filter_text=params.filter_text,

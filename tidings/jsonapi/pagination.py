@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import decimal
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,9 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import Session
 
 from tidings.jsonapi.errors import InvalidInput
+from tidings.jsonapi.spec import operation as spec_operation
+
+LARGEST_PAGE = 1000  # the largest page[size] the spec allows anywhere
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,25 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(value: Any) -> Any:
+    """A sort key as encoded: a datetime (in UTC, so it can be bound) or a JSON scalar."""
     if isinstance(value, dict) and set(value) == {"t"}:
-        return dt.datetime.fromisoformat(value["t"])
+        when = dt.datetime.fromisoformat(value["t"])
+        return when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError("not a sort key")
+    return value
+
+
+def _largest_page(operation: str) -> int:
+    try:
+        return spec_operation(operation).page_max or LARGEST_PAGE
+    except KeyError:  # an operation the spec does not know (tests, internal listings)
+        return LARGEST_PAGE
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("not text")
     return value
 
 
@@ -82,16 +103,37 @@ def decode_cursor(value: str, operation: str) -> Cursor:
         cursor = Cursor(
             operation=raw["o"],
             direction="prev" if raw["d"] == "p" else "next",
-            key=(_decode_value(raw["k"][0]), str(raw["k"][1])),
-            sort=raw.get("s"),
-            filter=raw.get("f"),
-            size=int(raw["n"]),
+            key=(_decode_value(raw["k"][0]), raw["k"][1]),
+            sort=_optional_text(raw.get("s")),
+            filter=_optional_text(raw.get("f")),
+            size=raw["n"],
         )
-    except (binascii.Error, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, OverflowError):
         raise _bad_cursor() from None
-    if cursor.operation != operation:
+    if cursor.operation != operation or not isinstance(cursor.key[1], str):
+        raise _bad_cursor()
+    # The page size is bounded as page[size] is: an altered cursor cannot ask for more.
+    if type(cursor.size) is not int or not 1 <= cursor.size <= _largest_page(operation):
         raise _bad_cursor()
     return cursor
+
+
+def _key_fits(col: Any, id_col: Any, value: Any) -> bool:
+    """Whether a cursor's sort key has the type the sort column holds (a hand-altered cursor
+    may carry anything JSON can)."""
+    if col is id_col or value is None:  # the id alone orders; rows without a value sort last
+        return True
+    try:
+        expected = getattr(col.type, "impl_instance", col.type).python_type  # under a TypeDecorator
+    except (AttributeError, NotImplementedError):
+        return not isinstance(value, dt.datetime)
+    if issubclass(expected, dt.datetime):
+        return isinstance(value, dt.datetime)
+    if issubclass(expected, bool):
+        return isinstance(value, bool)
+    if issubclass(expected, int | float | decimal.Decimal):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, expected)
 
 
 @dataclass
@@ -156,6 +198,8 @@ def paginate(
     query = stmt
     if cursor is not None:
         value, last_id = cursor.key
+        if not _key_fits(sort_column, id_column, value):
+            raise _bad_cursor()
         query = query.where(_after(sort_column, id_column, value, last_id, forward=ascending))
     query = _ordered(query, sort_column, id_column, ascending).limit(size + 1)
     rows = list(session.execute(query).scalars() if key_of is None else session.execute(query))
