@@ -11,6 +11,7 @@ from openapi_client.exceptions import BadRequestException, NotFoundException
 
 from tests.conftest import AccountKeys
 from tests.events.factories import make_events, metric_id
+from tests.profiles.factories import make_profile
 from tidings.db.ids import ulid
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -207,3 +208,25 @@ def test_a_cursor_made_without_sort_follows_with_the_default_spelled_out(sdk, se
     assert [e.id for e in first.data + again.data] == seeded["ids"]
     with pytest.raises(BadRequestException):
         sdk.Events.get_events(page_cursor=first.links.next, sort="-datetime")
+
+
+def test_profile_for_event_gives_the_additional_fields_asked_for(db, sdk, account: AccountKeys) -> None:
+    profile_id = make_profile(db, account.id, email="events-extra@example.com")
+    [event_id] = make_events(db, account.id, [{"profile_id": profile_id, "value": 30, "time": T0}])
+    plain = sdk.Events.get_profile_for_event(event_id)
+    assert plain.data.attributes.subscriptions is None
+    extra = ["subscriptions", "predictive_analytics"]
+    profile = sdk.Events.get_profile_for_event(event_id, additional_fields_profile=extra)
+    attributes = profile.data.attributes
+    assert profile.data.id == profile_id
+    assert attributes.subscriptions.email.marketing.consent == "NEVER_SUBSCRIBED"
+    assert attributes.predictive_analytics.historic_clv == 30
+    assert attributes.predictive_analytics.historic_number_of_orders == 1
+
+
+def test_attributions_carry_no_links_to_paths_that_do_not_exist(client, account: AccountKeys, seeded) -> None:
+    event_id = seeded["ids"][0]
+    response = client.get(f"/api/events/{event_id}", headers=account.headers())
+    assert response.json()["data"]["relationships"]["attributions"] == {"data": []}
+    for path in ("attributions", "relationships/attributions"):
+        assert client.get(f"/api/events/{event_id}/{path}", headers=account.headers()).status_code == 404

@@ -12,7 +12,7 @@ from tidings.events.views import event_resource, metric_property_resource, metri
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.profiles import service as profiles_service
-from tidings.profiles.render import profile_resource
+from tidings.profiles.render import profile_resource, profile_resources
 
 router = APIRouter(prefix="/api", tags=["Events"])
 
@@ -68,7 +68,14 @@ def get_metric_id_for_event(id: str, ctx: ApiContext = api("get_metric_id_for_ev
 def get_profile_for_event(id: str, ctx: ApiContext = api("get_profile_for_event")) -> JSONAPIResponse:
     event = service.get_event(ctx.session, ctx.account_id, id)
     profile = profiles_service.get_profile(ctx.session, ctx.account_id, event.profile_id)
-    data = profile_resource(ctx.urls, profile, fields=ctx.params.fields.get("profile"))
+    [data] = profile_resources(
+        ctx.session,
+        ctx.account_id,
+        ctx.urls,
+        [profile],
+        fields=ctx.params.fields.get("profile"),
+        extra=ctx.params.additional_fields.get("profile", []),
+    )
     return JSONAPIResponse(single(data, ctx.urls.current()))
 
 

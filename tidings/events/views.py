@@ -48,13 +48,8 @@ def event_resource(urls: Urls, event: Event, fields: list[str] | None = None) ->
             urls.related("events", event.id, "metric"),
             many=False,
         ),
-        "attributions": relationship(
-            "attribution",
-            [],
-            urls.relationship("events", event.id, "attributions"),
-            urls.related("events", event.id, "attributions"),
-            many=True,
-        ),
+        # Attributions are not modelled, and the spec has no path to reach them: no links.
+        "attributions": {"data": []},
     }
     return resource(
         "event",
