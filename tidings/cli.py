@@ -296,19 +296,23 @@ def import_events(
     ] = None,
 ) -> None:
     """Import historical events (always backfill: they never start flows)."""
-    from tidings.events.csv_import import count_rows
+    from tidings.events.csv_import import BadFile, count_rows
     from tidings.events.csv_import import import_events as run_import
 
     db = _database()
     account_id = _account_or_only(db, account)
     rejects = rejects or file.with_suffix(".rejected.csv")
     total = count_rows(file)
-    with (
-        file.open(newline="", encoding="utf-8-sig") as stream,
-        rejects.open("w", newline="") as bad,
-        typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
-    ):
-        summary = run_import(db, account_id, stream, metric=metric, rejects=bad, progress=bar.update)
+    try:
+        with (
+            file.open(newline="", encoding="utf-8-sig") as stream,
+            rejects.open("w", newline="") as bad,
+            typer.progressbar(length=total, label=f"Importing {file.name}") as bar,
+        ):
+            summary = run_import(db, account_id, stream, metric=metric, rejects=bad, progress=bar.update)
+    except BadFile as exc:
+        rejects.unlink(missing_ok=True)
+        _fail(str(exc))
     typer.echo(
         f"{summary.rows} rows: {summary.imported} events imported, {summary.duplicates} duplicates skipped, "
         f"{summary.rejected} rejected, {summary.profiles_created} profiles created."
