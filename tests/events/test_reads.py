@@ -13,6 +13,7 @@ from tests.conftest import AccountKeys
 from tests.events.factories import make_events, metric_id
 from tests.profiles.factories import make_profile
 from tidings.db.ids import ulid
+from tidings.jobs.worker import drain
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -230,3 +231,40 @@ def test_attributions_carry_no_links_to_paths_that_do_not_exist(client, account:
     assert response.json()["data"]["relationships"]["attributions"] == {"data": []}
     for path in ("attributions", "relationships/attributions"):
         assert client.get(f"/api/events/{event_id}/{path}", headers=account.headers()).status_code == 404
+
+
+def test_a_numeric_value_property_is_the_events_value(db, sdk, account: AccountKeys) -> None:
+    def create(properties: dict, **attributes: object) -> None:
+        metric = {"data": {"type": "metric", "attributes": {"name": "Paid"}}}
+        profile = {"data": {"type": "profile", "attributes": {"email": "value@example.com"}}}
+        body = {
+            "type": "event",
+            "attributes": {"properties": properties, "metric": metric, "profile": profile},
+        }
+        sdk.Events.create_event({"data": {**body, "attributes": {**body["attributes"], **attributes}}})
+
+    create({"$value": 7, "Plan": "pro"}, time="2026-03-01T10:00:00+00:00")
+    create({"$value": "seven"}, time="2026-03-01T11:00:00+00:00")
+    create({"$value": 100}, time="2026-03-01T12:00:00+00:00", value=2.5)
+    drain(db)
+    events = sdk.Events.get_events(sort="datetime").data
+    assert [e.attributes.event_properties for e in events] == [
+        {"Plan": "pro", "$value": 7, "$event_id": "1772359200"},
+        {"$value": "seven", "$event_id": "1772362800"},
+        {"$value": 2.5, "$event_id": "1772366400"},  # `value` given: it is the value
+    ]
+    query = {
+        "metric_id": events[0].relationships.metric.data.id,
+        "measurements": ["sum_value"],
+        "filter": [
+            "greater-or-equal(datetime,2026-03-01T00:00:00)",
+            "less-than(datetime,2026-03-02T00:00:00)",
+        ],
+    }
+    result = sdk.Metrics.query_metric_aggregates({"data": {"type": "metric-aggregate", "attributes": query}})
+    assert result.data.attributes.data[0].measurements["sum_value"] == [9.5]
+    properties = sdk.Metrics.get_properties_for_metric(events[0].relationships.metric.data.id)
+    assert {p.attributes.var_property: p.attributes.inferred_type for p in properties.data} == {
+        "Plan": "String",
+        "$value": "String",  # only the value that is not a number stays a property
+    }

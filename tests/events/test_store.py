@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.conftest import make_account
 from tidings.db.ids import ulid
 from tidings.events import hooks
-from tidings.events.metrics import API, MetricKey
+from tidings.events.metrics import API, SAMPLE_VALUES, MetricKey
 from tidings.events.store import NewEvent, record_event, write_events
 from tidings.events.tables import Event, Metric, MetricProperty
 
@@ -138,3 +138,68 @@ def test_record_event_is_idempotent_with_a_unique_id(db) -> None:
             session, account.id, profile_id=alice, metric_name="Subscribed to List", unique_id="L1"
         )
     assert first is not None and second is None
+
+
+def _properties(db, account_id: str) -> dict[str, MetricProperty]:
+    with db.read() as session:
+        rows = session.execute(select(MetricProperty).where(MetricProperty.account_id == account_id))
+        return {r.property: r for r in rows.scalars()}
+
+
+def test_sample_values_collect_distinct_values_across_a_batch(db) -> None:
+    account = make_account(db)
+    viewed = MetricKey("Viewed Product")
+    events = [
+        NewEvent(
+            ulid(),
+            viewed,
+            T0,
+            {"Tag": f"t{i % 12}", "Flag": None, "Items": [i], "L" * 256: 1},
+            unique_id=str(i),
+        )
+        for i in range(250)
+    ]
+    with db.write() as session:
+        write_events(session, account.id, events)
+    props = _properties(db, account.id)
+    assert props["Tag"].sample_values == [f"t{i}" for i in range(SAMPLE_VALUES)]
+    assert props["Items"].sample_values == []  # only scalars are samples (the spec's type)
+    assert "Flag" not in props  # only nulls: nothing known yet
+    assert "L" * 256 not in props  # the event is kept; the name is too long to list
+
+
+def test_null_does_not_fix_a_property_type(db) -> None:
+    account = make_account(db)
+    order = MetricKey("Placed Order")
+    with db.write() as session:
+        write_events(
+            session,
+            account.id,
+            [
+                NewEvent(ulid(), order, T0, {"Total": None, "Later": None}, unique_id="a"),
+                NewEvent(ulid(), order, T0, {"Total": 12.5}, unique_id="b"),
+            ],
+        )
+    with db.write() as session:
+        write_events(session, account.id, [NewEvent(ulid(), order, T0, {"Later": 3}, unique_id="c")])
+    with db.write() as session:
+        write_events(session, account.id, [NewEvent(ulid(), order, T0, {"Later": "x"}, unique_id="d")])
+    props = _properties(db, account.id)
+    assert (props["Total"].inferred_type, props["Total"].sample_values) == ("number", [12.5])
+    assert (props["Later"].inferred_type, props["Later"].sample_values) == ("number", [3, "x"])
+
+
+def test_samples_fill_up_over_batches_and_then_stop(db) -> None:
+    account = make_account(db)
+    order = MetricKey("Placed Order")
+    for batch in range(3):
+        with db.write() as session:
+            write_events(
+                session,
+                account.id,
+                [
+                    NewEvent(ulid(), order, T0, {"n": batch * 4 + i}, unique_id=f"{batch}-{i}")
+                    for i in range(4)
+                ],
+            )
+    assert _properties(db, account.id)["n"].sample_values == list(range(SAMPLE_VALUES))

@@ -37,7 +37,11 @@ INTEGRATIONS: dict[str, dict[str, Any]] = {
         "category": "Internal",
     },
 }
-SAMPLE_VALUES = 10
+SAMPLE_VALUES = 10  # [INF] Klaviyo gives no number
+MAX_SAMPLE_LENGTH = 200
+MAX_PROPERTY_NAME = 255  # metric_properties.property
+_SCALARS = {str, int, float, bool}  # sample values are scalars (the spec's oneOf)
+_UNSAMPLED = {PropertyType.LIST, PropertyType.OBJECT}
 
 
 @dataclass(frozen=True)
@@ -91,45 +95,93 @@ def property_id(metric_id: str, name: str) -> str:
     return hashlib.md5(f"{metric_id}:{name}".encode()).hexdigest()
 
 
-def record_properties(session: Session, account_id: str, seen: dict[str, dict[str, Any]]) -> None:
-    """Remember each metric's top-level property names and types. `seen`: metric id -> {name: value}."""
-    if not seen:
+@dataclass(slots=True)
+class _Seen:
+    """What is known of one metric property while a batch is read: its type (None until a
+    non-null value), its samples, and how many more samples are wanted."""
+
+    kind: PropertyType | None
+    samples: list[Any]
+    room: int
+    row: MetricProperty | None = None
+
+    @classmethod
+    def of(cls, row: MetricProperty | None) -> _Seen:
+        if row is None:
+            return cls(None, [], SAMPLE_VALUES)
+        seen = cls(PropertyType(row.inferred_type), list(row.sample_values or []), 0, row)
+        if seen.kind not in _UNSAMPLED:
+            seen.room = max(SAMPLE_VALUES - len(seen.samples), 0)
+        return seen
+
+    def add(self, value: Any) -> None:
+        if self.kind is None:
+            self.kind = infer_type(value)
+            if self.kind in _UNSAMPLED:  # a list or an object has no scalar samples
+                self.room = 0
+        if self.room and _samplable(value) and value not in self.samples:
+            self.samples.append(value)
+            self.room -= 1
+
+
+def _samplable(value: Any) -> bool:
+    """Samples are scalars (the spec's integer, number, string or boolean), strings short."""
+    kind = type(value)
+    return kind in _SCALARS and (kind is not str or len(value) <= MAX_SAMPLE_LENGTH)
+
+
+def record_properties(session: Session, account_id: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Remember each metric's top-level property names, types and sample values from written
+    events (metric id, properties). The first non-null value fixes a type; samples are the first
+    distinct scalar values, up to SAMPLE_VALUES. Once both are known for a property, its values
+    are skipped, so a batch costs a lookup per property and event."""
+    if not events:
         return
-    now = utcnow()
     existing = {
         (row.metric_id, row.property): row
         for row in session.execute(
             select(MetricProperty).where(
-                MetricProperty.account_id == account_id, MetricProperty.metric_id.in_(list(seen))
+                MetricProperty.account_id == account_id,
+                MetricProperty.metric_id.in_({metric_id for metric_id, _ in events}),
             )
         ).scalars()
     }
+    seen: dict[str, dict[str, _Seen]] = {}
+    for metric_id, properties in events:
+        known = seen.setdefault(metric_id, {})
+        for name, value in properties.items():
+            if name == "$extra":  # Klaviyo's non-segmentable values
+                continue
+            entry = known.get(name)
+            if entry is None:
+                entry = known[name] = _Seen.of(existing.get((metric_id, name)))
+            if value is not None and (entry.kind is None or entry.room):
+                entry.add(value)
+    _store(session, account_id, seen)
+
+
+def _store(session: Session, account_id: str, seen: dict[str, dict[str, _Seen]]) -> None:
+    now = utcnow()
     new_rows = []
-    for metric_id, values in seen.items():
-        for name, value in values.items():
-            kind = infer_type(value)
-            current = existing.get((metric_id, name))
-            if current is None:
+    for metric_id, known in seen.items():
+        for name, entry in known.items():
+            if entry.row is not None:
+                if len(entry.samples) > len(entry.row.sample_values or []):
+                    entry.row.sample_values = entry.samples
+                    entry.row.updated = now
+            # A property seen only as null is not known yet; a name too long to list is not listed.
+            elif entry.kind is not None and len(name) <= MAX_PROPERTY_NAME:
                 new_rows.append(
                     {
                         "account_id": account_id,
                         "metric_id": metric_id,
                         "property": name,
                         "id": property_id(metric_id, name),
-                        "inferred_type": (kind or PropertyType.STRING).value,
-                        "sample_values": [] if value is None or kind is PropertyType.OBJECT else [value],
+                        "inferred_type": entry.kind.value,
+                        "sample_values": entry.samples,
                         "created": now,
                         "updated": now,
                     }
                 )
-            elif kind is not None and _worth_sampling(current.sample_values or [], value):
-                current.sample_values = [*(current.sample_values or []), value]
-                current.updated = now
     if new_rows:
         session.execute(insert_ignore(session, MetricProperty.__table__, new_rows))  # type: ignore[arg-type]
-
-
-def _worth_sampling(samples: list[Any], value: Any) -> bool:
-    if len(samples) >= SAMPLE_VALUES or value in samples:
-        return False
-    return isinstance(value, str | int | float | bool) and len(str(value)) <= 200

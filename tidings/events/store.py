@@ -8,6 +8,7 @@ metric creation, metric property types and the listeners are the same for every 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,9 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
             when = event.time.astimezone(dt.UTC).replace(microsecond=0)
             converted = whens[event.time] = (when, int(when.timestamp() * 1000))
         times_ms.append(converted[1])
+        value, properties = event.value, event.properties
+        if value is None and "$value" in properties:
+            value, properties = _value_property(properties)
         rows.append(
             {
                 "account_id": account_id,
@@ -72,9 +76,9 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
                 "metric_id": metric_id,
                 "profile_id": event.profile_id,
                 "time": converted[0],
-                "value": event.value,
+                "value": value,
                 "value_currency": event.value_currency,
-                "properties": event.properties,
+                "properties": properties,
                 "unique_id": dedup_key,
                 "backfill": event.backfill,
                 "source": event.source,
@@ -85,13 +89,7 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
         row["id"] = event_id
     written = set(repository.insert_events(session, rows))
     kept = [row for row in rows if row["id"] in written]
-    by_metric: dict[str, dict[str, Any]] = {}
-    for row in kept:
-        props = by_metric.setdefault(row["metric_id"], {})
-        for name, value in row["properties"].items():
-            if name != "$extra":
-                props.setdefault(name, value)
-    metrics.record_properties(session, account_id, by_metric)
+    metrics.record_properties(session, account_id, [(row["metric_id"], row["properties"]) for row in kept])
     hooks.notify(
         session,
         account_id,
@@ -109,6 +107,15 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
         ],
     )
     return [row["id"] for row in kept]
+
+
+def _value_property(properties: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+    """A numeric `$value` property is the event's value when no `value` is given, as Klaviyo's
+    track API reads it; it leaves the properties, and reads show it from the value again."""
+    value = properties["$value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None, properties
+    return value, {name: v for name, v in properties.items() if name != "$value"}
 
 
 def record_event(
