@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import anyio
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ROOT, AccountKeys, _free_port
 from tidings.db.session import Database
 from tidings.jobs import queue
+from tidings.ops.middleware import NulInBody, TidingsMiddleware
 
 
 def test_healthz_reports_the_database(client: TestClient) -> None:
@@ -69,6 +72,63 @@ def test_nul_characters_are_refused_not_a_server_error(client, account: AccountK
     assert response.status_code == 400
     assert "NUL" in response.json()["errors"][0]["detail"]
     assert client.get("/api/profiles/abc%00def", headers=account.headers()).status_code in (400, 404)
+
+
+class _NoMetrics:
+    def observe(self, *_args: object) -> None:
+        pass
+
+
+def _holds_nul(chunks: list[bytes]) -> bool:
+    """Whether the middleware refuses a body streamed in these chunks as holding a NUL escape."""
+
+    async def read_all(_scope, receive, _send) -> None:  # type: ignore[no-untyped-def]
+        while (await receive()).get("more_body"):
+            pass
+
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
+        for n, chunk in enumerate(chunks)
+    ]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return messages.pop(0)
+
+    async def send(_message) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    middleware = TidingsMiddleware(read_all, metrics=_NoMetrics(), max_body_bytes=10**6)  # type: ignore[arg-type]
+    scope = {"type": "http", "method": "POST", "path": "/api/events", "headers": []}
+    try:
+        anyio.run(middleware, scope, receive, send)
+    except NulInBody:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("body", "nul"),
+    [
+        (rb'{"a": "\u0000"}', True),
+        (rb'{"a": "C:\\u0000dir"}', False),  # an escaped backslash, then the text u0000
+        (rb'{"a": "\\\u0000"}', True),  # an escaped backslash, then a NUL
+        (rb'{"a": "\\\\u0000"}', False),
+        (rb'{"a": "C:\\u0000dir", "b": "\u0000"}', True),
+        (rb'{"\u0000": 1}', True),
+        (rb'{"a": "\U0000"}', True),
+        (rb'{"a": "u0000 \\ \u0001"}', False),
+        (b'"' + b"\\" * 1000 + b'u0000"', False),
+        (b'"' + b"\\" * 1000 + b'\\u0000"', True),
+    ],
+)
+def test_nul_escapes_are_found_precisely_in_any_chunking(body: bytes, nul: bool) -> None:
+    """An odd run of backslashes before `u0000` is a NUL escape; an even run is escaped backslashes
+    and text. The same however the body is cut into chunks, a run of backslashes included."""
+    assert _holds_nul([body]) is nul
+    for cut in range(len(body) + 1):
+        assert _holds_nul([body[:cut], body[cut:]]) is nul, cut
+    for size in (1, 2, 3, 7):
+        assert _holds_nul([body[i : i + size] for i in range(0, len(body), size)]) is nul, size
 
 
 def test_every_server_process_writes_json_logs(db: Database, database_url: str) -> None:

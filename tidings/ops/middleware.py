@@ -26,6 +26,40 @@ class NulInBody(Exception):
 
 NUL_ESCAPES = (b"\\u0000", b"\\U0000")
 NUL_DETAIL = "Strings cannot contain the NUL character (\\u0000)."
+BACKSLASH = 0x5C
+KEEP = len(NUL_ESCAPES[0]) - 1  # the bytes of a chunk an escape may continue in the next one
+
+
+def _run(data: bytes, end: int, before: int) -> int:
+    """The backslashes in a row that end at `data[end]`, plus `before` when they reach the start."""
+    start = end
+    while start > 0 and data[start - 1] == BACKSLASH:
+        start -= 1
+    return end - start + 1 + (before if start == 0 else 0)
+
+
+def holds_nul(window: bytes, before: int) -> bool:
+    """Whether `window` holds a NUL escape: `\\u0000` after an odd run of backslashes (in an even
+    run each backslash escapes the next: `\\\\u0000` is a backslash and the text `u0000`).
+    `before`: the backslashes in a row just before the window."""
+    for escape in NUL_ESCAPES:
+        at = window.find(escape)
+        while at != -1:
+            if _run(window, at, before) % 2:
+                return True
+            at = window.find(escape, at + 1)
+    return False
+
+
+def carry(window: bytes, before: int) -> tuple[bytes, int]:
+    """What the next chunk's scan needs of this window: its last bytes, and the backslashes in a
+    row just before them (counted only when the byte before them is one: rarely)."""
+    cut = len(window) - KEEP
+    if cut <= 0:
+        return window, before
+    if window[cut - 1] != BACKSLASH:
+        return window[cut:], 0
+    return window[cut:], _run(window, cut - 1, before)
 
 
 class TidingsMiddleware:
@@ -56,9 +90,10 @@ class TidingsMiddleware:
 
         received = 0
         tail = b""
+        before = 0  # backslashes in a row just before `tail`
 
         async def limited_receive() -> Message:
-            nonlocal received, tail
+            nonlocal received, tail, before
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
@@ -66,9 +101,9 @@ class TidingsMiddleware:
                 if received > self.max_body:
                     raise BodyTooLarge()
                 window = tail + chunk
-                if any(escape in window for escape in NUL_ESCAPES):
+                if any(escape in window for escape in NUL_ESCAPES) and holds_nul(window, before):
                     raise NulInBody()
-                tail = window[-6:]
+                tail, before = carry(window, before)
             return message
 
         async def send_wrapper(message: Message) -> None:
