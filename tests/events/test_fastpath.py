@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -12,6 +14,15 @@ from tidings.app import create_app
 from tidings.events.fastpath import IngestFastPath
 
 BULK = bulk_document(bulk_group("bad", bulk_event(time="1970-01-01T00:00:00Z")))
+
+
+def _raw(body: dict, text: str) -> bytes:
+    """`body` as JSON text, its "X" string replaced by `text` (JSON no encoder writes)."""
+    return json.dumps(body).replace('"X"', text).encode()
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +52,26 @@ def _answer(response):  # type: ignore[no-untyped-def]
         ("/api/events", None, b"{not json", {}),
         ("/api/events", None, b"", {}),
         ("/api/events", None, b'{"data": "\\u0000"}', {}),
+        ("/api/events", None, _raw(event_body(properties={"p": "X"}), '"C:\\\\u0000dir"'), {}),
+        ("/api/events", None, _raw(event_body(properties={"p": "X"}), '"a\\ud800"'), {}),
+        ("/api/events", None, _raw(event_body(properties={"X": 1}), '"\\udc00"'), {}),
+        ("/api/events", None, _raw(event_body(X=1, profile={"first_name": "X"}), '"\\ud800"'), {}),
+        ("/api/events", None, _raw(event_body(properties={"p": "X"}), _deep(150)), {}),
+        ("/api/events", None, _raw(event_body(properties={"p": "X"}), _deep(5000)), {}),
+        ("/api/events", event_body(value="9.99", backfill="yes", time=1710072000000), None, {}),
+        ("/api/events", event_body(value=True, backfill=1, time="1710072000"), None, {}),
+        ("/api/events", event_body(metric="  "), None, {}),
         ("/api/events", event_body(), None, {"revision": "1999-01-01"}),
         ("/api/events", event_body(), None, {"Authorization": "Klaviyo-API-Key pk_" + "0" * 40}),
         ("/api/events", event_body(), None, {"Authorization": ""}),
         ("/api/event-bulk-create-jobs", BULK, None, {}),
         ("/api/event-bulk-create-jobs", MIXED_BULK, None, {}),
+        (
+            "/api/event-bulk-create-jobs",
+            None,
+            _raw(bulk_document(bulk_group("X", bulk_event())), '"\\ud800"'),
+            {},
+        ),
         ("/client/events", event_body(), None, {"client": "yes"}),
         ("/client/events", event_body(), None, {}),
         ("/client/events?company_id=NOPE00", event_body(), None, {}),

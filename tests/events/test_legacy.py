@@ -203,3 +203,113 @@ def test_nan_and_infinity_do_not_decode(constant: str) -> None:
     text = '{"token": "abcdef", "properties": {"x": NUMBER}}'.replace("NUMBER", constant)
     assert ingest.decode_legacy(text) is None
     assert ingest.decode_legacy(base64.b64encode(text.encode()).decode()) is None
+
+
+def _failures(db, account_id: str) -> list[str]:
+    from tidings.events.tables import EventFailure
+
+    with db.read() as session:
+        rows = session.execute(select(EventFailure.error).where(EventFailure.account_id == account_id))
+        return list(rows.scalars())
+
+
+def _nothing_kept(db, client, account: AccountKeys) -> None:
+    drain(db)
+    with db.read() as session:
+        assert session.execute(select(Event).where(Event.account_id == account.id)).first() is None
+    assert profiles_of(db, account.id) == [] and _failures(db, account.id) == []
+    assert client.get("/api/events", headers=account.headers()).status_code == 200
+
+
+def _nest(levels: int) -> object:
+    value: object = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("properties", {"Note": "a\ud800b"}),
+        ("properties", {"bad\udc00": 1}),
+        ("properties", {"n": "a\u0000b"}),
+        ("properties", {"Items": [{"SKU": "\x00"}]}),
+        ("customer_properties", {"$email": "ada@example.com", "$first_name": "\ud800"}),
+        ("customer_properties", {"$email": "ada@example.com", "$city": "Pa\x00ris"}),
+        ("event", "Viewed \ud800"),
+        ("properties", {"p": _nest(101)}),
+    ],
+)
+def test_track_that_cannot_be_stored_is_0(db, client, account: AccountKeys, where: str, value) -> None:
+    # A lone surrogate or a NUL (in base64, past the body scan) was stored: every read of it a 500
+    # on SQLite, an error on PostgreSQL. Like NaN, data no database can keep is answered 0.
+    payload = {
+        "token": account.public_key,
+        "event": "Legacy Text",
+        "customer_properties": {"$email": "ada@example.com"},
+        where: value,
+    }
+    assert client.get("/api/track", params={"data": b64(payload)}).text == "0"
+    assert client.post("/api/track", data={"data": b64(payload)}).text == "0"
+    _nothing_kept(db, client, account)
+
+
+def test_identify_that_cannot_be_stored_is_0(db, client, account: AccountKeys) -> None:
+    payload = {"token": account.public_key, "properties": {"$email": "ada@example.com", "Plan": "\ud800"}}
+    assert client.get("/api/identify", params={"data": b64(payload)}).text == "0"
+    _nothing_kept(db, client, account)
+
+
+def test_very_deep_track_is_0_not_500(db, http, account: AccountKeys) -> None:
+    payload = {"token": account.public_key, "event": "Deep", "customer_properties": {"$email": "a@b.co"}}
+    body = json.dumps(payload)[:-1] + ', "properties": {"p": ' + "[" * 5000 + "]" * 5000 + "}}"
+    assert http.post("/api/track", content=body, headers={"Content-Type": "application/json"}).text == "0"
+
+
+def test_the_deepest_track_accepted_is_stored(db, client, account: AccountKeys) -> None:
+    payload = {
+        "token": account.public_key,
+        "event": "Deep",
+        "customer_properties": {"$email": "a@b.co", "Tree": _nest(100)},
+        "properties": {"p": _nest(100)},
+    }
+    assert client.get("/api/track", params={"data": b64(payload)}).text == "1"
+    drain(db)
+    with db.read() as session:
+        (event,) = session.execute(select(Event).where(Event.account_id == account.id)).scalars()
+    assert event.properties == {"p": _nest(100)}
+    assert client.get(f"/api/events/{event.id}", headers=account.headers()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("properties", ["a", "b"]), ("properties", "text"), ("properties", 5), ("customer_properties", ["x"])],
+)
+def test_properties_that_are_not_an_object_are_a_dead_letter(
+    db, client, account: AccountKeys, where: str, value
+) -> None:
+    # `dict(["a", "b"])` raised in processing, failing the whole batch (then retried row by row).
+    payload = {
+        "token": account.public_key,
+        "event": "Not An Object",
+        "customer_properties": {"$email": "ada@example.com"},
+        where: value,
+    }
+    assert client.get("/api/track", params={"data": b64(payload)}).text == "1"
+    fine = {**payload, "event": "Fine", "properties": {}, "customer_properties": {"$email": "a@b.co"}}
+    assert client.get("/api/track", params={"data": b64(fine)}).text == "1"
+    drain(db)
+    assert _failures(db, account.id) == [f"legacy_track: {where} must be an object"]
+    with db.read() as session:
+        (event,) = session.execute(select(Event).where(Event.account_id == account.id)).scalars()
+    assert event.properties == {}
+
+
+def test_a_list_of_properties_does_not_fail_its_batch() -> None:
+    import datetime as dt
+
+    with pytest.raises(legacy.LegacyError, match="properties must be an object"):
+        legacy.track_group({"event": "X", "properties": ["a", "b"]}, dt.datetime.now(dt.UTC))
+    with pytest.raises(legacy.LegacyError, match="properties must be an object"):
+        legacy.track_group({"event": "X", "properties": "ab"}, dt.datetime.now(dt.UTC))

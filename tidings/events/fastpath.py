@@ -35,6 +35,7 @@ from tidings.jsonapi.validation import validation_errors
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody
 from tidings.runtime import Runtime
 
+UNPARSED = "There was an error parsing the body"
 ACCEPTED = {
     "type": "http.response.start",
     "status": 202,
@@ -136,6 +137,8 @@ class IngestFastPath:
             parsed = json.loads(body)
         except ValueError:
             raise ErrorList(validation_errors([{"type": "json_invalid"}])) from None
+        except RecursionError:  # nested past what Python parses: FastAPI's answer, word for word
+            raise InvalidInput(UNPARSED, pointer="/") from None
         try:
             document = intake.model.model_validate(parsed, from_attributes=True)
         except ValidationError as exc:

@@ -36,12 +36,14 @@ from tidings.events.ingest_schemas import (
     ProfileBlock,
     ProfileBlockData,
     ProfileEventsData,
+    unstorable_text,
 )
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
 from tidings.profiles.identifiers import check_identifiers
 
 MAX_PROPERTIES = 400
 MAX_STRING_BYTES = 100 * 1024
+MAX_DEPTH = 100  # levels of objects and arrays inside properties: deeper cannot be read back
 OLDEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 PROFILE_ATTRIBUTES = (
     "first_name",
@@ -55,34 +57,54 @@ PROFILE_ATTRIBUTES = (
 )
 
 
-def _oversized_strings(value: Any, pointer: str, out: list[APIError]) -> None:
+def _oversized(text: str) -> bool:
+    return len(text) > MAX_STRING_BYTES // 4 and len(text.encode()) > MAX_STRING_BYTES
+
+
+def _unstorable(value: Any, pointer: str, out: list[APIError], depth: int = 0) -> None:
+    """Strings (keys too) over 100 KB, numbers that are not finite, nesting past MAX_DEPTH."""
     if isinstance(value, str):
-        if len(value) > MAX_STRING_BYTES // 4 and len(value.encode()) > MAX_STRING_BYTES:
+        if _oversized(value):
             out.append(InvalidInput("Strings may be at most 100 KB.", pointer=pointer))
     elif isinstance(value, float) and not math.isfinite(value):  # NaN, Infinity, 1e400: not JSON
         out.append(InvalidInput("Numbers must be finite.", pointer=pointer))
+    elif isinstance(value, dict | list) and depth > MAX_DEPTH:
+        out.append(InvalidInput(f"Properties may nest at most {MAX_DEPTH} levels.", pointer=pointer))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _oversized_strings(item, f"{pointer}/{key}", out)
+            if _oversized(key):
+                out.append(InvalidInput("Property names may be at most 100 KB.", pointer=f"{pointer}/{key}"))
+            _unstorable(item, f"{pointer}/{key}", out, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _oversized_strings(item, f"{pointer}/{index}", out)
+            _unstorable(item, f"{pointer}/{index}", out, depth + 1)
+
+
+def _plainly_within_limits(properties: dict[str, Any]) -> bool:
+    """For values msgspec decoded (JSON's own types only): their compact JSON is at least as long
+    as any string or key inside, and holds a bracket per level of nesting, so below both limits
+    the Python walk through every value can be skipped (encoding and counting run in C)."""
+    try:
+        encoded = msgspec.json.encode(properties)
+    except RecursionError:  # nested too deep even for msgspec
+        return False
+    brackets = encoded.count(b"{") + encoded.count(b"[")
+    return len(encoded) <= MAX_STRING_BYTES and brackets <= MAX_DEPTH
 
 
 def check_properties(
     properties: dict[str, Any], pointer: str, errors: list[APIError], *, plain: bool = False
 ) -> None:
-    """At most 400 properties, no string over 100 KB. `plain` for values msgspec decoded."""
+    """At most 400 properties; no string or key over 100 KB; finite numbers; at most MAX_DEPTH
+    levels of nesting. `plain` for values msgspec decoded."""
     if len(properties) > MAX_PROPERTIES:
         errors.append(
             InvalidInput(
                 f"At most {MAX_PROPERTIES} properties are allowed; got {len(properties)}.", pointer=pointer
             )
         )
-    # Values msgspec decoded hold only JSON's own types; their compact JSON is at least as long
-    # as any string inside, so below the limit the walk through every value can be skipped.
-    if not plain or len(msgspec.json.encode(properties)) > MAX_STRING_BYTES:
-        _oversized_strings(properties, pointer, errors)
+    if not plain or not _plainly_within_limits(properties):
+        _unstorable(properties, pointer, errors)
 
 
 def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -> str | None:
@@ -115,6 +137,10 @@ def normalize_profile(
         meta = block.attributes.meta or block.meta
         if meta and meta.patch_properties:
             patch = meta.patch_properties.model_dump(exclude_none=True)
+            where = "attributes/meta" if block.attributes.meta else "meta"
+            for name in ("append", "unappend"):
+                if name in patch:
+                    check_properties(patch[name], f"{pointer}/{where}/patch_properties/{name}", errors)
     raw: dict[str, object] = {
         name: attrs[name]
         for name in ("email", "phone_number", "external_id", "anonymous_id")
@@ -187,8 +213,13 @@ def normalize_event(
     when = structs.plain_instant(attrs.time) if isinstance(attrs.time, str) else attrs.time
     check_properties(attrs.properties, f"{pointer}/properties", errors, plain=plain)
     metric = attrs.metric.data.attributes
+    name = metric.name.strip()  # as legacy track does: "  Placed Order " is "Placed Order"
+    if not name:
+        errors.append(
+            InvalidInput("The metric name cannot be blank.", pointer=f"{pointer}/metric/data/attributes/name")
+        )
     return {
-        "metric": metric.name,
+        "metric": name,
         "service": (metric.service or "api").strip().lower() or "api",
         "properties": attrs.properties,
         "time": check_time(when, f"{pointer}/time", errors),
@@ -300,11 +331,28 @@ def item_errors(groups: Any, base: str) -> list[APIError]:
     return errors
 
 
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether objects and arrays nest in `value` more than `levels` deep."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    if children is None:
+        return False
+    return levels == 0 or any(_deeper_than(item, levels - 1) for item in children)
+
+
+def storable_legacy(payload: dict[str, Any]) -> bool:
+    """Whether a legacy payload can be kept: no lone surrogate or NUL in its text (keys too), and
+    properties nested at most MAX_DEPTH levels (they sit two levels inside the payload)."""
+    errors: list[APIError] = []
+    unstorable_text(payload, "", errors)
+    return not errors and not _deeper_than(payload, MAX_DEPTH + 2)
+
+
 def decode_legacy(data: str | None) -> dict[str, Any] | None:
     """A legacy `data` value: base64 JSON (GET and some POSTs) or plain JSON (form POST).
 
     `NaN` and `Infinity` are refused (`0`): Python's `json.dumps`, which the `klaviyo` package
-    uses, writes them for float nan/inf, but they are not JSON and PostgreSQL cannot store them."""
+    uses, writes them for float nan/inf, but they are not JSON and PostgreSQL cannot store them.
+    So is a payload no database can store or read back (`storable_legacy`)."""
     if not data:
         return None
     text = data.strip()
@@ -319,8 +367,8 @@ def decode_legacy(data: str | None) -> dict[str, Any] | None:
     for candidate in candidates:
         try:
             value = json.loads(candidate, parse_constant=_not_json)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past what Python parses
             continue
         if isinstance(value, dict):
-            return value
+            return value if storable_legacy(value) else None
     return None

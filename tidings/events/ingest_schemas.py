@@ -3,14 +3,98 @@
 The shapes follow the spec (EventCreateQueryV2, EventsBulkCreateJob, EventsBulkCreateQuery).
 Pydantic checks the structure; `ingest.validate_*` then checks Klaviyo's limits and the
 profile's identifiers, reporting every problem with its pointer.
+
+Types are the spec's, without pydantic's lax conversions: `value` is a number (not `"9.99"`,
+not `true`), `backfill` a boolean (not `"yes"`, not `1`), `time` a date-time string or a number
+of Unix seconds (pydantic reads a 13-digit number as milliseconds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
+from tidings.ops.middleware import NUL_DETAIL
+
+# How deep the check of a document's text looks: past the deepest properties allowed
+# (`ingest.MAX_DEPTH` levels under a bulk body's eleven), where the nesting limit refuses anyway.
+TEXT_DEPTH = 128
+UNSTORABLE = "Strings cannot contain a lone UTF-16 surrogate ({}): it is not text any database stores."
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: Python's JSON parser reads `"\ud800"`
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """`text` as it can appear in a response (a lone surrogate as its escape, `\ud800`)."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
+
+
+def _text_error(text: str, pointer: str) -> APIError:
+    if "\x00" in text:
+        return InvalidInput(NUL_DETAIL, pointer=pointer or "/")
+    surrogate = next(c for c in text if "\ud800" <= c <= "\udfff")
+    return InvalidInput(UNSTORABLE.format(_shown(surrogate)), pointer=pointer or "/")
+
+
+def unstorable_text(value: Any, pointer: str, out: list[APIError], depth: int = 0) -> None:
+    """Report the strings of a parsed JSON value, keys included, that no database stores: a lone
+    UTF-16 surrogate or a NUL. msgspec refuses both; Python's `json.loads` reads them."""
+    if isinstance(value, str):
+        if not _storable(value):
+            out.append(_text_error(value, pointer))
+    elif depth < TEXT_DEPTH and isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{pointer}/{_shown(key)}"
+            if not _storable(key):
+                out.append(_text_error(key, here))
+            unstorable_text(item, here, out, depth + 1)
+    elif depth < TEXT_DEPTH and isinstance(value, list):
+        for index, item in enumerate(value):
+            unstorable_text(item, f"{pointer}/{index}", out, depth + 1)
+
+
+def _instant(value: Any) -> Any:
+    """A number is Unix seconds (range-checked later); text is pydantic's to parse as a date-time."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("datetime_type", "Input should be a valid datetime")
+    if isinstance(value, int | float):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError):  # 1710072000000 is milliseconds: year 56000
+            raise PydanticCustomError("datetime_range", "time is out of range.") from None
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise PydanticCustomError(
+            "datetime_type", "time must be an ISO 8601 date-time, or a number (not text) of Unix seconds."
+        )
+    return value
+
+
+Instant = Annotated[dt.datetime | None, BeforeValidator(_instant)]
+Value = Annotated[StrictFloat | None, Field(allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -85,13 +169,28 @@ class ProfileBlock(Strict):
     data: ProfileBlockData
 
 
+class Document(Strict):
+    """A whole request body. Its text is checked before its shape, all of it (unknown keys too, as
+    they are echoed in errors), and refused with every pointer: pydantic errors cannot point into
+    free-form values. `ErrorList` is not a `ValueError`, so pydantic lets it through."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        errors: list[APIError] = []
+        unstorable_text(data, "", errors)
+        if errors:
+            raise ErrorList(errors)
+        return data
+
+
 class EventAttributes(Strict):
     properties: dict[str, Any]
-    time: dt.datetime | None = None
-    value: float | None = Field(None, allow_inf_nan=False)
+    time: Instant = None
+    value: Value = None
     value_currency: str | None = Field(None, max_length=3)
     unique_id: str | None = Field(None, max_length=255)
-    backfill: bool | None = False
+    backfill: StrictBool | None = False
     metric: MetricRef
     profile: ProfileBlock
 
@@ -101,17 +200,17 @@ class EventData(Strict):
     attributes: EventAttributes
 
 
-class EventCreate(Strict):
+class EventCreate(Document):
     data: EventData
 
 
 class BulkEventAttributes(Strict):
     properties: dict[str, Any]
-    time: dt.datetime | None = None
-    value: float | None = Field(None, allow_inf_nan=False)
+    time: Instant = None
+    value: Value = None
     value_currency: str | None = Field(None, max_length=3)
     unique_id: str | None = Field(None, max_length=255)
-    backfill: bool | None = None
+    backfill: StrictBool | None = None
     metric: MetricRef
 
 
@@ -125,7 +224,7 @@ class BulkEvents(Strict):
 
 
 class ProfileEventsAttributes(Strict):
-    backfill: bool | None = False
+    backfill: StrictBool | None = False
     profile: ProfileBlock
     events: BulkEvents
 
@@ -135,7 +234,7 @@ class ProfileEventsData(Strict):
     attributes: ProfileEventsAttributes
 
 
-class ProfileEvents(Strict):
+class ProfileEvents(Document):
     """One profile and its events: the client bulk body, and each entry of the private one."""
 
     data: ProfileEventsData
@@ -154,5 +253,5 @@ class BulkJobData(Strict):
     attributes: BulkJobAttributes
 
 
-class BulkJobCreate(Strict):
+class BulkJobCreate(Document):
     data: BulkJobData

@@ -196,8 +196,8 @@ def _decoder(kind: type[Any]) -> Callable[[bytes], Any]:
     def read(body: bytes) -> Any:
         try:
             return decode(body)
-        except msgspec.DecodeError:  # malformed, or valid JSON of another shape: pydantic says which
-            raise NotPlain from None
+        except (msgspec.DecodeError, RecursionError):  # malformed, another shape, nested too deep
+            raise NotPlain from None  # pydantic says which
 
     return read
 

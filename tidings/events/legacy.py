@@ -117,9 +117,10 @@ def track_group(payload: dict[str, Any], received: dt.datetime) -> dict[str, Any
     person = payload.get("customer_properties")
     if person is None:  # some clients put identifiers at the top level
         person = {k: v for k, v in payload.items() if k in IDENTIFIERS or k in ALIASES}
-    properties = dict(payload.get("properties") or {})
-    if not isinstance(payload.get("properties") or {}, dict):
+    sent = payload.get("properties") or {}  # PHP clients write an empty one as []
+    if not isinstance(sent, dict):  # checked first: dict() of a list or text raises
         raise LegacyError("properties must be an object")
+    properties = dict(sent)
     unique_id = properties.pop("$event_id", None)
     value = properties.pop("$value", None)
     if properties.pop("__track_once__", False):
