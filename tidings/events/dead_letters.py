@@ -7,12 +7,11 @@ import json
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from tidings.db.base import utcnow
 from tidings.db.ids import ulid
-from tidings.events.inbox import PROCESS_JOB, process_slot
+from tidings.events.inbox import PROCESS_JOB
 from tidings.events.tables import EventFailure, EventInbox
 from tidings.jobs.queue import enqueue
-from tidings.jsonapi.errors import NotFound
+from tidings.jsonapi.errors import InvalidInput, NotFound
 
 CLIENT_KINDS = {"client_event", "client_bulk"}
 
@@ -30,17 +29,39 @@ def get_failure(session: Session, account_id: str, failure_id: str) -> EventFail
 
 
 def retry(session: Session, account_id: str, failure_id: str) -> str:
-    """Put the item back into the inbox (after, say, the conflicting profile was fixed)."""
+    """Put the item back into the inbox (after, say, the conflicting profile was fixed), as it was
+    accepted: its kind (which says whether a public key sent it, so `/client` rules still apply)
+    and the time it was received (an event without `time` happened then, not at the retry)."""
     failure = get_failure(session, account_id, failure_id)
-    if failure.kind.startswith("legacy_"):
-        kind, payload = failure.kind, failure.payload
-    else:
-        source = "client" if failure.kind in CLIENT_KINDS else "api"
-        group = json.loads(failure.payload)
-        payload = json.dumps({"source": source, "received": failure.received.isoformat(), "groups": [group]})
-        kind = "retry"
     inbox_id = ulid()
-    session.add(EventInbox(account_id=account_id, id=inbox_id, kind=kind, payload=payload, received=utcnow()))
+    session.add(
+        EventInbox(
+            account_id=account_id,
+            id=inbox_id,
+            kind=failure.kind,
+            payload=_requeued(failure),
+            received=failure.received,
+        )
+    )
     session.delete(failure)
-    enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"retry:{process_slot()}")
+    # A job of its own: a slot's key may belong to a job that already ran (retries are rare).
+    enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"retry:{inbox_id}")
     return inbox_id
+
+
+def _requeued(failure: EventFailure) -> str:
+    """The inbox payload of a dead letter: a legacy payload, or a whole row that failed as one,
+    goes back as it came; one group of a row goes back in an envelope of its own."""
+    if failure.kind.startswith("legacy_"):
+        return failure.payload
+    try:
+        item = json.loads(failure.payload)
+    except ValueError:
+        raise InvalidInput(
+            f"The failed event {failure.id} cannot be retried: its payload is not JSON."
+        ) from None
+    if isinstance(item, dict) and "groups" in item:
+        return failure.payload
+    # Dead letters retried before the kind was kept are "retry": they were sent to /api.
+    source = "client" if failure.kind in CLIENT_KINDS else "api"
+    return json.dumps({"source": source, "received": failure.received.isoformat(), "groups": [item]})
