@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -242,6 +243,34 @@ def test_client_events_are_applied(db, client, account: AccountKeys) -> None:
     )
     drain(db)
     assert len(events_of(db, account.id)) == 4
+
+
+def test_an_anonymous_visitor_who_identifies_becomes_that_person(db, client, account: AccountKeys) -> None:
+    """Onsite identify: a visitor known only by `_kx` sends a client event with an email nobody
+    has yet; the visitor's profile takes the email, and that person's later events land on it.
+    (The email was ignored, and the person's next event started a second profile.) An
+    identified profile still never takes another email from a public key."""
+    from tidings.profiles.tables import Profile
+
+    def browser(**profile: str) -> None:
+        # Each event in a 100 ms slot of its own: a commit into a slot whose processing job has
+        # already run is left to the periodic sweep, which drain() does not run.
+        time.sleep(0.11)
+        body = event_body(email=None, profile=profile, metric="Active on Site")
+        response = client.post(
+            f"/client/events?company_id={account.public_key}", json=body, headers={"revision": "2026-10-15"}
+        )
+        assert response.status_code == 202, response.text
+        drain(db)
+
+    browser(_kx="kx-2")
+    browser(_kx="kx-2", email="carol@example.com")
+    browser(email="carol@example.com")
+    browser(_kx="kx-2", email="mallory@example.com")
+    with db.read() as session:
+        people = session.execute(select(Profile).where(Profile.account_id == account.id)).scalars().all()
+    assert [p.email for p in people] == ["carol@example.com"]
+    assert {e.profile_id for e in events_of(db, account.id)} == {people[0].id}
 
 
 def test_events_follow_a_merge_made_later_in_the_same_batch(db, client, account: AccountKeys) -> None:

@@ -30,9 +30,10 @@ Rules
   different values of external_id, email or phone_number (never two external_ids on one
   person); such an identifier is ignored instead. The surviving profile is the one that
   existed before the batch, identified over anonymous, then the oldest. `CLIENT` (public
-  key) only merges anonymous-only profiles and never changes an existing profile's
-  external_id, email or phone_number. `API` and `IMPORT` never merge: an identifier owned
-  by another profile is a `conflict` and the input changes nothing (REST answers 409).
+  key) only merges anonymous-only profiles and never changes an identified profile's
+  external_id, email or phone_number (an anonymous-only profile takes those it is sent).
+  `API` and `IMPORT` never merge: an identifier owned by another profile is a `conflict`
+  and the input changes nothing (REST answers 409).
 - Implicit sources fill identifiers a profile lacks but never overwrite one it has;
   `API`/`IMPORT` overwrite (profile-import with a known email and a new phone updates
   the phone) and may clear (`ProfileInput.clear`).
@@ -445,7 +446,10 @@ class _Batch:
         if target is None:
             target = self._create()
         strict = self.source in STRICT
-        may_change = strict or created or self.source is not Source.CLIENT
+        # A public key never changes who a known person is; an anonymous visitor's profile (no
+        # external_id, email or phone yet) becomes the person it identifies as, as onsite
+        # identify does.
+        may_change = strict or created or target.anonymous_only() or self.source is not Source.CLIENT
         for kind in IDENTITY_COLUMNS:
             value = getattr(item, kind)
             if not value or _field(kind) in skipped or target.data[kind] == value:
