@@ -14,6 +14,7 @@ from tests.conftest import AccountKeys
 from tests.events.test_ingest import event_body
 from tidings.cli import app
 from tidings.config import get_settings
+from tidings.db.ids import ulid
 from tidings.events import dead_letters
 from tidings.events.tables import Event, EventFailure
 from tidings.jobs.worker import drain
@@ -87,64 +88,53 @@ def test_a_legacy_retry_keeps_the_time_it_was_received(db, client, account: Acco
     assert (again.kind, again.received, again.payload) == ("legacy_track", first.received, first.payload)
 
 
-def test_a_row_that_failed_as_a_whole_can_be_retried(db, account: AccountKeys) -> None:
-    # A batch that raises is retried row by row; a row that still raises is kept whole, as its
-    # envelope. Retrying it used to wrap the envelope as one group: a KeyError on every retry.
-    received = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-    group = json.loads(
-        json.dumps(
-            {
-                "profile": {"email": "whole@example.com"},
-                "events": [{"metric": "Placed Order", "properties": {}, "time": None, "unique_id": "w-1"}],
-            }
-        )
-    )
-    envelope = {"source": "api", "received": received.isoformat(), "groups": [group]}
+RECEIVED = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def _whole_row_failure(db, account_id: str, payload: str) -> str:
+    """A dead letter as a batch that raised leaves it: the whole inbox row, pointer `/`."""
+    failure_id = ulid()
     with db.write() as session:
         session.add(
             EventFailure(
-                account_id=account.id,
-                id="01FAILEDWHOLEROW0000000000",
-                inbox_id="01INBOXROW000000000000000",
+                account_id=account_id,
+                id=failure_id,
+                inbox_id=ulid(),
                 kind="event",
                 item_pointer="/",
-                payload=json.dumps(envelope),
+                payload=payload,
                 error="OperationalError: the database went away",
-                received=received,
-                created=received,
+                received=RECEIVED,
+                created=RECEIVED,
             )
         )
+    return failure_id
+
+
+def test_a_row_that_failed_as_a_whole_can_be_retried(db, account: AccountKeys) -> None:
+    # A batch that raises is retried row by row; a row that still raises is kept whole, as its
+    # envelope. Retrying it used to wrap the envelope as one group: a KeyError on every retry.
+    group = {
+        "profile": {"email": "whole@example.com"},
+        "events": [{"metric": "Placed Order", "properties": {}, "time": None, "unique_id": "w-1"}],
+    }
+    envelope = {"source": "api", "received": RECEIVED.isoformat(), "groups": [group]}
+    _whole_row_failure(db, account.id, json.dumps(envelope))
     _retry(db, account.id)
     assert _failures(db, account.id) == []
     with db.read() as session:
         (event,) = session.execute(select(Event).where(Event.account_id == account.id)).scalars()
-    assert (event.unique_id, event.time) == ("w-1", received)
+    assert (event.unique_id, event.time) == ("w-1", RECEIVED)
 
 
 def test_a_payload_that_is_not_json_cannot_be_retried_and_says_so(
     db, database_url, account: AccountKeys, monkeypatch
 ) -> None:
-    received = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-    with db.write() as session:
-        session.add(
-            EventFailure(
-                account_id=account.id,
-                id="01FAILEDNOTJSON00000000000",
-                inbox_id="01INBOXROW000000000000001",
-                kind="event",
-                item_pointer="/",
-                payload="{not json",
-                error="JSONDecodeError",
-                received=received,
-                created=received,
-            )
-        )
+    failure_id = _whole_row_failure(db, account.id, "{not json")
     monkeypatch.setenv("TIDINGS_DATABASE_URL", database_url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(
-            app, ["events", "retry", "01FAILEDNOTJSON00000000000", "--account", account.id]
-        )
+        result = CliRunner().invoke(app, ["events", "retry", failure_id, "--account", account.id])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1 and "not JSON" in result.output

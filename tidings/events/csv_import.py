@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from tidings.db.session import Database
 from tidings.events.ingest import normalize_event
-from tidings.events.ingest_schemas import EventAttributes, MetricAttributes
+from tidings.events.ingest_schemas import EventAttributes, MetricAttributes, unstorable_text
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.inference import from_text, parse_date
@@ -145,8 +145,6 @@ def parse_row(line: int, cells: list[str], columns: list[Column], metric: Metric
         text = cell.strip()
         if not text:
             continue
-        if "\x00" in text:
-            raise RowError("NUL character", f"{column.name}: strings cannot contain the NUL character")
         if column.field is None:
             properties[column.name] = from_text(text)
         else:
@@ -172,13 +170,16 @@ def parse_row(line: int, cells: list[str], columns: list[Column], metric: Metric
         "metric": {"data": {"type": "metric", "attributes": {"name": metric.name}}},
         "profile": {"data": {"type": "profile", "attributes": identifiers}},
     }
+    errors: list[APIError] = []
+    unstorable_text(document, "", errors)  # a NUL (UTF-8 text holds no lone surrogate)
+    if errors:
+        raise _problem(errors)
     try:
         attrs = EventAttributes.model_validate(document)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         raise RowError(f"{where}: {error['msg']}") from None
-    errors: list[APIError] = []
     checked_event = normalize_event(attrs, "", errors, True)
     if errors:
         raise _problem(errors)
