@@ -39,10 +39,11 @@ test-postgres: $(STAMP) ## Run the suite on PostgreSQL (TIDINGS_TEST_POSTGRES_UR
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(TIDINGS_TEST_POSTGRES_URL)"; exit 1; \
 	else echo "PostgreSQL is not reachable at $(TIDINGS_TEST_POSTGRES_URL): skipping the PostgreSQL run"; fi
 
-lint: $(STAMP) ## ruff (lint and format check) and mypy
+lint: $(STAMP) ## ruff (lint and format check), mypy and the import contract (.importlinter)
 	$(BIN)/ruff check tidings tests bench scripts
 	$(BIN)/ruff format --check tidings tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff check --fix tidings tests bench scripts

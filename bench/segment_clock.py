@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text
 
 from bench._common import fresh_database
+from tidings import domains
 from tidings.accounts import service as accounts
 from tidings.accounts.schemas import AccountCreate
 from tidings.config import Settings
@@ -34,10 +35,9 @@ from tidings.db.ids import ulid
 from tidings.db.migrate import upgrade
 from tidings.db.session import Database
 from tidings.events.tables import Event, Metric
-from tidings.jobs.handlers import register_all
 from tidings.ops.logs import configure_logging
 from tidings.profiles.tables import Profile
-from tidings.segments import clock, compiler, instants, membership
+from tidings.segments import clock, instants, membership, sql
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment
 
@@ -127,7 +127,7 @@ def main() -> None:
     fresh_database(URL).dispose()
     db = Database(Settings(database_url=URL, workers=0, log_level="WARNING"))
     upgrade(db.engine)
-    register_all()
+    domains.install()
     now = dt.datetime.now(dt.UTC)
     account_id, ids = load(db, args.profiles, args.events, now)
 
@@ -141,7 +141,7 @@ def main() -> None:
             {"a": account_id, "t": now - dt.timedelta(days=30)},
         ).all()
         baseline = time.perf_counter() - started
-        ctx = compiler.Context(session, account_id, now)
+        ctx = sql.Context(session, account_id, now)
         parts = instants.parts(ctx, SegmentDefinition.model_validate(DEFINITION))
         started = time.perf_counter()
         instants.next_changes(session, parts, None, now)

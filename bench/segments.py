@@ -49,9 +49,9 @@ from _common import database_url, free_port, machine, serve
 from _segment_data import BRANDS, Loaded, dsn, load, reuse
 from sqlalchemy import text
 
+from tidings import domains
 from tidings.config import Settings
 from tidings.db.session import Database
-from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import drain
 from tidings.ops.logs import configure_logging
 from tidings.segments import service as segments
@@ -123,7 +123,7 @@ WHERE p.account_id = %(account)s
 
 
 def bench_build(url: str, loaded: Loaded, repeat: int) -> None:
-    register_all()
+    domains.install()
     db = Database(Settings(database_url=url))
     definition = build_definition(loaded.metrics["Placed Order"])
     builds: list[float] = []

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from tidings import domains
 from tidings.accounts import service as accounts
 from tidings.accounts.schemas import AccountCreate
 from tidings.app import create_app
@@ -33,6 +34,7 @@ from tidings.ops.logs import configure_logging
 
 REVISION = "2026-10-15"
 configure_logging("WARNING", "console")
+domains.install()  # what the app, the workers and the CLI do first: every registration
 POSTGRES_ADMIN = os.environ.get(
     "TIDINGS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

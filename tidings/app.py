@@ -11,19 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tidings.accounts.routes import router as accounts_router
-from tidings.catalogs.routes import router as catalogs_router
-from tidings.catalogs.routes_bis import router as back_in_stock_router
-from tidings.catalogs.routes_bulk import router as catalog_bulk_router
+from tidings import domains
 from tidings.config import Settings, get_settings
-from tidings.consent.routes import client_router as consent_client_router
-from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events.fastpath import IngestFastPath
 from tidings.events.ingest_routes import INTAKES
 from tidings.events.ingest_routes import router as ingest_router
-from tidings.events.routes import router as events_router
-from tidings.jobs.handlers import register_all
 from tidings.jobs.worker import Worker
 from tidings.jsonapi.documents import JSONAPIResponse, error_response
 from tidings.jsonapi.errors import (
@@ -36,40 +29,12 @@ from tidings.jsonapi.errors import (
     ServerError,
 )
 from tidings.jsonapi.validation import validation_errors
-from tidings.lists.routes import router as lists_router
 from tidings.ops import gc_tuning
+from tidings.ops.logs import configure_logging
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody, TidingsMiddleware
-from tidings.ops.routes import router as ops_router
-from tidings.profiles.extensions import router as profile_extensions_router
-from tidings.profiles.imports.routes import router as profile_imports_router
-from tidings.profiles.routes import client_router as profiles_client_router
-from tidings.profiles.routes import router as profiles_router
-from tidings.runtime import Runtime
-from tidings.segments.routes import router as segments_router
-from tidings.templates.routes import router as templates_router
 
 log = structlog.get_logger("tidings")
-
-# Every domain's router, in one list; a new domain adds its router here.
-ROUTERS = [
-    ops_router,
-    accounts_router,
-    events_router,
-    ingest_router,
-    profiles_router,
-    profiles_client_router,
-    profile_extensions_router,
-    profile_imports_router,
-    consent_router,
-    consent_client_router,
-    catalogs_router,
-    catalog_bulk_router,
-    back_in_stock_router,
-    templates_router,
-    lists_router,
-    segments_router,
-]
 
 
 def create_app(
@@ -80,8 +45,7 @@ def create_app(
     tune_gc: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
-    runtime = Runtime.create(settings, db)
-    register_all()
+    runtime = domains.build_runtime(settings, db)
     worker_count = settings.workers if workers is None else workers
 
     @asynccontextmanager
@@ -94,7 +58,7 @@ def create_app(
         try:
             yield
         finally:
-            runtime.inbox.stop()
+            runtime.stop()
             for worker in pool:
                 worker.stop()
 
@@ -106,7 +70,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.metrics = Metrics(runtime.db)
-    for router in ROUTERS:
+    for router in domains.ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)
     # The last middleware added runs first: Tidings' (limits, metrics, logs) wraps the lean path.
@@ -119,8 +83,6 @@ def serving_app() -> FastAPI:
     """The application as `tidings serve` runs it (the factory each server process calls). With
     `--processes`, each process is started afresh and configures its own logs here; otherwise
     structlog's development defaults (coloured text on stdout) would be what it writes."""
-    from tidings.ops.logs import configure_logging
-
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return create_app(settings, tune_gc=True)

@@ -101,7 +101,7 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker threads in this process.")] = 2,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
-    from tidings.jobs.handlers import register_all
+    from tidings import domains
     from tidings.jobs.worker import Worker
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
@@ -109,7 +109,7 @@ def worker(
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     _ensure_schema(False)
-    register_all()
+    domains.install()
     db = _database()
     pool = [Worker(db, index=i) for i in range(concurrency)]
     tune_gc()
@@ -340,8 +340,8 @@ def import_profiles(
     from tidings.events.csv_import import count_rows
     from tidings.jsonapi.errors import APIError
     from tidings.lists.service import find_list
-    from tidings.profiles.imports.csv_import import batch_gc
-    from tidings.profiles.imports.csv_import import import_profiles as run_import
+    from tidings.profile_imports.csv_import import batch_gc
+    from tidings.profile_imports.csv_import import import_profiles as run_import
 
     db = _database()
     account_id = _account_or_only(db, account)

@@ -20,14 +20,12 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from tidings.accounts import service as accounts
-from tidings.accounts.tables import Account
 from tidings.jsonapi.documents import Urls
-from tidings.jsonapi.errors import InvalidInput, Throttled
+from tidings.jsonapi.errors import Throttled
 from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
-from tidings.runtime import Runtime
+from tidings.runtime import Principal, Runtime
 
 T = TypeVar("T")
 
@@ -100,8 +98,9 @@ def _query_parameters(op: Operation) -> list[inspect.Parameter]:
     ]
 
 
-def api(operation_id: str, *, write: bool | None = None) -> Any:
-    op = operation(operation_id)
+def api(operation_id: str | Operation, *, write: bool | None = None) -> Any:
+    """`operation_id`: one of Klaviyo's operations, or an `Operation` Tidings adds (x-tidings)."""
+    op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     writes = op.method != "GET" if write is None else write
 
     def dependency(
@@ -111,11 +110,12 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
         **_query: Any,
     ) -> Iterator[ApiContext]:
         runtime = runtime_of(request)
-        credential = accounts.parse_authorization(authorization)
+        authority = runtime.authority
+        credential = authority.credential(authorization)
         with runtime.db.read() as session:
-            principal = accounts.authenticate(session, credential, runtime.keys)
+            principal = authority.authenticate(session, credential)
         when = check_revision(revision)
-        accounts.require_scopes(principal, op.scopes)
+        authority.require_scopes(principal, op.scopes)
         _rate_limit(request, runtime, principal.account_id, op)
         params = parse_query(op, request.query_params)
         request.state.account_id = principal.account_id
@@ -135,24 +135,15 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
     base = inspect.signature(dependency)
     fixed = [p for p in base.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     dependency.__signature__ = base.replace(parameters=[*fixed, *_query_parameters(op)])  # type: ignore[attr-defined]
-    dependency.__name__ = f"api_{operation_id}"
+    dependency.__name__ = f"api_{op.operation_id}"
     return Depends(dependency, scope="function")
-
-
-def _refuse_private_key(authorization: str | None) -> None:
-    if authorization and accounts.PRIVATE_PREFIX in authorization:
-        # A private key in a browser or app would leak it; refuse it loudly.
-        raise InvalidInput(
-            "Private API keys must not be used on /client endpoints; send company_id (your public key).",
-            parameter="Authorization",
-        )
 
 
 @dataclass
 class ClientContext:
     request: Request
     session: Session
-    account: Account
+    account_id: str
     op: Operation
     revision: dt.date
     runtime: Runtime
@@ -169,14 +160,14 @@ def client(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> Iterator[ClientContext]:
         runtime = runtime_of(request)
-        _refuse_private_key(authorization)
+        runtime.authority.refuse_private_key(authorization)
         with runtime.db.read() as session:
-            account = accounts.public_account(session, company_id)
+            account_id = runtime.authority.public_account_id(session, company_id)
         when = check_revision(revision)
-        _rate_limit(request, runtime, account.id, op)
-        request.state.account_id = account.id
+        _rate_limit(request, runtime, account_id, op)
+        request.state.account_id = account_id
         with runtime.db.write() as session:
-            yield ClientContext(request, session, account, op, when, runtime)
+            yield ClientContext(request, session, account_id, op, when, runtime)
 
     dependency.__name__ = f"client_{operation_id}"
     return Depends(dependency, scope="function")
@@ -210,22 +201,20 @@ async def _once(kind: str, key: str, lookup: Callable[[], Awaitable[T]]) -> T:
 
 def _public_account_sync(runtime: Runtime, company_id: str | None) -> str:
     with runtime.db.read() as session:
-        return accounts.public_account(session, company_id).id
+        return runtime.authority.public_account_id(session, company_id)
 
 
 async def public_account_id(runtime: Runtime, company_id: str | None) -> str:
-    if company_id and (cached := runtime.public_accounts.get(company_id)) is not None:
+    if (cached := runtime.authority.cached_public(company_id)) is not None:
         return cached
-    account_id = await _once(
+    return await _once(
         "public", company_id or "", lambda: run_in_threadpool(_public_account_sync, runtime, company_id)
     )
-    runtime.public_accounts.put(account_id, account_id)
-    return account_id
 
 
-def _principal_sync(runtime: Runtime, credential: str) -> accounts.Principal:
+def _principal_sync(runtime: Runtime, credential: str) -> Principal:
     with runtime.db.read() as session:
-        return accounts.authenticate(session, credential, runtime.keys)
+        return runtime.authority.authenticate(session, credential)
 
 
 async def ingest_account(
@@ -233,15 +222,15 @@ async def ingest_account(
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/api`: the private key's account and the rate-limit headers.
     Keys are cached, so the usual request touches no database here."""
-    credential = accounts.parse_authorization(authorization)
-    digest = accounts.hash_key(credential)
-    principal = runtime.keys.get(digest) if credential.startswith("pk_") else None
+    authority = runtime.authority
+    credential = authority.credential(authorization)
+    principal = authority.cached(credential)
     if principal is None:
         principal = await _once(
-            "key", digest, lambda: run_in_threadpool(_principal_sync, runtime, credential)
+            "key", credential, lambda: run_in_threadpool(_principal_sync, runtime, credential)
         )
     check_revision(revision)
-    accounts.require_scopes(principal, op.scopes)
+    authority.require_scopes(principal, op.scopes)
     return principal.account_id, rate_limit(runtime, principal.account_id, op)
 
 
@@ -249,7 +238,7 @@ async def ingest_client_account(
     runtime: Runtime, op: Operation, company_id: str | None, authorization: str | None, revision: str | None
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/client`: the public key (`company_id`); a private key is refused."""
-    _refuse_private_key(authorization)
+    runtime.authority.refuse_private_key(authorization)
     account_id = await public_account_id(runtime, company_id)
     check_revision(revision)
     return account_id, rate_limit(runtime, account_id, op)

@@ -1,14 +1,53 @@
-"""What one running process shares across requests: settings, database, limiter, caches."""
+"""What one running process shares across requests: settings, database, limiter, the key
+authority, and the process-wide services of domains (the ingestion inbox writer, ...).
+
+The composition root (`tidings.domains.build_runtime`) builds it; the kit knows the domains'
+parts only by the protocols it declares (`Authority`) or by their type.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
-from tidings.accounts.ratelimit import RateLimiter, make_limiter
-from tidings.accounts.service import KeyCache, TTLCache
+from sqlalchemy.orm import Session
+
 from tidings.config import Settings
 from tidings.db.session import Database
-from tidings.events.inbox import InboxWriter
+from tidings.ratelimit import RateLimiter, make_limiter
+
+S = TypeVar("S")
+
+
+class Principal(Protocol):
+    """Who a private key is."""
+
+    @property
+    def account_id(self) -> str: ...
+
+
+class Authority(Protocol):
+    """Reads credentials; implemented by the accounts domain (`tidings.accounts.authority`)."""
+
+    def credential(self, authorization: str | None) -> str:
+        """The private key in an `Authorization` header (401 when missing or malformed)."""
+        ...
+
+    def cached(self, credential: str) -> Principal | None:
+        """The principal of a key seen lately, without the database (None: look it up)."""
+        ...
+
+    def authenticate(self, session: Session, credential: str) -> Principal: ...
+
+    def require_scopes(self, principal: Any, needed: tuple[str, ...]) -> None: ...
+
+    def refuse_private_key(self, authorization: str | None) -> None:
+        """A private key on /client is refused (it would leak from a browser or an app)."""
+        ...
+
+    def cached_public(self, company_id: str | None) -> str | None: ...
+
+    def public_account_id(self, session: Session, company_id: str | None) -> str: ...
 
 
 @dataclass
@@ -16,16 +55,11 @@ class Runtime:
     settings: Settings
     db: Database
     limiter: RateLimiter
-    keys: KeyCache = field(default_factory=KeyCache)
-    inbox: InboxWriter = field(init=False)
-    public_accounts: TTLCache[str] = field(default_factory=TTLCache)
-
-    def __post_init__(self) -> None:
-        # The process's group-commit writer for ingestion; its thread starts on first use.
-        self.inbox = InboxWriter(self.db)
+    authority: Authority
+    _services: dict[type, Any] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings, db: Database | None = None) -> Runtime:
+    def create(cls, settings: Settings, db: Database | None, authority: Authority) -> Runtime:
         return cls(
             settings=settings,
             db=db or Database(settings),
@@ -34,4 +68,23 @@ class Runtime:
                 scale=settings.rate_limit_scale,
                 enabled=settings.rate_limits_enabled,
             ),
+            authority=authority,
         )
+
+    def provide(self, service: object) -> None:
+        """Keep a process-wide service, found again by its type."""
+        self._services[type(service)] = service
+
+    def service(self, kind: type[S]) -> S:
+        found = self._services.get(kind)
+        if found is None:
+            raise LookupError(
+                f"no {kind.__name__} in this runtime (tidings.domains.build_runtime provides it)"
+            )
+        return found
+
+    def stop(self) -> None:
+        for service in self._services.values():
+            stop = getattr(service, "stop", None)
+            if callable(stop):
+                stop()

@@ -73,13 +73,13 @@ def test_bulk_updates_are_recorded_too(client, db, account) -> None:
 
 def test_listeners_hear_changes_in_the_writers_transaction(client, db, account) -> None:
     heard: list[history.Change] = []
-    listener = history.on_catalog_changes(lambda _s, _a, changes: heard.extend(changes))
+    listener = history.CATALOG_CHANGED.register(lambda _s, _a, changes: heard.extend(changes))
     try:
         make_item(client, account, "I")
         make_variant(client, account, "V", "I", inventory_quantity=0)
         _patch(client, account, "catalog-variant", "V", {"inventory_quantity": 2})
     finally:
-        history._listeners.remove(listener)
+        history.CATALOG_CHANGED.unregister(listener)
     assert [(c.field, c.old_value, c.new_value, c.item_id) for c in heard] == [
         ("inventory_quantity", 0, 2, PREFIX + "I")
     ]

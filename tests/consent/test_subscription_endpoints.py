@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 import pytest
 from openapi_client.exceptions import ApiException
 
-from tidings.consent import lists as consent_lists
+from tidings.consent import gateways as consent_lists
 from tidings.jobs.worker import drain
 
 
 @dataclass
 class FakeLists:
-    """Lists for these tests until the lists domain provides them."""
+    """Lists held in memory, so that these tests check consent's side alone."""
 
     processes: dict[str, str] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
@@ -36,9 +36,10 @@ class FakeLists:
 @pytest.fixture
 def fake_lists() -> Iterator[FakeLists]:
     fake = FakeLists({"SINGLE": "single_opt_in", "DOUBLE": "double_opt_in"})
+    real = consent_lists.lists()
     consent_lists.set_list_gateway(fake)
     yield fake
-    consent_lists.set_list_gateway(consent_lists.NoLists())
+    consent_lists.set_list_gateway(real)
 
 
 def _subscribe_body(profiles: list[dict], list_id: str | None = None, **attributes: object) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from openapi_client.exceptions import ApiException, BadRequestException, NotFoundException
 
 from tests.consent.test_subscription_endpoints import FakeLists
-from tidings.consent import lists as consent_lists
+from tidings.consent import gateways as consent_lists
 from tidings.consent import service
 from tidings.consent.policy import SuppressionReason
 from tidings.jobs.worker import drain
@@ -74,12 +74,13 @@ def test_suppress_a_list(sdk, db) -> None:
     p = sdk.Profiles.create_profile(
         {"data": {"type": "profile", "attributes": {"email": "member@example.com"}}}
     )
+    real = consent_lists.lists()
     consent_lists.set_list_gateway(FakeLists({"L": "single_opt_in"}, {"L": {p.data.id}}))
     try:
         job = sdk.Profiles.bulk_suppress_profiles(_body("profile-suppression-bulk-create-job", list_id="L"))
         drain(db)
     finally:
-        consent_lists.set_list_gateway(consent_lists.NoLists())
+        consent_lists.set_list_gateway(real)
     assert sdk.Profiles.get_bulk_suppress_profiles_job(job.data.id).data.attributes.completed_count == 1
     _pid, marketing = _marketing(sdk, "member@example.com")
     assert [s.reason for s in marketing.suppression] == ["USER_SUPPRESSED"]

@@ -118,12 +118,12 @@ def test_listeners_hear_written_events_only(db) -> None:
         if account_id == account.id:
             heard.extend(written)
 
-    hooks.on_events_written(listener)
+    hooks.EVENTS_WRITTEN.register(listener)
     try:
         with db.write() as session:
             write_events(session, account.id, [NewEvent(ulid(), MetricKey("X"), T0, unique_id="1")] * 2)
     finally:
-        hooks._listeners.remove(listener)
+        hooks.EVENTS_WRITTEN.unregister(listener)
     assert len(heard) == 1 and heard[0].time == T0.replace(microsecond=0)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from tests.conftest import make_account
 from tidings.db.base import utcnow
 from tidings.jobs import queue
-from tidings.jobs.registry import HANDLERS, JobContext, job
+from tidings.jobs.registry import HANDLERS, JobContext, job, register
 from tidings.jobs.tables import DONE, FAILED, QUEUED, RUNNING, Job
 from tidings.jobs.worker import Worker, drain
 
@@ -34,6 +34,10 @@ def _flaky(session, context: JobContext) -> None:
 def _write_then_fail(session, context: JobContext) -> None:
     queue.enqueue(session, "tests.record", {"from": "handler"}, account_id=context.account_id)
     raise RuntimeError("rolled back with the handler")
+
+
+for _spec in (_record, _flaky, _write_then_fail):
+    register(_spec)  # as the composition root registers the domains' jobs
 
 
 @pytest.fixture(autouse=True)
@@ -198,5 +202,5 @@ def test_in_process_worker_wakes_on_commit(db) -> None:
 
 def test_registry_refuses_two_handlers_with_one_name() -> None:
     with pytest.raises(ValueError):
-        job("tests.record")(lambda session, context: None)
+        register(job("tests.record")(lambda session, context: None))
     assert "tests.record" in HANDLERS

@@ -159,10 +159,8 @@ def test_events_for_a_profile_another_writer_holds_do_not_wait_and_its_last_even
 
     from tidings.events.metrics import MetricKey
     from tidings.events.store import NewEvent, write_events
-    from tidings.jobs.handlers import register_all
     from tidings.jobs.worker import drain
 
-    register_all()
     account = make_account(db)
     (pid,) = _create(db, account.id, ProfileInput(email="busy@example.com"))
     when = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)

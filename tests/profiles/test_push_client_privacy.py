@@ -198,27 +198,6 @@ def test_property_types_follow_klaviyos_rules(sdk, db, account) -> None:
     assert stored.properties["nested"] == {"a": 1}  # stored as sent
 
 
-def test_last_event_date_follows_the_newest_event(sdk, db, account) -> None:
-    import datetime as dt
-
-    from tidings.events.metrics import MetricKey
-    from tidings.events.store import NewEvent, write_events
-
-    pid = sdk.Profiles.create_profile(
-        {"data": {"type": "profile", "attributes": {"email": "led@example.com"}}}
-    ).data.id
-    newer = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
-    with db.write() as session:
-        write_events(session, account.id, [NewEvent(pid, MetricKey("Viewed"), newer, unique_id="n")])
-    with db.write() as session:
-        write_events(
-            session,
-            account.id,
-            [NewEvent(pid, MetricKey("Viewed"), newer - dt.timedelta(days=3), unique_id="o")],
-        )
-    assert sdk.Profiles.get_profile(pid).data.attributes.last_event_date == newer
-
-
 def test_deletion_follows_a_merge_made_after_the_request(sdk, db, account) -> None:
     from tests.profiles.factories import resolve
     from tidings.profiles.identity import ProfileInput

@@ -16,11 +16,10 @@ from tidings.db.ids import ulid
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.events.tables import Event, Metric
-from tidings.jobs.handlers import register_all
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import PERIODIC
 from tidings.jobs.worker import drain
-from tidings.profiles.render import iso
+from tidings.jsonapi.documents import iso
 from tidings.profiles.tables import Profile
 from tidings.segments import clock, membership
 from tidings.segments import service as segments
@@ -35,11 +34,6 @@ class Clock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self.now += delta
-
-
-@pytest.fixture(autouse=True)
-def _handlers() -> None:
-    register_all()  # the app does it; these tests run jobs without one
 
 
 @pytest.fixture
@@ -378,7 +372,7 @@ def test_updates_of_one_transaction_make_one_job(db) -> None:  # type: ignore[no
 
 def test_consent_dates_have_instants(db) -> None:  # type: ignore[no-untyped-def]
     from tidings.consent.tables import EmailSuppression, Subscription
-    from tidings.segments import compiler, instants
+    from tidings.segments import instants, sql
     from tidings.segments.definition import SegmentDefinition
 
     now = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
@@ -416,6 +410,6 @@ def test_consent_dates_have_instants(db) -> None:  # type: ignore[no-untyped-def
         }
     )
     with db.read() as session:
-        ctx = compiler.Context(session, account.id, now)
+        ctx = sql.Context(session, account.id, now)
         due = instants.next_changes(session, instants.parts(ctx, definition), None, now)
     assert due == {subscribed: now + 10 * DAY + MICRO, bounced: now + 29 * DAY + MICRO}

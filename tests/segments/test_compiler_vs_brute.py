@@ -16,7 +16,7 @@ from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.lists.tables import List, ListMember
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
+from tidings.segments import compiler, sql
 from tidings.segments.definition import SegmentDefinition
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
@@ -380,7 +380,7 @@ def test_compiled_query_matches_brute_force(db, data, people, happenings) -> Non
     with db.read() as session:
         # Both shapes: per profile (incremental updates) and over every profile (full builds).
         for full in (False, True):
-            ctx = compiler.Context(session, account.id, NOW, full=full)
+            ctx = sql.Context(session, account.id, NOW, full=full)
             predicate = compiler.compile_definition(ctx, definition)
             got = set(
                 session.execute(

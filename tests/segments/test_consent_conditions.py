@@ -12,7 +12,7 @@ from tests.conftest import make_account
 from tidings.consent.tables import EmailSuppression, Subscription
 from tidings.db.ids import ulid
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
+from tidings.segments import compiler, sql
 from tidings.segments.definition import SegmentDefinition
 
 NOW = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
@@ -143,7 +143,7 @@ def test_consent_condition(db, people, condition: dict[str, Any], expected: set[
     account_id, ids = people
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
     with db.read() as session:
-        predicate = compiler.compile_definition(compiler.Context(session, account_id, NOW), definition)
+        predicate = compiler.compile_definition(sql.Context(session, account_id, NOW), definition)
         got = set(
             session.execute(select(Profile.id).where(Profile.account_id == account_id, predicate)).scalars()
         )
@@ -154,7 +154,7 @@ def test_phone_country_code(db) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import make_account
     from tidings.db.ids import ulid
     from tidings.profiles.tables import Profile
-    from tidings.segments import compiler
+    from tidings.segments import compiler, sql
     from tidings.segments.definition import SegmentDefinition
 
     account = make_account(db)
@@ -172,7 +172,7 @@ def test_phone_country_code(db) -> None:  # type: ignore[no-untyped-def]
         }
         definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
         with db.read() as session:
-            ctx = compiler.Context(session, account.id, NOW)
+            ctx = sql.Context(session, account.id, NOW)
             predicate = compiler.compile_definition(ctx, definition)
             stmt = select(Profile.id).where(Profile.account_id == account.id, predicate)
             return set(session.execute(stmt).scalars())
@@ -200,6 +200,6 @@ def test_phone_country_code(db) -> None:  # type: ignore[no-untyped-def]
 def test_consent_filters_not_computed_are_refused(db, item: dict[str, Any], where: str) -> None:  # type: ignore[no-untyped-def]
     condition = _consent("email", True, "subscribed", item)
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
-    with db.read() as session, pytest.raises(compiler.Unsupported) as caught:
-        compiler.compile_definition(compiler.Context(session, "nobody", NOW), definition)
+    with db.read() as session, pytest.raises(sql.Unsupported) as caught:
+        compiler.compile_definition(sql.Context(session, "nobody", NOW), definition)
     assert caught.value.where == "/condition_groups/0/conditions/0/consent/consent_status/filters/0" + where

@@ -20,8 +20,8 @@ from tidings.events.store import NewEvent, write_events
 from tidings.events.tables import Event, Metric
 from tidings.lists.tables import List, ListMember
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler, instants
 from tidings.segments import definition as d
+from tidings.segments import instants, sql
 from tidings.segments.definition import SegmentDefinition
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, 0, 250000, tzinfo=dt.UTC)
@@ -160,7 +160,7 @@ def _windows(definition: SegmentDefinition) -> set[dt.timedelta]:
         f = getattr(cond, "timeframe_filter", None) or getattr(cond, "filter", None)
         if isinstance(f, d.RelativeAnniversaryDateFilter):
             # the window of days moves at each midnight and when now -/+ N units crosses one
-            span = compiler.UNITS[f.unit] * f.quantity
+            span = sql.UNITS[f.unit] * f.quantity
             offsets.update({span, -span})
         window = instants.relative_window(f)
         if window is not None:
@@ -277,7 +277,7 @@ def test_no_change_before_the_stored_instant(db, data, folks, things) -> None:  
     groups = data.draw(st.lists(st.lists(condition, min_size=1, max_size=2), min_size=1, max_size=2))
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": g} for g in groups]})
     with db.read() as session:
-        ctx = compiler.Context(session, account.id, NOW)
+        ctx = sql.Context(session, account.id, NOW)
         due = instants.next_changes(session, instants.parts(ctx, definition), None, NOW)
 
     dated = [e.time for e in events] + [p.created for p in profiles]

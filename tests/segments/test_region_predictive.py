@@ -13,7 +13,7 @@ from tidings.db.ids import ulid
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
+from tidings.segments import compiler, sql
 from tidings.segments.definition import SegmentDefinition
 
 NOW = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
@@ -77,7 +77,7 @@ def test_region_and_predictive(db, shoppers, condition: dict[str, Any], expected
     account_id, ids = shoppers
     definition = SegmentDefinition.model_validate({"condition_groups": [{"conditions": [condition]}]})
     with db.read() as session:
-        predicate = compiler.compile_definition(compiler.Context(session, account_id, NOW), definition)
+        predicate = compiler.compile_definition(sql.Context(session, account_id, NOW), definition)
         got = set(
             session.execute(select(Profile.id).where(Profile.account_id == account_id, predicate)).scalars()
         )
@@ -88,6 +88,6 @@ def test_predicted_dimensions_are_refused(db) -> None:  # type: ignore[no-untype
     definition = SegmentDefinition.model_validate(
         {"condition_groups": [{"conditions": [_predictive("predicted_clv", "greater-than", 1)]}]}
     )
-    with db.read() as session, pytest.raises(compiler.Unsupported) as caught:
-        compiler.compile_definition(compiler.Context(session, "nobody", NOW), definition)
+    with db.read() as session, pytest.raises(sql.Unsupported) as caught:
+        compiler.compile_definition(sql.Context(session, "nobody", NOW), definition)
     assert caught.value.where == "/condition_groups/0/conditions/0/dimension"

@@ -16,21 +16,20 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tidings.accounts import repository
 from tidings.config import get_settings
+from tidings.db.session import Database
 
 if TYPE_CHECKING:
     from tidings.catalogs.feeds import Product
     from tidings.catalogs.sync import SyncSummary
-    from tidings.db.session import Database
 
 app = typer.Typer(help="Catalogs: product feeds.", no_args_is_help=True)
 feed_app = typer.Typer(help="A product feed synced on a schedule (one per account).", no_args_is_help=True)
 app.add_typer(feed_app, name="feed")
 
 
-def _db():  # type: ignore[no-untyped-def]
-    from tidings.db.session import Database
-
+def _db() -> Database:
     return Database(get_settings())
 
 
@@ -39,9 +38,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _check_account(db, account: str) -> None:  # type: ignore[no-untyped-def]
-    from tidings.accounts import repository
-
+def _check_account(db: Database, account: str) -> None:
     with db.read() as session:
         if repository.get_account(session, account) is None:
             _fail(f"No account with id {account!r}.")

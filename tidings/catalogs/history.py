@@ -1,8 +1,8 @@
 """Price and inventory history: every change is written in the transaction that makes it.
 
 Flows fire Back in Stock, Price Drop and Low Inventory triggers from this history. They
-can read it (`changes_since`) or register a listener (`on_catalog_changes`) that runs in the
-writer's transaction and should only enqueue work, like the event listeners.
+can read it (`changes_since`) or listen on `CATALOG_CHANGED` (registered by the composition
+root): a listener runs in the writer's transaction and should only enqueue work.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tidings.catalogs.tables import CatalogChange
 from tidings.db.base import utcnow
 from tidings.db.dialect import bulk_upsert
 from tidings.db.ids import ulids
+from tidings.hooks import Hook
 
 TRACKED_ITEM = ("price",)
 TRACKED_VARIANT = ("price", "inventory_quantity")
@@ -35,13 +36,7 @@ class Change:
 
 
 Listener = Callable[[Session, str, list[Change]], None]
-_listeners: list[Listener] = []
-
-
-def on_catalog_changes(listener: Listener) -> Listener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+CATALOG_CHANGED: Hook[Listener] = Hook("catalog prices and inventory changed")
 
 
 def diff(
@@ -88,7 +83,7 @@ def record(session: Session, account_id: str, changes: Sequence[Change], *, sour
         index_elements=["account_id", "id"],
         constants={"account_id": account_id, "source": source, "changed_at": utcnow()},
     )
-    for listener in _listeners:
+    for listener in CATALOG_CHANGED:
         listener(session, account_id, list(changes))
 
 

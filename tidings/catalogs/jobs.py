@@ -13,10 +13,6 @@ def _apply_bulk(session: Session, context: JobContext) -> None:
     bulk.apply(session, context.account_id, str(context.payload["job_id"]))
 
 
-for _kind in bulk.KINDS:
-    job(_kind.job_name)(_apply_bulk)
-
-
 @job("catalogs.sync_feeds", every_seconds=60)
 def enqueue_due_feeds(session: Session, context: JobContext) -> None:
     sync.enqueue_due_feeds(session, utcnow())
@@ -47,3 +43,6 @@ def sync_feed(session: Session, context: JobContext) -> None:
     finally:
         path.unlink(missing_ok=True)
     sync.finish_feed(session, context.account_id, "ok", summary)
+
+
+JOBS = (*(job(kind.job_name)(_apply_bulk) for kind in bulk.KINDS), enqueue_due_feeds, sync_feed)

@@ -30,5 +30,5 @@ def create_client_back_in_stock_subscription(
     document: BackInStockCreate = Body(...),
     ctx: ClientContext = client("create_client_back_in_stock_subscription"),
 ) -> Response:
-    backinstock.subscribe(ctx.session, ctx.account.id, document.data, source="client")
+    backinstock.subscribe(ctx.session, ctx.account_id, document.data, source="client")
     return Response(status_code=202)

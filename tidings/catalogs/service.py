@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tidings.catalogs import history, repository
 from tidings.catalogs.ids import MalformedId, compound_id, external_id_of
+from tidings.catalogs.read_models import CatalogItemView
 from tidings.catalogs.schemas import (
     CategoryCreateData,
     CategoryRef,
@@ -27,7 +28,6 @@ from tidings.catalogs.schemas import (
     VariantUpdateData,
 )
 from tidings.catalogs.tables import CatalogCategory, CatalogItem, CatalogVariant
-from tidings.catalogs.views import CatalogItemView
 from tidings.db.base import utcnow
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
 

@@ -22,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.consent import service
-from tidings.consent.lists import lists
+from tidings.consent.gateways import lists
 from tidings.consent.policy import Channel, Purpose
 from tidings.db.base import utcnow
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound
 from tidings.profiles.identifiers import IdentifierError, normalize
 from tidings.profiles.identity import ProfileInput, Source, resolve_batch
+from tidings.profiles.push_tokens import register_token, unregister_token
 from tidings.profiles.tables import Profile
 
 MAX_SUBSCRIBE = 1000
@@ -218,7 +219,6 @@ def apply_subscribe(
     session: Session, account_id: str, payload: dict[str, Any], *, client: bool = False
 ) -> list[str]:
     """Apply a checked subscribe payload; returns the profile ids."""
-    from tidings.profiles.push_tokens import register_token
 
     method = service.Method("API", "client" if client else None, payload.get("custom_source"))
     list_id = payload.get("list_id")
@@ -294,7 +294,6 @@ def check_unsubscribe(
 
 
 def apply_unsubscribe(session: Session, account_id: str, payload: dict[str, Any]) -> list[str]:
-    from tidings.profiles.push_tokens import unregister_token
 
     list_id = payload.get("list_id")
     profile_ids = _resolve(session, account_id, payload["profiles"])

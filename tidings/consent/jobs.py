@@ -26,3 +26,6 @@ def bulk_suppress(session: Session, context: JobContext) -> None:
 @job("consent.bulk_unsuppress")
 def bulk_unsuppress(session: Session, context: JobContext) -> None:
     suppression_jobs.run_job(session, context.account_id, context.payload["job_id"])
+
+
+JOBS = (bulk_subscribe, bulk_unsubscribe, bulk_suppress, bulk_unsuppress)

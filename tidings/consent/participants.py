@@ -12,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tidings.consent.tables import (
     LIST_SUPPRESSIONS,
     SUBSCRIPTIONS,
     SUPPRESSIONS,
-    PushToken,
 )
-from tidings.profiles.participants import ProfileParticipant, register
+from tidings.profiles.participants import ProfileParticipant
 
 SUB_COLUMNS = [c.name for c in SUBSCRIPTIONS.columns]
 
@@ -49,7 +48,9 @@ def _rows(session: Session, table: Any, account_id: str, profile_id: str) -> lis
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def move_consent(session: Session, account_id: str, source_id: str, destination_id: str) -> dict[str, Any]:
+def move_consent(
+    session: Session, account_id: str, source_id: str, destination_id: str, merge_id: str
+) -> dict[str, Any]:
     subs, supp, lsupp = SUBSCRIPTIONS, SUPPRESSIONS, LIST_SUPPRESSIONS
     src_subs = _rows(session, subs, account_id, source_id)
     dst_subs = {(r["channel"], r["purpose"]): r for r in _rows(session, subs, account_id, destination_id)}
@@ -96,7 +97,12 @@ def move_consent(session: Session, account_id: str, source_id: str, destination_
 
 
 def restore_consent(
-    session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
+    session: Session,
+    account_id: str,
+    source_id: str,
+    destination_id: str,
+    record: dict[str, Any],
+    merge_id: str,
 ) -> None:
     subs, supp, lsupp = SUBSCRIPTIONS, SUPPRESSIONS, LIST_SUPPRESSIONS
     for item in record.get("replaced", []):
@@ -140,44 +146,4 @@ def delete_consent(session: Session, account_id: str, profile_id: str) -> None:
         )
 
 
-def move_push_tokens(
-    session: Session, account_id: str, source_id: str, destination_id: str
-) -> dict[str, Any]:
-    ids = list(
-        session.execute(
-            select(PushToken.id).where(PushToken.account_id == account_id, PushToken.profile_id == source_id)
-        ).scalars()
-    )
-    if ids:
-        session.execute(
-            update(PushToken)
-            .where(PushToken.account_id == account_id, PushToken.id.in_(ids))
-            .values(profile_id=destination_id)
-        )
-    return {"tokens": ids}
-
-
-def restore_push_tokens(
-    session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
-) -> None:
-    ids = record.get("tokens") or []
-    if ids:
-        session.execute(
-            update(PushToken)
-            .where(
-                PushToken.account_id == account_id,
-                PushToken.id.in_(ids),
-                PushToken.profile_id == destination_id,
-            )
-            .values(profile_id=source_id)
-        )
-
-
-def delete_push_tokens(session: Session, account_id: str, profile_id: str) -> None:
-    session.execute(
-        delete(PushToken).where(PushToken.account_id == account_id, PushToken.profile_id == profile_id)
-    )
-
-
-register(ProfileParticipant("consent", move_consent, restore_consent, delete_consent))
-register(ProfileParticipant("push_tokens", move_push_tokens, restore_push_tokens, delete_push_tokens))
+CONSENT = ProfileParticipant("consent", move_consent, restore_consent, delete_consent)

@@ -26,8 +26,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tidings.consent.tables import EmailSuppression, ListSuppression, PushToken, Subscription
+from tidings.consent.tables import EmailSuppression, ListSuppression, Subscription
 from tidings.db.base import utcnow
+from tidings.profiles.tables import Profile, PushToken
 
 
 class Channel(StrEnum):
@@ -151,8 +152,6 @@ def decide(
 
 def load_states(session: Session, account_id: str, profile_ids: Iterable[str]) -> dict[str, ConsentState]:
     """The consent state of each existing profile (four set-based queries)."""
-    from tidings.profiles.tables import Profile
-
     ids = sorted(set(profile_ids))
     if not ids:
         return {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,10 +10,7 @@ from sqlalchemy.orm import Session
 
 from tidings.consent.policy import Channel, ConsentState, Purpose, decide, load_states
 from tidings.consent.tables import EmailSuppression, ListSuppression, Subscription
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
+from tidings.jsonapi.documents import iso
 
 
 def _base(row: Subscription | None) -> dict[str, Any]:

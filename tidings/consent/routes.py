@@ -83,7 +83,7 @@ def create_client_subscription(
     # The profile block is an upsert (a public key never changes identifiers), then the consent.
     result = profiles.resolve_block(
         ctx.session,
-        ctx.account.id,
+        ctx.account_id,
         attributes,
         profile_id=block.id,
         meta=sent(block.meta) if block.meta else None,
@@ -98,13 +98,13 @@ def create_client_subscription(
     item = {"type": "profile", "id": result.profile_id, "attributes": wanted}
     payload = bulk.check_subscribe(
         ctx.session,
-        ctx.account.id,
+        ctx.account_id,
         [item],
         list_id=data.relationships.list.data.id,
         custom_source=data.attributes.custom_source,
         historical_import=False,
     )
-    bulk.apply_subscribe(ctx.session, ctx.account.id, payload, client=True)
+    bulk.apply_subscribe(ctx.session, ctx.account_id, payload, client=True)
     return Response(status_code=ACCEPTED)
 
 

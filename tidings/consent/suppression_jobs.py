@@ -13,17 +13,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tidings.consent import service
-from tidings.consent.lists import lists
+from tidings.consent.gateways import lists, segments
 from tidings.consent.tables import SuppressionJob
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.jobs import queue
-from tidings.jsonapi.documents import Urls, relationship, resource
+from tidings.jsonapi.documents import Urls, iso, relationship, resource
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound
 from tidings.jsonapi.filters import FilterField
 from tidings.profiles.identifiers import IdentifierError, normalize_email
 from tidings.profiles.identity import ProfileInput, Source, resolve_batch
-from tidings.profiles.render import iso
 
 MAX_EMAILS = 100
 TYPES = {
@@ -55,7 +54,7 @@ def create_job(
         raise InvalidInput(
             "Give either profiles (emails), a list or a segment.", pointer="/data/attributes/profiles"
         )
-    if segment_id is not None and not _segments().segment_exists(session, account_id, segment_id):
+    if segment_id is not None and not segments().segment_exists(session, account_id, segment_id):
         raise NotFound(
             f"A segment with id {segment_id} does not exist.", pointer="/data/relationships/segment/data/id"
         )
@@ -104,7 +103,7 @@ def run_job(session: Session, account_id: str, job_id: str) -> None:
     if job.list_id:
         profile_ids = lists().member_ids(session, account_id, job.list_id)
     elif job.segment_id:
-        profile_ids = _segments().member_ids(session, account_id, job.segment_id)
+        profile_ids = segments().member_ids(session, account_id, job.segment_id)
     else:
         inputs = [ProfileInput(email=email) for email in job.emails]
         results = resolve_batch(session, account_id, inputs, source=Source.SUBSCRIPTION)
@@ -125,13 +124,6 @@ def run_job(session: Session, account_id: str, job_id: str) -> None:
     job.status = "complete"
     job.completed_at = utcnow()
     session.flush()
-
-
-def _segments() -> Any:
-    """The segments domain's queries; imported late because segments compile consent conditions."""
-    from tidings.segments import repository
-
-    return repository
 
 
 def get_job(session: Session, account_id: str, kind: str, job_id: str) -> SuppressionJob:

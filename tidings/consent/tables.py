@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -65,28 +65,6 @@ class ListSuppression(Base):
     timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PushToken(Base):
-    """A device push token registered for a profile (one owner per token per account)."""
-
-    __tablename__ = "push_tokens"
-    __table_args__ = (
-        UniqueConstraint("account_id", "token"),
-        Index("ix_push_tokens_account_id_profile_id", "account_id", "profile_id"),
-    )
-
-    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
-    id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    profile_id: Mapped[str] = mapped_column(String(26))
-    token: Mapped[str] = mapped_column(String(512))
-    platform: Mapped[str] = mapped_column(String(16))
-    vendor: Mapped[str] = mapped_column(String(16))
-    enablement_status: Mapped[str] = mapped_column(String(32), default="AUTHORIZED")
-    background: Mapped[str] = mapped_column(String(32), default="AVAILABLE")
-    device_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    recorded_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class SuppressionJob(Base):
     """A bulk suppress or unsuppress request (its resource is readable while and after it runs)."""
 
@@ -112,4 +90,3 @@ class SuppressionJob(Base):
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[assignment]
 SUPPRESSIONS: Table = EmailSuppression.__table__  # type: ignore[assignment]
 LIST_SUPPRESSIONS: Table = ListSuppression.__table__  # type: ignore[assignment]
-PUSH_TOKENS: Table = PushToken.__table__  # type: ignore[assignment]

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from tidings.hooks import Hook
+
 
 class WrittenEvent(NamedTuple):
     """An event as written (immutable; a tuple, as a batch makes thousands of them)."""
@@ -24,19 +26,14 @@ class WrittenEvent(NamedTuple):
     backfill: bool
     properties: dict[str, Any]
     source: str = "api"  # NewEvent.source: "api", "client", "legacy", "internal", "segment", ...
+    activity: bool = True  # NewEvent.activity: False for bookkeeping (a segment entry or exit)
 
 
 Listener = Callable[[Session, str, list[WrittenEvent]], None]
-_listeners: list[Listener] = []
-
-
-def on_events_written(listener: Listener) -> Listener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+EVENTS_WRITTEN: Hook[Listener] = Hook("events written")
 
 
 def notify(session: Session, account_id: str, written: list[WrittenEvent]) -> None:
     if written:
-        for listener in _listeners:
+        for listener in EVENTS_WRITTEN:
             listener(session, account_id, written)

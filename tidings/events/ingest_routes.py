@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from tidings.db.base import utcnow
 from tidings.events import ingest
 from tidings.events import ingest_structs as structs
-from tidings.events.inbox import InboxItem
+from tidings.events.inbox import InboxItem, InboxWriter
 from tidings.events.ingest_schemas import BulkJobCreate, EventCreate, ProfileEvents
 from tidings.http import IngestContext, public_account_id, runtime_of
 from tidings.http import ingest as ingest_api
@@ -36,7 +36,7 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 async def store(runtime: Runtime, account_id: str, kind: str, payload: str) -> None:
     try:
-        await runtime.inbox.write([InboxItem(account_id, kind, payload, utcnow())])
+        await runtime.service(InboxWriter).write([InboxItem(account_id, kind, payload, utcnow())])
     except Exception as error:  # the database did not take it: nothing was acknowledged
         log.error("events.inbox_unavailable", error=repr(error))
         raise ServiceUnavailable(

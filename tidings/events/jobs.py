@@ -33,3 +33,6 @@ def sweep_inbox(session: Session, context: JobContext) -> None:
     slot = process_slot()
     for account_id in accounts:
         enqueue(session, PROCESS_JOB, account_id=account_id, dedup_key=f"sweep:{slot}")
+
+
+JOBS = (process_inbox, sweep_inbox)

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from tidings.events import aggregates, service
+from tidings.events.render import event_resource, metric_property_resource, metric_resource
 from tidings.events.schemas import MetricAggregateQuery
-from tidings.events.views import event_resource, metric_property_resource, metric_resource
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.profiles import service as profiles_service

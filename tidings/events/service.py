@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from tidings.events import repository
+from tidings.events.metrics import INTEGRATIONS
 from tidings.events.tables import Event, Metric, MetricProperty
 from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import FilterField, compile_filter
@@ -42,8 +43,6 @@ METRIC_FILTERS = {
 
 
 def _integration(column: Any, attribute: str, value: Any) -> ColumnElement[bool]:
-    from tidings.events.metrics import INTEGRATIONS
-
     keys = [
         key
         for key, info in INTEGRATIONS.items()

@@ -1,4 +1,4 @@
-"""Built-in jobs, and the import that registers every domain's jobs."""
+"""The job queue's own jobs."""
 
 from __future__ import annotations
 
@@ -18,12 +18,4 @@ def prune_done_jobs(session: Session, context: JobContext) -> None:
     queue.prune(session, utcnow() - dt.timedelta(hours=hours))
 
 
-def register_all() -> None:
-    """Import each domain's jobs module so its handlers are registered."""
-    # Each domain's `jobs` module registers its handlers when imported.
-    import tidings.consent.jobs
-    import tidings.events.jobs
-    import tidings.profiles.imports.jobs
-    import tidings.profiles.jobs
-    import tidings.segments.jobs  # noqa: F401
-    from tidings.catalogs import jobs as catalogs  # noqa: F401
+JOBS = (prune_done_jobs,)

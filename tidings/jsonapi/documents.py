@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -51,6 +52,11 @@ class Urls:
     def _with(self, query: list[tuple[str, str]]) -> str:
         url = f"{self.base}{self.path}"
         return f"{url}?{urlencode(query)}" if query else url
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """A timestamp as Klaviyo writes it in documents: UTC, to the second."""
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value else None
 
 
 def pick_fields(attributes: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:

@@ -38,24 +38,10 @@ def spec_revision() -> str:
     return str(json.loads(INDEX.read_text())["revision"])
 
 
-# Tidings' own operations (under /api/x-tidings/...), declared by the domains that serve them.
-_extensions: dict[str, Operation] = {}
-
-
-def register_extension(op: Operation) -> Operation:
-    """Declare an operation Klaviyo's spec does not have (it is not counted in all_operations)."""
-    _extensions[op.operation_id] = op
-    return op
-
-
-def operation(operation_id: str) -> Operation:
-    if operation_id in _extensions:
-        return _extensions[operation_id]
-    return _spec_operation(operation_id)
-
-
 @lru_cache
-def _spec_operation(operation_id: str) -> Operation:
+def operation(operation_id: str) -> Operation:
+    """One of Klaviyo's operations. Tidings' own (under /api/x-tidings/...) are `Operation`s
+    their domains declare and hand to `tidings.http.api` themselves."""
     raw = _index()[operation_id]
     page = raw.get("page_size") or {}
     rate = raw.get("rate_limit") or {}

@@ -1,12 +1,12 @@
-"""The lists domain's answers to consent (tidings.consent.lists.ListGateway): a list's opt-in
-process, membership, members, and joining a list through a subscription."""
+"""The lists domain's answers to consent (tidings.consent.gateways.ListGateway): a list's opt-in
+process, membership, members, and joining a list through a subscription. The composition
+root hands it to consent."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tidings.consent.lists import set_list_gateway
 from tidings.lists import repository, service
 from tidings.lists.tables import ListMember
 
@@ -31,6 +31,3 @@ class ListsGateway:
         # `historical` will keep "added to list" flows from starting once flows exist; the join
         # is recorded either way.
         service.add_profiles(session, account_id, list_id, profile_ids)
-
-
-set_list_gateway(ListsGateway())

@@ -6,18 +6,14 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from tidings.hooks import Hook
+
 # (session, account_id, list_id, profile_ids)
 Listener = Callable[[Session, str, str, list[str]], None]
-_listeners: list[Listener] = []
-
-
-def on_membership_changed(listener: Listener) -> Listener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+MEMBERSHIP_CHANGED: Hook[Listener] = Hook("list memberships changed")
 
 
 def notify(session: Session, account_id: str, list_id: str, profile_ids: list[str]) -> None:
     if profile_ids:
-        for listener in _listeners:
+        for listener in MEMBERSHIP_CHANGED:
             listener(session, account_id, list_id, profile_ids)

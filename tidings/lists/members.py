@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import Select
 
 from tidings.http import ApiContext
-from tidings.jsonapi.documents import JSONAPIResponse, collection
+from tidings.jsonapi.documents import JSONAPIResponse, collection, iso
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import Page, paginate
 from tidings.lists.repository import member_filters
-from tidings.profiles.render import iso, profile_resources
+from tidings.profiles.render import profile_resources
 from tidings.profiles.tables import Profile
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tidings.db.dialect import insert_ignore
 from tidings.lists import hooks
 from tidings.lists.tables import ListFirstJoin, ListMember
+from tidings.profiles.participants import ProfileParticipant
 
 
 def _memberships(session: Session, account_id: str, profile_id: str) -> dict[str, dt.datetime]:
@@ -21,7 +22,9 @@ def _memberships(session: Session, account_id: str, profile_id: str) -> dict[str
     return {list_id: joined for list_id, joined in session.execute(stmt)}
 
 
-def move(session: Session, account_id: str, source_id: str, destination_id: str) -> dict[str, Any]:
+def move(
+    session: Session, account_id: str, source_id: str, destination_id: str, merge_id: str
+) -> dict[str, Any]:
     source = _memberships(session, account_id, source_id)
     destination = _memberships(session, account_id, destination_id)
     gained = [list_id for list_id in source if list_id not in destination]
@@ -71,7 +74,12 @@ def move(session: Session, account_id: str, source_id: str, destination_id: str)
 
 
 def restore(
-    session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
+    session: Session,
+    account_id: str,
+    source_id: str,
+    destination_id: str,
+    record: dict[str, Any],
+    merge_id: str,
 ) -> None:
     rows = [
         {
@@ -104,3 +112,6 @@ def delete(session: Session, account_id: str, profile_id: str) -> None:
     for table in (ListMember, ListFirstJoin):
         session.execute(_delete(table).where(table.account_id == account_id, table.profile_id == profile_id))
     session.flush()
+
+
+LIST_MEMBERSHIPS = ProfileParticipant("list_memberships", move, restore, delete)

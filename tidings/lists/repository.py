@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from tidings.consent.tables import PushToken
 from tidings.jsonapi.filters import FilterField
 from tidings.lists.tables import List, ListFirstJoin, ListMember
 from tidings.profiles import repository as profiles_repository
-from tidings.profiles.tables import Profile
+from tidings.profiles.tables import Profile, PushToken
 
 LIST_FILTERS: dict[str, FilterField] = {
     "id": FilterField(List.id),

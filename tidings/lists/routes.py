@@ -11,9 +11,10 @@ from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 from tidings.lists import repository, service
 from tidings.lists.members import member_ids, member_profiles
+from tidings.lists.render import list_resource
 from tidings.lists.schemas import ListCreateQuery, ListMembersQuery, ListUpdateQuery
 from tidings.lists.tables import List, ListMember
-from tidings.lists.views import list_resource
+from tidings.profiles import service as profiles
 
 router = APIRouter(prefix="/api", tags=["Lists"])
 
@@ -140,8 +141,18 @@ def get_ids_for_flows_triggered_by_list(
     return JSONAPIResponse(collection([], ctx.urls))
 
 
-def lists_of_profile(ctx: ApiContext, profile_id: str, *, ids_only: bool) -> JSONAPIResponse:
-    """get_lists_for_profile / get_list_ids_for_profile (served by the profile routes)."""
+@router.get("/profiles/{id}/lists", operation_id="get_lists_for_profile")
+def get_lists_for_profile(id: str, ctx: ApiContext = api("get_lists_for_profile")) -> JSONAPIResponse:
+    return _lists_of_profile(ctx, id, ids_only=False)
+
+
+@router.get("/profiles/{id}/relationships/lists", operation_id="get_list_ids_for_profile")
+def get_list_ids_for_profile(id: str, ctx: ApiContext = api("get_list_ids_for_profile")) -> JSONAPIResponse:
+    return _lists_of_profile(ctx, id, ids_only=True)
+
+
+def _lists_of_profile(ctx: ApiContext, profile_id: str, *, ids_only: bool) -> JSONAPIResponse:
+    profiles.get_profile(ctx.session, ctx.account_id, profile_id)  # a 404 for an unknown profile
     stmt = repository.lists_of_profile(ctx.account_id, profile_id)
     if ctx.params.filter is not None:
         stmt = stmt.where(compile_filter(ctx.params.filter, repository.LIST_FILTERS))

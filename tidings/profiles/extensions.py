@@ -15,63 +15,56 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_
 
 from tidings.http import ApiContext, api
-from tidings.jsonapi.documents import JSONAPIResponse, Urls, collection, resource, single
+from tidings.jsonapi.documents import JSONAPIResponse, Urls, collection, iso, resource, single
 from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import FilterField, compile_filter
 from tidings.jsonapi.pagination import paginate
-from tidings.jsonapi.spec import Operation, register_extension
+from tidings.jsonapi.spec import Operation
 from tidings.profiles import merge as merging
 from tidings.profiles import repository
-from tidings.profiles.render import iso
 from tidings.profiles.tables import ProfileMerge
 
 router = APIRouter(prefix="/api/x-tidings", tags=["Tidings extensions"])
 COLLECTION = "x-tidings/profile-merges"
 
-register_extension(
-    Operation(
-        operation_id="x_tidings_get_profile_merges",
-        method="GET",
-        path="/api/x-tidings/profile-merges",
-        tag="Tidings extensions",
-        scopes=("profiles:read",),
-        burst=10,
-        steady=150,
-        filters={
-            "profile_id": ["equals"],
-            "source_profile_id": ["equals", "any"],
-            "destination_profile_id": ["equals", "any"],
-            "reason": ["equals"],
-            "status": ["equals"],
-            "created": ["greater-than", "greater-or-equal", "less-than", "less-or-equal"],
-        },
-        sorts=("created", "-created"),
-        page_default=20,
-        page_max=100,
-        cursor=True,
-    )
+GET_MERGES = Operation(
+    operation_id="x_tidings_get_profile_merges",
+    method="GET",
+    path="/api/x-tidings/profile-merges",
+    tag="Tidings extensions",
+    scopes=("profiles:read",),
+    burst=10,
+    steady=150,
+    filters={
+        "profile_id": ["equals"],
+        "source_profile_id": ["equals", "any"],
+        "destination_profile_id": ["equals", "any"],
+        "reason": ["equals"],
+        "status": ["equals"],
+        "created": ["greater-than", "greater-or-equal", "less-than", "less-or-equal"],
+    },
+    sorts=("created", "-created"),
+    page_default=20,
+    page_max=100,
+    cursor=True,
 )
-register_extension(
-    Operation(
-        "x_tidings_get_profile_merge",
-        "GET",
-        "/api/x-tidings/profile-merges/{id}",
-        "Tidings extensions",
-        ("profiles:read",),
-        10,
-        150,
-    )
+GET_MERGE = Operation(
+    "x_tidings_get_profile_merge",
+    "GET",
+    "/api/x-tidings/profile-merges/{id}",
+    "Tidings extensions",
+    ("profiles:read",),
+    10,
+    150,
 )
-register_extension(
-    Operation(
-        "x_tidings_create_profile_unmerge",
-        "POST",
-        "/api/x-tidings/profile-unmerges",
-        "Tidings extensions",
-        ("profiles:write",),
-        10,
-        150,
-    )
+CREATE_UNMERGE = Operation(
+    "x_tidings_create_profile_unmerge",
+    "POST",
+    "/api/x-tidings/profile-unmerges",
+    "Tidings extensions",
+    ("profiles:write",),
+    10,
+    150,
 )
 
 FILTERS = {
@@ -91,6 +84,8 @@ FILTERS = {
 def merge_attributes(merge: ProfileMerge) -> dict[str, Any]:
     moved = merge.moved or {}
     source = moved.get("source") or {}
+    records = merging.participant_records(moved)
+    events = records.pop("events", {})
     return {
         "source_profile_id": merge.source_profile_id,
         "destination_profile_id": merge.destination_profile_id,
@@ -101,14 +96,14 @@ def merge_attributes(merge: ProfileMerge) -> dict[str, Any]:
         "unmerged_at": iso(merge.unmerged_at),
         "source_identifiers": {k: source.get(k) for k in ("email", "phone_number", "external_id")},
         "moved": {
-            "events": moved.get("events", 0),
-            "dropped_duplicate_events": len(moved.get("dropped_events") or []),
+            "events": events.get("moved", 0),
+            "dropped_duplicate_events": len(events.get("dropped") or []),
             "filled_attributes": sorted(moved.get("filled") or {}),
             "added_properties": sorted(moved.get("added_properties") or {}),
             "aliases": len(moved.get("aliases") or []),
             "participants": {
                 name: {key: len(value) for key, value in record.items() if isinstance(value, list)}
-                for name, record in (moved.get("participants") or {}).items()
+                for name, record in records.items()
             },
         },
     }
@@ -119,7 +114,7 @@ def merge_resource(urls: Urls, merge: ProfileMerge) -> dict[str, Any]:
 
 
 @router.get("/profile-merges", operation_id="x_tidings_get_profile_merges")
-def get_profile_merges(ctx: ApiContext = api("x_tidings_get_profile_merges")) -> JSONAPIResponse:
+def get_profile_merges(ctx: ApiContext = api(GET_MERGES)) -> JSONAPIResponse:
     stmt = repository.merges_query(ctx.account_id)
     if ctx.params.filter is not None:
         stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
@@ -141,7 +136,7 @@ def get_profile_merges(ctx: ApiContext = api("x_tidings_get_profile_merges")) ->
 
 
 @router.get("/profile-merges/{id}", operation_id="x_tidings_get_profile_merge")
-def get_profile_merge(id: str, ctx: ApiContext = api("x_tidings_get_profile_merge")) -> JSONAPIResponse:
+def get_profile_merge(id: str, ctx: ApiContext = api(GET_MERGE)) -> JSONAPIResponse:
     merge = ctx.session.get(ProfileMerge, (ctx.account_id, id))
     if merge is None:
         raise NotFound(f"A profile merge with id {id} does not exist.")
@@ -166,7 +161,7 @@ class UnmergeQuery(BaseModel):
 
 @router.post("/profile-unmerges", operation_id="x_tidings_create_profile_unmerge", status_code=201)
 def create_profile_unmerge(
-    document: UnmergeQuery = Body(...), ctx: ApiContext = api("x_tidings_create_profile_unmerge")
+    document: UnmergeQuery = Body(...), ctx: ApiContext = api(CREATE_UNMERGE)
 ) -> JSONAPIResponse:
     merge = merging.unmerge(ctx.session, ctx.account_id, document.data.attributes.merge_id)
     return JSONAPIResponse(

@@ -3,9 +3,9 @@
 Every profile write path calls `notify`: identity resolution (REST create/update/
 create-or-update, `/client` profiles, profile blocks of events, imports, subscriptions),
 merges and unmerges, consent and suppression changes, push tokens, privacy deletion.
-Segments register here (profile-property and consent conditions), as they do on
-`events.hooks` and `lists.hooks`, so the profiles domain knows none of its listeners. A
-listener should enqueue work rather than do much itself.
+Segments listen here (profile-property and consent conditions), as they do on `events.hooks`
+and `lists.hooks`, registered by the composition root, so the profiles domain knows none of
+its listeners. A listener should enqueue work rather than do much itself.
 
 `reason` says what changed: "profile" (identifiers or attributes, or a new profile),
 "merge", "consent", "push_token", "deleted".
@@ -17,19 +17,15 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
+from tidings.hooks import Hook
+
 # (session, account_id, profile_ids, reason)
 Listener = Callable[[Session, str, list[str], str], None]
-_listeners: list[Listener] = []
-
-
-def on_profiles_changed(listener: Listener) -> Listener:
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+PROFILES_CHANGED: Hook[Listener] = Hook("profiles changed")
 
 
 def notify(session: Session, account_id: str, profile_ids: Iterable[str], reason: str) -> None:
     ids = sorted(set(profile_ids))
     if ids:
-        for listener in _listeners:
+        for listener in PROFILES_CHANGED:
             listener(session, account_id, ids, reason)

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from tidings.jsonapi.errors import InvalidInput
+from tidings.jsonapi.errors import ErrorList, InvalidInput
 
 MAX_EMAIL = 254
 MAX_IDENTIFIER = 255
@@ -142,8 +142,6 @@ def check_identifiers(
 
 def raise_errors(errors: list[IdentifierError], pointer_prefix: str = "/data/attributes") -> None:
     """Raise the identifier errors as JSON:API 400s pointing at each field."""
-    from tidings.jsonapi.errors import ErrorList
-
     if not errors:
         return
     problems = [InvalidInput(e.detail, pointer=f"{pointer_prefix}/{e.field}") for e in errors]

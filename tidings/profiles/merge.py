@@ -16,15 +16,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Table, and_, delete, insert, literal, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import String, delete, insert, literal, select, update
+from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.events.tables import Event
 from tidings.jsonapi.errors import Conflict, NotFound
 from tidings.profiles import hooks, participants
 from tidings.profiles.tables import (
-    MERGE_MOVES,
     MERGES,
     PROFILES,
     Profile,
@@ -79,28 +77,24 @@ class MergePlan:
     trigger: dict[str, Any]
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
-def _restored(value: Any) -> Any:
+def restored(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$dt"}:
             return dt.datetime.fromisoformat(value["$dt"])
-        return {k: _restored(v) for k, v in value.items()}
+        return {k: restored(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_restored(v) for v in value]
+        return [restored(v) for v in value]
     return value
-
-
-EVENTS: Table = Event.__table__  # type: ignore[assignment]
-EVENT_COLUMNS = [c.name for c in EVENTS.columns]
 
 
 def apply_merge(session: Session, account_id: str, plan: MergePlan, *, at: dt.datetime | None = None) -> None:
@@ -109,43 +103,6 @@ def apply_merge(session: Session, account_id: str, plan: MergePlan, *, at: dt.da
     The caller updates the destination's own columns (plan.filled, plan.added_properties).
     """
     source_id, dest_id = str(plan.source["id"]), plan.destination_id
-    events = EVENTS
-    theirs = aliased(Event)
-    colliding = list(
-        session.execute(
-            select(events)
-            .join(
-                theirs,
-                and_(
-                    theirs.account_id == events.c.account_id,
-                    theirs.profile_id == dest_id,
-                    theirs.metric_id == events.c.metric_id,
-                    theirs.unique_id == events.c.unique_id,
-                ),
-            )
-            .where(events.c.account_id == account_id, events.c.profile_id == source_id)
-        ).mappings()
-    )
-    dropped = [dict(row) for row in colliding]
-    if dropped:
-        session.execute(
-            delete(events).where(
-                events.c.account_id == account_id, events.c.id.in_([r["id"] for r in dropped])
-            )
-        )
-    session.execute(
-        insert(MERGE_MOVES).from_select(
-            ["account_id", "merge_id", "kind", "ref"],
-            select(
-                events.c.account_id, _literal(plan.merge_id, 26), _literal("event", 16), events.c.id
-            ).where(events.c.account_id == account_id, events.c.profile_id == source_id),
-        )
-    )
-    moved_events = session.execute(  # type: ignore[attr-defined]
-        update(events)
-        .where(events.c.account_id == account_id, events.c.profile_id == source_id)
-        .values(profile_id=dest_id)
-    ).rowcount
     aliases = [
         [kind, value]
         for kind, value in session.execute(
@@ -160,14 +117,15 @@ def apply_merge(session: Session, account_id: str, plan: MergePlan, *, at: dt.da
             .where(ProfileAlias.account_id == account_id, ProfileAlias.profile_id == source_id)
             .values(profile_id=dest_id)
         )
-    records = {p.name: p.move(session, account_id, source_id, dest_id) for p in participants.participants()}
+    records = {
+        p.name: p.move(session, account_id, source_id, dest_id, plan.merge_id)
+        for p in participants.participants()
+    }
     session.execute(delete(Profile).where(Profile.account_id == account_id, Profile.id == source_id))
     moved = {
-        "source": _jsonable(plan.source),
-        "filled": _jsonable(plan.filled),
-        "added_properties": _jsonable(plan.added_properties),
-        "events": moved_events or 0,
-        "dropped_events": _jsonable(dropped),
+        "source": jsonable(plan.source),
+        "filled": jsonable(plan.filled),
+        "added_properties": jsonable(plan.added_properties),
         "aliases": aliases,
         "participants": records,
     }
@@ -210,9 +168,9 @@ def unmerge(session: Session, account_id: str, merge_id: str) -> ProfileMerge:
     if session.get(Profile, (account_id, source_id)) is not None:
         raise Conflict(f"Profile {source_id} exists again; nothing to restore.", pointer="/data/id")
     moved = merge.moved
-    source = _restored(moved["source"])
-    filled = _restored(moved.get("filled") or {})
-    added = _restored(moved.get("added_properties") or {})
+    source = restored(moved["source"])
+    filled = restored(moved.get("filled") or {})
+    added = restored(moved.get("added_properties") or {})
 
     # Identifiers the source needs back must be free (or held by the destination, which returns them).
     for kind in IDENTITY_COLUMNS:
@@ -248,20 +206,6 @@ def unmerge(session: Session, account_id: str, merge_id: str) -> ProfileMerge:
     session.flush()
 
     session.execute(insert(PROFILES).values(**{k: source.get(k) for k in _profile_columns()}))
-    events = EVENTS
-    moves = select(ProfileMergeMove.ref).where(
-        ProfileMergeMove.account_id == account_id,
-        ProfileMergeMove.merge_id == merge_id,
-        ProfileMergeMove.kind == "event",
-    )
-    session.execute(
-        update(events)
-        .where(events.c.account_id == account_id, events.c.profile_id == dest_id, events.c.id.in_(moves))
-        .values(profile_id=source_id)
-    )
-    dropped = [_restored(row) for row in moved.get("dropped_events") or []]
-    if dropped:
-        session.execute(insert(events), [{k: row.get(k) for k in EVENT_COLUMNS} for row in dropped])
     for kind, value in moved.get("aliases") or []:
         session.execute(
             update(ProfileAlias)
@@ -273,10 +217,10 @@ def unmerge(session: Session, account_id: str, merge_id: str) -> ProfileMerge:
             )
             .values(profile_id=source_id)
         )
-    for name, record in (moved.get("participants") or {}).items():
+    for name, record in participant_records(moved).items():
         participant = participants.participant(name)
         if participant is not None:
-            participant.restore(session, account_id, source_id, dest_id, record)
+            participant.restore(session, account_id, source_id, dest_id, record, merge_id)
     session.execute(
         delete(ProfileMergeMove).where(
             ProfileMergeMove.account_id == account_id, ProfileMergeMove.merge_id == merge_id
@@ -287,6 +231,15 @@ def unmerge(session: Session, account_id: str, merge_id: str) -> ProfileMerge:
     session.flush()
     hooks.notify(session, account_id, [source_id, dest_id], "merge")
     return merge
+
+
+def participant_records(moved: dict[str, Any]) -> dict[str, Any]:
+    """Each participant's record in a merge log."""
+    records = dict(moved.get("participants") or {})
+    if "events" not in records and "dropped_events" in moved:
+        # A merge logged before events took part as a participant kept its events at the top.
+        records["events"] = {"moved": moved.get("events", 0), "dropped": moved["dropped_events"]}
+    return records
 
 
 def _profile_columns() -> list[str]:

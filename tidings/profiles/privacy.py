@@ -14,11 +14,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.events.tables import Event
 from tidings.jobs import queue
 from tidings.jsonapi.errors import InvalidInput, NotFound
 from tidings.profiles import hooks, participants
@@ -31,7 +30,6 @@ from tidings.profiles.tables import (
     ProfileTombstone,
 )
 
-REDACTED = {"$redacted": True}
 POINTER = "/data/attributes/profile/data"
 
 
@@ -89,11 +87,6 @@ def delete_profile(session: Session, account_id: str, profile_id: str, *, reques
         return delete_profile(session, account_id, survivor, requested_by=requested_by)
     for participant in participants.participants():
         participant.delete(session, account_id, profile_id)
-    session.execute(
-        update(Event)
-        .where(Event.account_id == account_id, Event.profile_id == profile_id)
-        .values(properties=REDACTED)
-    )
     session.execute(
         delete(ProfileAlias).where(
             ProfileAlias.account_id == account_id, ProfileAlias.profile_id == profile_id

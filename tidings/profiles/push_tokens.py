@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from tidings.consent.tables import PushToken
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
-from tidings.jsonapi.documents import Urls, relationship, resource
+from tidings.jsonapi.documents import Urls, iso, relationship, resource
 from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import FilterField
 from tidings.profiles import hooks
-from tidings.profiles.render import iso
+from tidings.profiles.participants import ProfileParticipant
+from tidings.profiles.tables import PushToken
 
 FILTERS = {
     "id": FilterField(PushToken.id),
@@ -113,3 +113,53 @@ def push_token_resource(urls: Urls, token: PushToken, *, fields: list[str] | Non
         relationships={"profile": profile},
         fields=fields,
     )
+
+
+# ------------------------------------------------------------------ merges and deletions
+
+
+def move_push_tokens(
+    session: Session, account_id: str, source_id: str, destination_id: str, merge_id: str
+) -> dict[str, Any]:
+    ids = list(
+        session.execute(
+            select(PushToken.id).where(PushToken.account_id == account_id, PushToken.profile_id == source_id)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            update(PushToken)
+            .where(PushToken.account_id == account_id, PushToken.id.in_(ids))
+            .values(profile_id=destination_id)
+        )
+    return {"tokens": ids}
+
+
+def restore_push_tokens(
+    session: Session,
+    account_id: str,
+    source_id: str,
+    destination_id: str,
+    record: dict[str, Any],
+    merge_id: str,
+) -> None:
+    ids = record.get("tokens") or []
+    if ids:
+        session.execute(
+            update(PushToken)
+            .where(
+                PushToken.account_id == account_id,
+                PushToken.id.in_(ids),
+                PushToken.profile_id == destination_id,
+            )
+            .values(profile_id=source_id)
+        )
+
+
+def delete_push_tokens(session: Session, account_id: str, profile_id: str) -> None:
+    session.execute(
+        delete(PushToken).where(PushToken.account_id == account_id, PushToken.profile_id == profile_id)
+    )
+
+
+PUSH_TOKENS = ProfileParticipant("push_tokens", move_push_tokens, restore_push_tokens, delete_push_tokens)

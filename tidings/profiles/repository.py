@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from tidings.consent.tables import EmailSuppression, ListSuppression
 from tidings.db.dialect import dialect_name, in_values
-from tidings.jsonapi.filters import FilterField, compare
+from tidings.jsonapi.filters import FilterField
+from tidings.profiles import facets
 from tidings.profiles.identifiers import IdentifierError, normalize_phone
 from tidings.profiles.tables import PROFILES, Profile, ProfileAlias, ProfileMerge
 
@@ -65,17 +65,6 @@ def _alias(kind: str) -> Any:
     return build
 
 
-def _suppression(column: Any, entity: Any) -> Any:
-    def build(op: str, value: Any) -> ColumnElement[bool]:
-        return exists().where(
-            entity.account_id == Profile.account_id,
-            entity.profile_id == Profile.id,
-            compare(op, "subscriptions", column, value),
-        )
-
-    return build
-
-
 FILTERS: dict[str, FilterField] = {
     "id": FilterField(Profile.id),
     "email": FilterField(Profile.email, normalize=lambda v: str(v).strip().lower()),
@@ -84,44 +73,21 @@ FILTERS: dict[str, FilterField] = {
     "_kx": FilterField(build=_alias("kx")),
     "created": FilterField(Profile.created, kind="datetime"),
     "updated": FilterField(Profile.updated, kind="datetime"),
-    "subscriptions.email.marketing.suppression.reason": FilterField(
-        build=_suppression(EmailSuppression.reason, EmailSuppression)
-    ),
-    "subscriptions.email.marketing.suppression.timestamp": FilterField(
-        kind="datetime", build=_suppression(EmailSuppression.timestamp, EmailSuppression)
-    ),
-    "subscriptions.email.marketing.list_suppressions.reason": FilterField(
-        build=_suppression(ListSuppression.reason, ListSuppression)
-    ),
-    "subscriptions.email.marketing.list_suppressions.list_id": FilterField(
-        build=_suppression(ListSuppression.list_id, ListSuppression)
-    ),
-    "subscriptions.email.marketing.list_suppressions.timestamp": FilterField(
-        kind="datetime", build=_suppression(ListSuppression.timestamp, ListSuppression)
-    ),
 }
 
 
+def filters() -> dict[str, FilterField]:
+    """The profile's own filter fields and those other domains add (suppressions, push tokens)."""
+    return {**FILTERS, **facets.filters()}
+
+
 def sort_column(name: str | None) -> Any:
-    """The column (or correlated expression) a sort name orders by."""
+    """The column (or correlated expression, labelled `sort_key`) a sort name orders by."""
     if name in (None, "id"):
         return Profile.id
-    if name == "subscriptions.email.marketing.suppression.timestamp":
-        return (
-            select(func.max(EmailSuppression.timestamp))
-            .where(
-                EmailSuppression.account_id == Profile.account_id, EmailSuppression.profile_id == Profile.id
-            )
-            .scalar_subquery()
-            .label("sort_key")
-        )
-    if name == "subscriptions.email.marketing.list_suppressions.timestamp":
-        return (
-            select(func.max(ListSuppression.timestamp))
-            .where(ListSuppression.account_id == Profile.account_id, ListSuppression.profile_id == Profile.id)
-            .scalar_subquery()
-            .label("sort_key")
-        )
+    extra = facets.sort(str(name))
+    if extra is not None:
+        return extra.expression().label("sort_key")
     return getattr(Profile, str(name))
 
 

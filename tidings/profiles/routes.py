@@ -11,7 +11,7 @@ from tidings.http import ApiContext, ClientContext, api, client
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
-from tidings.profiles import privacy, push_tokens, repository, service
+from tidings.profiles import facets, privacy, push_tokens, repository, service
 from tidings.profiles.identifiers import PARTIAL_FAILURE_HEADER
 from tidings.profiles.identity import Source
 from tidings.profiles.render import profile_resources
@@ -48,17 +48,6 @@ def _render(ctx: ApiContext, profiles: list[Profile], related: Related | None = 
     )
 
 
-def _groups() -> dict[str, tuple[Any, Any]]:
-    """Relationship name -> (the profiles' memberships query, the group's resource renderer).
-    Lists and segments are their domains'; imported here, when a request includes them."""
-    from tidings.lists.repository import lists_of_profiles
-    from tidings.lists.views import list_resource
-    from tidings.segments.repository import segments_of_profiles
-    from tidings.segments.views import segment_resource
-
-    return {"lists": (lists_of_profiles, list_resource), "segments": (segments_of_profiles, segment_resource)}
-
-
 def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None, list[dict] | None]:
     """Relationship ids of each profile for the included names, and the included resources."""
     if not ctx.params.include:
@@ -72,15 +61,17 @@ def _included(ctx: ApiContext, profiles: list[Profile]) -> tuple[Related | None,
         for token in tokens:
             related[token.profile_id]["push-tokens"].append(token.id)
     ids = [p.id for p in profiles]
-    for name, (memberships, render) in _groups().items():
-        if name not in ctx.params.include:
+    for name in ctx.params.include:
+        facet = facets.included_relationship(name)  # lists and segments: their domains'
+        if facet is None:
             continue
         seen: set[str] = set()
-        for profile_id, group in memberships(ctx.session, ctx.account_id, ids):
-            related[profile_id][name].append(group.id)
-            if group.id not in seen:
-                seen.add(group.id)
-                included.append(render(ctx.urls, group, fields=ctx.params.fields.get(name[:-1])))
+        fields = ctx.params.fields.get(facet.resource_type)
+        for profile_id, row in facet.members(ctx.session, ctx.account_id, ids):
+            related[profile_id][name].append(row.id)
+            if row.id not in seen:
+                seen.add(row.id)
+                included.append(facet.render(ctx.urls, row, fields))
     # Conversations do not exist in Tidings: that relationship is always empty.
     return related, included
 
@@ -97,7 +88,7 @@ def _written(ctx: ApiContext, written: service.Written, status: int) -> JSONAPIR
 def get_profiles(ctx: ApiContext = api("get_profiles")) -> JSONAPIResponse:
     stmt = repository.profiles_query(ctx.account_id)
     if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, repository.FILTERS))
+        stmt = stmt.where(compile_filter(ctx.params.filter, repository.filters()))
     column = repository.sort_column(ctx.params.sort_field)
     key_of = None
     if getattr(column, "name", None) == "sort_key":
@@ -179,43 +170,6 @@ def merge_profiles(
     }
     body["meta"] = {"tidings_merge_id": merge_id}
     return JSONAPIResponse(body, status_code=201)
-
-
-# Lists and segments belong to their domains; these routes ask them for the profile's groups.
-
-
-@router.get("/profiles/{id}/lists", operation_id="get_lists_for_profile")
-def get_lists_for_profile(id: str, ctx: ApiContext = api("get_lists_for_profile")) -> JSONAPIResponse:
-    from tidings.lists.routes import lists_of_profile
-
-    service.get_profile(ctx.session, ctx.account_id, id)
-    return lists_of_profile(ctx, id, ids_only=False)
-
-
-@router.get("/profiles/{id}/relationships/lists", operation_id="get_list_ids_for_profile")
-def get_list_ids_for_profile(id: str, ctx: ApiContext = api("get_list_ids_for_profile")) -> JSONAPIResponse:
-    from tidings.lists.routes import lists_of_profile
-
-    service.get_profile(ctx.session, ctx.account_id, id)
-    return lists_of_profile(ctx, id, ids_only=True)
-
-
-@router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
-def get_segments_for_profile(id: str, ctx: ApiContext = api("get_segments_for_profile")) -> JSONAPIResponse:
-    from tidings.segments.routes import segments_of_profile
-
-    service.get_profile(ctx.session, ctx.account_id, id)
-    return segments_of_profile(ctx, id, ids_only=False)
-
-
-@router.get("/profiles/{id}/relationships/segments", operation_id="get_segment_ids_for_profile")
-def get_segment_ids_for_profile(
-    id: str, ctx: ApiContext = api("get_segment_ids_for_profile")
-) -> JSONAPIResponse:
-    from tidings.segments.routes import segments_of_profile
-
-    service.get_profile(ctx.session, ctx.account_id, id)
-    return segments_of_profile(ctx, id, ids_only=True)
 
 
 # ----------------------------------------------------------------------------- push tokens
@@ -347,7 +301,7 @@ def create_client_profile(
     data = document.data
     result = service.resolve_block(
         ctx.session,
-        ctx.account.id,
+        ctx.account_id,
         sent(data.attributes),
         profile_id=data.id,
         meta=sent(data.meta) if data.meta else None,
@@ -366,7 +320,7 @@ def create_client_push_token(
     block = attributes.profile.data
     result = service.resolve_block(
         ctx.session,
-        ctx.account.id,
+        ctx.account_id,
         sent(block.attributes),
         profile_id=block.id,
         meta=sent(block.meta) if block.meta else None,
@@ -374,7 +328,7 @@ def create_client_push_token(
         pointer="/data/attributes/profile/data/attributes",
     )
     assert result.profile_id is not None
-    push_tokens.register_token(ctx.session, ctx.account.id, result.profile_id, sent(attributes))
+    push_tokens.register_token(ctx.session, ctx.account_id, result.profile_id, sent(attributes))
     return Response(status_code=ACCEPTED)
 
 
@@ -389,12 +343,12 @@ def unregister_client_push_token(
     block = attributes.profile.data
     result = service.resolve_block(
         ctx.session,
-        ctx.account.id,
+        ctx.account_id,
         sent(block.attributes),
         profile_id=block.id,
         meta=None,
         source=Source.CLIENT,
         pointer="/data/attributes/profile/data/attributes",
     )
-    push_tokens.unregister_token(ctx.session, ctx.account.id, result.profile_id, attributes.token)
+    push_tokens.unregister_token(ctx.session, ctx.account_id, result.profile_id, attributes.token)
     return Response(status_code=ACCEPTED)

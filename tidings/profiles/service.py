@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,13 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.db.dialect import bulk_raise
 from tidings.db.ids import ulid
-from tidings.events import hooks
-from tidings.events.store import SEGMENT_SOURCE
-from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
-from tidings.profiles import hooks as profile_hooks
 from tidings.profiles import merge as merging
 from tidings.profiles import repository
 from tidings.profiles.attributes import (
@@ -26,7 +20,7 @@ from tidings.profiles.attributes import (
 )
 from tidings.profiles.identifiers import IDENTIFIER_FIELDS, check_identifiers
 from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
-from tidings.profiles.tables import PROFILES, Profile
+from tidings.profiles.tables import PROFILES, Profile, ProfileMerge
 
 ATTRIBUTES = "/data/attributes"
 
@@ -231,58 +225,11 @@ def merge_profiles(session: Session, account_id: str, destination_id: str, sourc
     return plan.merge_id
 
 
-# ------------------------------------------------------------------ last_event_date
-
-
-RAISE_LAST_EVENT_DATE = "profiles.raise_last_event_date"
-
-
-@hooks.on_events_written
-def _keep_last_event_date(session: Session, account_id: str, written: list[hooks.WrittenEvent]) -> None:
-    """Raise each profile's last_event_date to its newest event. A profile that another transaction
-    is changing right now is left to a job (raising is order-free), so that the event processor
-    never waits here on a profile row while it holds other locks: identity resolution locks a
-    batch's profiles only as strongly as resolving needs (often FOR KEY SHARE), and waiting here
-    for a batch that changes the same profile, which may itself wait on this one (the same new
-    metric, event or job), would deadlock."""
-    latest: dict[str, dt.datetime] = {}
-    for event in written:
-        if event.source == SEGMENT_SOURCE:
-            continue
-        if event.profile_id not in latest or event.time > latest[event.profile_id]:
-            latest[event.profile_id] = event.time
-    if not latest:
-        return
-    free = repository.lock_unless_busy(session, account_id, list(latest))
-    _raise(session, account_id, {pid: when for pid, when in latest.items() if pid in free})
-    busy = {pid: when.isoformat() for pid, when in latest.items() if pid not in free}
-    if busy:
-        enqueue(session, RAISE_LAST_EVENT_DATE, {"last_event_date": busy}, account_id=account_id)
-
-
-def raise_last_event_date(session: Session, account_id: str, latest: dict[str, dt.datetime]) -> None:
-    """The job's part: raise, waiting for the row locks (it holds no others), and tell segments."""
-    _raise(session, account_id, latest)
-    profile_hooks.notify(session, account_id, list(latest), "last_event_date")
-
-
-def _raise(session: Session, account_id: str, latest: dict[str, dt.datetime]) -> None:
-    bulk_raise(
-        session,
-        PROFILES,
-        [{"account_id": account_id, "id": pid, "last_event_date": when} for pid, when in latest.items()],
-        keys=("account_id", "id"),
-        column="last_event_date",
-    )
-
-
 # ------------------------------------------------------------------ unmerge
 
 
 def find_merge_account(session: Session, merge_id: str) -> str:
     """The account of a merge id (merge ids are ULIDs, unique across accounts); for the CLI."""
-    from tidings.profiles.tables import ProfileMerge
-
     account_id = session.execute(select(ProfileMerge.account_id).where(ProfileMerge.id == merge_id)).scalar()
     if account_id is None:
         raise NotFound(f"A profile merge with id {merge_id} does not exist.")

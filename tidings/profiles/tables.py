@@ -123,3 +123,25 @@ PROPERTY_TYPES: Table = ProfilePropertyType.__table__  # type: ignore[assignment
 MERGES: Table = ProfileMerge.__table__  # type: ignore[assignment]
 MERGE_MOVES: Table = ProfileMergeMove.__table__  # type: ignore[assignment]
 TOMBSTONES: Table = ProfileTombstone.__table__  # type: ignore[assignment]
+
+
+class PushToken(Base):
+    """A device push token registered for a profile (one owner per token per account)."""
+
+    __tablename__ = "push_tokens"
+    __table_args__ = (
+        UniqueConstraint("account_id", "token"),
+        Index("ix_push_tokens_account_id_profile_id", "account_id", "profile_id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(26))
+    token: Mapped[str] = mapped_column(String(512))
+    platform: Mapped[str] = mapped_column(String(16))
+    vendor: Mapped[str] = mapped_column(String(16))
+    enablement_status: Mapped[str] = mapped_column(String(32), default="AUTHORIZED")
+    background: Mapped[str] = mapped_column(String(32), default="AVAILABLE")
+    device_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,22 +8,18 @@ concurrent ticks (PostgreSQL) take different rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from tidings.db.chunks import chunked
 from tidings.db.dialect import in_values, skip_locked, upsert_many
 from tidings.segments.tables import SegmentClock
 
 CHUNK = 500
 EPSILON = dt.timedelta(microseconds=1)
 CLOCK = SegmentClock.__table__
-
-
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def store(
@@ -42,7 +38,7 @@ def store(
     if profile_ids is None:
         session.execute(delete(SegmentClock).where(*scope))
     else:
-        for chunk in _chunks(profile_ids):
+        for chunk in chunked(profile_ids, CHUNK):
             session.execute(
                 delete(SegmentClock).where(*scope, in_values(session, SegmentClock.profile_id, chunk))
             )

@@ -11,9 +11,10 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import and_, func, literal, not_, select
 
 from tidings.consent.policy import ENABLED_PUSH, Channel, Consent, Purpose
-from tidings.consent.tables import EmailSuppression, PushToken, Subscription
-from tidings.profiles.tables import Profile
+from tidings.consent.tables import EmailSuppression, Subscription
+from tidings.profiles.tables import Profile, PushToken
 from tidings.segments import definition as d
+from tidings.segments.sql import Unsupported, definite, instant_filter
 
 CHANNELS = {"email": Channel.EMAIL, "sms": Channel.SMS, "push": Channel.PUSH}
 STATUS = {
@@ -24,7 +25,6 @@ STATUS = {
 
 
 def consent_condition(ctx: Any, c: d.ProfileMarketingConsentCondition) -> Any:
-    from tidings.segments.compiler import Unsupported, definite
 
     spec = c.consent
     channel = CHANNELS[spec.channel]
@@ -94,7 +94,6 @@ def _sub_filter(ctx: Any, channel: Channel, item: dict[str, Any]) -> Any:
     method the consent was given or withdrawn by (`method` / `subscribe_method`, without the
     detail filters: key digits, form ids and integrations are not recorded), `custom_source`,
     and the email suppression dates (by suppression reason); the others are refused."""
-    from tidings.segments.compiler import Unsupported, definite, instant_filter
 
     field = item.get("field")
     subscription = [

@@ -8,15 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.profiles.render import iso
+from tidings.jsonapi.documents import iso
 from tidings.profiles.tables import Profile
-from tidings.segments import clock, compiler
+from tidings.segments import clock, compiler, sql
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
 
 def explain(session: Session, account_id: str, segment: Segment, profile_id: str) -> dict[str, Any]:
-    ctx = compiler.Context(session, account_id, utcnow())
+    ctx = sql.Context(session, account_id, utcnow())
     definition = SegmentDefinition.model_validate(segment.definition)
     raw_groups = segment.definition.get("condition_groups", [])
 

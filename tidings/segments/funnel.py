@@ -16,7 +16,7 @@ from tidings.db import dialect
 from tidings.events.tables import Event
 from tidings.profiles.tables import Profile
 from tidings.segments import definition as d
-from tidings.segments.compiler import Clause, Context, Unsupported, definite, instant_bounds, metric_events
+from tidings.segments.sql import Clause, Context, Unsupported, definite, instant_bounds, metric_events
 
 
 def funnel_condition(ctx: Context, c: d.ProfileMetricFunnelCondition) -> Clause:

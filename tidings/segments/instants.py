@@ -44,8 +44,8 @@ from tidings.db.dialect import in_values
 from tidings.events.tables import Event
 from tidings.lists.tables import ListMember
 from tidings.profiles.tables import Profile
-from tidings.segments import compiler
 from tidings.segments import definition as d
+from tidings.segments import sql
 from tidings.segments.consent import CHANNELS, DATE_FILTER, SUPPRESSION_FIELDS
 from tidings.segments.tables import SegmentMember
 
@@ -63,9 +63,9 @@ class Window:
 
 
 def relative_window(f: Any) -> Window | None:
-    """The moving window of a relative date filter (as compiler._window computes it)."""
+    """The moving window of a relative date filter (as sql._window computes it)."""
     if isinstance(f, d.RelativeDateFilter):
-        span = compiler.UNITS[f.unit] * f.quantity
+        span = sql.UNITS[f.unit] * f.quantity
         if f.operator == "in-the-last":
             return Window(-span, ZERO)
         if f.operator == "in-the-next":
@@ -73,7 +73,7 @@ def relative_window(f: Any) -> Window | None:
         return Window(None, -span)  # at-least
     if isinstance(f, d.RelativeDateRangeFilter):
         low, high = sorted((f.start, f.end))
-        unit = compiler.UNITS[f.unit]
+        unit = sql.UNITS[f.unit]
         return Window(-unit * high, -unit * low)
     return None
 
@@ -232,7 +232,7 @@ class DayWindow:
     inside while (N + lo).date() <= the property's YYYY-MM-DD <= (N + hi).date()."""
 
     account_id: str
-    value: compiler.Value
+    value: sql.Value
     window: Window
 
     def next_changes(
@@ -272,7 +272,7 @@ class Anniversary:
     """`anniversary` (month and day are today's) or `anniversary-month` (the month is this month)."""
 
     account_id: str
-    value: compiler.Value
+    value: sql.Value
     month_only: bool
 
     def next_changes(
@@ -318,7 +318,7 @@ class RelativeAnniversary:
     first of those instants at which it enters or leaves; its profiles share it."""
 
     account_id: str
-    value: compiler.Value
+    value: sql.Value
     filter: d.RelativeAnniversaryDateFilter
 
     def next_changes(
@@ -332,10 +332,10 @@ class RelativeAnniversary:
         return {pid: firsts[month_day] for pid, month_day in rows if month_day in firsts}
 
     def first_changes(self, now: dt.datetime, month_days: set[str]) -> dict[str, dt.datetime]:
-        inside_now = compiler.anniversary_days(now, self.filter)
+        inside_now = sql.anniversary_days(now, self.filter)
         if inside_now is None:
             return {}  # every anniversary is inside, always
-        span = compiler.UNITS[self.filter.unit] * self.filter.quantity
+        span = sql.UNITS[self.filter.unit] * self.filter.quantity
         candidates = sorted(
             {
                 at
@@ -352,7 +352,7 @@ class RelativeAnniversary:
         for at in candidates:
             if not pending:
                 break
-            inside = compiler.anniversary_days(at, self.filter) or set()
+            inside = sql.anniversary_days(at, self.filter) or set()
             for month_day in [md for md, was in pending.items() if (md in inside) != was]:
                 found[month_day] = at
                 del pending[month_day]
@@ -363,7 +363,7 @@ def _first_of_next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def _dated(account_id: str, value: compiler.Value) -> Select[Any]:
+def _dated(account_id: str, value: sql.Value) -> Select[Any]:
     """Profiles whose property looks like a date (as the compiler's day filters require)."""
     return select(Profile.id, value.text).where(
         Profile.account_id == account_id, value.kind == "string", value.text.like("____-__-__%")
@@ -373,7 +373,7 @@ def _dated(account_id: str, value: compiler.Value) -> Select[Any]:
 # ------------------------------------------------------------------------- conditions
 
 
-def parts(ctx: compiler.Context, definition: d.SegmentDefinition) -> list[Part]:
+def parts(ctx: sql.Context, definition: d.SegmentDefinition) -> list[Part]:
     """The time-dependent parts of a definition (none: its membership never moves with time)."""
     found: list[Part] = []
     for _, _, cond in definition.conditions():
@@ -393,7 +393,7 @@ def next_changes(
     return earliest
 
 
-def _condition_parts(ctx: compiler.Context, c: Any) -> list[Part]:
+def _condition_parts(ctx: sql.Context, c: Any) -> list[Part]:
     if isinstance(c, d.ProfilePropertyCondition):
         return _property_parts(ctx, c)
     if isinstance(c, d.ProfileMetricCondition):
@@ -401,7 +401,7 @@ def _condition_parts(ctx: compiler.Context, c: Any) -> list[Part]:
         if window is None:
             return []
         events = Items(
-            select(Event.profile_id, Event.time, Event.value).where(*compiler.metric_events(ctx, c)),
+            select(Event.profile_id, Event.time, Event.value).where(*sql.metric_events(ctx, c)),
             Event.profile_id,
             Event.time,
             Event.value,
@@ -413,7 +413,7 @@ def _condition_parts(ctx: compiler.Context, c: Any) -> list[Part]:
         if window is None:
             return []
         started = Items(
-            select(Event.profile_id, Event.time, Event.value).where(*compiler.metric_events(ctx, c.steps[0])),
+            select(Event.profile_id, Event.time, Event.value).where(*sql.metric_events(ctx, c.steps[0])),
             Event.profile_id,
             Event.time,
             Event.value,
@@ -442,14 +442,14 @@ def _condition_parts(ctx: compiler.Context, c: Any) -> list[Part]:
 def _measurement_test(f: d.NumericFilter) -> Callable[[Any], bool]:
     if f.operator == "not-equals":
         return lambda measured: bool(measured != f.value)
-    return lambda measured: bool(compiler.compare(measured, f.operator, f.value))
+    return lambda measured: bool(sql.compare(measured, f.operator, f.value))
 
 
-def _property_parts(ctx: compiler.Context, c: d.ProfilePropertyCondition) -> list[Part]:
+def _property_parts(ctx: sql.Context, c: d.ProfilePropertyCondition) -> list[Part]:
     f = c.filter
-    value = compiler.profile_value(ctx, c.property)
-    if value.instant is not None and isinstance(f, compiler.DAY_FILTERS):
-        value = compiler.day_value(ctx, value.instant)
+    value = sql.profile_value(ctx, c.property)
+    if value.instant is not None and isinstance(f, sql.DAY_FILTERS):
+        value = sql.day_value(ctx, value.instant)
     if value.instant is not None:
         window = relative_window(f)
         if window is None:
@@ -467,7 +467,7 @@ def _property_parts(ctx: compiler.Context, c: d.ProfilePropertyCondition) -> lis
     return [DayWindow(ctx.account_id, value, window)] if window is not None else []
 
 
-def _consent_parts(ctx: compiler.Context, c: d.ProfileMarketingConsentCondition) -> list[Part]:
+def _consent_parts(ctx: sql.Context, c: d.ProfileMarketingConsentCondition) -> list[Part]:
     channel = CHANNELS[c.consent.channel]
     found: list[Part] = []
     for item in c.consent.consent_status.filters or []:

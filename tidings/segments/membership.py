@@ -18,26 +18,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
+from tidings.db.chunks import chunked
 from tidings.db.dialect import bulk_insert
 from tidings.db.ids import ulid
 from tidings.events.metrics import TIDINGS, MetricKey
-from tidings.events.store import SEGMENT_SOURCE, NewEvent, write_events
+from tidings.events.store import NewEvent, write_events
 from tidings.events.tables import Metric
 from tidings.profiles.tables import Profile
-from tidings.segments import clock, compiler, instants
+from tidings.segments import clock, compiler, instants, sql
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
 CHUNK = 500
 ENTERED_METRIC = "Entered Segment"
 EXITED_METRIC = "Exited Segment"
+SEGMENT_SOURCE = "segment"  # the source of the events above
 EVENTS_CHUNK = 20_000
 # Members and change rows written per statement (one array per column on PostgreSQL).
 WRITE_CHUNK = 20_000
@@ -98,19 +100,14 @@ def dependents(segments: list[Segment], root: str) -> set[str]:
     return found
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def matching(
-    session: Session, account_id: str, predicate: compiler.Clause, profile_ids: Sequence[str] | None
+    session: Session, account_id: str, predicate: sql.Clause, profile_ids: Sequence[str] | None
 ) -> set[str]:
     stmt = select(Profile.id).where(Profile.account_id == account_id, predicate)
     if profile_ids is None:
         return set(session.execute(stmt).scalars())
     found: set[str] = set()
-    for chunk in _chunks(profile_ids):
+    for chunk in chunked(profile_ids, CHUNK):
         found.update(session.execute(stmt.where(Profile.id.in_(chunk))).scalars())
     return found
 
@@ -124,7 +121,7 @@ def current(
     if profile_ids is None:
         return set(session.execute(stmt).scalars())
     found: set[str] = set()
-    for chunk in _chunks(profile_ids):
+    for chunk in chunked(profile_ids, CHUNK):
         found.update(session.execute(stmt.where(SegmentMember.profile_id.in_(chunk))).scalars())
     return found
 
@@ -140,7 +137,7 @@ def apply(
     """Bring the stored membership of these profiles (None: all) in line with the definition,
     record the changes, refresh the profiles' next-change instants; returns the profiles that moved."""
     now = now or utcnow()
-    ctx = compiler.Context(session, account_id, now, full=profile_ids is None)
+    ctx = sql.Context(session, account_id, now, full=profile_ids is None)
     definition = SegmentDefinition.model_validate(segment.definition)
     should = matching(session, account_id, compiler.compile_definition(ctx, definition), profile_ids)
     have = current(session, account_id, segment.id, profile_ids)
@@ -154,7 +151,7 @@ def apply(
                 for p in entered[start : start + WRITE_CHUNK]
             ],
         )
-    for chunk in _chunks(exited):
+    for chunk in chunked(exited, CHUNK):
         session.execute(
             delete(SegmentMember).where(
                 SegmentMember.account_id == account_id,
@@ -211,6 +208,7 @@ def record_changes(
             properties=properties,
             unique_id=change_id,
             source=SEGMENT_SOURCE,
+            activity=False,
         )
         for change_id, p, went_in in changes
     ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
+from tidings.profiles.participants import ProfileParticipant
 from tidings.segments import clock
 from tidings.segments.tables import SegmentChange, SegmentMember
 
@@ -43,13 +44,20 @@ def _drop(session: Session, account_id: str, profile_id: str, reason: str) -> No
     clock.drop_profile(session, account_id, profile_id)
 
 
-def move(session: Session, account_id: str, source_id: str, destination_id: str) -> dict[str, Any]:
+def move(
+    session: Session, account_id: str, source_id: str, destination_id: str, merge_id: str
+) -> dict[str, Any]:
     _drop(session, account_id, source_id, "merge")
     return {}
 
 
 def restore(
-    session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
+    session: Session,
+    account_id: str,
+    source_id: str,
+    destination_id: str,
+    record: dict[str, Any],
+    merge_id: str,
 ) -> None:
     """Nothing to put back: unmerge's profile-change notice re-evaluates both profiles."""
 
@@ -58,10 +66,4 @@ def remove(session: Session, account_id: str, profile_id: str) -> None:
     _drop(session, account_id, profile_id, "deleted")
 
 
-def _register() -> None:
-    from tidings.profiles.participants import ProfileParticipant, register
-
-    register(ProfileParticipant("segment_memberships", move, restore, remove))
-
-
-_register()
+SEGMENT_MEMBERSHIPS = ProfileParticipant("segment_memberships", move, restore, remove)

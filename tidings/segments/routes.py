@@ -9,10 +9,15 @@ from fastapi.responses import Response
 
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
+from tidings.jsonapi.errors import InvalidInput, NotFound
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 from tidings.lists.members import member_ids, member_profiles
-from tidings.segments import repository, service
+from tidings.profiles import repository as profiles_repository
+from tidings.profiles import service as profiles
+from tidings.segments import reports, repository, service
+from tidings.segments.explain import explain
+from tidings.segments.render import segment_resource
 from tidings.segments.schemas import (
     SegmentCreateQuery,
     SegmentSeriesQuery,
@@ -20,7 +25,6 @@ from tidings.segments.schemas import (
     SegmentValuesQuery,
 )
 from tidings.segments.tables import Segment, SegmentMember
-from tidings.segments.views import segment_resource
 
 router = APIRouter(prefix="/api", tags=["Segments"])
 
@@ -130,8 +134,20 @@ def get_ids_for_flows_triggered_by_segment(
     return _none(ctx, id)
 
 
-def segments_of_profile(ctx: ApiContext, profile_id: str, *, ids_only: bool) -> JSONAPIResponse:
-    """get_segments_for_profile / get_segment_ids_for_profile (served by the profile routes)."""
+@router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
+def get_segments_for_profile(id: str, ctx: ApiContext = api("get_segments_for_profile")) -> JSONAPIResponse:
+    return _segments_of_profile(ctx, id, ids_only=False)
+
+
+@router.get("/profiles/{id}/relationships/segments", operation_id="get_segment_ids_for_profile")
+def get_segment_ids_for_profile(
+    id: str, ctx: ApiContext = api("get_segment_ids_for_profile")
+) -> JSONAPIResponse:
+    return _segments_of_profile(ctx, id, ids_only=True)
+
+
+def _segments_of_profile(ctx: ApiContext, profile_id: str, *, ids_only: bool) -> JSONAPIResponse:
+    profiles.get_profile(ctx.session, ctx.account_id, profile_id)  # a 404 for an unknown profile
     stmt = repository.segments_of_profile(ctx.account_id, profile_id).order_by(Segment.id)
     found = list(ctx.session.execute(stmt).scalars())
     if ids_only:
@@ -145,10 +161,6 @@ def explain_segment_membership(
     id: str, profile_id: str | None = None, ctx: ApiContext = api("get_segment")
 ) -> JSONAPIResponse:
     """Tidings' own endpoint: why a profile is in or out, condition by condition, with its history."""
-    from tidings.jsonapi.errors import InvalidInput, NotFound
-    from tidings.profiles import repository as profiles_repository
-    from tidings.segments.explain import explain
-
     segment = service.get_segment(ctx.session, ctx.account_id, id)
     if not profile_id:
         raise InvalidInput("profile_id is required.", parameter="profile_id")
@@ -168,8 +180,6 @@ def explain_segment_membership(
 def query_segment_values(
     document: SegmentValuesQuery = Body(...), ctx: ApiContext = api("query_segment_values")
 ) -> JSONAPIResponse:
-    from tidings.segments import reports
-
     attrs = document.data.attributes
     results = reports.values(
         ctx.session, ctx.account_id, list(attrs.statistics), attrs.timeframe.model_dump(), attrs.filter
@@ -182,8 +192,6 @@ def query_segment_values(
 def query_segment_series(
     document: SegmentSeriesQuery = Body(...), ctx: ApiContext = api("query_segment_series")
 ) -> JSONAPIResponse:
-    from tidings.segments import reports
-
     attrs = document.data.attributes
     results, date_times = reports.series(
         ctx.session,

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.ids import short_id
 from tidings.events.tables import Metric
+from tidings.jobs.gather import gather, transaction_scoped
 from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
 from tidings.lists.tables import List
-from tidings.segments import compiler, membership
+from tidings.segments import compiler, membership, sql
 from tidings.segments.definition import CONDITION_TYPES, MAX_CONDITIONS, SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentClock, SegmentMember
 
@@ -109,8 +110,8 @@ def check_definition(
                 "The definition makes a cycle between segments.", pointer=f"{DEFINITION}/condition_groups"
             )
     try:
-        compiler.compile_definition(compiler.Context(session, account_id, utcnow()), definition)
-    except compiler.Unsupported as exc:
+        compiler.compile_definition(sql.Context(session, account_id, utcnow()), definition)
+    except sql.Unsupported as exc:
         raise InvalidInput(str(exc), pointer=f"{DEFINITION}{exc.where}") from exc
     return definition
 
@@ -186,7 +187,6 @@ def delete_segment(session: Session, account_id: str, segment_id: str) -> None:
 
 # ------------------------------------------------------------------ incremental updates
 
-_PENDING = "segments.pending_updates"
 _HAS_SEGMENTS = "segments.has_segments"
 
 
@@ -197,46 +197,13 @@ def enqueue_update(session: Session, account_id: str, profile_ids: list[str], re
     reason when it commits (still inside it): a request that writes a profile, its consent
     and its events, or a bulk job that touches a thousand profiles one by one, makes one job.
     A profile asked for twice keeps its first reason."""
-    if not profile_ids:
-        return
-    root = session.get_transaction() or session.begin()
-    held: tuple[SessionTransaction, dict[str, dict[str, str]]] | None = session.info.get(_PENDING)
-    if held is None or held[0] is not root:  # nothing yet, or left over from an ended transaction
-        held = (root, {})
-        session.info[_PENDING] = held
-    reasons = held[1].setdefault(account_id, {})
-    for profile_id in profile_ids:
-        reasons.setdefault(profile_id, reason)
-
-
-@event.listens_for(Session, "before_commit")
-def _enqueue_pending(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's commit: the transaction goes on
-    held = session.info.pop(_PENDING, None)
-    session.info.pop(_HAS_SEGMENTS, None)
-    if held is None or held[0] is not session.get_transaction():
-        return
-    for account_id, reasons in held[1].items():
-        by_reason: dict[str, list[str]] = {}
-        for profile_id, reason in reasons.items():
-            by_reason.setdefault(reason, []).append(profile_id)
-        for reason, ids in sorted(by_reason.items()):
-            enqueue(
-                session, UPDATE_JOB, {"profile_ids": sorted(ids), "reason": reason}, account_id=account_id
-            )
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the whole transaction ended (committed or rolled back)
-        session.info.pop(_PENDING, None)
-        session.info.pop(_HAS_SEGMENTS, None)
+    if profile_ids:
+        gather(session, UPDATE_JOB, account_id, profile_ids, reason)
 
 
 def has_segments(session: Session, account_id: str) -> bool:
     """Whether the account has any segment (remembered for the transaction)."""
-    known: dict[str, bool] = session.info.setdefault(_HAS_SEGMENTS, {})
+    known: dict[str, bool] = transaction_scoped(session, _HAS_SEGMENTS)
     if account_id not in known:
         stmt = select(Segment.id).where(Segment.account_id == account_id).limit(1)
         known[account_id] = session.execute(stmt).first() is not None

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tidings.catalogs.service import lookup_item
 from tidings.templates.sandbox import FrozenDict, freeze
 
 # Klaviyo's top-level shortcuts for profile fields: {{ first_name }} as well as {{ person.first_name }}.
@@ -162,8 +163,6 @@ def catalog_lookup(session: Session, account_id: str) -> CatalogLookup:
     returns its own `CatalogItemView` (same fields as the one here, plus categories and
     variants), which the catalog tag reads by attribute.
     """
-    from tidings.catalogs.service import lookup_item
-
     def lookup(item_ref: str) -> Any:
         return lookup_item(session, account_id, item_ref)
 

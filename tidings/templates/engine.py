@@ -20,35 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 from tidings.templates import sandbox
-
-
-class TemplateError(Exception):
-    """A template that does not compile: Django's message and the line it points at."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
-
-
-class TemplateTooLarge(TemplateError):
-    pass
-
-
-class RenderError(Exception):
-    """A render that failed: past its time or size limit, or an error in a filter or tag."""
-
-
-class MessageSkipped(Exception):
-    """The message must not be sent (e.g. a `{% catalog ... unpublished="cancel" %}` item is gone)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
+from tidings.templates.errors import MessageSkipped, RenderError, TemplateError, TemplateTooLarge
+from tidings.templates.library import register as klaviyo
 
 _setup_lock = threading.Lock()
 
@@ -72,8 +45,6 @@ def _configure_django() -> None:
 def _engine(debug: bool) -> Any:
     _configure_django()
     from django.template import Engine
-
-    from tidings.templates.library import register as klaviyo
 
     engine = Engine(
         debug=debug,  # debug compiles report the line of a syntax error

@@ -23,7 +23,7 @@ from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
 from django.utils.html import escape, format_html
 
-from tidings.templates.engine import MessageSkipped
+from tidings.templates.errors import MessageSkipped
 from tidings.templates.sandbox import FrozenDict, current_env, freeze
 
 register = Library()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tidings.events.render import event_properties
 from tidings.events.tables import Event, Metric
-from tidings.events.views import event_properties
 from tidings.profiles.render import profile_attributes
 from tidings.profiles.service import get_profile
 from tidings.templates.context import EventView

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import tidings.tables  # noqa: F401  (registers every domain's tables for autogenerate)
+from tidings import domains  # noqa: F401  (the composition root names every domain's tables)
 from tidings.config import get_settings
 from tidings.db.base import metadata
 from tidings.db.engine import WRITE, make_engine

@@ -22,9 +22,9 @@ from tidings.db.ids import ulid
 from tidings.jobs import queue
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound
 from tidings.lists import service as lists
+from tidings.profile_imports import repository
+from tidings.profile_imports.tables import COMPLETE, PROCESSING, QUEUED, ProfileImportJob
 from tidings.profiles.identity import ProfileInput, Source, resolve_batch
-from tidings.profiles.imports import repository
-from tidings.profiles.imports.tables import COMPLETE, PROCESSING, QUEUED, ProfileImportJob
 from tidings.profiles.service import check_input
 
 MAX_PROFILES = 10_000

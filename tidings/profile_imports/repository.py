@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.dialect import bulk_insert, insert_ignore
 from tidings.jsonapi.filters import FilterField
-from tidings.profiles.imports.tables import (
+from tidings.profile_imports.tables import (
     ERRORS,
     ITEMS,
     JOB_PROFILES,

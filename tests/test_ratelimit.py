@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_account
-from tidings.accounts.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tidings.app import create_app
+from tidings.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 
 
 @pytest.fixture

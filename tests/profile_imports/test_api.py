@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from tidings.jobs.tables import Job
 from tidings.jobs.worker import Worker, drain
-from tidings.profiles.imports import service
-from tidings.profiles.imports.tables import ProfileImportItem
+from tidings.profile_imports import service
+from tidings.profile_imports.tables import ProfileImportItem
 
 UNKNOWN = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
 

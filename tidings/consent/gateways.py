@@ -1,8 +1,10 @@
-"""What consent needs to know about lists, supplied by the lists domain.
+"""What consent needs to know about lists and segments, domains above it.
 
 Subscribing through a list joins it and takes its opt-in process (single or double);
-unsubscribing with a list is list-scoped only for a member. The lists domain registers its
-implementation with `set_list_gateway`; until it does, no list exists.
+unsubscribing with a list is list-scoped only for a member; a bulk suppression may name a
+list or a segment. The lists and segments domains implement these protocols, and the
+composition root hands their implementations to `set_list_gateway` and
+`set_segment_gateway`; until it does, no list or segment exists.
 """
 
 from __future__ import annotations
@@ -44,15 +46,37 @@ class NoLists:
         return None
 
 
-_gateway: ListGateway = NoLists()
+class SegmentGateway(Protocol):
+    def segment_exists(self, session: Session, account_id: str, segment_id: str) -> bool: ...
+
+    def member_ids(self, session: Session, account_id: str, segment_id: str) -> list[str]: ...
+
+
+class NoSegments:
+    def segment_exists(self, session: Session, account_id: str, segment_id: str) -> bool:
+        return False
+
+    def member_ids(self, session: Session, account_id: str, segment_id: str) -> list[str]:
+        return []
+
+
+_lists: ListGateway = NoLists()
+_segments: SegmentGateway = NoSegments()
 
 
 def set_list_gateway(gateway: ListGateway) -> None:
-    global _gateway
-    _gateway = gateway
+    global _lists
+    _lists = gateway
+
+
+def set_segment_gateway(gateway: SegmentGateway) -> None:
+    global _segments
+    _segments = gateway
 
 
 def lists() -> ListGateway:
-    if isinstance(_gateway, NoLists):
-        import tidings.lists.gateway  # noqa: F401  (the lists domain registers itself)
-    return _gateway
+    return _lists
+
+
+def segments() -> SegmentGateway:
+    return _segments

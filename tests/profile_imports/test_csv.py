@@ -12,9 +12,9 @@ from tidings.config import get_settings
 from tidings.consent.tables import Subscription
 from tidings.lists.service import create_list
 from tidings.lists.tables import ListMember
+from tidings.profile_imports import csv_import
 from tidings.profiles import property_types
 from tidings.profiles.identity import ProfileInput, Source, resolve_batch
-from tidings.profiles.imports import csv_import
 from tidings.profiles.tables import Profile
 
 CSV = """Email,First Name,last_name,Phone Number,$id,City,Zip Code,Country,Plan,Visits,Score,Vip,Signed Up,Code

@@ -6,11 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.profiles.imports import repository
-from tidings.profiles.participants import ProfileParticipant, register
+from tidings.profile_imports import repository
+from tidings.profiles.participants import ProfileParticipant
 
 
-def move(session: Session, account_id: str, source_id: str, destination_id: str) -> dict[str, Any]:
+def move(
+    session: Session, account_id: str, source_id: str, destination_id: str, merge_id: str
+) -> dict[str, Any]:
     jobs = repository.jobs_of_profile(session, account_id, source_id)
     had = set(repository.jobs_of_profile(session, account_id, destination_id))
     repository.link_jobs(session, account_id, destination_id, jobs)
@@ -19,7 +21,12 @@ def move(session: Session, account_id: str, source_id: str, destination_id: str)
 
 
 def restore(
-    session: Session, account_id: str, source_id: str, destination_id: str, record: dict[str, Any]
+    session: Session,
+    account_id: str,
+    source_id: str,
+    destination_id: str,
+    record: dict[str, Any],
+    merge_id: str,
 ) -> None:
     repository.link_jobs(session, account_id, source_id, list(record.get("jobs", [])))
     gained = list(record.get("gained", []))
@@ -31,4 +38,4 @@ def delete(session: Session, account_id: str, profile_id: str) -> None:
     repository.unlink_jobs(session, account_id, profile_id)
 
 
-register(ProfileParticipant("import_jobs", move, restore, delete))
+IMPORT_JOBS = ProfileParticipant("import_jobs", move, restore, delete)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings.jsonapi.documents import Urls, pick_fields, relationship, resource
-from tidings.profiles.imports.tables import ProfileImportError, ProfileImportJob
-from tidings.profiles.render import iso
+from tidings.jsonapi.documents import Urls, iso, pick_fields, relationship, resource
+from tidings.profile_imports.tables import ProfileImportError, ProfileImportJob
 
 JOB_TYPE = "profile-bulk-import-job"
 COLLECTION = "profile-bulk-import-jobs"

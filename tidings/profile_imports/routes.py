@@ -9,11 +9,11 @@ from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 from tidings.lists import service as lists
-from tidings.lists.views import list_resource
-from tidings.profiles.imports import repository, service
-from tidings.profiles.imports.schemas import ImportJobCreateQuery
-from tidings.profiles.imports.tables import ProfileImportError, ProfileImportJob
-from tidings.profiles.imports.views import COLLECTION, JOB_TYPE, error_resource, job_resource
+from tidings.lists.render import list_resource
+from tidings.profile_imports import repository, service
+from tidings.profile_imports.render import COLLECTION, JOB_TYPE, error_resource, job_resource
+from tidings.profile_imports.schemas import ImportJobCreateQuery
+from tidings.profile_imports.tables import ProfileImportError, ProfileImportJob
 from tidings.profiles.render import profile_resources
 from tidings.profiles.schemas import sent
 from tidings.profiles.tables import Profile

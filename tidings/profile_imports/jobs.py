@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.jobs import queue
 from tidings.jobs.registry import JobContext, job
-from tidings.profiles.imports import service
+from tidings.profile_imports import service
 
 
 @job(service.JOB)
@@ -21,3 +21,6 @@ def import_profiles(session: Session, context: JobContext) -> None:
 @job("profiles.prune_imports", every_seconds=3600)
 def prune_imports(session: Session, context: JobContext) -> None:
     service.prune_expired(session, utcnow())
+
+
+JOBS = (import_profiles, prune_imports)

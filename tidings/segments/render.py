@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings.jsonapi.documents import Urls, resource
-from tidings.profiles.render import iso
+from tidings.jsonapi.documents import Urls, iso, resource
 from tidings.segments.tables import Segment
 
 RELATIONSHIPS = ("profiles", "tags", "flow-triggers")

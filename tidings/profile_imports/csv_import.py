@@ -34,8 +34,8 @@ from tidings.config import Settings
 from tidings.db.dialect import refresh_statistics
 from tidings.db.session import Database
 from tidings.inference import from_text
+from tidings.profile_imports.service import Checked, Rejected, apply_profiles, check_profile
 from tidings.profiles.attributes import LOCATION_FIELDS
-from tidings.profiles.imports.service import Checked, Rejected, apply_profiles, check_profile
 from tidings.profiles.tables import PROFILES
 
 CHUNK = 2000

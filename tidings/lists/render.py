@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidings.jsonapi.documents import Urls, resource
+from tidings.jsonapi.documents import Urls, iso, resource
 from tidings.lists.tables import List
-from tidings.profiles.render import iso
 
 LIST_RELATIONSHIPS = ("profiles", "tags", "flow-triggers")
 

@@ -1,0 +1,166 @@
+"""The composition root: the one module that names every domain and wires them together.
+
+Domains stand in layers and import only downward (the import contract in `.importlinter`
+says which way is down). When a lower domain must let higher ones react (events written,
+profiles changed, list memberships changed, a merge or a deletion, a profile's document),
+it offers a hook, a registry or a gateway protocol, and this module makes the registrations:
+which routers the app serves, which tables the migrations know, which job handlers the
+workers run, who listens to whom. No domain registers anything when it is imported.
+
+`install()` makes the registrations once; the app factory, the workers, the CLI, the Alembic
+environment and the test fixtures call it. `build_runtime()` builds a process's `Runtime`
+with the domains' process-wide parts (the key authority, the ingestion inbox writer).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter
+
+# Tables: imported so that every table is in the metadata (migrations, autogenerate).
+from tidings.accounts import tables as _accounts_tables  # noqa: F401
+from tidings.accounts.authority import KeyAuthority
+from tidings.accounts.routes import router as accounts_router
+from tidings.catalogs import jobs as catalog_jobs
+from tidings.catalogs import tables as _catalogs_tables  # noqa: F401
+from tidings.catalogs.routes import router as catalogs_router
+from tidings.catalogs.routes_bis import router as back_in_stock_router
+from tidings.catalogs.routes_bulk import router as catalog_bulk_router
+from tidings.config import Settings
+from tidings.consent import facets as consent_facets
+from tidings.consent import gateways as consent_gateways
+from tidings.consent import jobs as consent_jobs
+from tidings.consent import tables as _consent_tables  # noqa: F401
+from tidings.consent.participants import CONSENT
+from tidings.consent.routes import client_router as consent_client_router
+from tidings.consent.routes import router as consent_router
+from tidings.db.session import Database
+from tidings.events import activity
+from tidings.events import hooks as event_hooks
+from tidings.events import jobs as event_jobs
+from tidings.events import tables as _events_tables  # noqa: F401
+from tidings.events.inbox import InboxWriter
+from tidings.events.ingest_routes import router as ingest_router
+from tidings.events.participants import PROFILE_EVENTS
+from tidings.events.predictive import PREDICTIVE_ANALYTICS
+from tidings.events.routes import router as events_router
+from tidings.jobs import handlers as queue_jobs
+from tidings.jobs import registry as job_registry
+from tidings.jobs import tables as _jobs_tables  # noqa: F401
+from tidings.lists import facets as list_facets
+from tidings.lists import hooks as list_hooks
+from tidings.lists import tables as _lists_tables  # noqa: F401
+from tidings.lists.gateway import ListsGateway
+from tidings.lists.participants import LIST_MEMBERSHIPS
+from tidings.lists.routes import router as lists_router
+from tidings.ops.routes import router as ops_router
+from tidings.profile_imports import jobs as profile_import_jobs
+from tidings.profile_imports import tables as _profile_imports_tables  # noqa: F401
+from tidings.profile_imports.participants import IMPORT_JOBS
+from tidings.profile_imports.routes import router as profile_imports_router
+from tidings.profiles import facets as profile_facets
+from tidings.profiles import hooks as profile_hooks
+from tidings.profiles import jobs as profile_jobs
+from tidings.profiles import participants as profile_participants
+from tidings.profiles import tables as _profiles_tables  # noqa: F401
+from tidings.profiles.extensions import router as profile_extensions_router
+from tidings.profiles.push_tokens import PUSH_TOKENS
+from tidings.profiles.routes import client_router as profiles_client_router
+from tidings.profiles.routes import router as profiles_router
+from tidings.runtime import Runtime
+from tidings.segments import facets as segment_facets
+from tidings.segments import jobs as segment_jobs
+from tidings.segments import listeners as segment_listeners
+from tidings.segments import tables as _segments_tables  # noqa: F401
+from tidings.segments.gateway import SegmentsGateway
+from tidings.segments.participants import SEGMENT_MEMBERSHIPS
+from tidings.segments.routes import router as segments_router
+from tidings.templates import tables as _templates_tables  # noqa: F401
+from tidings.templates.routes import router as templates_router
+
+# Every router the app serves, lowest domain first.
+ROUTERS: tuple[APIRouter, ...] = (
+    ops_router,
+    accounts_router,
+    profiles_router,
+    profiles_client_router,
+    profile_extensions_router,
+    events_router,
+    ingest_router,
+    lists_router,
+    consent_router,
+    consent_client_router,
+    segments_router,
+    catalogs_router,
+    catalog_bulk_router,
+    back_in_stock_router,
+    profile_imports_router,
+    templates_router,
+)
+
+# Every job handler the workers run.
+JOBS: tuple[job_registry.JobSpec, ...] = (
+    *queue_jobs.JOBS,
+    *profile_jobs.JOBS,
+    activity.raise_last_event_date,
+    *event_jobs.JOBS,
+    *consent_jobs.JOBS,
+    *segment_jobs.JOBS,
+    *catalog_jobs.JOBS,
+    *profile_import_jobs.JOBS,
+)
+
+# What other domains keep per profile, moved by merges and removed by privacy deletion.
+PROFILE_PARTICIPANTS = (
+    PROFILE_EVENTS,
+    PUSH_TOKENS,
+    CONSENT,
+    LIST_MEMBERSHIPS,
+    SEGMENT_MEMBERSHIPS,
+    IMPORT_JOBS,
+)
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Make every registration (idempotent; safe from any thread)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        for spec in JOBS:
+            job_registry.register(spec)
+
+        # Listeners, in the writer's transaction.
+        event_hooks.EVENTS_WRITTEN.register(activity.keep_last_event_date)
+        event_hooks.EVENTS_WRITTEN.register(segment_listeners.events_written)
+        list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
+        profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
+
+        for participant in PROFILE_PARTICIPANTS:
+            profile_participants.register(participant)
+
+        # A profile's document: what consent, events, lists and segments add to it.
+        profile_facets.add_field(consent_facets.SUBSCRIPTIONS)
+        profile_facets.add_field(PREDICTIVE_ANALYTICS)
+        profile_facets.add_filters(consent_facets.SUPPRESSION_FILTERS)
+        for sort in consent_facets.SUPPRESSION_SORTS:
+            profile_facets.add_sort(sort)
+        profile_facets.add_relationship(list_facets.LISTS)
+        profile_facets.add_relationship(segment_facets.SEGMENTS)
+
+        # What consent asks of the domains above it.
+        consent_gateways.set_list_gateway(ListsGateway())
+        consent_gateways.set_segment_gateway(SegmentsGateway())
+        _installed = True
+
+
+def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
+    """A process's shared state, with the domains' process-wide parts."""
+    install()
+    runtime = Runtime.create(settings, db, KeyAuthority())
+    runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
+    return runtime
