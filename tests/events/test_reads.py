@@ -8,11 +8,13 @@ import json
 
 import pytest
 from openapi_client.exceptions import BadRequestException, NotFoundException
+from sqlalchemy import func, select
 
 from tests.conftest import AccountKeys
 from tests.events.factories import make_events, metric_id
 from tests.profiles.factories import make_profile
 from tidings.db.ids import ulid
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -268,3 +270,40 @@ def test_a_numeric_value_property_is_the_events_value(db, sdk, account: AccountK
         "Plan": "String",
         "$value": "String",  # only the value that is not a number stays a property
     }
+
+
+def test_segment_entries_are_not_listed_as_events(sdk, db) -> None:
+    """Entered/Exited Segment are Tidings' bookkeeping (Klaviyo has no such events): a profile's
+    event list shows what it did, however many segments it entered meanwhile."""
+    profile = sdk.Profiles.create_profile(
+        {
+            "data": {
+                "type": "profile",
+                "attributes": {"email": "member@example.com", "properties": {"vip": True}},
+            }
+        }
+    ).data.id
+    condition = {
+        "type": "profile-property",
+        "property": "properties['vip']",
+        "filter": {"type": "boolean", "operator": "equals", "value": True},
+    }
+    sdk.Segments.create_segment(
+        {
+            "data": {
+                "type": "segment",
+                "attributes": {
+                    "name": "VIPs",
+                    "definition": {"condition_groups": [{"conditions": [condition]}]},
+                },
+            }
+        }
+    )
+    drain(db)
+    assert [
+        p.id for p in sdk.Segments.get_profiles_for_segment(sdk.Segments.get_segments().data[0].id).data
+    ] == [profile]
+    with db.read() as session:
+        stored = session.execute(select(func.count()).where(Event.profile_id == profile)).scalar()
+    assert stored == 1  # the entry is recorded (segments and flows read it) ...
+    assert sdk.Events.get_events(filter=f'equals(profile_id,"{profile}")').data == []  # ... not listed

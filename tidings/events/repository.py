@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import bulk_insert_ignore
-from tidings.events.metrics import PLACED_ORDER
+from tidings.events.metrics import PLACED_ORDER, TIDINGS
 from tidings.events.tables import Event, Metric, MetricProperty
 
 
@@ -26,7 +26,18 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]
 
 
 def get_event(session: Session, account_id: str, event_id: str) -> Event | None:
-    return session.get(Event, (account_id, event_id))
+    event = session.get(Event, (account_id, event_id))
+    if event is None or event.metric_id in _internal_metric_ids(session, account_id):
+        return None
+    return event
+
+
+def _internal_metrics(account_id: str) -> Select[Any]:
+    return select(Metric.id).where(Metric.account_id == account_id, Metric.integration_key == TIDINGS)
+
+
+def _internal_metric_ids(session: Session, account_id: str) -> set[str]:
+    return set(session.execute(_internal_metrics(account_id)).scalars())
 
 
 def get_metric(session: Session, account_id: str, metric_id: str) -> Metric | None:
@@ -43,7 +54,11 @@ def metrics_by_id(session: Session, account_id: str, ids: set[str]) -> dict[str,
 
 
 def events_query(account_id: str) -> Select[Any]:
-    return select(Event).where(Event.account_id == account_id)
+    """The events the API lists: all but Tidings' own bookkeeping (`Entered Segment`, ...), which
+    Klaviyo does not have; segments and flows read those from the table."""
+    return select(Event).where(
+        Event.account_id == account_id, Event.metric_id.not_in(_internal_metrics(account_id))
+    )
 
 
 def metrics_query(account_id: str) -> Select[Any]:
