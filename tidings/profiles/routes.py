@@ -190,19 +190,7 @@ def _token_documents(ctx: ApiContext, tokens: list[Any]) -> tuple[list[dict], li
 def create_push_token(
     document: PushTokenCreateQuery = Body(...), ctx: ApiContext = api("create_push_token")
 ) -> Response:
-    attributes = document.data.attributes
-    block = attributes.profile.data
-    result = service.resolve_block(
-        ctx.session,
-        ctx.account_id,
-        sent(block.attributes),
-        profile_id=block.id,
-        meta=sent(block.meta) if block.meta else None,
-        source=Source.EVENT,
-        pointer="/data/attributes/profile/data/attributes",
-    )
-    assert result.profile_id is not None
-    push_tokens.register_token(ctx.session, ctx.account_id, result.profile_id, sent(attributes))
+    service.register_push_token(ctx.session, ctx.account_id, document.data.attributes, source=Source.EVENT)
     return Response(status_code=ACCEPTED)
 
 
@@ -316,19 +304,7 @@ def create_client_profile(
 def create_client_push_token(
     document: PushTokenCreateQuery = Body(...), ctx: ClientContext = client("create_client_push_token")
 ) -> Response:
-    attributes = document.data.attributes
-    block = attributes.profile.data
-    result = service.resolve_block(
-        ctx.session,
-        ctx.account_id,
-        sent(block.attributes),
-        profile_id=block.id,
-        meta=sent(block.meta) if block.meta else None,
-        source=Source.CLIENT,
-        pointer="/data/attributes/profile/data/attributes",
-    )
-    assert result.profile_id is not None
-    push_tokens.register_token(ctx.session, ctx.account_id, result.profile_id, sent(attributes))
+    service.register_push_token(ctx.session, ctx.account_id, document.data.attributes, source=Source.CLIENT)
     return Response(status_code=ACCEPTED)
 
 
@@ -339,16 +315,5 @@ def unregister_client_push_token(
     document: PushTokenUnregisterQuery = Body(...),
     ctx: ClientContext = client("unregister_client_push_token"),
 ) -> Response:
-    attributes = document.data.attributes
-    block = attributes.profile.data
-    result = service.resolve_block(
-        ctx.session,
-        ctx.account_id,
-        sent(block.attributes),
-        profile_id=block.id,
-        meta=None,
-        source=Source.CLIENT,
-        pointer="/data/attributes/profile/data/attributes",
-    )
-    push_tokens.unregister_token(ctx.session, ctx.account_id, result.profile_id, attributes.token)
+    service.unregister_push_token(ctx.session, ctx.account_id, document.data.attributes)
     return Response(status_code=ACCEPTED)

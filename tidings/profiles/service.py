@@ -12,7 +12,7 @@ from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
 from tidings.profiles import merge as merging
-from tidings.profiles import repository
+from tidings.profiles import push_tokens, repository
 from tidings.profiles.attributes import (
     PatchProperties,
     ProfileAttributes,
@@ -20,9 +20,16 @@ from tidings.profiles.attributes import (
 )
 from tidings.profiles.identifiers import IDENTIFIER_FIELDS, check_identifiers
 from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
+from tidings.profiles.schemas import (
+    EmbeddedProfileData,
+    PushTokenAttributesIn,
+    PushTokenUnregisterAttributesIn,
+    sent,
+)
 from tidings.profiles.tables import PROFILES, Profile, ProfileMerge
 
 ATTRIBUTES = "/data/attributes"
+EMBEDDED = "/data/attributes/profile/data/attributes"  # a profile block inside another document
 
 
 class DuplicateProfile(Conflict):
@@ -267,3 +274,46 @@ def resolve_block(
         raise DuplicateProfile(result.conflict.profile_id)
     result.ignored = ignored + result.ignored
     return result
+
+
+# ------------------------------------------------------------------ push tokens
+
+
+def register_push_token(
+    session: Session, account_id: str, attributes: PushTokenAttributesIn, *, source: Source
+) -> None:
+    """create_push_token / create_client_push_token: resolve the token's profile, then keep it."""
+    result = _resolve_embedded(session, account_id, attributes.profile.data, source=source)
+    assert result.profile_id is not None
+    push_tokens.register_token(session, account_id, result.profile_id, sent(attributes))
+
+
+def unregister_push_token(
+    session: Session, account_id: str, attributes: PushTokenUnregisterAttributesIn
+) -> None:
+    """unregister_client_push_token: the profile's token is marked unregistered."""
+    block = attributes.profile.data
+    result = resolve_block(
+        session,
+        account_id,
+        sent(block.attributes),
+        profile_id=block.id,
+        meta=None,
+        source=Source.CLIENT,
+        pointer=EMBEDDED,
+    )
+    push_tokens.unregister_token(session, account_id, result.profile_id, attributes.token)
+
+
+def _resolve_embedded(
+    session: Session, account_id: str, block: EmbeddedProfileData, *, source: Source
+) -> Resolution:
+    return resolve_block(
+        session,
+        account_id,
+        sent(block.attributes),
+        profile_id=block.id,
+        meta=sent(block.meta) if block.meta else None,
+        source=source,
+        pointer=EMBEDDED,
+    )
