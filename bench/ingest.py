@@ -331,8 +331,8 @@ def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jo
     from sqlalchemy.orm import Session
 
     from tidings.db.ids import ulid
-    from tidings.events.inbox import PROCESS_JOB
-    from tidings.events.ingest_routes import INTAKES
+    from tidings.events.ingest.inbox import PROCESS_JOB
+    from tidings.events.ingest.routes import INTAKES
     from tidings.jobs.queue import enqueue
 
     single, bulk = INTAKES["create_event"], INTAKES["bulk_create_events"]

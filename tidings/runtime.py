@@ -8,7 +8,7 @@ from tidings.accounts.ratelimit import RateLimiter, make_limiter
 from tidings.accounts.service import KeyCache, TTLCache
 from tidings.config import Settings
 from tidings.db.session import Database
-from tidings.events.inbox import InboxWriter
+from tidings.events.ingest.inbox import InboxWriter
 
 
 @dataclass

@@ -22,7 +22,7 @@ def register_all() -> None:
     """Import each domain's jobs module so its handlers are registered."""
     # Each domain's `jobs` module registers its handlers when imported.
     import tidings.consent.jobs
-    import tidings.events.jobs
+    import tidings.events.ingest.jobs
     import tidings.profiles.imports.jobs
     import tidings.profiles.jobs
     import tidings.segments.jobs  # noqa: F401

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AccountKeys
-from tidings.events import ingest, legacy
+from tidings.events.ingest import accept, legacy
 from tidings.events.tables import Event, EventInbox
 from tidings.jobs.worker import drain
 from tidings.profiles.tables import Profile
@@ -201,8 +201,8 @@ def test_plain_identifier_aliases_never_become_custom_properties() -> None:
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_do_not_decode(constant: str) -> None:
     text = '{"token": "abcdef", "properties": {"x": NUMBER}}'.replace("NUMBER", constant)
-    assert ingest.decode_legacy(text) is None
-    assert ingest.decode_legacy(base64.b64encode(text.encode()).decode()) is None
+    assert accept.decode_legacy(text) is None
+    assert accept.decode_legacy(base64.b64encode(text.encode()).decode()) is None
 
 
 def _failures(db, account_id: str) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tidings.db.ids import ulid
-from tidings.events.inbox import PROCESS_JOB
+from tidings.events.ingest.inbox import PROCESS_JOB
 from tidings.events.tables import EventFailure, EventInbox
 from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import InvalidInput, NotFound

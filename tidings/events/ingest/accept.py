@@ -29,8 +29,8 @@ import msgspec
 from pydantic import ValidationError
 
 from tidings.db.base import utcnow
-from tidings.events import ingest_structs as structs
-from tidings.events.ingest_schemas import (
+from tidings.events.ingest import structs
+from tidings.events.ingest.schemas import (
     BulkEventData,
     EventAttributes,
     ProfileBlock,
@@ -171,7 +171,7 @@ def normalize_profile(
 
 
 class EventFields(Protocol):
-    """An event's attributes, as pydantic or msgspec (`ingest_structs`, time still text) read them."""
+    """An event's attributes, as pydantic or msgspec (`structs`, time still text) read them."""
 
     @property
     def time(self) -> dt.datetime | str | None: ...

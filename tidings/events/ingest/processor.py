@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.dialect import in_values, skip_locked, stored_length
 from tidings.db.ids import ulid
-from tidings.events import legacy
+from tidings.events.ingest import legacy
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.events.tables import INBOX, EventFailure

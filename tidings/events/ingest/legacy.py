@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from tidings.events.ingest import check_properties, check_time
+from tidings.events.ingest.accept import check_properties, check_time
 from tidings.jsonapi.errors import APIError, InvalidInput
 from tidings.profiles.identifiers import check_identifiers
 
@@ -59,7 +59,7 @@ def _check(properties: dict[str, Any], where: str) -> None:
 
 
 def profile_block(person: Any) -> dict[str, Any]:
-    """The normalised profile block (as in ingest.normalize_profile) of a legacy person dict."""
+    """The normalised profile block (as in accept.normalize_profile) of a legacy person dict."""
     if not isinstance(person, dict):
         raise LegacyError("customer_properties must be an object")
     raw: dict[str, Any] = {}

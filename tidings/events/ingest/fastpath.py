@@ -6,9 +6,9 @@ generic work (route matching over every route, dependency solving, parsing the b
 Python objects and then validating them). This ASGI middleware answers the four JSON
 ingestion operations directly: the same authentication, revision, scope and rate-limit
 checks (`tidings.http`), the same document models, the same acceptance and inbox write
-(`ingest_routes.INTAKES`), and the same error documents. The FastAPI routes stay (they
+(`routes.INTAKES`), and the same error documents. The FastAPI routes stay (they
 document the operations and serve anything this path does not take, such as a body that is
-not declared JSON); behaviour is the same either way, which tests/events/test_fastpath.py
+not declared JSON); behaviour is the same either way, which tests/events/ingest/test_fastpath.py
 checks request by request.
 """
 
@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tidings.events.ingest_routes import INTAKES, Intake, store
-from tidings.events.ingest_structs import NotPlain
+from tidings.events.ingest.routes import INTAKES, Intake, store
+from tidings.events.ingest.structs import NotPlain
 from tidings.http import ingest_account, ingest_client_account
 from tidings.jsonapi.documents import error_response
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, PayloadTooLarge

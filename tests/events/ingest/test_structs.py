@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tidings.events.ingest_routes import INTAKES
-from tidings.events.ingest_structs import NotPlain
+from tidings.events.ingest.routes import INTAKES
+from tidings.events.ingest.structs import NotPlain
 from tidings.jsonapi.errors import APIError, ErrorList
 
 RECEIVED = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)

@@ -3,13 +3,13 @@
 Through pydantic a 1,000-event bulk body is parsed into Python objects, then validated into
 models: most of the CPU an accepted event costs. msgspec decodes the same bytes straight into
 typed structs, checking the structure as it goes, many times faster. The structs below
-mirror the models of `ingest_schemas` but accept less: only the spellings a client of the
+mirror the models of `schemas` but accept less: only the spellings a client of the
 spec sends (the `events-bulk-create` and `_kx` aliases, not the Python names; `true`/`false`
 for booleans; times in RFC 3339 form with at most microseconds), and no `meta` blocks.
 
 A body they refuse is not refused: it goes through the pydantic models, which accept the rest
 and report every error with its pointer. So a request gets the same answer either way, and
-the inbox gets the same envelope (tests/events/test_ingest_structs.py compares both paths on
+the inbox gets the same envelope (tests/events/ingest/test_structs.py compares both paths on
 random documents).
 """
 

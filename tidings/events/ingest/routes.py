@@ -17,10 +17,9 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
 from tidings.db.base import utcnow
-from tidings.events import ingest
-from tidings.events import ingest_structs as structs
-from tidings.events.inbox import InboxItem
-from tidings.events.ingest_schemas import BulkJobCreate, EventCreate, ProfileEvents
+from tidings.events.ingest import accept, structs
+from tidings.events.ingest.inbox import InboxItem
+from tidings.events.ingest.schemas import BulkJobCreate, EventCreate, ProfileEvents
 from tidings.http import IngestContext, public_account_id, runtime_of
 from tidings.http import ingest as ingest_api
 from tidings.http import ingest_client as ingest_api_client
@@ -49,7 +48,7 @@ class Intake:
     """One JSON ingestion operation: its document model, how a valid document becomes an inbox
     payload, and the inbox kind. The routes below and the lean path (`fastpath.py`) share it.
 
-    `read` decodes a raw body in its plain form into msgspec structs (`ingest_structs`), which
+    `read` decodes a raw body in its plain form into msgspec structs (`structs`), which
     `accept` takes as it takes the pydantic `model`; it raises `NotPlain` for anything else."""
 
     model: type[BaseModel]
@@ -76,20 +75,20 @@ INTAKES: dict[str, Intake] = {
         structs.read_event,
         "event",
         False,
-        lambda doc: ingest.accept_event(doc.data.attributes, "api", utcnow()),
+        lambda doc: accept.accept_event(doc.data.attributes, "api", utcnow()),
     ),
     "bulk_create_events": Intake(
         BulkJobCreate,
         structs.read_bulk,
         "bulk",
         False,
-        lambda doc: ingest.accept_groups(
+        lambda doc: accept.accept_groups(
             doc.data.attributes.events_bulk_create.data,
             BULK,
             "api",
             utcnow(),
         ),
-        lambda parsed: ingest.item_errors(
+        lambda parsed: accept.item_errors(
             _dig(parsed, "data", "attributes", "events-bulk-create", "data"), BULK
         ),
     ),
@@ -98,15 +97,15 @@ INTAKES: dict[str, Intake] = {
         structs.read_event,
         "client_event",
         True,
-        lambda doc: ingest.accept_event(doc.data.attributes, "client", utcnow()),
+        lambda doc: accept.accept_event(doc.data.attributes, "client", utcnow()),
     ),
     "bulk_create_client_events": Intake(
         ProfileEvents,
         structs.read_client_bulk,
         "client_bulk",
         True,
-        lambda doc: ingest.accept_groups([doc.data], "", "client", utcnow()),
-        lambda parsed: ingest.item_errors(_dig(parsed, "data"), ""),
+        lambda doc: accept.accept_groups([doc.data], "", "client", utcnow()),
+        lambda parsed: accept.item_errors(_dig(parsed, "data"), ""),
     ),
 }
 
@@ -151,7 +150,7 @@ async def bulk_create_client_events(
 async def _legacy(request: Request, kind: str, data: str | None, pixel: str | None) -> Response:
     """Klaviyo's contract: `1` when the data decodes to a JSON object, else `0`; `i=1` gives a GIF.
     The token is the public key; an unknown token is answered `1` and dropped, as Klaviyo did."""
-    payload = ingest.decode_legacy(data)
+    payload = accept.decode_legacy(data)
     ok = payload is not None
     if payload is not None:
         runtime = runtime_of(request)

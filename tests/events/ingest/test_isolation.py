@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.events.test_ingest import event_body
+from tests.events.ingest.test_api import event_body
 from tidings.events.tables import Event, EventFailure
 from tidings.jobs.worker import drain
 
