@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import AccountKeys, backend
 from tidings.events.ingest.inbox import InboxItem, InboxWriter
-from tidings.events.tables import Event, EventFailure, EventInbox
+from tidings.events.ingest.tables import EventFailure, EventInbox
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from tests.conftest import AccountKeys
 from tidings.events.ingest import accept, legacy
-from tidings.events.tables import Event, EventInbox
+from tidings.events.ingest.tables import EventInbox
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 from tidings.profiles.tables import Profile
 
@@ -122,7 +123,7 @@ def test_track_without_identifiers_is_a_dead_letter(db, client, account: Account
     drain(db)
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         (failure,) = session.execute(
@@ -155,7 +156,7 @@ def test_track_outside_the_api_limits_is_a_dead_letter(
     response = http.post("/api/track", content=body, headers={"Content-Type": "application/json"})
     assert response.text == "1"
     drain(db)
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         assert session.execute(select(Event).where(Event.account_id == account.id)).first() is None
@@ -206,7 +207,7 @@ def test_nan_and_infinity_do_not_decode(constant: str) -> None:
 
 
 def _failures(db, account_id: str) -> list[str]:
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         rows = session.execute(select(EventFailure.error).where(EventFailure.account_id == account_id))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.ids import ulid
 from tidings.events.ingest.inbox import PROCESS_JOB
-from tidings.events.tables import EventFailure, EventInbox
+from tidings.events.ingest.tables import EventFailure, EventInbox
 from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import InvalidInput, NotFound
 

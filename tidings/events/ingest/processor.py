@@ -25,9 +25,9 @@ from tidings.db.base import utcnow
 from tidings.db.dialect import in_values, skip_locked, stored_length
 from tidings.db.ids import ulid
 from tidings.events.ingest import legacy
+from tidings.events.ingest.tables import INBOX, EventFailure
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
-from tidings.events.tables import INBOX, EventFailure
 from tidings.profiles.attributes import PatchProperties, ProfileAttributes
 from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
 
