@@ -189,7 +189,7 @@ def parse_row(line: int, cells: list[str], columns: list[Column], metric: Metric
         time=when.astimezone(dt.UTC),
         properties=properties,
         value=attrs.value,
-        value_currency=checked_event["value_currency"],
+        value_currency=checked_event.value_currency,
         unique_id=attrs.unique_id or None,
         backfill=True,
         source="import",

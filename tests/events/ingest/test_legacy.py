@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import AccountKeys
 from tidings.events.ingest import accept, legacy
+from tidings.events.ingest.envelope import Identifiers
 from tidings.events.ingest.tables import EventInbox
 from tidings.events.tables import Event
 from tidings.jobs.worker import drain
@@ -195,8 +196,8 @@ def test_plain_identifier_aliases_never_become_custom_properties() -> None:
     block = legacy.profile_block(
         {"email": "alias@example.com", "$email": "a@example.com", "$id": "x-1", "id": "x-2", "Plan": "Gold"}
     )
-    assert block["identifiers"] == {"email": "a@example.com", "external_id": "x-1"}
-    assert block["attributes"] == {"properties": {"Plan": "Gold"}}
+    assert block.identifiers == Identifiers(email="a@example.com", external_id="x-1")
+    assert block.attributes == {"properties": {"Plan": "Gold"}}
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])

@@ -1,7 +1,7 @@
 """Event ingestion: `create_event`, `bulk_create_events`, their `/client` twins and legacy
 Track/Identify, from the request to the event store.
 
-A request is checked completely and normalised into an envelope (`accept`; the bodies as
+A request is checked completely and normalised into an `envelope` (`accept`; the bodies as
 `schemas` and, in their plain form, `structs` read them), written to the durable inbox with
 other requests in one commit (`inbox`) and answered 202; the lean ASGI path (`fastpath`)
 answers the JSON operations as `routes` do. A job (`jobs`, `events.process`) then applies
