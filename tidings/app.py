@@ -20,7 +20,7 @@ from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events.ingest.fastpath import IngestFastPath
-from tidings.events.ingest.routes import INTAKES
+from tidings.events.ingest.intakes import INTAKES
 from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all

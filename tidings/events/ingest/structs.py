@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
@@ -190,10 +190,13 @@ def sent_attributes(attrs: ProfileAttributes) -> dict[str, Any]:
     return out
 
 
-def _decoder(kind: type[Any]) -> Callable[[bytes], Any]:
+Document = TypeVar("Document", bound=Struct)
+
+
+def _decoder(kind: type[Document]) -> Callable[[bytes], Document]:
     decode = msgspec.json.Decoder(kind).decode
 
-    def read(body: bytes) -> Any:
+    def read(body: bytes) -> Document:
         try:
             return decode(body)
         except (msgspec.DecodeError, RecursionError):  # malformed, another shape, nested too deep
