@@ -331,11 +331,16 @@ def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jo
     from sqlalchemy.orm import Session
 
     from tidings.db.ids import ulid
-    from tidings.events.inbox import PROCESS_JOB
-    from tidings.events.ingest_routes import INTAKES
+    from tidings.events.ingest.inbox import PROCESS_JOB
+    from tidings.events.ingest.intakes import (
+        BULK_CREATE_EVENTS,
+        CREATE_EVENT,
+        accept_bulk_create_events,
+        accept_create_event,
+    )
+    from tidings.events.ingest.structs import read_bulk, read_event
     from tidings.jobs.queue import enqueue
 
-    single, bulk = INTAKES["create_event"], INTAKES["bulk_create_events"]
     rows = []
     for n in range(1, single_rows + 1):
         body = json.dumps(
@@ -353,9 +358,10 @@ def fill_inbox(engine, account_id: str, single_rows: int, bulk_requests: int, jo
                 }
             }
         )
-        rows.append((single.kind, single.accept(single.read(body.encode()))))
+        rows.append((CREATE_EVENT.kind, accept_create_event(read_event(body.encode()))))
     for b in range(bulk_requests):
-        rows.append((bulk.kind, bulk.accept(bulk.read(json.dumps(bulk_body(b, 1000)).encode()))))
+        payload = accept_bulk_create_events(read_bulk(json.dumps(bulk_body(b, 1000)).encode()))
+        rows.append((BULK_CREATE_EVENTS.kind, payload))
     now = dt.datetime.now(dt.UTC)
     with Session(engine) as session, session.begin():
         for start in range(0, len(rows), 5000):

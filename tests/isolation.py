@@ -70,7 +70,7 @@ def discover() -> tuple[list[Case], list[Listing]]:
 # A domain's isolation_cases module may add its own in an `EXEMPT` dict of the same shape.
 EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/api/events"): "writes only; a profile id of another account is a dead letter "
-    "(tests/events/test_ingest_isolation.py)",
+    "(tests/events/ingest/test_isolation.py)",
     ("POST", "/api/event-bulk-create-jobs"): "writes only; as create_event",
     ("GET", "/api/track"): "legacy: the public token in the payload names the account",
     ("POST", "/api/track"): "legacy: the public token in the payload names the account",

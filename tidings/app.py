@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings import domains
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
-from tidings.events.fastpath import IngestFastPath
-from tidings.events.ingest_routes import INTAKES
-from tidings.events.ingest_routes import router as ingest_router
+from tidings.events.ingest.fastpath import IngestFastPath
+from tidings.events.ingest.intakes import INTAKES
+from tidings.events.ingest.routes import router as ingest_router
 from tidings.jobs.worker import Worker
 from tidings.jsonapi.documents import JSONAPIResponse, error_response
 from tidings.jsonapi.errors import (

@@ -258,7 +258,7 @@ def events_failed(
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
 ) -> None:
     """List accepted events that could not be applied (dead letters), with their errors."""
-    from tidings.events.dead_letters import failures_query
+    from tidings.events.ingest.dead_letters import failures_query
 
     with _database().read() as session:
         rows = session.execute(failures_query(account).limit(limit)).scalars().all()
@@ -275,7 +275,7 @@ def events_retry(
     failure_id: str, account: Annotated[str, typer.Option(help="The failed event's account.")]
 ) -> None:
     """Send a failed event back to the processor."""
-    from tidings.events.dead_letters import retry
+    from tidings.events.ingest.dead_letters import retry
     from tidings.jsonapi.errors import APIError
 
     try:

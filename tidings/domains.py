@@ -38,10 +38,10 @@ from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
-from tidings.events import jobs as event_jobs
 from tidings.events import tables as _events_tables  # noqa: F401
-from tidings.events.inbox import InboxWriter
-from tidings.events.ingest_routes import router as ingest_router
+from tidings.events.ingest import jobs as event_jobs
+from tidings.events.ingest.inbox import InboxWriter
+from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router

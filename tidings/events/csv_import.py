@@ -26,8 +26,8 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from tidings.db.session import Database
-from tidings.events.ingest import normalize_event
-from tidings.events.ingest_schemas import EventAttributes, MetricAttributes, unstorable_text
+from tidings.events.ingest.accept import normalize_event
+from tidings.events.ingest.schemas import EventAttributes, MetricAttributes, unstorable_text
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
 from tidings.inference import from_text, parse_date
@@ -189,7 +189,7 @@ def parse_row(line: int, cells: list[str], columns: list[Column], metric: Metric
         time=when.astimezone(dt.UTC),
         properties=properties,
         value=attrs.value,
-        value_currency=checked_event["value_currency"],
+        value_currency=checked_event.value_currency,
         unique_id=attrs.unique_id or None,
         backfill=True,
         source="import",

@@ -1,4 +1,4 @@
-"""Reading events and metrics (writing goes through store.py; ingestion through ingest.py)."""
+"""Reading events and metrics (writing goes through store.py; ingestion through ingest/)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import AccountKeys
-from tests.events.test_ingest import MIXED_BULK, bulk_document, bulk_event, bulk_group, event_body
+from tests.events.ingest.test_api import MIXED_BULK, bulk_document, bulk_event, bulk_group, event_body
 from tidings.app import create_app
-from tidings.events.fastpath import IngestFastPath
+from tidings.events.ingest.fastpath import IngestFastPath
 
 BULK = bulk_document(bulk_group("bad", bulk_event(time="1970-01-01T00:00:00Z")))
 

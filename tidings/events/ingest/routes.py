@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
 import structlog
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel
 
 from tidings.db.base import utcnow
-from tidings.events import ingest
-from tidings.events import ingest_structs as structs
-from tidings.events.inbox import InboxItem, InboxWriter
-from tidings.events.ingest_schemas import BulkJobCreate, EventCreate, ProfileEvents
+from tidings.events.ingest import accept
+from tidings.events.ingest.inbox import InboxItem, InboxWriter
+from tidings.events.ingest.intakes import (
+    BULK_CREATE_CLIENT_EVENTS,
+    BULK_CREATE_EVENTS,
+    CREATE_CLIENT_EVENT,
+    CREATE_EVENT,
+    accept_bulk_create_client_events,
+    accept_bulk_create_events,
+    accept_create_client_event,
+    accept_create_event,
+)
+from tidings.events.ingest.schemas import BulkJobCreate, EventCreate, ProfileEvents
 from tidings.http import IngestContext, public_account_id, runtime_of
 from tidings.http import ingest as ingest_api
 from tidings.http import ingest_client as ingest_api_client
@@ -44,76 +50,8 @@ async def store(runtime: Runtime, account_id: str, kind: str, payload: str) -> N
         ) from error
 
 
-@dataclass(frozen=True)
-class Intake:
-    """One JSON ingestion operation: its document model, how a valid document becomes an inbox
-    payload, and the inbox kind. The routes below and the lean path (`fastpath.py`) share it.
-
-    `read` decodes a raw body in its plain form into msgspec structs (`ingest_structs`), which
-    `accept` takes as it takes the pydantic `model`; it raises `NotPlain` for anything else."""
-
-    model: type[BaseModel]
-    read: Callable[[bytes], Any]
-    kind: str
-    client: bool
-    accept: Callable[[Any], str]
-    # For a body the model refused: the errors of its items that are well formed on their own.
-    item_errors: Callable[[Any], list[APIError]] = lambda _parsed: []
-
-
-BULK = "/data/attributes/events-bulk-create/data"
-
-
-def _dig(value: Any, *path: str) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-INTAKES: dict[str, Intake] = {
-    "create_event": Intake(
-        EventCreate,
-        structs.read_event,
-        "event",
-        False,
-        lambda doc: ingest.accept_event(doc.data.attributes, "api", utcnow()),
-    ),
-    "bulk_create_events": Intake(
-        BulkJobCreate,
-        structs.read_bulk,
-        "bulk",
-        False,
-        lambda doc: ingest.accept_groups(
-            doc.data.attributes.events_bulk_create.data,
-            BULK,
-            "api",
-            utcnow(),
-        ),
-        lambda parsed: ingest.item_errors(
-            _dig(parsed, "data", "attributes", "events-bulk-create", "data"), BULK
-        ),
-    ),
-    "create_client_event": Intake(
-        EventCreate,
-        structs.read_event,
-        "client_event",
-        True,
-        lambda doc: ingest.accept_event(doc.data.attributes, "client", utcnow()),
-    ),
-    "bulk_create_client_events": Intake(
-        ProfileEvents,
-        structs.read_client_bulk,
-        "client_bulk",
-        True,
-        lambda doc: ingest.accept_groups([doc.data], "", "client", utcnow()),
-        lambda parsed: ingest.item_errors(_dig(parsed, "data"), ""),
-    ),
-}
-
-
-async def take(ctx: IngestContext, document: BaseModel) -> Response:
-    intake = INTAKES[ctx.op.operation_id]
-    await store(ctx.runtime, ctx.account_id, intake.kind, intake.accept(document))
+async def take(ctx: IngestContext, kind: str, payload: str) -> Response:
+    await store(ctx.runtime, ctx.account_id, kind, payload)
     return Response(status_code=202)
 
 
@@ -121,28 +59,28 @@ async def take(ctx: IngestContext, document: BaseModel) -> Response:
 async def create_event(
     document: EventCreate = Body(...), ctx: IngestContext = ingest_api("create_event")
 ) -> Response:
-    return await take(ctx, document)
+    return await take(ctx, CREATE_EVENT.kind, accept_create_event(document))
 
 
 @router.post("/api/event-bulk-create-jobs", operation_id="bulk_create_events", status_code=202)
 async def bulk_create_events(
     document: BulkJobCreate = Body(...), ctx: IngestContext = ingest_api("bulk_create_events")
 ) -> Response:
-    return await take(ctx, document)
+    return await take(ctx, BULK_CREATE_EVENTS.kind, accept_bulk_create_events(document))
 
 
 @router.post("/client/events", operation_id="create_client_event", status_code=202)
 async def create_client_event(
     document: EventCreate = Body(...), ctx: IngestContext = ingest_api_client("create_client_event")
 ) -> Response:
-    return await take(ctx, document)
+    return await take(ctx, CREATE_CLIENT_EVENT.kind, accept_create_client_event(document))
 
 
 @router.post("/client/event-bulk-create", operation_id="bulk_create_client_events", status_code=202)
 async def bulk_create_client_events(
     document: ProfileEvents = Body(...), ctx: IngestContext = ingest_api_client("bulk_create_client_events")
 ) -> Response:
-    return await take(ctx, document)
+    return await take(ctx, BULK_CREATE_CLIENT_EVENTS.kind, accept_bulk_create_client_events(document))
 
 
 # ----------------------------------------------------------------------------- legacy v1/v2
@@ -151,7 +89,7 @@ async def bulk_create_client_events(
 async def _legacy(request: Request, kind: str, data: str | None, pixel: str | None) -> Response:
     """Klaviyo's contract: `1` when the data decodes to a JSON object, else `0`; `i=1` gives a GIF.
     The token is the public key; an unknown token is answered `1` and dropped, as Klaviyo did."""
-    payload = ingest.decode_legacy(data)
+    payload = accept.decode_legacy(data)
     ok = payload is not None
     if payload is not None:
         runtime = runtime_of(request)

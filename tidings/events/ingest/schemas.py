@@ -1,7 +1,7 @@
 """Bodies of the ingestion endpoints: create_event, bulk_create_events and their client twins.
 
 The shapes follow the spec (EventCreateQueryV2, EventsBulkCreateJob, EventsBulkCreateQuery).
-Pydantic checks the structure; `ingest.validate_*` then checks Klaviyo's limits and the
+Pydantic checks the structure; `accept` then checks Klaviyo's limits and the
 profile's identifiers, reporting every problem with its pointer.
 
 Types are the spec's, without pydantic's lax conversions: `value` is a number (not `"9.99"`,
@@ -30,7 +30,7 @@ from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
 from tidings.ops.middleware import NUL_DETAIL
 
 # How deep the check of a document's text looks: past the deepest properties allowed
-# (`ingest.MAX_DEPTH` levels under a bulk body's eleven), where the nesting limit refuses anyway.
+# (`accept.MAX_DEPTH` levels under a bulk body's eleven), where the nesting limit refuses anyway.
 TEXT_DEPTH = 128
 UNSTORABLE = "Strings cannot contain a lone UTF-16 surrogate ({}): it is not text any database stores."
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AccountKeys
-from tidings.events import ingest, legacy
-from tidings.events.tables import Event, EventInbox
+from tidings.events.ingest import accept, legacy
+from tidings.events.ingest.envelope import Identifiers
+from tidings.events.ingest.tables import EventInbox
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 from tidings.profiles.tables import Profile
 
@@ -122,7 +124,7 @@ def test_track_without_identifiers_is_a_dead_letter(db, client, account: Account
     drain(db)
     with db.read() as session:
         assert session.execute(select(EventInbox).where(EventInbox.account_id == account.id)).first() is None
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         (failure,) = session.execute(
@@ -155,7 +157,7 @@ def test_track_outside_the_api_limits_is_a_dead_letter(
     response = http.post("/api/track", content=body, headers={"Content-Type": "application/json"})
     assert response.text == "1"
     drain(db)
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         assert session.execute(select(Event).where(Event.account_id == account.id)).first() is None
@@ -194,19 +196,19 @@ def test_plain_identifier_aliases_never_become_custom_properties() -> None:
     block = legacy.profile_block(
         {"email": "alias@example.com", "$email": "a@example.com", "$id": "x-1", "id": "x-2", "Plan": "Gold"}
     )
-    assert block["identifiers"] == {"email": "a@example.com", "external_id": "x-1"}
-    assert block["attributes"] == {"properties": {"Plan": "Gold"}}
+    assert block.identifiers == Identifiers(email="a@example.com", external_id="x-1")
+    assert block.attributes == {"properties": {"Plan": "Gold"}}
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_do_not_decode(constant: str) -> None:
     text = '{"token": "abcdef", "properties": {"x": NUMBER}}'.replace("NUMBER", constant)
-    assert ingest.decode_legacy(text) is None
-    assert ingest.decode_legacy(base64.b64encode(text.encode()).decode()) is None
+    assert accept.decode_legacy(text) is None
+    assert accept.decode_legacy(base64.b64encode(text.encode()).decode()) is None
 
 
 def _failures(db, account_id: str) -> list[str]:
-    from tidings.events.tables import EventFailure
+    from tidings.events.ingest.tables import EventFailure
 
     with db.read() as session:
         rows = session.execute(select(EventFailure.error).where(EventFailure.account_id == account_id))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tidings.db.ids import ulid
-from tidings.events.inbox import PROCESS_JOB
-from tidings.events.tables import EventFailure, EventInbox
+from tidings.events.ingest.envelope import Envelope, Group, Source, encode
+from tidings.events.ingest.inbox import PROCESS_JOB
+from tidings.events.ingest.tables import EventFailure, EventInbox
 from tidings.jobs.queue import enqueue
 from tidings.jsonapi.errors import InvalidInput, NotFound
 
@@ -62,6 +64,13 @@ def _requeued(failure: EventFailure) -> str:
         ) from None
     if isinstance(item, dict) and "groups" in item:
         return failure.payload
+    try:
+        group = msgspec.convert(item, Group)
+    except msgspec.ValidationError as error:
+        raise InvalidInput(
+            f"The failed event {failure.id} cannot be retried: its payload is not an event group ({error})."
+        ) from None
     # Dead letters retried before the kind was kept are "retry": they were sent to /api.
-    source = "client" if failure.kind in CLIENT_KINDS else "api"
-    return json.dumps({"source": source, "received": failure.received.isoformat(), "groups": [item]})
+    source: Source = "client" if failure.kind in CLIENT_KINDS else "api"
+    # As it was read (`json.loads`: NaN and all), so written back as `json.dumps` writes it.
+    return encode(Envelope(source, failure.received, [group]), plain=False)

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_account
 from tidings.db.base import utcnow
-from tidings.events import inbox
-from tidings.events.inbox import InboxItem, InboxWriter
-from tidings.events.tables import EventInbox
+from tidings.events.ingest import inbox
+from tidings.events.ingest.inbox import InboxItem, InboxWriter
+from tidings.events.ingest.tables import EventInbox
 from tidings.jobs.tables import Job
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import msgspec
 import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -24,10 +25,11 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.dialect import in_values, skip_locked, stored_length
 from tidings.db.ids import ulid
-from tidings.events import legacy
+from tidings.events.ingest import envelope, legacy
+from tidings.events.ingest.envelope import EventEntry, Group, ProfileEntry
+from tidings.events.ingest.tables import INBOX, EventFailure
 from tidings.events.metrics import MetricKey
 from tidings.events.store import NewEvent, write_events
-from tidings.events.tables import INBOX, EventFailure
 from tidings.profiles.attributes import PatchProperties, ProfileAttributes
 from tidings.profiles.identity import ProfileInput, Resolution, Source, resolve_batch
 
@@ -44,14 +46,13 @@ SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT
 
 
 @dataclass
-class Group:
+class RowGroup:
     """One profile block and its events, from one inbox row."""
 
     row: InboxRow
     pointer: str
-    source: str
-    profile: dict[str, Any]
-    events: list[dict[str, Any]]
+    source: str  # "api", "client" or "legacy"
+    group: Group
     received: dt.datetime
 
 
@@ -152,8 +153,8 @@ def _take(session: Session, account_id: str, ids: list[str]) -> list[InboxRow]:
     return sorted(InboxRow(*row) for row in session.execute(stmt).all())
 
 
-def expand(row: InboxRow) -> tuple[list[Group], list[Failure]]:
-    """The groups of one inbox row (legacy payloads are mapped here)."""
+def expand(row: InboxRow) -> tuple[list[RowGroup], list[Failure]]:
+    """The groups of one inbox row: its envelope's, or its legacy payload's, mapped here."""
     if row.kind in ("legacy_track", "legacy_identify"):
         payload = json.loads(row.payload)
         try:
@@ -164,35 +165,34 @@ def expand(row: InboxRow) -> tuple[list[Group], list[Failure]]:
             )
         except legacy.LegacyError as error:
             return [], [Failure(row, "/", payload, f"{row.kind}: {error}")]
-        return [Group(row, "/", "legacy", group["profile"], group["events"], row.received)], []
-    envelope = json.loads(row.payload)
-    received = dt.datetime.fromisoformat(envelope["received"])
+        return [RowGroup(row, "/", "legacy", group, row.received)], []
+    accepted = envelope.decode(row.payload)
     groups = [
-        Group(row, f"/{index}", envelope["source"], group["profile"], group["events"], received)
-        for index, group in enumerate(envelope["groups"])
+        RowGroup(row, f"/{index}", accepted.source, group, accepted.received)
+        for index, group in enumerate(accepted.groups)
     ]
     return groups, []
 
 
-def profile_input(block: dict[str, Any]) -> ProfileInput:
-    ids = block.get("identifiers", {})
+def profile_input(block: ProfileEntry) -> ProfileInput:
+    ids = block.identifiers
     return ProfileInput(
-        id=block.get("id"),
-        email=ids.get("email"),
-        phone_number=ids.get("phone_number"),
-        external_id=ids.get("external_id"),
-        anonymous_id=ids.get("anonymous_id"),
-        kx=ids.get("_kx"),
-        attributes=ProfileAttributes.from_dict(block.get("attributes", {})),
-        patch_properties=PatchProperties.from_meta(block.get("patch")),
+        id=block.id,
+        email=ids.email,
+        phone_number=ids.phone_number,
+        external_id=ids.external_id,
+        anonymous_id=ids.anonymous_id,
+        kx=ids.kx,
+        attributes=ProfileAttributes.from_dict(block.attributes),
+        patch_properties=PatchProperties.from_meta(block.patch),
     )
 
 
-def _shared_input(inputs: dict[Any, ProfileInput], block: dict[str, Any]) -> ProfileInput:
-    if block.get("attributes") or block.get("patch"):
-        key: Any = json.dumps(block, sort_keys=True, default=str)
-    else:  # the common case: identifiers only
-        key = (block.get("id"), tuple(sorted((block.get("identifiers") or {}).items())))
+def _shared_input(inputs: dict[Any, ProfileInput], block: ProfileEntry) -> ProfileInput:
+    if block.attributes or block.patch:
+        key: Any = json.dumps(msgspec.to_builtins(block), sort_keys=True, default=str)
+    else:  # the common case: identifiers only (hashable)
+        key = (block.id, block.identifiers)
     found = inputs.get(key)
     if found is None:
         found = inputs[key] = profile_input(block)
@@ -209,7 +209,7 @@ def _why(resolution: Resolution) -> str:
 
 
 def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple[int, list[Failure]]:
-    groups: list[Group] = []
+    groups: list[RowGroup] = []
     failures: list[Failure] = []
     for row in rows:
         found, failed = expand(row)
@@ -217,10 +217,10 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
         failures += failed
     events: list[NewEvent] = []
     metric_keys: dict[tuple[str, str], MetricKey] = {}
-    by_source: dict[str, list[Group]] = {}
+    by_source: dict[str, list[RowGroup]] = {}
     for group in groups:
         by_source.setdefault(group.source, []).append(group)
-    resolved: list[tuple[Group, Resolution]] = []
+    resolved: list[tuple[RowGroup, Resolution]] = []
     for source, members in by_source.items():
         # Identical profile blocks share one input, which identity resolution then resolves once
         # when it can (see _Batch.resolve); the wrk load repeats each of 1,000 emails twice a batch.
@@ -228,7 +228,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
         resolutions = resolve_batch(
             session,
             account_id,
-            [_shared_input(inputs, g.profile) for g in members],
+            [_shared_input(inputs, g.group.profile) for g in members],
             source=SOURCES[source],
         )
         resolved += zip(members, resolutions, strict=True)
@@ -237,40 +237,36 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
     merged_into = {gone: r.profile_id for _, r in resolved if r.profile_id for gone in r.merged_from}
     for group, resolution in resolved:
         if not resolution.ok or resolution.profile_id is None:
-            failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
+            payload = envelope.group_json(group.group)
+            failures.append(Failure(group.row, group.pointer, payload, _why(resolution)))
             continue
         profile_id = resolution.profile_id
         for _ in range(len(merged_into)):  # a chain of merges, never a cycle (a merged profile is gone)
             if profile_id not in merged_into:
                 break
             profile_id = merged_into[profile_id]
-        for event in group.events:
+        for event in group.group.events:
             events.append(_new_event(profile_id, event, group, metric_keys))
     written = write_events(session, account_id, events)
     return len(written), failures
 
 
-def _group_json(group: Group) -> dict[str, Any]:
-    return {"profile": group.profile, "events": group.events}
-
-
 def _new_event(
-    profile_id: str, event: dict[str, Any], group: Group, metric_keys: dict[tuple[str, str], MetricKey]
+    profile_id: str, event: EventEntry, group: RowGroup, metric_keys: dict[tuple[str, str], MetricKey]
 ) -> NewEvent:
-    name = (event["metric"], event.get("service") or "api")
+    name = (event.metric, event.service)
     metric = metric_keys.get(name)
     if metric is None:
         metric = metric_keys[name] = MetricKey(*name)
-    time = event.get("time")
     return NewEvent(
         profile_id,
         metric,
-        dt.datetime.fromisoformat(time) if time else group.received,
-        event.get("properties") or {},
-        event.get("value"),
-        event.get("value_currency"),
-        event.get("unique_id"),
-        bool(event.get("backfill")),
+        event.time or group.received,
+        event.properties,
+        event.value,
+        event.value_currency,
+        event.unique_id,
+        event.backfill,
         group.source,
     )
 

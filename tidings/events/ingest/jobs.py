@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.events import processor
-from tidings.events.inbox import PROCESS_JOB, process_slot
-from tidings.events.tables import EventInbox
+from tidings.events.ingest import processor
+from tidings.events.ingest.inbox import PROCESS_JOB, process_slot
+from tidings.events.ingest.tables import EventInbox
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import JobContext, job
 

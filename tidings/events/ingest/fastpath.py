@@ -5,11 +5,11 @@ Accepting an event is the busiest thing Tidings does, and most of its cost in Fa
 generic work (route matching over every route, dependency solving, parsing the body into
 Python objects and then validating them). This ASGI middleware answers the four JSON
 ingestion operations directly: the same authentication, revision, scope and rate-limit
-checks (`tidings.http`), the same document models, the same acceptance and inbox write
-(`ingest_routes.INTAKES`), and the same error documents. The FastAPI routes stay (they
-document the operations and serve anything this path does not take, such as a body that is
-not declared JSON); behaviour is the same either way, which tests/events/test_fastpath.py
-checks request by request.
+checks (`tidings.http`), the same document models, the same acceptance (each operation's
+accept function, `intakes`) and inbox write (`routes.store`), and the same error documents.
+The FastAPI routes stay (they document the operations and serve anything this path does not
+take, such as a body that is not declared JSON); behaviour is the same either way, which
+tests/events/ingest/test_fastpath.py checks request by request.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tidings.events.ingest_routes import INTAKES, Intake, store
-from tidings.events.ingest_structs import NotPlain
+from tidings.events.ingest.intakes import INTAKES, Intake
+from tidings.events.ingest.routes import store
+from tidings.events.ingest.structs import NotPlain
 from tidings.http import ingest_account, ingest_client_account
 from tidings.jsonapi.documents import error_response
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, PayloadTooLarge
@@ -46,7 +47,7 @@ ACCEPTED = {
 @dataclass(frozen=True)
 class _Entry:
     route: APIRoute
-    intake: Intake
+    intake: Intake[Any, Any]
     op: Operation
 
 
@@ -130,7 +131,7 @@ class IngestFastPath:
         await store(self.runtime, account_id, intake.kind, payload)
 
     @staticmethod
-    def _judge(intake: Intake, body: bytes) -> str:
+    def _judge(intake: Intake[Any, Any], body: bytes) -> str:
         """A body outside the plain form: parsed, then validated as Python, as FastAPI does, so
         the errors are the routes' own."""
         try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.events.test_ingest import event_body
-from tidings.events.tables import Event, EventFailure
+from tests.events.ingest.test_api import event_body
+from tidings.events.ingest.tables import EventFailure
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 
 

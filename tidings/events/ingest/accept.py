@@ -1,12 +1,7 @@
 """Accepting events: check a payload completely, then turn it into one inbox row.
 
 Every problem is reported with its pointer (a bulk request reports all of them, each with
-its index). What goes into the inbox is a normalised envelope:
-
-    {"source": "api" | "client", "received": ISO, "groups": [
-        {"profile": {"id", "identifiers": {...}, "ignored": [...], "attributes": {...}, "patch": {...}},
-         "events": [{"metric", "service", "properties", "time", "value", "value_currency",
-                     "unique_id", "backfill"}]}]}
+its index). What goes into the inbox is a normalised envelope (`envelope.Envelope`).
 
 Legacy Track/Identify payloads are stored as received (`legacy_track` / `legacy_identify`)
 and mapped when processed: Klaviyo answered `1` for any JSON object, so a payload that
@@ -29,8 +24,17 @@ import msgspec
 from pydantic import ValidationError
 
 from tidings.db.base import utcnow
-from tidings.events import ingest_structs as structs
-from tidings.events.ingest_schemas import (
+from tidings.events.ingest import structs
+from tidings.events.ingest.envelope import (
+    Envelope,
+    EventEntry,
+    Group,
+    Identifiers,
+    ProfileEntry,
+    Source,
+    encode,
+)
+from tidings.events.ingest.schemas import (
     BulkEventData,
     EventAttributes,
     ProfileBlock,
@@ -107,7 +111,8 @@ def check_properties(
         _unstorable(properties, pointer, errors)
 
 
-def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -> str | None:
+def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -> dt.datetime | None:
+    """`when` in UTC (naive is UTC), if it is after 1990 and at most a year ahead."""
     if when is None:
         return None
     if when.tzinfo is None:
@@ -121,12 +126,12 @@ def check_time(when: dt.datetime | None, pointer: str, errors: list[APIError]) -
         errors.append(InvalidInput("time must be after 1990-01-01.", pointer=pointer))
     elif when > utcnow() + dt.timedelta(days=365):
         errors.append(InvalidInput("time can be at most one year in the future.", pointer=pointer))
-    return when.isoformat()
+    return when
 
 
 def normalize_profile(
     block: ProfileBlockData | structs.ProfileData, pointer: str, errors: list[APIError]
-) -> dict[str, Any]:
+) -> ProfileEntry:
     """The profile block's identifiers (checked and normalised) and the attributes it sent."""
     block_id = block.id
     patch: dict[str, Any] | None = None
@@ -151,8 +156,8 @@ def normalize_profile(
     checked = check_identifiers(raw, has_profile_id=bool(block_id))
     for error in checked.errors:
         errors.append(InvalidInput(error.detail, pointer=f"{pointer}/attributes/{error.field}"))
-    identifiers = {name: value for name, value in checked.values.items() if value is not None}
-    if not block_id and not identifiers and not checked.errors:
+    identifiers = identifiers_of(checked.values)
+    if not block_id and identifiers == NO_IDENTIFIERS and not checked.errors:
         errors.append(
             InvalidInput(
                 "The profile needs an identifier: id, email, phone_number, external_id, anonymous_id or _kx.",
@@ -161,17 +166,31 @@ def normalize_profile(
         )
     if isinstance(attrs.get("properties"), dict):
         check_properties(attrs["properties"], f"{pointer}/attributes/properties", errors, plain=plain)
-    return {
-        "id": block_id,
-        "identifiers": identifiers,
-        "ignored": checked.ignored,
-        "attributes": {name: attrs[name] for name in PROFILE_ATTRIBUTES if name in attrs},
-        "patch": patch,
-    }
+    return ProfileEntry(
+        id=block_id,
+        identifiers=identifiers,
+        ignored=checked.ignored,
+        attributes={name: attrs[name] for name in PROFILE_ATTRIBUTES if name in attrs},
+        patch=patch,
+    )
+
+
+NO_IDENTIFIERS = Identifiers()
+
+
+def identifiers_of(values: dict[str, str | None]) -> Identifiers:
+    """The identifiers `check_identifiers` kept (keyed by attribute name; None: sent as null)."""
+    return Identifiers(
+        email=values.get("email"),
+        phone_number=values.get("phone_number"),
+        external_id=values.get("external_id"),
+        anonymous_id=values.get("anonymous_id"),
+        kx=values.get("_kx"),
+    )
 
 
 class EventFields(Protocol):
-    """An event's attributes, as pydantic or msgspec (`ingest_structs`, time still text) read them."""
+    """An event's attributes, as pydantic or msgspec (`structs`, time still text) read them."""
 
     @property
     def time(self) -> dt.datetime | str | None: ...
@@ -208,7 +227,7 @@ class MetricAttributeFields(Protocol):
 
 def normalize_event(
     attrs: EventFields, pointer: str, errors: list[APIError], backfill: bool | None
-) -> dict[str, Any]:
+) -> EventEntry:
     plain = isinstance(attrs, msgspec.Struct)
     when = structs.plain_instant(attrs.time) if isinstance(attrs.time, str) else attrs.time
     check_properties(attrs.properties, f"{pointer}/properties", errors, plain=plain)
@@ -218,16 +237,16 @@ def normalize_event(
         errors.append(
             InvalidInput("The metric name cannot be blank.", pointer=f"{pointer}/metric/data/attributes/name")
         )
-    return {
-        "metric": name,
-        "service": (metric.service or "api").strip().lower() or "api",
-        "properties": attrs.properties,
-        "time": check_time(when, f"{pointer}/time", errors),
-        "value": attrs.value,
-        "value_currency": attrs.value_currency.upper() if attrs.value_currency else None,
-        "unique_id": attrs.unique_id or None,
-        "backfill": bool(attrs.backfill if attrs.backfill is not None else backfill),
-    }
+    return EventEntry(
+        metric=name,
+        service=(metric.service or "api").strip().lower() or "api",
+        properties=attrs.properties,
+        time=check_time(when, f"{pointer}/time", errors),
+        value=attrs.value,
+        value_currency=attrs.value_currency.upper() if attrs.value_currency else None,
+        unique_id=attrs.unique_id or None,
+        backfill=bool(attrs.backfill if attrs.backfill is not None else backfill),
+    )
 
 
 def raise_all(errors: list[APIError]) -> None:
@@ -244,31 +263,23 @@ def check_total(total: int, errors: list[APIError]) -> None:
         )
 
 
-def envelope(source: str, groups: list[dict[str, Any]], received: dt.datetime, *, plain: bool) -> str:
-    """The inbox payload. `plain` for groups decoded by msgspec, which hold only JSON's own values
-    and encode many times faster; a body read by `json.loads` may hold NaN or infinity, which
-    only `json.dumps` writes back as they came."""
-    document = {"source": source, "received": received.isoformat(), "groups": groups}
-    if plain:
-        return msgspec.json.encode(document).decode()
-    return json.dumps(document, separators=(",", ":"))
-
-
-def accept_event(attrs: EventAttributes | structs.EventAttributes, source: str, received: dt.datetime) -> str:
-    """create_event / create_client_event: one profile, one event."""
+def accept_event(
+    attrs: EventAttributes | structs.EventAttributes, source: Source, received: dt.datetime
+) -> str:
+    """create_event / create_client_event: one profile, one event. Returns the inbox payload."""
     errors: list[APIError] = []
     base = "/data/attributes"
     profile = normalize_profile(attrs.profile.data, f"{base}/profile/data", errors)
     event = normalize_event(attrs, base, errors, attrs.backfill)
     raise_all(errors)
     plain = isinstance(attrs, structs.EventAttributes)
-    return envelope(source, [{"profile": profile, "events": [event]}], received, plain=plain)
+    return encode(Envelope(source, received, [Group(profile, [event])]), plain=plain)
 
 
 def accept_groups(
     groups: Sequence[ProfileEventsData | structs.ProfileEventsData],
     base: str,
-    source: str,
+    source: Source,
     received: dt.datetime,
 ) -> str:
     """bulk_create_events (many groups) / bulk_create_client_events (one): profiles and their events.
@@ -276,7 +287,7 @@ def accept_groups(
     The spec says a bulk request with a bad event fails as a whole, so every error is
     reported, each with its pointer, and nothing is accepted."""
     errors: list[APIError] = []
-    normalized = []
+    normalized: list[Group] = []
     total = 0
     for g, group in enumerate(groups):
         pointer = f"{base}/{g}/attributes" if base else "/data/attributes"
@@ -288,11 +299,11 @@ def accept_groups(
             for e, item in enumerate(items)
         ]
         total += len(events)
-        normalized.append({"profile": profile, "events": events})
+        normalized.append(Group(profile, events))
     check_total(total, errors)
     raise_all(errors)
     plain = all(isinstance(group, structs.ProfileEventsData) for group in groups)
-    return envelope(source, normalized, received, plain=plain)
+    return encode(Envelope(source, received, normalized), plain=plain)
 
 
 def _not_json(constant: str) -> Any:

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import AccountKeys
-from tests.events.test_ingest import bulk_document, bulk_event, bulk_group, event_body, events_of
-from tidings.events.tables import EventInbox, Metric
+from tests.events.ingest.test_api import bulk_document, bulk_event, bulk_group, event_body, events_of
+from tidings.events.ingest.tables import EventInbox
+from tidings.events.tables import Metric
 from tidings.jobs.worker import drain
 
 BASE = "/data/attributes"

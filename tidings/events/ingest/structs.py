@@ -3,13 +3,13 @@
 Through pydantic a 1,000-event bulk body is parsed into Python objects, then validated into
 models: most of the CPU an accepted event costs. msgspec decodes the same bytes straight into
 typed structs, checking the structure as it goes, many times faster. The structs below
-mirror the models of `ingest_schemas` but accept less: only the spellings a client of the
+mirror the models of `schemas` but accept less: only the spellings a client of the
 spec sends (the `events-bulk-create` and `_kx` aliases, not the Python names; `true`/`false`
 for booleans; times in RFC 3339 form with at most microseconds), and no `meta` blocks.
 
 A body they refuse is not refused: it goes through the pydantic models, which accept the rest
 and report every error with its pointer. So a request gets the same answer either way, and
-the inbox gets the same envelope (tests/events/test_ingest_structs.py compares both paths on
+the inbox gets the same envelope (tests/events/ingest/test_structs.py compares both paths on
 random documents).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
@@ -190,10 +190,13 @@ def sent_attributes(attrs: ProfileAttributes) -> dict[str, Any]:
     return out
 
 
-def _decoder(kind: type[Any]) -> Callable[[bytes], Any]:
+Document = TypeVar("Document", bound=Struct)
+
+
+def _decoder(kind: type[Document]) -> Callable[[bytes], Document]:
     decode = msgspec.json.Decoder(kind).decode
 
-    def read(body: bytes) -> Any:
+    def read(body: bytes) -> Document:
         try:
             return decode(body)
         except (msgspec.DecodeError, RecursionError):  # malformed, another shape, nested too deep

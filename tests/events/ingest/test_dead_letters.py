@@ -11,12 +11,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.conftest import AccountKeys
-from tests.events.test_ingest import event_body
+from tests.events.ingest.test_api import event_body
 from tidings.cli import app
 from tidings.config import get_settings
 from tidings.db.ids import ulid
-from tidings.events import dead_letters
-from tidings.events.tables import Event, EventFailure
+from tidings.events.ingest import dead_letters
+from tidings.events.ingest.tables import EventFailure
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 from tidings.profiles import service as profiles
 from tidings.profiles.tables import Profile

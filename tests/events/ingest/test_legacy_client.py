@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from tests.conftest import AccountKeys, LiveServer
 from tidings.db.session import Database
-from tidings.events.tables import EventFailure, EventInbox
+from tidings.events.ingest.tables import EventFailure, EventInbox
 from tidings.jobs.worker import drain
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from tidings.db.dialect import bulk_insert
 from tidings.db.ids import ulid
 from tidings.db.session import Database
-from tidings.events.tables import EventInbox
+from tidings.events.ingest.tables import EventInbox
 from tidings.jobs import queue as jobs
 
 log = structlog.get_logger("tidings.events")

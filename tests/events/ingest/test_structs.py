@@ -16,8 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tidings.events.ingest_routes import INTAKES
-from tidings.events.ingest_structs import NotPlain
+from tidings.events.ingest.intakes import (
+    BULK_CREATE_CLIENT_EVENTS,
+    BULK_CREATE_EVENTS,
+    CREATE_EVENT,
+    Intake,
+    accept_create_event,
+)
+from tidings.events.ingest.structs import NotPlain, read_event
 from tidings.jsonapi.errors import APIError, ErrorList
 
 RECEIVED = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -186,8 +192,7 @@ def bulk_documents(draw: st.DrawFn) -> dict[str, Any]:
     return {"data": {"type": "event-bulk-create-job", "attributes": {key: {"data": groups}}}}
 
 
-def _slow(operation: str, body: bytes) -> Any:
-    intake = INTAKES[operation]
+def _slow(intake: Intake[Any, Any], body: bytes) -> Any:
     try:
         document = intake.model.model_validate(json.loads(body))
     except ValidationError:
@@ -195,8 +200,7 @@ def _slow(operation: str, body: bytes) -> Any:
     return _outcome(lambda: intake.accept(document))
 
 
-def _fast(operation: str, body: bytes) -> Any:
-    intake = INTAKES[operation]
+def _fast(intake: Intake[Any, Any], body: bytes) -> Any:
     return _outcome(lambda: intake.accept(intake.read(body)))
 
 
@@ -211,25 +215,25 @@ def _outcome(run: Any) -> Any:
     return envelope
 
 
-def _same(operation: str, document: dict[str, Any]) -> None:
+def _same(intake: Intake[Any, Any], document: dict[str, Any]) -> None:
     body = json.dumps(document).encode()
     try:
-        fast = _fast(operation, body)
+        fast = _fast(intake, body)
     except NotPlain:
         return  # the models judge it; nothing to compare
-    assert fast == _slow(operation, body)
+    assert fast == _slow(intake, body)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(bulk_documents())
 def test_bulk_bodies_get_the_same_answer(document: dict[str, Any]) -> None:
-    _same("bulk_create_events", document)
+    _same(BULK_CREATE_EVENTS, document)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(event_attributes(with_profile=True))
 def test_single_events_get_the_same_answer(attributes: dict[str, Any]) -> None:
-    _same("create_event", {"data": {"type": "event", "attributes": attributes}})
+    _same(CREATE_EVENT, {"data": {"type": "event", "attributes": attributes}})
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
@@ -246,7 +250,7 @@ def test_client_bulk_bodies_get_the_same_answer(
             },
         }
     }
-    _same("bulk_create_client_events", document)
+    _same(BULK_CREATE_CLIENT_EVENTS, document)
 
 
 def test_a_plain_body_takes_the_fast_path() -> None:
@@ -264,7 +268,6 @@ def test_a_plain_body_takes_the_fast_path() -> None:
             },
         }
     }
-    intake = INTAKES["create_event"]
-    envelope = json.loads(intake.accept(intake.read(json.dumps(body).encode())))
+    envelope = json.loads(accept_create_event(read_event(json.dumps(body).encode())))
     assert envelope["groups"][0]["events"][0]["value"] == 10.0
     assert envelope["groups"][0]["profile"]["identifiers"] == {"email": "a@example.com"}

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import AccountKeys, backend
-from tidings.events.inbox import InboxItem, InboxWriter
-from tidings.events.tables import Event, EventFailure, EventInbox
+from tidings.events.ingest.inbox import InboxItem, InboxWriter
+from tidings.events.ingest.tables import EventFailure, EventInbox
+from tidings.events.tables import Event
 from tidings.jobs.worker import drain
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -358,7 +359,7 @@ def test_concurrent_submissions_share_commits(db, account: AccountKeys) -> None:
 
 
 def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: AccountKeys) -> None:
-    from tidings.events import processor
+    from tidings.events.ingest import processor
 
     body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
     _accept(db, account.id, [body] * 5)
@@ -385,7 +386,7 @@ def test_a_batch_is_bounded_by_payload_size_and_the_rest_follows(db, account: Ac
 def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) -> None:
     """A batch locks only the rows it takes, so a second worker finds the rest (a batch of a few
     big bulk rows once locked the whole backlog, and processing ran one batch at a time)."""
-    from tidings.events import processor
+    from tidings.events.ingest import processor
 
     body = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
     _accept(db, account.id, [body] * 10)
@@ -407,7 +408,7 @@ def test_concurrent_batches_each_claim_their_own_rows(db, account: AccountKeys) 
 def test_a_batch_of_mixed_sizes_locks_only_what_it_takes(db, account: AccountKeys) -> None:
     """One small row, then big ones: the claim's second pass, sized by the small row, must not
     keep the big rows it cannot take locked away from the other workers."""
-    from tidings.events import processor
+    from tidings.events.ingest import processor
 
     small = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": []})
     big = json.dumps({"source": "api", "received": NOW.isoformat(), "groups": [], "pad": "x" * 20_000})

@@ -14,7 +14,8 @@ import datetime as dt
 import math
 from typing import Any
 
-from tidings.events.ingest import check_properties, check_time
+from tidings.events.ingest.accept import NO_IDENTIFIERS, check_properties, check_time, identifiers_of
+from tidings.events.ingest.envelope import EventEntry, Group, ProfileEntry
 from tidings.jsonapi.errors import APIError, InvalidInput
 from tidings.profiles.identifiers import check_identifiers
 
@@ -58,8 +59,8 @@ def _check(properties: dict[str, Any], where: str) -> None:
         raise LegacyError(f"{errors[0].detail} ({errors[0].pointer})")
 
 
-def profile_block(person: Any) -> dict[str, Any]:
-    """The normalised profile block (as in ingest.normalize_profile) of a legacy person dict."""
+def profile_block(person: Any) -> ProfileEntry:
+    """The normalised profile block (as in accept.normalize_profile) of a legacy person dict."""
     if not isinstance(person, dict):
         raise LegacyError("customer_properties must be an object")
     raw: dict[str, Any] = {}
@@ -79,26 +80,20 @@ def profile_block(person: Any) -> dict[str, Any]:
             properties[key] = value
     _check(properties, "/customer_properties")
     checked = check_identifiers({k: v for k, v in raw.items() if v is not None})
-    identifiers = {k: v for k, v in checked.values.items() if v is not None}
-    if not identifiers:
+    identifiers = identifiers_of(checked.values)
+    if identifiers == NO_IDENTIFIERS:
         problems = "; ".join(e.detail for e in checked.errors)
         raise LegacyError(problems or "the person has no $email, $phone_number or $id")
     if location:
         attributes["location"] = location
     if properties:
         attributes["properties"] = properties
-    return {
-        "id": None,
-        "identifiers": identifiers,
-        "ignored": checked.ignored,
-        "attributes": attributes,
-        "patch": None,
-    }
+    return ProfileEntry(identifiers=identifiers, ignored=checked.ignored, attributes=attributes)
 
 
-def _time(value: Any, received: dt.datetime) -> str:
+def _time(value: Any, received: dt.datetime) -> dt.datetime:
     if value is None or value == "":
-        return received.isoformat()
+        return received
     try:
         when = dt.datetime.fromtimestamp(int(float(value)), dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
@@ -110,7 +105,7 @@ def _time(value: Any, received: dt.datetime) -> str:
     return checked
 
 
-def track_group(payload: dict[str, Any], received: dt.datetime) -> dict[str, Any]:
+def track_group(payload: dict[str, Any], received: dt.datetime) -> Group:
     name = payload.get("event")
     if not isinstance(name, str) or not name.strip():
         raise LegacyError("track needs an event name")
@@ -132,24 +127,22 @@ def track_group(payload: dict[str, Any], received: dt.datetime) -> dict[str, Any
     if numeric is not None and not math.isfinite(numeric):
         raise LegacyError(f"$value must be a finite number, got {value!r}")
     _check(properties, "/properties")
-    event = {
-        "metric": name.strip()[:127],
-        "service": "api",
-        "properties": properties,
-        "time": _time(payload.get("time"), received),
-        "value": numeric,
-        "value_currency": None,
-        "unique_id": None if unique_id is None else str(unique_id),
-        "backfill": False,
-    }
-    return {"profile": profile_block(person), "events": [event]}
+    event = EventEntry(
+        metric=name.strip()[:127],
+        service="api",
+        properties=properties,
+        time=_time(payload.get("time"), received),
+        value=numeric,
+        unique_id=None if unique_id is None else str(unique_id),
+    )
+    return Group(profile_block(person), [event])
 
 
-def identify_group(payload: dict[str, Any]) -> dict[str, Any]:
+def identify_group(payload: dict[str, Any]) -> Group:
     person = payload.get("properties")
     if person is None:
         raise LegacyError("identify needs properties")
-    return {"profile": profile_block(person), "events": []}
+    return Group(profile_block(person), [])
 
 
 def as_invalid(error: LegacyError) -> InvalidInput:
