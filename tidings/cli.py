@@ -248,8 +248,40 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
     with _database().read() as session:
         for key in repository.list_keys(session, account):
             scopes = ",".join(key.scopes) if key.scopes is not None else "full access"
-            state = "revoked" if key.revoked_at else "active"
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
             typer.echo(f"{key.account_id}  {key.id}  {key.key_prefix}…  {state}  {scopes}  {key.label}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[
+        str, typer.Argument(help="The key (pk_...), its id, or its prefix as `tidings keys list` shows it.")
+    ],
+    account: Annotated[str | None, typer.Option(help="Only among this account's keys.")] = None,
+) -> None:
+    """Revoke a private key: every server process refuses it within TIDINGS_KEY_CHECK_INTERVAL
+    seconds (1 by default)."""
+    from tidings.accounts import service
+    from tidings.jsonapi.errors import APIError
+
+    try:
+        with _database().write() as session:
+            revoked, was_active = service.revoke_key(session, key, account)
+            left = len(service.active_keys(session, revoked.account_id))
+    except APIError as exc:
+        _fail(exc.detail)
+        return
+    name = f"{revoked.key_prefix}… (id {revoked.id}, account {revoked.account_id})"
+    if not was_active:
+        typer.echo(f"Key {name} was already revoked ({revoked.revoked_at:%Y-%m-%d %H:%M} UTC).")
+        return
+    interval = get_settings().key_check_interval
+    typer.echo(f"Revoked key {name}. Every server refuses it within {interval:g} s.")
+    if not left:
+        typer.echo(
+            f"Account {revoked.account_id} has no active private key left: "
+            f"tidings keys create --account {revoked.account_id}"
+        )
 
 
 @events_app.command("failed")

@@ -16,9 +16,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import structlog
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from tidings.accounts import service as accounts
 from tidings.accounts.tables import Account
@@ -30,6 +33,7 @@ from tidings.jsonapi.spec import Operation, operation
 from tidings.runtime import Runtime
 
 T = TypeVar("T")
+log = structlog.get_logger("tidings.http")
 
 
 @dataclass
@@ -46,6 +50,13 @@ class ApiContext:
 
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def client_address(scope: Scope) -> str | None:
+    """The caller's address: the connection's, or its X-Forwarded-For when the connection comes
+    from a proxy uvicorn trusts (FORWARDED_ALLOW_IPS)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def urls_for(request: Request, runtime: Runtime) -> Urls:
@@ -113,7 +124,9 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
         runtime = runtime_of(request)
         credential = accounts.parse_authorization(authorization)
         with runtime.db.read() as session:
-            principal = accounts.authenticate(session, credential, runtime.keys)
+            principal = accounts.authenticate(
+                session, credential, runtime.keys, client_address(request.scope)
+            )
         when = check_revision(revision)
         accounts.require_scopes(principal, op.scopes)
         _rate_limit(request, runtime, principal.account_id, op)
@@ -223,22 +236,43 @@ async def public_account_id(runtime: Runtime, company_id: str | None) -> str:
     return account_id
 
 
-def _principal_sync(runtime: Runtime, credential: str) -> accounts.Principal:
+def _principal_sync(runtime: Runtime, credential: str, client: str | None) -> accounts.Principal:
     with runtime.db.read() as session:
-        return accounts.authenticate(session, credential, runtime.keys)
+        return accounts.authenticate(session, credential, runtime.keys, client)
+
+
+def _refresh_keys(runtime: Runtime) -> None:
+    try:
+        with runtime.db.read() as session:
+            runtime.keys.refresh(session)
+    except SQLAlchemyError as error:
+        # The database is away: the kept keys go on serving (the inbox answers 503 if it stays
+        # away), and the revision is read again at the next interval.
+        log.warning("keys.revision_unreadable", error=repr(error)[:200])
 
 
 async def ingest_account(
-    runtime: Runtime, op: Operation, authorization: str | None, revision: str | None
+    runtime: Runtime,
+    op: Operation,
+    authorization: str | None,
+    revision: str | None,
+    *,
+    scope: Scope,
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/api`: the private key's account and the rate-limit headers.
-    Keys are cached, so the usual request touches no database here."""
+    Keys are cached, so the usual request touches no database here: the key revision is read
+    at most once a second per process (one request does it; the others of the moment wait for
+    it), and a wrong key is refused from memory."""
     credential = accounts.parse_authorization(authorization)
+    keys = runtime.keys
+    if keys.due():
+        await _once("keys", "revision", lambda: run_in_threadpool(_refresh_keys, runtime))
     digest = accounts.hash_key(credential)
-    principal = runtime.keys.get(digest) if credential.startswith("pk_") else None
+    principal = keys.known(digest)
     if principal is None:
+        client = client_address(scope)
         principal = await _once(
-            "key", digest, lambda: run_in_threadpool(_principal_sync, runtime, credential)
+            "key", digest, lambda: run_in_threadpool(_principal_sync, runtime, credential, client)
         )
     check_revision(revision)
     accounts.require_scopes(principal, op.scopes)
@@ -246,7 +280,11 @@ async def ingest_account(
 
 
 async def ingest_client_account(
-    runtime: Runtime, op: Operation, company_id: str | None, authorization: str | None, revision: str | None
+    runtime: Runtime,
+    op: Operation,
+    company_id: str | None,
+    authorization: str | None,
+    revision: str | None,
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/client`: the public key (`company_id`); a private key is refused."""
     _refuse_private_key(authorization)
@@ -273,7 +311,7 @@ def ingest(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        who = await ingest_account(runtime, op, authorization, revision)
+        who = await ingest_account(runtime, op, authorization, revision, scope=request.scope)
         return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_{operation_id}"

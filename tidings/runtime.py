@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tidings.accounts.keycache import KeyCache
 from tidings.accounts.ratelimit import RateLimiter, make_limiter
-from tidings.accounts.service import KeyCache, TTLCache
+from tidings.accounts.service import TTLCache
 from tidings.config import Settings
 from tidings.db.session import Database
 from tidings.events.inbox import InboxWriter
@@ -33,5 +34,9 @@ class Runtime:
                 redis_url=settings.redis_url,
                 scale=settings.rate_limit_scale,
                 enabled=settings.rate_limits_enabled,
+            ),
+            keys=KeyCache(
+                check_interval=settings.key_check_interval,
+                failures_per_minute=settings.auth_failures_per_minute,
             ),
         )

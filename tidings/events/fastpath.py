@@ -114,7 +114,7 @@ class IngestFastPath:
                 self.runtime, entry.op, query.get("company_id"), authorization, revision
             )
         else:
-            who = await ingest_account(self.runtime, entry.op, authorization, revision)
+            who = await ingest_account(self.runtime, entry.op, authorization, revision, scope=scope)
         account_id, limits = who
         state["account_id"] = account_id
         if limits is not None:
