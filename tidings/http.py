@@ -127,11 +127,11 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
             principal = accounts.authenticate(
                 session, credential, runtime.keys, client_address(request.scope)
             )
+        request.state.account_id = principal.account_id  # in the log line, a throttled request's too
         when = check_revision(revision)
         accounts.require_scopes(principal, op.scopes)
         _rate_limit(request, runtime, principal.account_id, op)
         params = parse_query(op, request.query_params)
-        request.state.account_id = principal.account_id
         unit = runtime.db.write() if writes else runtime.db.read()
         with unit as session:
             yield ApiContext(
@@ -185,9 +185,9 @@ def client(operation_id: str) -> Any:
         _refuse_private_key(authorization)
         with runtime.db.read() as session:
             account = accounts.public_account(session, company_id)
+        request.state.account_id = account.id
         when = check_revision(revision)
         _rate_limit(request, runtime, account.id, op)
-        request.state.account_id = account.id
         with runtime.db.write() as session:
             yield ClientContext(request, session, account, op, when, runtime)
 
@@ -262,7 +262,8 @@ async def ingest_account(
     """An ingestion request on `/api`: the private key's account and the rate-limit headers.
     Keys are cached, so the usual request touches no database here: the key revision is read
     at most once a second per process (one request does it; the others of the moment wait for
-    it), and a wrong key is refused from memory."""
+    it), and a wrong key is refused from memory. The account id goes into the request's state
+    as soon as it is known, for the log line (a throttled request's too)."""
     credential = accounts.parse_authorization(authorization)
     keys = runtime.keys
     if keys.due():
@@ -274,6 +275,7 @@ async def ingest_account(
         principal = await _once(
             "key", digest, lambda: run_in_threadpool(_principal_sync, runtime, credential, client)
         )
+    scope.setdefault("state", {})["account_id"] = principal.account_id
     check_revision(revision)
     accounts.require_scopes(principal, op.scopes)
     return principal.account_id, rate_limit(runtime, principal.account_id, op)
@@ -285,10 +287,13 @@ async def ingest_client_account(
     company_id: str | None,
     authorization: str | None,
     revision: str | None,
+    *,
+    scope: Scope,
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/client`: the public key (`company_id`); a private key is refused."""
     _refuse_private_key(authorization)
     account_id = await public_account_id(runtime, company_id)
+    scope.setdefault("state", {})["account_id"] = account_id
     check_revision(revision)
     return account_id, rate_limit(runtime, account_id, op)
 
@@ -329,7 +334,9 @@ def ingest_client(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        who = await ingest_client_account(runtime, op, company_id, authorization, revision)
+        who = await ingest_client_account(
+            runtime, op, company_id, authorization, revision, scope=request.scope
+        )
         return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_client_{operation_id}"
