@@ -41,6 +41,7 @@ from tidings.ops import gc_tuning
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody, TidingsMiddleware
 from tidings.ops.routes import router as ops_router
+from tidings.ops.warmup import warm_up
 from tidings.profiles.extensions import router as profile_extensions_router
 from tidings.profiles.imports.routes import router as profile_imports_router
 from tidings.profiles.routes import client_router as profiles_client_router
@@ -86,6 +87,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.warm_up = await warm_up(app, runtime)  # before the first request, not in it
         pool = [Worker(runtime.db, index=i) for i in range(worker_count)]
         for worker in pool:
             worker.start()
@@ -105,6 +107,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.warm_up = None
     app.state.metrics = Metrics(runtime.db)
     for router in ROUTERS:
         app.include_router(router)

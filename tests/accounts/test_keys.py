@@ -74,6 +74,7 @@ def _process(settings: Settings) -> Iterator[Process]:
     clock = KeyClock(start=100 * 60.0)
     app.state.runtime.keys.clock = clock
     with TestClient(app, raise_server_exceptions=False) as client:
+        lookups.clear()  # the start-up warm-up's, not a request's
         yield Process(client, app, db, clock, lookups)
     db.dispose()
 
