@@ -96,7 +96,8 @@ def create_key(
 
 
 class TTLCache(Generic[T]):
-    """Recently looked-up keys and accounts, so a hot endpoint does not query them every time."""
+    """Recently looked-up public accounts (company ids), so a hot endpoint does not query them
+    every time. Private keys have their own cache (keycache.py)."""
 
     def __init__(self, ttl_seconds: float = 30.0) -> None:
         self.ttl = ttl_seconds
