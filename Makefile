@@ -21,10 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Tidings with its test tools
 
-run: $(STAMP) ## Serve on SQLite (./tidings.db), printing the account's keys and the URL
-	$(BIN)/tidings db upgrade
-	$(BIN)/tidings accounts ensure-default --url http://127.0.0.1:$(PORT)
-	$(BIN)/tidings serve --port $(PORT)
+run: $(STAMP) ## Serve on SQLite (./tidings.db), printing the account's keys and the URL (make run PORT=8091)
+	$(BIN)/tidings serve --port $(PORT) --default-account
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
 

@@ -1,17 +1,19 @@
-"""Build tidings/jsonapi/operations.json from Klaviyo's OpenAPI spec.
+"""Build tidings/jsonapi/operations.json from the Klaviyo OpenAPI spec.
 
-The spec is the wire contract; this index keeps only what the server enforces per
-operation: method and path, scopes, rate limits, filter whitelist, sorts, page sizes,
-includes, sparse fieldsets and additional fields. Run it when the spec changes:
+The spec (the Klaviyo OpenAPI spec, revision 2026-07-15: public, MIT licence, published at
+https://github.com/klaviyo/openapi as `openapi/stable.json`) is the wire contract; this index
+keeps only what the server enforces per operation: method and path, scopes, rate limits, filter
+whitelist, sorts, page sizes, includes, sparse fieldsets and additional fields. The spec itself is
+not in this repository: download the revision you want, then
 
-    python scripts/build_spec_index.py ../shared/klaviyo-openapi/stable.json
+    python scripts/build_spec_index.py path/to/stable.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 FILTER_LINE = re.compile(r"`([^`]+)`: ((?:`[^`]+`(?:, )?)+)")
@@ -67,8 +69,21 @@ def index_operation(method: str, path: str, op: dict) -> dict:
     return entry
 
 
-def main(spec_path: str) -> None:
-    spec = json.loads(Path(spec_path).read_text())
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Build tidings/jsonapi/operations.json from a copy of the Klaviyo OpenAPI spec.",
+        epilog="The spec: https://github.com/klaviyo/openapi, openapi/stable.json (MIT).",
+    )
+    parser.add_argument("spec", type=Path, help="the spec's JSON file, e.g. openapi/stable.json")
+    spec_path: Path = parser.parse_args().spec
+    if not spec_path.is_file():
+        parser.error(f"{spec_path}: no such file")
+    try:
+        spec = json.loads(spec_path.read_text())
+    except ValueError as error:
+        parser.error(f"{spec_path} is not JSON: {error}")
+    if not isinstance(spec, dict) or "paths" not in spec:
+        parser.error(f"{spec_path} is not an OpenAPI document (it has no paths)")
     index: dict[str, dict] = {}
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
@@ -80,4 +95,4 @@ def main(spec_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/klaviyo-openapi/stable.json")
+    main()

@@ -5,10 +5,15 @@ has an entry in PARTIAL below (saying what is missing), and "not yet" otherwise.
 suite regenerates the table and fails when the file differs, so the page stays true.
 
     python scripts/compat.py          # rewrite the table in docs/COMPATIBILITY.md
+
+It reads the operations index kept in the repository (tidings/jsonapi/operations.json), not the
+spec itself: after a new revision of the Klaviyo OpenAPI spec, run
+`python scripts/build_spec_index.py path/to/stable.json` first.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -95,5 +100,10 @@ def render(current: str) -> str:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        description="Rewrite the operation table of docs/COMPATIBILITY.md from "
+        "tidings/jsonapi/operations.json and the app's routes (no arguments; to rebuild the index "
+        "from the spec, see scripts/build_spec_index.py)."
+    ).parse_args()
     DOC.write_text(render(DOC.read_text()))
     print(f"wrote {DOC}")

@@ -69,6 +69,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         rate_limits_enabled=False,
+        auth_failures_per_minute=1_000_000,  # tests share one client address; tests/accounts/test_keys.py sets its own
         workers=0,
         log_level="WARNING",
         log_format="console",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from typer.testing import CliRunner
@@ -64,3 +65,30 @@ def test_ensure_default_keeps_the_first_keys(run, tmp_path) -> None:
     saved = json.loads(path.read_text())
     assert saved["private_key"] in first.output and saved["private_key"] in second.output
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert "shown once" not in second.output  # it is printed at every start
+    assert f"saved in {path}, printed at every start" in second.output
+
+
+def test_ensure_default_replaces_a_revoked_key(run, tmp_path, client) -> None:
+    path = tmp_path / "credentials.json"
+    run("accounts", "ensure-default", "--credentials", str(path))
+    first = json.loads(path.read_text())
+    assert run("keys", "revoke", first["private_key"]).exit_code == 0
+    again = run("accounts", "ensure-default", "--credentials", str(path))
+    saved = json.loads(path.read_text())
+    assert saved["account_id"] == first["account_id"] and saved["private_key"] != first["private_key"]
+    assert saved["private_key"] in again.output and "the saved one was revoked" in again.output
+    headers = {"Authorization": f"Klaviyo-API-Key {saved['private_key']}", "revision": "2026-10-15"}
+    assert client.get("/api/accounts", headers=headers).status_code == 200
+
+
+def test_serve_on_a_busy_port_says_how_to_pick_another_before_printing_anything(run) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port), "--default-account")
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+    assert "make run PORT=" in result.output and "tidings serve --port" in result.output
+    assert "Private key" not in result.output and "serving at" not in result.output

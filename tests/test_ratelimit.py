@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_account
+from tests.events.ingest.test_api import event_body
 from tidings.app import create_app
+from tidings.ops import middleware
 from tidings.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 
 
@@ -36,6 +38,38 @@ def test_burst_limit_answers_429_with_integer_retry_after(limited_client: TestCl
     assert second.json()["errors"][0]["code"] == "throttled"
     assert second.headers["Retry-After"].isdigit() and int(second.headers["Retry-After"]) >= 1
     assert "RateLimit-Limit" not in second.headers
+
+
+class _Log:
+    """Records the request log lines (the middleware's logger, replaced)."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict] = []
+
+    def info(self, event: str, **fields) -> None:  # type: ignore[no-untyped-def]
+        self.lines.append({"event": event, **fields})
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/api/accounts", None), ("/api/events", event_body()), ("/client/events", event_body())],
+)
+def test_a_throttled_request_is_logged_with_its_account(limited_client, db, monkeypatch, path, body) -> None:
+    account = make_account(db)
+    limited_client.app.state.runtime.limiter.scale = 0.0001  # every operation: one request a second
+    log = _Log()
+    monkeypatch.setattr(middleware, "log", log)
+    headers = account.headers()
+    if path.startswith("/client"):
+        path, headers = f"{path}?company_id={account.public_key}", {"revision": headers["revision"]}
+    answers = [
+        limited_client.request("POST" if body else "GET", path, json=body, headers=headers) for _ in range(2)
+    ]
+    assert answers[1].status_code == 429
+    assert [(line["status"], line["account_id"]) for line in log.lines] == [
+        (answers[0].status_code, account.id),
+        (429, account.id),
+    ]
 
 
 def test_limits_are_per_account(limited_client: TestClient, db) -> None:

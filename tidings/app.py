@@ -33,6 +33,7 @@ from tidings.ops import gc_tuning
 from tidings.ops.logs import configure_logging
 from tidings.ops.metrics import Metrics
 from tidings.ops.middleware import NUL_DETAIL, BodyTooLarge, NulInBody, TidingsMiddleware
+from tidings.ops.warmup import warm_up
 
 log = structlog.get_logger("tidings")
 
@@ -50,6 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.warm_up = await warm_up(app, runtime)  # before the first request, not in it
         pool = [Worker(runtime.db, index=i) for i in range(worker_count)]
         for worker in pool:
             worker.start()
@@ -69,6 +71,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.warm_up = None
     app.state.metrics = Metrics(runtime.db)
     for router in domains.ROUTERS:
         app.include_router(router)

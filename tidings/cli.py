@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
+import socket
 import stat
 import threading
 from pathlib import Path
@@ -71,6 +73,13 @@ def serve(
     processes: Annotated[
         int, typer.Option(help="Server processes sharing the port (each with its workers).")
     ] = 1,
+    default_account: Annotated[
+        bool,
+        typer.Option(
+            "--default-account",
+            help="Create a default account on first start and print its keys and the URL (make run).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API, with background workers in the same process (TIDINGS_WORKERS)."""
     import uvicorn
@@ -79,8 +88,11 @@ def serve(
     from tidings.ops.logs import configure_logging
 
     settings = get_settings()
+    _check_port(host, port)  # before anything is printed: uvicorn finds out only after the banner
     configure_logging(settings.log_level, settings.log_format)
     _ensure_schema(migrate)
+    if default_account:
+        _announce_default_account(DEFAULT_CREDENTIALS, f"http://{host}:{port}")
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
     if processes > 1:
         uvicorn.run(
@@ -94,6 +106,34 @@ def serve(
         )
     else:
         uvicorn.run(serving_app(), host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with what to do when the port cannot be listened on."""
+    problem = _bind_problem(host, port)
+    if problem is None:
+        return
+    if problem.errno != errno.EADDRINUSE:
+        _fail(f"Tidings cannot listen on {host}:{port}: {problem.strerror}.")
+    other = next((p for p in range(port + 1, port + 50) if _bind_problem(host, p) is None), port + 11)
+    _fail(
+        f"Port {port} on {host} is already in use (is Tidings already running?). Pick another port: "
+        f"make run PORT={other}   (or: tidings serve --port {other})"
+    )
+
+
+def _bind_problem(host: str, port: int) -> OSError | None:
+    """Why a server could not listen on host:port (None: it could), found by binding as uvicorn does."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as error:  # socket.gaierror included
+        return error
+    return None
 
 
 @app.command()
@@ -124,13 +164,13 @@ def worker(
         item.stop()
 
 
-def _print_credentials(data: dict[str, str], as_json: bool) -> None:
+def _print_credentials(data: dict[str, str], as_json: bool, *, kept: str = "shown once") -> None:
     if as_json:
         typer.echo(json.dumps(data))
         return
     typer.echo(f"Account id:   {data['account_id']}")
     typer.echo(f"Public key:   {data['public_key']}   (company_id, for /client and legacy track/identify)")
-    typer.echo(f"Private key:  {data['private_key']}   (shown once; keep it secret)")
+    typer.echo(f"Private key:  {data['private_key']}   ({kept}; keep it secret)")
 
 
 def _create_account(name: str, timezone: str, currency: str, sender_email: str) -> dict[str, str]:
@@ -178,34 +218,62 @@ def accounts_list() -> None:
             typer.echo(f"{account.id}  {account.name}  {account.timezone}  {account.preferred_currency}")
 
 
+DEFAULT_CREDENTIALS = Path(".tidings/credentials.json")
+
+
 @accounts_app.command("ensure-default")
 def accounts_ensure_default(
     credentials: Annotated[
         Path, typer.Option(help="Where the first start keeps its keys (mode 600).")
-    ] = Path(".tidings/credentials.json"),
+    ] = DEFAULT_CREDENTIALS,
     url: Annotated[str, typer.Option(help="The URL to print.")] = "http://127.0.0.1:8080",
 ) -> None:
-    """For `make run`: create a default account on first start, and print its keys and the URL."""
-    from tidings.accounts import repository
+    """Create a default account on first start, and print its keys and the URL."""
+    _announce_default_account(credentials, url)
 
-    saved = json.loads(credentials.read_text()) if credentials.exists() else None
-    if saved:
-        with _database().read() as session:
-            if repository.get_account(session, saved["account_id"]) is None:
-                saved = None
-    if not saved:
-        saved = _create_account("Default account", "UTC", "USD", "")
-        credentials.parent.mkdir(parents=True, exist_ok=True)
-        credentials.write_text(json.dumps(saved, indent=1))
-        os.chmod(credentials, stat.S_IRUSR | stat.S_IWUSR)
+
+def _announce_default_account(credentials: Path, url: str) -> None:
+    saved, kept = _default_account(credentials)
     typer.echo("")
     typer.echo(f"Tidings URL:  {url}")
-    _print_credentials(saved, False)
+    _print_credentials(saved, False, kept=kept)
     typer.echo(
-        f"(kept in {credentials}; try: curl -H 'Authorization: Klaviyo-API-Key {saved['private_key']}' "
+        f"(try: curl -H 'Authorization: Klaviyo-API-Key {saved['private_key']}' "
         f"-H 'revision: 2026-07-15' {url}/api/accounts)"
     )
     typer.echo("")
+
+
+def _default_account(credentials: Path) -> tuple[dict[str, str], str]:
+    """The default account's keys as saved in `credentials` (made on first start; a new private
+    key when the saved one was revoked), and what to say about where the private key is kept."""
+    from tidings.accounts import repository, service
+
+    saved: dict[str, str] | None = json.loads(credentials.read_text()) if credentials.exists() else None
+    kept = f"saved in {credentials}, printed at every start"
+    revoked = False
+    if saved:
+        with _database().write() as session:
+            if repository.get_account(session, saved["account_id"]) is None:
+                saved = None
+            elif repository.find_key(session, service.hash_key(saved["private_key"])) is None:
+                _key, raw = service.create_key(session, saved["account_id"], label="replaces a revoked one")
+                saved, revoked = {**saved, "private_key": raw}, True
+    if saved and revoked:  # saved once committed: the file never holds a key that does not exist
+        kept = f"new, as the saved one was revoked; saved in {credentials}"
+        _save(credentials, saved)
+    if not saved:
+        saved = _create_account("Default account", "UTC", "USD", "")
+        kept = f"new; saved in {credentials}, printed at every start"
+        _save(credentials, saved)
+    return saved, kept
+
+
+def _save(credentials: Path, data: dict[str, str]) -> None:
+    credentials.parent.mkdir(parents=True, exist_ok=True)
+    credentials.touch(mode=stat.S_IRUSR | stat.S_IWUSR)
+    os.chmod(credentials, stat.S_IRUSR | stat.S_IWUSR)  # before the secret is written
+    credentials.write_text(json.dumps(data, indent=1))
 
 
 @keys_app.command("create")
@@ -248,8 +316,40 @@ def keys_list(account: Annotated[str | None, typer.Option(help="Only this accoun
     with _database().read() as session:
         for key in repository.list_keys(session, account):
             scopes = ",".join(key.scopes) if key.scopes is not None else "full access"
-            state = "revoked" if key.revoked_at else "active"
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
             typer.echo(f"{key.account_id}  {key.id}  {key.key_prefix}…  {state}  {scopes}  {key.label}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[
+        str, typer.Argument(help="The key (pk_...), its id, or its prefix as `tidings keys list` shows it.")
+    ],
+    account: Annotated[str | None, typer.Option(help="Only among this account's keys.")] = None,
+) -> None:
+    """Revoke a private key: every server process refuses it within TIDINGS_KEY_CHECK_INTERVAL
+    seconds (1 by default)."""
+    from tidings.accounts import service
+    from tidings.jsonapi.errors import APIError
+
+    try:
+        with _database().write() as session:
+            revoked, was_active = service.revoke_key(session, key, account)
+            left = len(service.active_keys(session, revoked.account_id))
+    except APIError as exc:
+        _fail(exc.detail)
+        return
+    name = f"{revoked.key_prefix}… (id {revoked.id}, account {revoked.account_id})"
+    if not was_active:
+        typer.echo(f"Key {name} was already revoked ({revoked.revoked_at:%Y-%m-%d %H:%M} UTC).")
+        return
+    interval = get_settings().key_check_interval
+    typer.echo(f"Revoked key {name}. Every server refuses it within {interval:g} s.")
+    if not left:
+        typer.echo(
+            f"Account {revoked.account_id} has no active private key left: "
+            f"tidings keys create --account {revoked.account_id}"
+        )
 
 
 @events_app.command("failed")

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
+    # Private keys (revocation reaches every process within the interval; failed lookups per client
+    # address are limited so that guessing keys cannot cost a database lookup per request)
+    key_check_interval: float = Field(1.0, ge=0)
+    auth_failures_per_minute: int = Field(20, ge=1)
+
     # Rate limits (Klaviyo's per-operation limits from the spec, per account)
     rate_limits_enabled: bool = True
     rate_limit_scale: float = Field(1.0, gt=0)

@@ -161,6 +161,6 @@ def install() -> None:
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     """A process's shared state, with the domains' process-wide parts."""
     install()
-    runtime = Runtime.create(settings, db, KeyAuthority())
+    runtime = Runtime.create(settings, db, KeyAuthority.for_settings(settings))
     runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
     return runtime

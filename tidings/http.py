@@ -16,9 +16,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import structlog
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from tidings.jsonapi.documents import Urls
 from tidings.jsonapi.errors import Throttled
@@ -28,6 +31,7 @@ from tidings.jsonapi.spec import Operation, operation
 from tidings.runtime import Principal, Runtime
 
 T = TypeVar("T")
+log = structlog.get_logger("tidings.http")
 
 
 @dataclass
@@ -44,6 +48,13 @@ class ApiContext:
 
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def client_address(scope: Scope) -> str | None:
+    """The caller's address: the connection's, or its X-Forwarded-For when the connection comes
+    from a proxy uvicorn trusts (FORWARDED_ALLOW_IPS)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def urls_for(request: Request, runtime: Runtime) -> Urls:
@@ -113,12 +124,12 @@ def api(operation_id: str | Operation, *, write: bool | None = None) -> Any:
         authority = runtime.authority
         credential = authority.credential(authorization)
         with runtime.db.read() as session:
-            principal = authority.authenticate(session, credential)
+            principal = authority.authenticate(session, credential, client_address(request.scope))
+        request.state.account_id = principal.account_id  # in the log line, a throttled request's too
         when = check_revision(revision)
         authority.require_scopes(principal, op.scopes)
         _rate_limit(request, runtime, principal.account_id, op)
         params = parse_query(op, request.query_params)
-        request.state.account_id = principal.account_id
         unit = runtime.db.write() if writes else runtime.db.read()
         with unit as session:
             yield ApiContext(
@@ -163,9 +174,9 @@ def client(operation_id: str) -> Any:
         runtime.authority.refuse_private_key(authorization)
         with runtime.db.read() as session:
             account_id = runtime.authority.public_account_id(session, company_id)
+        request.state.account_id = account_id  # in the log line, a throttled request's too
         when = check_revision(revision)
         _rate_limit(request, runtime, account_id, op)
-        request.state.account_id = account_id
         with runtime.db.write() as session:
             yield ClientContext(request, session, account_id, op, when, runtime)
 
@@ -212,34 +223,63 @@ async def public_account_id(runtime: Runtime, company_id: str | None) -> str:
     )
 
 
-def _principal_sync(runtime: Runtime, credential: str) -> Principal:
+def _principal_sync(runtime: Runtime, credential: str, client: str | None) -> Principal:
     with runtime.db.read() as session:
-        return runtime.authority.authenticate(session, credential)
+        return runtime.authority.authenticate(session, credential, client)
+
+
+def _refresh_keys(runtime: Runtime) -> None:
+    try:
+        with runtime.db.read() as session:
+            runtime.authority.refresh(session)
+    except SQLAlchemyError as error:
+        # The database is away: the kept keys go on serving (the inbox answers 503 if it stays
+        # away), and the revision is read again at the next interval.
+        log.warning("keys.revision_unreadable", error=repr(error)[:200])
 
 
 async def ingest_account(
-    runtime: Runtime, op: Operation, authorization: str | None, revision: str | None
+    runtime: Runtime,
+    op: Operation,
+    authorization: str | None,
+    revision: str | None,
+    *,
+    scope: Scope,
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/api`: the private key's account and the rate-limit headers.
-    Keys are cached, so the usual request touches no database here."""
+    Keys are cached, so the usual request touches no database here: the key revision is read
+    at most once a second per process (one request does it; the others of the moment wait for
+    it), and a wrong key is refused from memory. The account id goes into the request's state
+    as soon as it is known, for the log line (a throttled request's too)."""
     authority = runtime.authority
     credential = authority.credential(authorization)
+    if authority.revision_due():
+        await _once("keys", "revision", lambda: run_in_threadpool(_refresh_keys, runtime))
     principal = authority.cached(credential)
     if principal is None:
+        client = client_address(scope)
         principal = await _once(
-            "key", credential, lambda: run_in_threadpool(_principal_sync, runtime, credential)
+            "key", credential, lambda: run_in_threadpool(_principal_sync, runtime, credential, client)
         )
+    scope.setdefault("state", {})["account_id"] = principal.account_id
     check_revision(revision)
     authority.require_scopes(principal, op.scopes)
     return principal.account_id, rate_limit(runtime, principal.account_id, op)
 
 
 async def ingest_client_account(
-    runtime: Runtime, op: Operation, company_id: str | None, authorization: str | None, revision: str | None
+    runtime: Runtime,
+    op: Operation,
+    company_id: str | None,
+    authorization: str | None,
+    revision: str | None,
+    *,
+    scope: Scope,
 ) -> tuple[str, dict[str, str] | None]:
     """An ingestion request on `/client`: the public key (`company_id`); a private key is refused."""
     runtime.authority.refuse_private_key(authorization)
     account_id = await public_account_id(runtime, company_id)
+    scope.setdefault("state", {})["account_id"] = account_id
     check_revision(revision)
     return account_id, rate_limit(runtime, account_id, op)
 
@@ -262,7 +302,7 @@ def ingest(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        who = await ingest_account(runtime, op, authorization, revision)
+        who = await ingest_account(runtime, op, authorization, revision, scope=request.scope)
         return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_{operation_id}"
@@ -280,7 +320,9 @@ def ingest_client(operation_id: str) -> Any:
         authorization: Annotated[str | None, Header()] = None,
     ) -> IngestContext:
         runtime = runtime_of(request)
-        who = await ingest_client_account(runtime, op, company_id, authorization, revision)
+        who = await ingest_client_account(
+            runtime, op, company_id, authorization, revision, scope=request.scope
+        )
         return _ingest_context(request, runtime, op, who)
 
     dependency.__name__ = f"ingest_client_{operation_id}"

@@ -34,10 +34,25 @@ class Authority(Protocol):
         ...
 
     def cached(self, credential: str) -> Principal | None:
-        """The principal of a key seen lately, without the database (None: look it up)."""
+        """The principal of a key seen lately, without the database (None: look it up); a key
+        refused lately is refused again from memory."""
         ...
 
-    def authenticate(self, session: Session, credential: str) -> Principal: ...
+    def revision_due(self) -> bool:
+        """Whether the key revision (which a revocation raises) should be read again."""
+        ...
+
+    def refresh(self, session: Session) -> None:
+        """Read the key revision; when it moved, every kept key is looked up again."""
+        ...
+
+    def authenticate(self, session: Session, credential: str, client: str | None) -> Principal:
+        """`client`: the caller's address, which failed lookups are counted against."""
+        ...
+
+    def prepare(self, session: Session) -> None:
+        """At start-up: what the first request would otherwise pay for."""
+        ...
 
     def require_scopes(self, principal: Any, needed: tuple[str, ...]) -> None: ...
 

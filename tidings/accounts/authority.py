@@ -1,9 +1,10 @@
-"""Who a request is: the accounts domain's answer to the kit's `tidings.http.Authority`.
+"""Who a request is: the accounts domain's answer to the kit's `tidings.runtime.Authority`.
 
 It reads the `Authorization` header (private keys, `pk_...`) and `company_id` (public keys),
-checks scopes, and keeps the process's caches of recently seen keys and public accounts, so
-a hot endpoint does not look them up on every request. The composition root builds one per
-process and hands it to the `Runtime`.
+checks scopes, and keeps the process's memory of keys (`keycache.KeyCache`: keys in use,
+revocations, wrong keys and guessing) and of public accounts, so a hot endpoint does not look
+them up on every request. The composition root builds one per process and hands it to the
+`Runtime`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from tidings.accounts import service
-from tidings.accounts.service import KeyCache, Principal, TTLCache
+from tidings.accounts.keycache import KeyCache, Principal
+from tidings.accounts.service import TTLCache
+from tidings.config import Settings
 from tidings.jsonapi.errors import InvalidInput
 
 
@@ -22,17 +25,32 @@ class KeyAuthority:
     keys: KeyCache = field(default_factory=KeyCache)
     public_accounts: TTLCache[str] = field(default_factory=TTLCache)
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> KeyAuthority:
+        return cls(
+            keys=KeyCache(
+                check_interval=settings.key_check_interval,
+                failures_per_minute=settings.auth_failures_per_minute,
+            )
+        )
+
     def credential(self, authorization: str | None) -> str:
         return service.parse_authorization(authorization)
 
     def cached(self, credential: str) -> Principal | None:
-        """The principal of a private key seen lately, without the database."""
-        if not credential.startswith(service.PRIVATE_PREFIX):
-            return None
-        return self.keys.get(service.hash_key(credential))
+        return self.keys.known(service.hash_key(credential))
 
-    def authenticate(self, session: Session, credential: str) -> Principal:
-        return service.authenticate(session, credential, self.keys)
+    def revision_due(self) -> bool:
+        return self.keys.due()
+
+    def refresh(self, session: Session) -> None:
+        self.keys.refresh(session)
+
+    def authenticate(self, session: Session, credential: str, client: str | None) -> Principal:
+        return service.authenticate(session, credential, self.keys, client)
+
+    def prepare(self, session: Session) -> None:
+        service.prepare_keys(session, self.keys)
 
     def require_scopes(self, principal: Principal, needed: tuple[str, ...]) -> None:
         service.require_scopes(principal, needed)

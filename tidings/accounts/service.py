@@ -7,14 +7,15 @@ import secrets
 import threading
 import time
 import zoneinfo
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
 from tidings.accounts import repository
+from tidings.accounts.keycache import KeyCache, Principal
 from tidings.accounts.schemas import AccountCreate, ContactInformation
 from tidings.accounts.tables import Account, ApiKey
+from tidings.db.base import utcnow
 from tidings.db.ids import short_id, ulid
 from tidings.jsonapi.errors import (
     AuthenticationFailed,
@@ -26,14 +27,8 @@ from tidings.jsonapi.errors import (
 from tidings.jsonapi.spec import all_operations, operation
 
 PRIVATE_PREFIX = "pk_"
+KEY_PREFIX_LENGTH = 8  # what is stored and shown of a key: "pk_" and 5 characters
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Principal:
-    account_id: str
-    key_id: str
-    scopes: frozenset[str] | None  # None: full access
 
 
 def known_scopes() -> set[str]:
@@ -84,7 +79,7 @@ def create_key(
         id=ulid(),
         label=label,
         key_hash=hash_key(raw),
-        key_prefix=raw[:8],
+        key_prefix=raw[:KEY_PREFIX_LENGTH],
         scopes=sorted(set(scopes)) if scopes is not None else None,
     )
     session.add(key)
@@ -93,7 +88,8 @@ def create_key(
 
 
 class TTLCache(Generic[T]):
-    """Recently looked-up keys and accounts, so a hot endpoint does not query them every time."""
+    """Recently looked-up public accounts (company ids), so a hot endpoint does not query them
+    every time. Private keys have their own cache (keycache.py)."""
 
     def __init__(self, ttl_seconds: float = 30.0) -> None:
         self.ttl = ttl_seconds
@@ -114,9 +110,6 @@ class TTLCache(Generic[T]):
             self._items[key] = (time.monotonic() + self.ttl, value)
 
 
-KeyCache = TTLCache[Principal]
-
-
 def parse_authorization(header: str | None) -> str:
     if not header:
         raise NotAuthenticated("Missing authentication: send 'Authorization: Klaviyo-API-Key pk_...'.")
@@ -129,23 +122,76 @@ def parse_authorization(header: str | None) -> str:
     return credential
 
 
-def authenticate(session: Session, credential: str, cache: KeyCache | None = None) -> Principal:
+def authenticate(session: Session, credential: str, keys: KeyCache, client: str | None = None) -> Principal:
+    """The principal of a private key, from the process's cache when it can (see keycache).
+    `client`: the caller's address, which failed lookups are counted against."""
+    if keys.due():
+        keys.refresh(session)
+    digest = hash_key(credential)
+    principal = keys.known(digest)
+    if principal is not None:
+        return principal
+    lookup = keys.begin(digest, client)
+    try:
+        principal = _look_up(session, credential, digest)
+    except AuthenticationFailed as refused:
+        keys.refused(lookup, digest, refused.detail)
+        raise
+    except BaseException:
+        keys.abandoned(lookup)
+        raise
+    keys.found(lookup, digest, principal)
+    return principal
+
+
+def _look_up(session: Session, credential: str, digest: str) -> Principal:
     if not credential.startswith(PRIVATE_PREFIX):
         if len(credential) == 6 and repository.get_account(session, credential) is not None:
             raise AuthenticationFailed(
                 "A public API key cannot be used here; /api endpoints need a private key (pk_...)."
             )
         raise AuthenticationFailed("Incorrect authentication credentials.")
-    digest = hash_key(credential)
-    if cache is not None and (cached := cache.get(digest)) is not None:
-        return cached
     key = repository.find_key(session, digest)
     if key is None:
         raise AuthenticationFailed("Incorrect authentication credentials.")
-    principal = Principal(key.account_id, key.id, frozenset(key.scopes) if key.scopes is not None else None)
-    if cache is not None:
-        cache.put(digest, principal)
-    return principal
+    return Principal(key.account_id, key.id, frozenset(key.scopes) if key.scopes is not None else None)
+
+
+def prepare_keys(session: Session, keys: KeyCache) -> None:
+    """For start-up: read the key revision and make the key lookup's statement ready, so that
+    the first request pays for neither."""
+    keys.refresh(session)
+    repository.find_key(session, hash_key(""))
+
+
+def revoke_key(session: Session, ident: str, account_id: str | None = None) -> tuple[ApiKey, bool]:
+    """Revoke a private key named by the key itself, its id or its prefix (as `tidings keys list`
+    shows it). Raises the key revision, so every process drops the key at its next check.
+    Returns the key and whether it was active until now."""
+    ident = ident.strip().rstrip("…").strip()
+    shown = ident
+    if ident.startswith(PRIVATE_PREFIX) and len(ident) > KEY_PREFIX_LENGTH:  # the key itself
+        matches = repository.match_keys(session, key_hash=hash_key(ident), account_id=account_id)
+        shown = ident[:KEY_PREFIX_LENGTH] + "…"  # never echo a secret
+    else:
+        matches = repository.match_keys(session, ident=ident, account_id=account_id)
+    if not matches:
+        where = f" in account {account_id}" if account_id else ""
+        raise NotFound(f"No private key matches {shown!r}{where}.")
+    if len(matches) > 1:
+        listed = ", ".join(f"{key.id} (account {key.account_id})" for key in matches)
+        raise InvalidInput(f"{len(matches)} keys match {shown!r}: {listed}. Name one by its id.")
+    key = matches[0]
+    if key.revoked_at is not None:
+        return key, False
+    key.revoked_at = utcnow()
+    repository.raise_key_changes(session)
+    session.flush()
+    return key, True
+
+
+def active_keys(session: Session, account_id: str) -> list[ApiKey]:
+    return [key for key in repository.list_keys(session, account_id) if key.revoked_at is None]
 
 
 def _grants(scopes: frozenset[str], needed: str) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -44,3 +44,16 @@ class ApiKey(Base):
     scopes: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiKeyChanges(Base):
+    """One row: a revision every key revocation raises, in the revoking transaction. Each process
+    compares it with the one it last read (at most every `TIDINGS_KEY_CHECK_INTERVAL` seconds) and
+    drops its cached keys when it moved, so a revoked key stops working in every process at once
+    without a key lookup per request. A counter, not a time, so no clock needs to agree."""
+
+    __tablename__ = "api_key_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

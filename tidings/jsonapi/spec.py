@@ -1,4 +1,6 @@
-"""Per-operation facts taken from Klaviyo's OpenAPI spec (see scripts/build_spec_index.py)."""
+"""Per-operation facts taken from the Klaviyo OpenAPI spec, revision 2026-07-15 (public, MIT:
+https://github.com/klaviyo/openapi, `openapi/stable.json`), kept in operations.json next to this
+module; scripts/build_spec_index.py rebuilds that file from a copy of the spec."""
 
 from __future__ import annotations
 

@@ -163,6 +163,7 @@ def catalog_lookup(session: Session, account_id: str) -> CatalogLookup:
     returns its own `CatalogItemView` (same fields as the one here, plus categories and
     variants), which the catalog tag reads by attribute.
     """
+
     def lookup(item_ref: str) -> Any:
         return lookup_item(session, account_id, item_ref)
 

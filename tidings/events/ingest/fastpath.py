@@ -112,10 +112,10 @@ class IngestFastPath:
         if entry.intake.client:
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
             who = await ingest_client_account(
-                self.runtime, entry.op, query.get("company_id"), authorization, revision
+                self.runtime, entry.op, query.get("company_id"), authorization, revision, scope=scope
             )
         else:
-            who = await ingest_account(self.runtime, entry.op, authorization, revision)
+            who = await ingest_account(self.runtime, entry.op, authorization, revision, scope=scope)
         account_id, limits = who
         state["account_id"] = account_id
         if limits is not None:
