@@ -170,6 +170,12 @@ def test_a_budget_spans_the_renders_that_share_it() -> None:
     assert info.value.limit == "work"
 
 
+def test_the_settings_defaults_are_the_engines_defaults() -> None:
+    from tidings.config import Settings
+
+    assert RenderLimits.from_settings(Settings(_env_file=None)) == DEFAULT_LIMITS
+
+
 def test_the_deadline_is_reported_by_name() -> None:
     loops = "{% for a in l %}{% for b in l %}{% endfor %}{% endfor %}"  # 10^8 empty iterations
     error = refused(loops, {"l": list(range(10_000))}, RenderLimits(seconds=0.05))
