@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(10, ge=1)
     job_retention_hours: int = Field(24, ge=0)
 
+    # Templates: what one render may spend (tidings/templates/limits.py)
+    template_render_seconds: float = Field(2.0, gt=0)
+    template_max_output_chars: int = Field(5 * 1024 * 1024, ge=1024)
+    template_max_items: int = Field(100_000, ge=100)
+
     # Logs
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")

@@ -14,6 +14,8 @@ from tidings.db.session import Database
 from tidings.templates import links as links_module
 from tidings.templates import service
 from tidings.templates.context import CatalogItemView, EventView
+from tidings.templates.engine import RenderError
+from tidings.templates.limits import RenderLimits
 from tidings.templates.links import LinkSigner, instance_secret
 from tidings.templates.messages import (
     AccountView,
@@ -28,6 +30,7 @@ from tidings.templates.schemas import TemplateCreateAttributes
 from tidings.templates.tables import InstanceSetting
 
 SIGNER = LinkSigner("test-secret", "https://mail.example.com")
+TINY = RenderLimits(seconds=0.05)
 ACCOUNT = AccountView(
     contact_information=ContactInformation(
         organization_name="Hat & Co",
@@ -129,6 +132,39 @@ def test_catalog_cancel_skips_the_whole_message() -> None:
 def test_catalog_cancel_in_the_text_part_also_skips() -> None:
     text = '{% catalog "GONE" unpublished="cancel" %}x{% endcatalog %}'
     assert isinstance(message("<p>ok</p>", text=text, catalog={}.get), SkippedMessage)
+
+
+LOOPS = '{% with l="x"|ljust:10000 %}{% for a in l %}{% for b in l %}{% endfor %}{% endfor %}{% endwith %}'
+
+
+def test_a_message_over_its_render_budget_is_skipped_with_the_reason() -> None:
+    s = "a" * 180  # issue 16's template: ~10^9 characters asked for
+    growing = (
+        f'{{% with s="{s}" %}}{{{{ s|make_list|join:s|make_list|join:s|make_list|join:s }}}}{{% endwith %}}'
+    )
+    result = message(growing)
+    assert isinstance(result, SkippedMessage)
+    assert result.reason == "template error: output limit"
+    assert result.detail is not None and "|join" in result.detail and "5,242,880" in result.detail
+    assert message("<p>ok</p>", subject=LOOPS, limits=TINY) == (
+        SkippedMessage(
+            "template error: time limit", "The template took too long to render (time limit: 0.05 s)."
+        )
+    )
+
+
+def test_a_messages_parts_share_one_budget() -> None:
+    part = "{% for x in 'abcdefghij' %}" + "x" * 1_000 + "{% endfor %}"  # 10,000 characters
+    limits = RenderLimits(max_output=12_000)  # work limit: 48,000 characters in all
+    assert isinstance(message(part, limits=limits), RenderedMessage)
+    skipped = message(part, text=part, subject=part, limits=limits)  # each part fits; together they do not
+    assert skipped == SkippedMessage("template error: work limit", skipped.detail)  # type: ignore[union-attr]
+
+
+def test_other_render_errors_still_propagate() -> None:
+    with pytest.raises(RenderError, match="ValueError") as info:
+        message('{{ "a b"|wordwrap:0 }}')
+    assert info.value.limit is None
 
 
 def test_css_is_inlined_and_media_queries_kept() -> None:

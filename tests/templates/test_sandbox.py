@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tidings.templates.engine import RenderError, TemplateError, compile_template
+from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits
 from tidings.templates.sandbox import RenderEnv
 
 
-def render(source: str, context: dict | None = None, **limits: float) -> str:
-    return compile_template(source).render(context or {}, **limits)  # type: ignore[arg-type]
+def render(source: str, context: dict | None = None, limits: RenderLimits = DEFAULT_LIMITS) -> str:
+    return compile_template(source).render(context or {}, limits=limits)
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_doubling_through_with_and_add_hits_the_output_budget() -> None:
 def test_nested_loops_hit_the_deadline() -> None:
     source = "{% for a in l %}{% for b in l %}{% for c in l %}{% for d in l %}x" + "{% endfor %}" * 4
     with pytest.raises(RenderError, match="too long"):
-        render(source, {"l": list(range(1000))}, seconds=0.3)
+        render(source, {"l": list(range(1000))}, RenderLimits(seconds=0.3))
 
 
 def test_large_output_hits_the_output_budget() -> None:
@@ -111,7 +112,7 @@ def test_large_output_hits_the_output_budget() -> None:
         render(
             "{% for a in l %}{{ big }}{% endfor %}",
             {"l": list(range(100)), "big": "x" * 100_000},
-            max_output=1_000_000,
+            RenderLimits(max_output=1_000_000),
         )
 
 

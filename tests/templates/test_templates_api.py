@@ -158,6 +158,44 @@ def test_render_that_runs_out_of_time_is_400(sdk) -> None:
     assert "too long" in error_of(info)["detail"]
 
 
+def growing(n: int) -> str:
+    """Issue 16's template: each make_list|join:s squares its length (n=180 asks for ~10^9)."""
+    s = "a" * n
+    return f'{{% with s="{s}" %}}{{{{ s|make_list|join:s|make_list|join:s|make_list|join:s|length }}}}{{% endwith %}}'
+
+
+def test_render_that_would_outgrow_memory_is_a_400_naming_the_limit(sdk) -> None:
+    template = create(sdk, html=growing(180))  # unbounded: 20 s and 2 GB, then a 201
+    with pytest.raises(BadRequestException) as info:
+        render(sdk, template.data.id, {})
+    error = error_of(info)
+    assert error["meta"] == {"limit": "output"}
+    assert error["detail"].startswith("The html part could not be rendered: The result of |join is too large")
+    assert "output limit: 5,242,880" in error["detail"]
+
+
+def test_render_limits_come_from_the_settings(settings, db, account: AccountKeys) -> None:
+    from tidings.app import create_app
+
+    small = settings.model_copy(update={"template_max_items": 1_000})
+    with TestClient(create_app(small, db=db, workers=0)) as local:
+        body = {
+            "data": {
+                "type": "template",
+                "attributes": {"name": "t", "editor_type": "CODE", "html": growing(40)},
+            }
+        }
+        created = local.post("/api/templates", json=body, headers=account.headers())
+        assert created.status_code == 201, created.text
+        render_body = {
+            "data": {"type": "template", "id": created.json()["data"]["id"], "attributes": {"context": {}}}
+        }
+        response = local.post("/api/template-render", json=render_body, headers=account.headers())
+    assert response.status_code == 400, "a list of 1,600 characters made past an item limit of 1,000"
+    error = response.json()["errors"][0]
+    assert error["meta"] == {"limit": "item"} and "item limit: 1,000" in error["detail"]
+
+
 # ---------------------------------------------------------------------------- other operations
 
 

@@ -6,7 +6,7 @@ nothing, and Klaviyo's tags and filters (tidings/templates/library.py) are built
 sandbox (tidings/templates/sandbox.py) removes what user input must not reach.
 
     compiled = compile_template(source)            # TemplateSyntaxError -> TemplateError
-    html = compiled.render({"first_name": "Ada"})  # within a deadline and an output budget
+    html = compiled.render({"first_name": "Ada"})  # within a budget (limits.py): time, size, work
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from tidings.templates import limits as budgets
 from tidings.templates import sandbox
+from tidings.templates.bounded import guard_filters
 from tidings.templates.errors import MessageSkipped, RenderError, TemplateError, TemplateTooLarge
 from tidings.templates.library import register as klaviyo
+from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits
 
 _setup_lock = threading.Lock()
 
@@ -55,7 +58,7 @@ def _engine(debug: bool) -> Any:
         builtins=[],
     )
     # Replace (not extend) Django's default built-ins with the sandboxed set.
-    engine.template_builtins = [sandbox.builtins_library(), klaviyo]
+    engine.template_builtins = [sandbox.builtins_library(), guard_filters(klaviyo)]
     engine.template_libraries = {}
     return engine
 
@@ -76,14 +79,15 @@ class CompiledTemplate:
         context: Mapping[str, Any],
         *,
         env: sandbox.RenderEnv | None = None,
-        seconds: float = sandbox.MAX_RENDER_SECONDS,
-        max_output: int = sandbox.MAX_OUTPUT_CHARS,
+        limits: RenderLimits = DEFAULT_LIMITS,
         autoescape: bool = True,
     ) -> str:
+        """Render within `limits`, or within the budget already running (see `shared_budget`)."""
         from django.template import Context
 
         env = env or sandbox.RenderEnv()
-        tokens = sandbox.enter(env, seconds, max_output)
+        env_token = sandbox.set_env(env)
+        budget_token = budgets.start(limits) if budgets.current() is None else None
         try:
             data = sandbox.freeze(context)
             if env.timezone == "UTC":
@@ -92,8 +96,8 @@ class CompiledTemplate:
                 return str(self.template.render(Context(data, autoescape=autoescape)))
         except MessageSkipped:
             raise
-        except sandbox.RenderLimitExceeded as error:
-            raise RenderError(str(error)) from None
+        except budgets.RenderLimitExceeded as error:
+            raise RenderError(str(error), error.limit) from None
         except RecursionError:
             raise RenderError("The template or its data is nested too deeply.") from None
         except Exception as error:  # a filter or tag failed on this data
@@ -101,7 +105,9 @@ class CompiledTemplate:
                 f"The template could not be rendered: {type(error).__name__}: {error}"
             ) from None
         finally:
-            sandbox.leave(tokens)
+            if budget_token is not None:
+                budgets.stop(budget_token)
+            sandbox.reset_env(env_token)
 
 
 @contextmanager

@@ -20,7 +20,11 @@ class TemplateTooLarge(TemplateError):
 
 
 class RenderError(Exception):
-    """A render that failed: past its time or size limit, or an error in a filter or tag."""
+    """A render that failed: over one of its limits (`limit` names it), or a filter or tag failing."""
+
+    def __init__(self, message: str, limit: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class MessageSkipped(Exception):

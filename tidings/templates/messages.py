@@ -5,7 +5,8 @@
     else: send result.html / result.text / result.subject
 
 Nothing is half-rendered: a `{% catalog ... unpublished="cancel" %}` item that is missing or
-unpublished, in any part, skips the whole message.
+unpublished, in any part, skips the whole message; so does a render over its budget (its
+parts share one: tidings/templates/limits.py), with the reason "template error: <limit> limit".
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from tidings.accounts.schemas import ContactInformation
 from tidings.templates import service
 from tidings.templates.context import CatalogLookup, EventView, catalog_lookup, message_context
 from tidings.templates.email import email_parts
-from tidings.templates.engine import MessageSkipped, compile_cached
+from tidings.templates.engine import MessageSkipped, RenderError, compile_cached
+from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits, shared_budget
 from tidings.templates.links import LinkBuilder, LinkSigner
 from tidings.templates.sandbox import RenderEnv
 
@@ -65,7 +67,8 @@ class RenderedMessage:
 
 @dataclass(frozen=True)
 class SkippedMessage:
-    reason: str  # e.g. "Catalog Item Unavailable"
+    reason: str  # e.g. "Catalog Item Unavailable", "template error: output limit"
+    detail: str | None = None  # what went over the limit, for the send's log
 
 
 def render_message(
@@ -78,8 +81,12 @@ def render_message(
     universal: Callable[[str], Any] | None = None,
     marketing: bool = True,
     now: dt.datetime | None = None,
+    limits: RenderLimits = DEFAULT_LIMITS,
 ) -> RenderedMessage | SkippedMessage:
-    """Render every part for one recipient; RenderError and TemplateError propagate."""
+    """Render every part for one recipient, within one budget.
+
+    A render over its budget skips the message; other RenderErrors and TemplateError propagate.
+    """
     links = LinkBuilder(
         signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
     )
@@ -101,13 +108,18 @@ def render_message(
         return compile_cached(source).render(context, env=env, autoescape=autoescape)
 
     try:
-        html = render(content.html) or ""
-        text = render(content.text, autoescape=False)
-        amp = render(content.amp)
-        subject = render(content.subject, autoescape=False)
-        preview = render(content.preview_text, autoescape=False)
+        with shared_budget(limits):
+            html = render(content.html) or ""
+            text = render(content.text, autoescape=False)
+            amp = render(content.amp)
+            subject = render(content.subject, autoescape=False)
+            preview = render(content.preview_text, autoescape=False)
     except MessageSkipped as skipped:
         return SkippedMessage(skipped.reason)
+    except RenderError as error:
+        if error.limit is None:
+            raise
+        return SkippedMessage(f"template error: {error.limit} limit", detail=str(error))
     html, text_part = email_parts(html, text, unsubscribe_url=links.unsubscribe(), marketing=marketing)
     return RenderedMessage(html=html, text=text_part, amp=amp, subject=subject, preview_text=preview)
 
@@ -135,6 +147,7 @@ def render_template_message(
     preview_text: str | None = None,
     marketing: bool = True,
     catalog: CatalogLookup | None = None,
+    limits: RenderLimits = DEFAULT_LIMITS,
 ) -> RenderedMessage | SkippedMessage:
     """A stored template rendered for one recipient, with the account's data and catalog."""
     template = service.get_template(session, recipient.account_id, template_id)
@@ -149,4 +162,5 @@ def render_template_message(
         catalog=catalog if catalog is not None else catalog_lookup(session, recipient.account_id),
         universal=service.universal_resolver(session, recipient.account_id),
         marketing=marketing,
+        limits=limits,
     )

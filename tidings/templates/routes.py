@@ -12,6 +12,7 @@ from tidings.jsonapi.documents import JSONAPIResponse, collection, resource, sin
 from tidings.jsonapi.errors import Conflict
 from tidings.jsonapi.pagination import paginate
 from tidings.templates import repository, service
+from tidings.templates.limits import RenderLimits
 from tidings.templates.schemas import (
     TemplateClone,
     TemplateCreate,
@@ -138,6 +139,7 @@ def render_template(
         signer=signer,
         currency=account.preferred_currency if account else "USD",
         timezone=account.timezone if account else "UTC",
+        limits=RenderLimits.from_settings(settings),
     )
     attributes = {
         **service.template_attributes(template),

@@ -6,10 +6,10 @@ What it takes away from Django's built-ins: `{% debug %}` (dumps the context and
 `pprint` filter. `{% include %}` may only name universal content (`"universal:<id>"`), which the
 renderer resolves from the database: there is no template loader, so no file is ever read.
 
-What it bounds: every render has a deadline and an output budget, checked each time a node list
-renders (every loop iteration, every branch), and the filters that take a size argument
-(`ljust`, `rjust`, `center`, `stringformat`, `floatformat`, `add`) refuse sizes that would
-allocate megabytes in one call.
+What it bounds: every render runs within a budget (tidings/templates/limits.py): a deadline,
+an output limit, an item limit and a work limit, checked each time a node list renders, on
+every loop iteration and around every filter call; the filters and tags that could allocate
+far more than they are given check their sizes before they run (tidings/templates/bounded.py).
 
 What it hides: context data is frozen into read-only dict and list subclasses, so a template
 cannot call `{{ person.clear }}` or `{{ items.pop }}` on the data it was given; Django already
@@ -19,8 +19,6 @@ refuses names starting with an underscore, which keeps `__class__` and friends o
 from __future__ import annotations
 
 import contextvars
-import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,24 +26,21 @@ from typing import Any
 from django.template import Library, Node, NodeList, TemplateSyntaxError, defaultfilters, defaulttags
 from django.template.base import Parser, Token, VariableNode, render_value_in_context
 from django.template.context import Context
-from django.template.defaulttags import ForNode
+from django.template.defaulttags import ForNode, NowNode, RegroupNode
 from django.template.loader_tags import IncludeNode, do_include
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
+from tidings.templates import limits
+from tidings.templates.bounded import GuardedNowNode, GuardedRegroupNode, guard_filters
+from tidings.templates.limits import RenderLimitExceeded
+
 MAX_SOURCE_BYTES = 1024 * 1024  # one template part (html, text or amp)
-MAX_OUTPUT_CHARS = 5 * 1024 * 1024
-MAX_RENDER_SECONDS = 2.0
-MAX_FILTER_WIDTH = 10_000  # ljust/rjust/center/stringformat widths, floatformat places: 50
 MAX_CONTEXT_DEPTH = 64
 UNIVERSAL_PREFIX = "universal:"
 
 BANNED_TAGS = {"debug", "load", "url", "querystring", "lorem", "csrf_token"}
 BANNED_FILTERS = {"pprint"}
-
-
-class RenderLimitExceeded(Exception):
-    """A render ran past its deadline or its output budget."""
 
 
 class Refused(Exception):
@@ -83,7 +78,9 @@ def freeze(value: Any, depth: int = 0) -> Any:
     if kind in _SCALARS or kind is FrozenDict or kind is FrozenList:
         return value
     if depth > MAX_CONTEXT_DEPTH:
-        raise RenderLimitExceeded(f"The context is nested more than {MAX_CONTEXT_DEPTH} levels deep.")
+        raise RenderLimitExceeded(
+            "context depth", f"The context is nested more than {MAX_CONTEXT_DEPTH} levels deep."
+        )
     inner = depth + 1
     if kind is dict or isinstance(value, Mapping):
         return FrozenDict(
@@ -97,63 +94,39 @@ def freeze(value: Any, depth: int = 0) -> Any:
     return value
 
 
-# ---------------------------------------------------------------------------- budget
-
-
-@dataclass
-class Budget:
-    deadline: float
-    max_output: int
-    emitted: int = 0  # characters produced by loop iterations (nested loops count again)
-
-
-_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("tidings_render_budget", default=None)
-
-
-def enter(env: RenderEnv, seconds: float, max_output: int) -> tuple[Any, Any]:
-    """Start a render's budget and environment (cheaper than two context managers)."""
-    return _budget.set(Budget(time.monotonic() + seconds, max_output)), _env.set(env)
-
-
-def leave(tokens: tuple[Any, Any]) -> None:
-    _budget.reset(tokens[0])
-    _env.reset(tokens[1])
+# ---------------------------------------------------------------------------- guarded nodes
 
 
 class GuardedNodeList(NodeList):
-    """A node list that checks the render's deadline and output budget each time it renders."""
+    """A node list within the render's budget: the deadline, then its output as it grows."""
 
     def render(self, context: Context) -> str:
-        limits = _budget.get()
-        if limits is not None and time.monotonic() > limits.deadline:
-            raise RenderLimitExceeded("The template took too long to render.")
+        budget = limits.current()
+        if budget is None:
+            return SafeString("".join([node.render(context) for node in self]))
+        budget.check_time()
         # render(), not render_annotated(): the annotation only serves Django's debug pages.
-        out = "".join([node.render(context) for node in self])
-        if limits is not None and len(out) > limits.max_output:
-            raise RenderLimitExceeded("The rendered template is too large.")
-        return SafeString(out)  # as Django's NodeList (tags like {% filter %} keep it safe)
-
-
-def _check(limits: Budget | None, produced: int = 0) -> None:
-    if limits is None:
-        return
-    if time.monotonic() > limits.deadline:
-        raise RenderLimitExceeded("The template took too long to render.")
-    if produced:
-        limits.emitted += produced
-        if limits.emitted > 4 * limits.max_output:
-            raise RenderLimitExceeded("The rendered template is too large.")
+        pieces: list[str] = []
+        append, size, max_output = pieces.append, 0, budget.max_output
+        for node in self:
+            piece = node.render(context)
+            size += len(piece)
+            if size > max_output:  # before the next node adds to it
+                budget.check_output(size)
+            append(piece)
+        budget.charge(size)
+        return SafeString("".join(pieces))  # as Django's NodeList (tags like {% filter %} keep it safe)
 
 
 class GuardedForNode(ForNode):
-    """Django's `{% for %}`, checking the deadline and the output budget on every iteration.
+    """Django's `{% for %}`, within the render's budget on every iteration.
 
     Django's loop renders its body's nodes itself (not through NodeList.render), so the
     guard has to live in the loop; the body below is Django 5.2's, plus the checks.
     """
 
     def render(self, context: Context) -> str:
-        limits = _budget.get()
+        budget = limits.current()
         parentloop = context.get("forloop", {})
         with context.push():
             values = self.sequence.resolve(context, ignore_failures=True)
@@ -165,11 +138,14 @@ class GuardedForNode(ForNode):
             if len_values < 1:
                 return str(self.nodelist_empty.render(context))
             out: list[str] = []
+            size = 0
             if self.is_reversed:
                 values = reversed(values)
             unpack = len(self.loopvars) > 1
             loop_dict = context["forloop"] = {"parentloop": parentloop}
             for i, item in enumerate(values):
+                if budget is not None:
+                    budget.check_time()
                 loop_dict["counter0"] = i
                 loop_dict["counter"] = i + 1
                 loop_dict["revcounter"] = len_values - i
@@ -190,12 +166,15 @@ class GuardedForNode(ForNode):
                     pop_context = True
                 else:
                     context[self.loopvars[0]] = item
-                produced = 0
+                before = size
                 for node in self.nodelist_loop:
                     piece = node.render(context)
+                    size += len(piece)
+                    if budget is not None and size > budget.max_output:
+                        budget.check_output(size)
                     out.append(piece)
-                    produced += len(piece)
-                _check(limits, produced)
+                if budget is not None:
+                    budget.charge(size - before)
                 if pop_context:
                     context.pop()
         return SafeString("".join(out))
@@ -323,6 +302,10 @@ def guard(nodelist: NodeList) -> None:
             node.prepare()
         elif type(node) is ForNode:
             node.__class__ = GuardedForNode
+        elif type(node) is NowNode:
+            node.__class__ = GuardedNowNode
+        elif type(node) is RegroupNode:
+            node.__class__ = GuardedRegroupNode
         for value in vars(node).values():
             if isinstance(value, NodeList):
                 visit_list(value)
@@ -355,6 +338,14 @@ _env: contextvars.ContextVar[RenderEnv | None] = contextvars.ContextVar("tidings
 def current_env() -> RenderEnv:
     env = _env.get()
     return env if env is not None else RenderEnv()
+
+
+def set_env(env: RenderEnv) -> contextvars.Token[RenderEnv | None]:
+    return _env.set(env)
+
+
+def reset_env(token: contextvars.Token[RenderEnv | None]) -> None:
+    _env.reset(token)
 
 
 class UniversalIncludeNode(Node):
@@ -409,40 +400,11 @@ def refuse_extends(parser: Parser, token: Token) -> Node:
     raise TemplateSyntaxError("{% extends %} is not available; use universal content for shared blocks.")
 
 
-# ---------------------------------------------------------------------------- bounded filters
-
-_NUMBER = re.compile(r"\d+")
-
-
-def _width(arg: Any) -> int:
-    return max((int(n) for n in _NUMBER.findall(str(arg))), default=0)
-
-
-def _too_wide(arg: Any, limit: int = MAX_FILTER_WIDTH) -> bool:
-    return _width(arg) > limit
-
-
-def _bounded(name: str, limit: int = MAX_FILTER_WIDTH) -> Callable[..., Any]:
-    original = defaultfilters.register.filters[name]
-
-    def bounded(value: Any, arg: Any = None) -> Any:
-        if arg is not None and _too_wide(arg, limit):
-            raise RenderLimitExceeded(f"The argument of |{name} is too large (at most {limit}).")
-        return original(value) if arg is None else original(value, arg)
-
-    bounded.__name__ = name
-    return bounded
-
-
-def bounded_add(value: Any, arg: Any) -> Any:
-    result = defaultfilters.add(value, arg)
-    if hasattr(result, "__len__") and len(result) > MAX_OUTPUT_CHARS:
-        raise RenderLimitExceeded("|add produced a value that is too large.")
-    return result
+# ---------------------------------------------------------------------------- the library
 
 
 def builtins_library() -> Library:
-    """Django's default tags and filters, minus the unsafe ones, plus the sandboxed versions."""
+    """Django's default tags and filters, minus the unsafe ones, each filter guarded (bounded.py)."""
     from django.template import loader_tags
 
     library = Library()
@@ -454,8 +416,4 @@ def builtins_library() -> Library:
     library.filters.update(
         {k: v for k, v in defaultfilters.register.filters.items() if k not in BANNED_FILTERS}
     )
-    for name in ("ljust", "rjust", "center", "stringformat"):
-        library.filter(name, _bounded(name), is_safe=True)
-    library.filter("floatformat", _bounded("floatformat", 50), is_safe=True)
-    library.filter("add", bounded_add, is_safe=False)
-    return library
+    return guard_filters(library)

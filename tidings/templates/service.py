@@ -26,8 +26,9 @@ from tidings.templates.engine import (
     TemplateTooLarge,
     compile_cached,
 )
+from tidings.templates.limits import DEFAULT_LIMITS, RenderLimitExceeded, RenderLimits, shared_budget
 from tidings.templates.links import LinkBuilder, LinkSigner, instance_secret
-from tidings.templates.sandbox import RenderEnv, RenderLimitExceeded, freeze
+from tidings.templates.sandbox import RenderEnv, freeze
 from tidings.templates.schemas import (
     BlockDefinition,
     TemplateCreateAttributes,
@@ -339,8 +340,12 @@ def render_template(
     signer: LinkSigner,
     currency: str = "USD",
     timezone: str = "UTC",
+    limits: RenderLimits = DEFAULT_LIMITS,
 ) -> tuple[Template, Rendered]:
-    """Klaviyo's render endpoint: the context's keys are the template's top-level variables."""
+    """Klaviyo's render endpoint: the context's keys are the template's top-level variables.
+
+    The parts share one budget: one deadline and one work limit for the whole request.
+    """
     template = get_template(session, account_id, template_id)
     env = RenderEnv(
         universal=universal_resolver(session, account_id),
@@ -354,17 +359,24 @@ def render_template(
         data = freeze(context)  # once for the three parts
     except RenderLimitExceeded as error:
         raise InvalidInput(str(error), pointer="/data/attributes/context") from None
-    for name in PARTS:
-        source = getattr(template, name)
-        if source is None:
-            out[name] = None
-            continue
-        try:
-            out[name] = compile_cached(source).render(data, env=env)
-        except TemplateError as error:  # stored before a rule tightened; report, never 500
-            raise template_error(error, f"/data/attributes/{name}") from None
-        except RenderError as error:
-            raise InvalidInput(f"The {name} part could not be rendered: {error}", pointer="/data") from None
-        except MessageSkipped as skipped:
-            raise InvalidInput(f"The message would be skipped: {skipped.reason}.", pointer="/data") from None
+    with shared_budget(limits):
+        for name in PARTS:
+            out[name] = _render_part(getattr(template, name), name, data, env)
     return template, Rendered(html=out["html"] or "", text=out["text"], amp=out["amp"])
+
+
+def _render_part(source: str | None, name: str, data: Any, env: RenderEnv) -> str | None:
+    if source is None:
+        return None
+    try:
+        return compile_cached(source).render(data, env=env)
+    except TemplateError as error:  # stored before a rule tightened; report, never 500
+        raise template_error(error, f"/data/attributes/{name}") from None
+    except RenderError as error:
+        raise InvalidInput(
+            f"The {name} part could not be rendered: {error}",
+            pointer="/data",
+            meta={"limit": error.limit} if error.limit else None,
+        ) from None
+    except MessageSkipped as skipped:
+        raise InvalidInput(f"The message would be skipped: {skipped.reason}.", pointer="/data") from None
