@@ -24,7 +24,7 @@ from tidings.events.ingest_routes import INTAKES
 from tidings.events.ingest_routes import router as ingest_router
 from tidings.events.routes import router as events_router
 from tidings.jobs.handlers import register_all
-from tidings.jobs.worker import Worker
+from tidings.jobs.worker import serving_workers
 from tidings.jsonapi.documents import JSONAPIResponse, error_response
 from tidings.jsonapi.errors import (
     APIError,
@@ -86,7 +86,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = [Worker(runtime.db, index=i) for i in range(worker_count)]
+        pool = serving_workers(runtime.db, settings, worker_count)
         for worker in pool:
             worker.start()
         if tune_gc:

@@ -98,27 +98,36 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Worker threads in this process.")] = 2,
+    concurrency: Annotated[int, typer.Option(help="Worker threads in this process, for each lane.")] = 2,
+    lane: Annotated[
+        list[str] | None,
+        typer.Option(help="A lane to work on (default, network); repeat for several. Default: every lane."),
+    ] = None,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
     from tidings.jobs.handlers import register_all
-    from tidings.jobs.worker import Worker
+    from tidings.jobs.tables import LANES
+    from tidings.jobs.worker import lane_workers
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    lanes = lane or list(LANES)
+    unknown = [name for name in lanes if name not in LANES]
+    if unknown:
+        _fail(f"Unknown lane {unknown[0]!r}: the lanes are {', '.join(LANES)}.")
     _ensure_schema(False)
     register_all()
     db = _database()
-    pool = [Worker(db, index=i) for i in range(concurrency)]
+    pool = lane_workers(db, dict.fromkeys(lanes, concurrency))
     tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for item in pool:
         item.start()
-    typer.echo(f"{concurrency} worker(s) running; Ctrl-C to stop.", err=True)
+    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}); Ctrl-C to stop.", err=True)
     stop.wait()
     for item in pool:
         item.stop()

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     # Background jobs
     workers: int = Field(1, ge=0)
+    network_workers: int = Field(1, ge=0)
     job_poll_interval: float = Field(0.5, gt=0)
     job_lease_seconds: int = Field(60, ge=1)
     job_max_attempts: int = Field(10, ge=1)

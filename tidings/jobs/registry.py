@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tidings.jobs.tables import DEFAULT_LANE
+
 
 @dataclass(frozen=True)
 class JobContext:
@@ -32,10 +34,14 @@ class Periodic:
 
 HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, Periodic] = {}
+JOB_LANES: dict[str, str] = {}  # the jobs outside the default lane
 
 
-def job(name: str, *, every_seconds: int | None = None) -> Callable[[Handler], Handler]:
-    """Register a handler. With `every_seconds`, a worker also enqueues it on that schedule."""
+def job(
+    name: str, *, every_seconds: int | None = None, lane: str = DEFAULT_LANE
+) -> Callable[[Handler], Handler]:
+    """Register a handler. With `every_seconds`, a worker also enqueues it on that schedule.
+    `lane` is the queue its jobs wait in (`network` for work that waits on other servers)."""
 
     def register(handler: Handler) -> Handler:
         if name in HANDLERS and HANDLERS[name] is not handler:
@@ -43,6 +49,12 @@ def job(name: str, *, every_seconds: int | None = None) -> Callable[[Handler], H
         HANDLERS[name] = handler
         if every_seconds:
             PERIODIC[name] = Periodic(name, every_seconds)
+        if lane != DEFAULT_LANE:
+            JOB_LANES[name] = lane
         return handler
 
     return register
+
+
+def lane_of(name: str) -> str:
+    return JOB_LANES.get(name, DEFAULT_LANE)
