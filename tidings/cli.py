@@ -26,8 +26,10 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_cli.app, name="catalog")
 events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs: the dead ones, and retrying them.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
 
 
@@ -293,6 +295,47 @@ def events_retry(
     except APIError as exc:
         _fail(exc.detail)
     typer.echo(f"Queued again as {inbox_id}.")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="Only jobs in this state (repeatable): dead, queued, running, done."),
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account's.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List jobs, by default the dead ones (out of attempts), with their last errors."""
+    from tidings.jobs.queue import list_jobs
+    from tidings.jobs.tables import DEAD
+
+    statuses = status or [DEAD]
+    with _database().read() as session:
+        rows = list_jobs(session, statuses, account_id=account, limit=limit)
+    if not rows:
+        typer.echo(f"No {'/'.join(statuses)} jobs.")
+    for row in rows:
+        when = f"{(row.finished_at or row.run_at):%Y-%m-%d %H:%M:%S}"
+        typer.echo(
+            f"{row.account_id or '-'}  {row.id}  {row.name}  [{row.lane}]  {row.status}  "
+            f"attempt {row.attempts}/{row.max_attempts}  {when}"
+        )
+        if row.last_error:
+            typer.echo(f"    {row.last_error.strip().splitlines()[-1]}")
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_id: str, account: Annotated[str, typer.Option(help="The job's account ('' for system jobs).")] = ""
+) -> None:
+    """Queue a dead job again, with all its attempts."""
+    from tidings.jobs.queue import retry
+
+    with _database().write() as session:
+        if not retry(session, account, job_id):
+            _fail(f"No dead job {job_id!r} in account {account!r}.")
+    typer.echo(f"Queued {job_id} again.")
 
 
 @import_app.command("events")
