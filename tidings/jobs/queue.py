@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 from tidings.db.base import utcnow
 from tidings.db.dialect import insert_ignore, skip_locked
 from tidings.db.ids import ulid
-from tidings.jobs.registry import lane_of
-from tidings.jobs.tables import DEAD, DONE, QUEUED, RUNNING, SYSTEM_ACCOUNT, Job
+from tidings.jobs.tables import DEAD, DEFAULT_LANE, DONE, QUEUED, RUNNING, SYSTEM_ACCOUNT, Job
 
 log = structlog.get_logger("tidings.jobs")
 
@@ -53,17 +52,17 @@ def enqueue(
     run_at: dt.datetime | None = None,
     dedup_key: str | None = None,
     max_attempts: int = 10,
-    lane: str | None = None,
+    lane: str = DEFAULT_LANE,
 ) -> str:
     """Add a job to the caller's transaction. With `dedup_key`, a second enqueue is a no-op.
-    The lane is the one the job's handler was registered with, unless given."""
+    `lane`: the queue it waits in (`network` for work that waits on other servers)."""
     job_id = ulid()
     now = utcnow()
     row = {
         "account_id": account_id,
         "id": job_id,
         "name": name,
-        "lane": lane or lane_of(name),
+        "lane": lane,
         "payload": payload or {},
         "status": QUEUED,
         "dedup_key": dedup_key,

@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.jobs.tables import DEFAULT_LANE
-
 
 @dataclass(frozen=True)
 class JobContext:
@@ -34,14 +32,10 @@ class Periodic:
 
 HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, Periodic] = {}
-JOB_LANES: dict[str, str] = {}  # the jobs outside the default lane
 
 
-def job(
-    name: str, *, every_seconds: int | None = None, lane: str = DEFAULT_LANE
-) -> Callable[[Handler], Handler]:
-    """Register a handler. With `every_seconds`, a worker also enqueues it on that schedule.
-    `lane` is the queue its jobs wait in (`network` for work that waits on other servers)."""
+def job(name: str, *, every_seconds: int | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler. With `every_seconds`, a worker also enqueues it on that schedule."""
 
     def register(handler: Handler) -> Handler:
         if name in HANDLERS and HANDLERS[name] is not handler:
@@ -49,12 +43,6 @@ def job(
         HANDLERS[name] = handler
         if every_seconds:
             PERIODIC[name] = Periodic(name, every_seconds)
-        if lane != DEFAULT_LANE:
-            JOB_LANES[name] = lane
         return handler
 
     return register
-
-
-def lane_of(name: str) -> str:
-    return JOB_LANES.get(name, DEFAULT_LANE)
