@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(10, ge=1)
     job_retention_hours: int = Field(24, ge=0)
 
+    # Catalog feeds (scheduled downloads)
+    feed_timeout_seconds: float = Field(300.0, gt=0)
+    feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)
+
     # Logs
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")
