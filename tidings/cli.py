@@ -113,12 +113,12 @@ def worker(
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
     lanes = lane or list(LANES)
     unknown = [name for name in lanes if name not in LANES]
     if unknown:
         _fail(f"Unknown lane {unknown[0]!r}: the lanes are {', '.join(LANES)}.")
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     _ensure_schema(False)
     register_all()
     db = _database()
