@@ -320,3 +320,23 @@ def test_a_worker_takes_only_its_lane(db) -> None:
     assert (waiting.lane, waiting.status) == ("network", QUEUED)
     Worker(db, lane="network").run_once()
     assert [{"account": account.id, "n": "net"}] == CALLS
+
+
+def test_a_running_worker_whose_job_was_taken_over_commits_nothing(db) -> None:
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.slow", {"seconds": 1.5}, account_id=account.id)
+    (worker,) = _workers(db, 1, job_lease_seconds=1)
+    running = threading.Thread(target=worker.run_once)
+    running.start()
+    try:
+        _wait_for(lambda: bool(CALLS), 5)
+        with db.write() as session:  # it stalled past its lease and another worker claimed the job
+            session.execute(
+                update(Job).where(Job.account_id == account.id).values(locked_by="w2", lease_token="w2-token")
+            )
+    finally:
+        running.join()
+        worker.stop()
+    (job_row,) = _jobs(db, account.id)  # its effect (an enqueued job) rolled back with it
+    assert (job_row.status, job_row.locked_by, job_row.lease_token) == (RUNNING, "w2", "w2-token")

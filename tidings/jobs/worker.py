@@ -76,32 +76,38 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
             try:
-                with self._lock:
-                    self.beat()
+                self.beat()
             except Exception:  # the database is away: try again at the next beat
                 log.warning("job.heartbeat_failed", worker=self.worker, exc_info=True)
 
     def beat(self) -> None:
-        """Renew what is held (called with the lock held, so no job starts or ends meanwhile)."""
-        slow = self._running is not None and time.monotonic() - self._running_since >= self.lease_seconds / 3
-        release = self._waiting if slow else []
-        renew = [job for job in [self._running, *self._waiting] if job is not None and job not in release]
-        if not renew and not release:
+        """Renew what is held. The renewals run without the lock (on SQLite the beat may wait for
+        the handler's own transaction); a failed one means a lost lease only if the job is
+        still held afterwards, not settled by its worker meanwhile."""
+        with self._lock:
+            running, waiting = self._running, list(self._waiting)
+            slow = running is not None and time.monotonic() - self._running_since >= self.lease_seconds / 3
+            if slow and waiting:  # under the lock: none of them may start meanwhile
+                with self.db.write() as session:
+                    for job in waiting:
+                        queue.release(session, job)
+                self._waiting = waiting = []
+        held = [job for job in [running, *waiting] if job is not None]
+        if not held:
             return
         with self.db.write() as session:
-            lost = [job for job in renew if not queue.renew(session, job, self.lease_seconds)]
-            for job in release:
-                queue.release(session, job)
-        if release:
-            self._waiting = []
-        for job in lost:  # its handler goes on, and rolls back at its end (queue.complete)
-            log.warning(
-                "job.lease_lost", job=job.name, job_id=job.id, attempt=job.attempts, worker=self.worker
-            )
-            if job is self._running:
-                self._running = None
-            else:
-                self._waiting.remove(job)
+            failed = [job for job in held if not queue.renew(session, job, self.lease_seconds)]
+        with self._lock:
+            for job in failed:
+                if job is self._running:  # its handler goes on, and rolls back at its end
+                    self._running = None
+                elif job in self._waiting:
+                    self._waiting.remove(job)
+                else:
+                    continue
+                log.warning(
+                    "job.lease_lost", job=job.name, job_id=job.id, attempt=job.attempts, worker=self.worker
+                )
 
 
 class Worker:
