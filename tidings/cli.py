@@ -28,8 +28,10 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_cli.app, name="catalog")
 events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs: the dead ones, and retrying them.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
 
 
@@ -138,27 +140,36 @@ def _bind_problem(host: str, port: int) -> OSError | None:
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Worker threads in this process.")] = 2,
+    concurrency: Annotated[int, typer.Option(help="Worker threads in this process, for each lane.")] = 2,
+    lane: Annotated[
+        list[str] | None,
+        typer.Option(help="A lane to work on (default, network); repeat for several. Default: every lane."),
+    ] = None,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
     from tidings import domains
-    from tidings.jobs.worker import Worker
+    from tidings.jobs.tables import LANES
+    from tidings.jobs.worker import lane_workers
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
+    lanes = lane or list(LANES)
+    unknown = [name for name in lanes if name not in LANES]
+    if unknown:
+        _fail(f"Unknown lane {unknown[0]!r}: the lanes are {', '.join(LANES)}.")
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     _ensure_schema(False)
     domains.install()
     db = _database()
-    pool = [Worker(db, index=i) for i in range(concurrency)]
+    pool = lane_workers(db, dict.fromkeys(lanes, concurrency))
     tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for item in pool:
         item.start()
-    typer.echo(f"{concurrency} worker(s) running; Ctrl-C to stop.", err=True)
+    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}); Ctrl-C to stop.", err=True)
     stop.wait()
     for item in pool:
         item.stop()
@@ -384,6 +395,47 @@ def events_retry(
     except APIError as exc:
         _fail(exc.detail)
     typer.echo(f"Queued again as {inbox_id}.")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="Only jobs in this state (repeatable): dead, queued, running, done."),
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account's.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List jobs, by default the dead ones (out of attempts), with their last errors."""
+    from tidings.jobs.queue import list_jobs
+    from tidings.jobs.tables import DEAD
+
+    statuses = status or [DEAD]
+    with _database().read() as session:
+        rows = list_jobs(session, statuses, account_id=account, limit=limit)
+    if not rows:
+        typer.echo(f"No {'/'.join(statuses)} jobs.")
+    for row in rows:
+        when = f"{(row.finished_at or row.run_at):%Y-%m-%d %H:%M:%S}"
+        typer.echo(
+            f"{row.account_id or '-'}  {row.id}  {row.name}  [{row.lane}]  {row.status}  "
+            f"attempt {row.attempts}/{row.max_attempts}  {when}"
+        )
+        if row.last_error:
+            typer.echo(f"    {row.last_error.strip().splitlines()[-1]}")
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_id: str, account: Annotated[str, typer.Option(help="The job's account ('' for system jobs).")] = ""
+) -> None:
+    """Queue a dead job again, with all its attempts."""
+    from tidings.jobs.queue import retry
+
+    with _database().write() as session:
+        if not retry(session, account, job_id):
+            _fail(f"No dead job {job_id!r} in account {account!r}.")
+    typer.echo(f"Queued {job_id} again.")
 
 
 @import_app.command("events")

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     # Background jobs
     workers: int = Field(1, ge=0)
+    network_workers: int = Field(1, ge=0)
     job_poll_interval: float = Field(0.5, gt=0)
     job_lease_seconds: int = Field(60, ge=1)
     job_max_attempts: int = Field(10, ge=1)
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     template_render_seconds: float = Field(2.0, gt=0)
     template_max_output_chars: int = Field(5 * 1024 * 1024, ge=1024)
     template_max_items: int = Field(100_000, ge=100)
+    # Catalog feeds (scheduled downloads)
+    feed_timeout_seconds: float = Field(300.0, gt=0)
+    feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)
 
     # Logs
     log_level: str = "INFO"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select, update
@@ -12,10 +14,11 @@ from tests.conftest import make_account
 from tidings.db.base import utcnow
 from tidings.jobs import queue
 from tidings.jobs.registry import HANDLERS, JobContext, job, register
-from tidings.jobs.tables import DONE, FAILED, QUEUED, RUNNING, Job
+from tidings.jobs.tables import DEAD, DONE, QUEUED, RUNNING, Job
 from tidings.jobs.worker import Worker, drain
 
 CALLS: list[dict] = []
+NEVER = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # effects are recorded as jobs nobody runs
 
 
 @job("tests.record")
@@ -36,7 +39,14 @@ def _write_then_fail(session, context: JobContext) -> None:
     raise RuntimeError("rolled back with the handler")
 
 
-for _spec in (_record, _flaky, _write_then_fail):
+@job("tests.slow")
+def _slow(session, context: JobContext) -> None:
+    CALLS.append({"slow": context.attempt})
+    time.sleep(context.payload["seconds"])
+    queue.enqueue(session, "tests.effect", {"of": context.id}, account_id=context.account_id, run_at=NEVER)
+
+
+for _spec in (_record, _flaky, _write_then_fail, _slow):
     register(_spec)  # as the composition root registers the domains' jobs
 
 
@@ -100,7 +110,7 @@ def test_job_gives_up_after_max_attempts(db) -> None:
         with db.write() as session:
             session.execute(update(Job).where(Job.account_id == account.id).values(run_at=utcnow()))
     (gave_up,) = _jobs(db, account.id)
-    assert gave_up.status == FAILED and gave_up.attempts == 2
+    assert gave_up.status == DEAD and gave_up.attempts == 2
 
 
 def test_handler_writes_roll_back_when_it_fails(db) -> None:
@@ -132,21 +142,62 @@ def test_job_of_a_dead_worker_is_claimed_again_after_its_lease(db) -> None:
     assert done.status == DONE and done.attempts == 2
 
 
-def test_completion_with_a_lost_lease_rolls_back(db) -> None:
+def _expire(db, account_id: str) -> None:  # type: ignore[no-untyped-def]
+    with db.write() as session:
+        session.execute(
+            update(Job)
+            .where(Job.account_id == account_id)
+            .values(locked_until=utcnow() - dt.timedelta(seconds=1))
+        )
+
+
+def test_a_worker_that_lost_its_lease_cannot_settle_the_job(db) -> None:
     account = make_account(db)
     with db.write() as session:
         queue.enqueue(session, "tests.record", {"n": 1}, account_id=account.id)
     with db.write() as session:
-        (claimed,) = [
+        (first,) = [
             j for j in queue.claim(session, "w1", limit=100, lease_seconds=60) if j.account_id == account.id
         ]
         session.expunge_all()
-    with db.write() as session:  # another worker took it over
-        session.execute(update(Job).where(Job.account_id == account.id).values(locked_by="w2"))
+    _expire(db, account.id)  # w1 stalls past its lease; w2 takes the job over
     with db.write() as session:
-        assert queue.complete(session, claimed, "w1") is False
+        (second,) = [
+            j for j in queue.claim(session, "w2", limit=100, lease_seconds=60) if j.account_id == account.id
+        ]
+        session.expunge_all()
+    assert second.attempts == 2 and second.lease_token != first.lease_token
+    with pytest.raises(queue.LeaseLost), db.write() as session:
+        queue.enqueue(session, "tests.effect", account_id=account.id)  # w1's effect goes with it
+        queue.complete(session, first)
+    with db.write() as session:
+        assert queue.renew(session, first, 60) is False
+        assert queue.fail(session, first, "w1's late error") is None
     (still,) = _jobs(db, account.id)
-    assert still.status == RUNNING and still.locked_by == "w2"
+    assert still.status == RUNNING and still.locked_by == "w2" and still.last_error != "w1's late error"
+    with db.write() as session:
+        queue.complete(session, second)
+    assert [(j.name, j.status) for j in _jobs(db, account.id)] == [("tests.record", DONE)]
+
+
+def test_a_job_whose_lease_ran_out_on_its_last_attempt_is_dead_not_claimed_again(db) -> None:
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.record", {"n": 1}, account_id=account.id, max_attempts=2)
+    for attempt in (1, 2):  # each claim is an attempt; each time the worker vanishes
+        with db.write() as session:
+            claimed = queue.claim(session, f"vanishing-{attempt}", limit=100, lease_seconds=60)
+        assert [j.attempts for j in claimed if j.account_id == account.id] == [attempt]
+        _expire(db, account.id)
+    drain(db)
+    assert CALLS == []
+    (dead,) = _jobs(db, account.id)
+    assert (dead.status, dead.attempts, dead.lease_token) == (DEAD, 2, None)
+    assert "attempt 2: the lease ran out" in (dead.last_error or "")
+    with db.write() as session:  # `tidings jobs retry` gives it all its attempts again
+        assert queue.retry(session, account.id, dead.id)
+    drain(db)
+    assert [{"account": account.id, "n": 1}] == CALLS
 
 
 def test_periodic_jobs_are_enqueued_once_per_slot(db) -> None:
@@ -165,7 +216,7 @@ def test_unknown_job_name_fails_without_crashing_the_worker(db) -> None:
         queue.enqueue(session, "tests.nobody_handles_this", account_id=account.id, max_attempts=1)
     drain(db)
     (job_row,) = _jobs(db, account.id)
-    assert job_row.status == FAILED and "no handler" in (job_row.last_error or "")
+    assert job_row.status == DEAD and "no handler" in (job_row.last_error or "")
 
 
 def test_concurrent_workers_run_each_job_once(db) -> None:
@@ -204,3 +255,92 @@ def test_registry_refuses_two_handlers_with_one_name() -> None:
     with pytest.raises(ValueError):
         register(job("tests.record")(lambda session, context: None))
     assert "tests.record" in HANDLERS
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _workers(db, count: int, **settings) -> list[Worker]:  # type: ignore[no-untyped-def]
+    workers = [Worker(db, index=90 + i) for i in range(count)]
+    for worker in workers:
+        worker.settings = worker.settings.model_copy(update={"job_poll_interval": 0.05, **settings})
+    return workers
+
+
+def test_a_job_longer_than_its_lease_finishes_once_while_another_worker_runs(db) -> None:
+    """Issue 16: a job longer than its lease was taken over again and again and never finished."""
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.slow", {"seconds": 2.5}, account_id=account.id, max_attempts=3)
+    workers = _workers(db, 2, job_lease_seconds=1)
+    for worker in workers:
+        worker.start()
+    try:
+        slow = lambda: next(j for j in _jobs(db, account.id) if j.name == "tests.slow")  # noqa: E731
+        _wait_for(lambda: slow().status in (DONE, DEAD), 8)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert (slow().status, slow().attempts) == (DONE, 1)
+    assert CALLS == [{"slow": 1}]  # run once: its lease was renewed while it ran
+    assert [j.name for j in _jobs(db, account.id)].count("tests.effect") == 1
+
+
+def test_jobs_waiting_behind_a_long_one_in_a_batch_are_given_back(db) -> None:
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.slow", {"seconds": 1.5}, account_id=account.id)
+    with db.write() as session:
+        for n in range(2):
+            queue.enqueue(session, "tests.record", {"n": n}, account_id=account.id)
+    first, second = _workers(db, 2, job_lease_seconds=1)
+    first.batch = 3
+    batch = threading.Thread(target=first.run_once)
+    batch.start()
+    try:
+        _wait_for(lambda: {j.locked_by for j in _jobs(db, account.id)} == {first.name}, 5)
+        second.start()
+        _wait_for(lambda: sum(j.status == DONE for j in _jobs(db, account.id)) == 2, 5)
+        by_name = {j.name: j for j in _jobs(db, account.id)}
+        assert by_name["tests.slow"].status == RUNNING  # the others did not wait for it
+    finally:
+        batch.join()
+        second.stop()
+        first.stop()
+    records = [j for j in _jobs(db, account.id) if j.name == "tests.record"]
+    assert [(j.status, j.attempts, j.locked_by) for j in records] == [(DONE, 1, second.name)] * 2
+    assert sorted(c["n"] for c in CALLS if "n" in c) == [0, 1]
+
+
+def test_a_worker_takes_only_its_lane(db) -> None:
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.record", {"n": "net"}, account_id=account.id, lane="network")
+    assert Worker(db, lane="default").run_once() == 0 or CALLS == []
+    (waiting,) = _jobs(db, account.id)
+    assert (waiting.lane, waiting.status) == ("network", QUEUED)
+    Worker(db, lane="network").run_once()
+    assert [{"account": account.id, "n": "net"}] == CALLS
+
+
+def test_a_running_worker_whose_job_was_taken_over_commits_nothing(db) -> None:
+    account = make_account(db)
+    with db.write() as session:
+        queue.enqueue(session, "tests.slow", {"seconds": 1.5}, account_id=account.id)
+    (worker,) = _workers(db, 1, job_lease_seconds=1)
+    running = threading.Thread(target=worker.run_once)
+    running.start()
+    try:
+        _wait_for(lambda: bool(CALLS), 5)
+        with db.write() as session:  # it stalled past its lease and another worker claimed the job
+            session.execute(
+                update(Job).where(Job.account_id == account.id).values(locked_by="w2", lease_token="w2-token")
+            )
+    finally:
+        running.join()
+        worker.stop()
+    (job_row,) = _jobs(db, account.id)  # its effect (an enqueued job) rolled back with it
+    assert (job_row.status, job_row.locked_by, job_row.lease_token) == (RUNNING, "w2", "w2-token")

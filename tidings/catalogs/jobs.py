@@ -1,10 +1,11 @@
-"""Catalog background jobs: bulk jobs and scheduled feed syncs."""
+"""Catalog background jobs: bulk jobs and scheduled feed syncs (see feed_runs for the steps)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tidings.catalogs import bulk, feeds, sync
+from tidings.catalogs import bulk, feed_runs, sync
+from tidings.config import get_settings
 from tidings.db.base import utcnow
 from tidings.jobs.registry import JobContext, job
 
@@ -15,34 +16,35 @@ def _apply_bulk(session: Session, context: JobContext) -> None:
 
 @job("catalogs.sync_feeds", every_seconds=60)
 def enqueue_due_feeds(session: Session, context: JobContext) -> None:
-    sync.enqueue_due_feeds(session, utcnow())
+    now = utcnow()
+    sync.enqueue_due_feeds(session, now)
+    feed_runs.prune_chunks(session, now)
 
 
-@job("catalogs.sync_feed")
+@job(sync.SYNC_JOB)
 def sync_feed(session: Session, context: JobContext) -> None:
-    """Download first (no transaction is open yet), then apply the whole feed in this job's
-    transaction, so the sync and the job's completion commit together."""
-    url = str(context.payload["url"])
-    try:
-        path = sync.download(url)
-    except (OSError, ValueError) as exc:
-        sync.finish_feed(session, context.account_id, f"failed: could not download the feed: {exc}", None)
-        return
-    summary = sync.SyncSummary()
-    try:
-        with path.open("rb") as raw:
-            _counter, products = feeds.open_products(url, raw)
-            for batch in sync.batches(products, summary, sync.BATCH_SIZE):
-                sync.apply_batch(session, context.account_id, batch, summary)
-                session.flush()
-    except feeds.READ_ERRORS as exc:
-        sync.finish_feed(
-            session, context.account_id, f"failed after {summary.records} records: {exc}", summary
-        )
-        return
-    finally:
-        path.unlink(missing_ok=True)
-    sync.finish_feed(session, context.account_id, "ok", summary)
+    """Download and parse the feed, then stage it for the apply steps (in the network lane:
+    `sync.enqueue_due_feeds` puts it there)."""
+    settings = get_settings()
+    feed_runs.download_and_stage(
+        session,
+        context.account_id,
+        context.id,
+        str(context.payload["url"]),
+        max_bytes=settings.feed_max_bytes,
+        timeout=settings.feed_timeout_seconds,
+    )
 
 
-JOBS = (*(job(kind.job_name)(_apply_bulk) for kind in bulk.KINDS), enqueue_due_feeds, sync_feed)
+@job(feed_runs.APPLY_JOB)
+def apply_feed(session: Session, context: JobContext) -> None:
+    """Apply one chunk of a staged feed."""
+    feed_runs.apply_step(session, context.account_id, context.payload)
+
+
+JOBS = (
+    *(job(kind.job_name)(_apply_bulk) for kind in bulk.KINDS),
+    enqueue_due_feeds,
+    sync_feed,
+    apply_feed,
+)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import queue as queue_module
-import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -33,9 +32,10 @@ from tidings.catalogs.tables import (
 from tidings.db.base import utcnow
 from tidings.db.dialect import Written, bulk_upsert
 from tidings.jobs import queue
+from tidings.jobs.tables import NETWORK_LANE
 
+SYNC_JOB = "catalogs.sync_feed"
 BATCH_SIZE = 1000
-MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024  # a scheduled feed download stops at 1 GiB
 MAX_REPORTED_ERRORS = 100
 DEFAULT_INTERVAL = 6 * 3600  # Klaviyo resyncs custom catalog feeds every six hours
 
@@ -75,6 +75,12 @@ class SyncSummary:
             "variants_unchanged", "categories_created",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncSummary:
+        """The summary `as_dict` gave (carried from one step of a scheduled sync to the next)."""
+        counts = {k: int(v) for k, v in data.items() if k != "errors"}
+        return cls(**counts, errors=[(e["record"], e["detail"]) for e in data.get("errors", [])])
 
     def as_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "errors"}
@@ -217,22 +223,6 @@ def open_source(source: str, *, timeout: float = 60.0) -> tuple[IO[bytes], int |
     return path.open("rb"), path.stat().st_size
 
 
-def download(url: str, *, limit: int = MAX_DOWNLOAD_BYTES) -> Path:
-    """The feed in a temporary file (the caller deletes it), so no transaction waits on the network."""
-    stream, _size = open_source(url)
-    suffix = Path(url.split("?")[0]).suffix
-    with stream, tempfile.NamedTemporaryFile(prefix="tidings-feed-", suffix=suffix, delete=False) as handle:
-        copied = 0
-        while chunk := stream.read(1 << 20):
-            copied += len(chunk)
-            if copied > limit:
-                handle.close()
-                Path(handle.name).unlink(missing_ok=True)
-                raise ValueError(f"The feed is larger than {limit} bytes.")
-            handle.write(chunk)
-    return Path(handle.name)
-
-
 # ------------------------------------------------------------------------------ the schedule
 
 
@@ -279,11 +269,12 @@ def enqueue_due_feeds(session: Session, now: dt.datetime) -> int:
         feed.last_started_at, feed.last_status = now, "queued"
         queue.enqueue(
             session,
-            "catalogs.sync_feed",
+            SYNC_JOB,
             {"url": feed.url},
             account_id=feed.account_id,
             dedup_key=f"feed:{int(now.timestamp())}",
             max_attempts=3,
+            lane=NETWORK_LANE,  # a download: a slow server must not hold up the default lane
         )
         due += 1
     session.flush()

@@ -193,3 +193,20 @@ class CatalogFeed(Base):
     last_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CatalogFeedChunk(Base):
+    """A batch of products of a scheduled feed run, parsed and waiting to be applied.
+
+    A run (`run_id`: its download job's id) stages its products here in one step; each apply
+    step then applies one chunk and deletes it in the same transaction, so the sync resumes
+    where it stopped and applies every chunk once.
+    """
+
+    __tablename__ = "catalog_feed_chunks"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    products: Mapped[str] = mapped_column(Text)  # a JSON array of feed_runs.product_row()
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
