@@ -27,6 +27,7 @@ from tidings.jsonapi.errors import InvalidInput, Throttled
 from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
+from tidings.jsonapi.text import refuse_unstorable_text
 from tidings.runtime import Runtime
 
 T = TypeVar("T")
@@ -108,6 +109,7 @@ def api(operation_id: str, *, write: bool | None = None) -> Any:
         request: Request,
         revision: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
+        _text: Annotated[None, Depends(refuse_unstorable_text)] = None,
         **_query: Any,
     ) -> Iterator[ApiContext]:
         runtime = runtime_of(request)
@@ -167,6 +169,7 @@ def client(operation_id: str) -> Any:
         company_id: Annotated[str | None, Query()] = None,
         revision: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
+        _text: Annotated[None, Depends(refuse_unstorable_text)] = None,
     ) -> Iterator[ClientContext]:
         runtime = runtime_of(request)
         _refuse_private_key(authorization)
