@@ -24,6 +24,7 @@ from tidings.accounts import service as accounts
 from tidings.accounts.tables import Account
 from tidings.jsonapi.documents import Urls
 from tidings.jsonapi.errors import InvalidInput, Throttled
+from tidings.jsonapi.hosts import link_base
 from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
@@ -50,7 +51,8 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def urls_for(request: Request, runtime: Runtime) -> Urls:
-    base = runtime.settings.public_url or str(request.base_url)
+    settings = runtime.settings
+    base = link_base(request.scope, settings.public_url, settings.allowed_hosts)
     return Urls(base, request.url.path, list(request.query_params.multi_items()))
 
 
