@@ -41,6 +41,9 @@ log = structlog.get_logger("tidings.events")
 BATCH_ROWS = 5000
 BATCH_BYTES = 1_000_000
 SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT}
+# The dead letter of a profile block whose properties could not be saved while its events were
+# (the limit of 400): its payload is the block alone, so a retry applies just that again.
+PROFILE_PROPERTIES = "profile_properties"
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Failure:
     pointer: str
     payload: Any
     error: str
+    kind: str | None = None  # the dead letter's kind when not the inbox row's
 
 
 @dataclass
@@ -235,6 +239,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
     # A later source (or chunk) may have merged away a profile an earlier one resolved to: the
     # events go to the profile it became.
     merged_into = {gone: r.profile_id for _, r in resolved if r.profile_id for gone in r.merged_from}
+    unsaved: set[tuple[str, str, str]] = set()
     for group, resolution in resolved:
         if not resolution.ok or resolution.profile_id is None:
             failures.append(Failure(group.row, group.pointer, _group_json(group), _why(resolution)))
@@ -244,6 +249,13 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
             if profile_id not in merged_into:
                 break
             profile_id = merged_into[profile_id]
+        if resolution.error is not None:
+            # The profile's other changes and the events stand; what was not saved is recorded
+            # (once for the same block on the same profile in one row: a bulk row repeats it).
+            key = (group.row.id, profile_id, json.dumps(group.profile, sort_keys=True, default=str))
+            if key not in unsaved:
+                unsaved.add(key)
+                failures.append(_properties_not_saved(group, profile_id, resolution))
         for event in group.events:
             events.append(_new_event(profile_id, event, group, metric_keys))
     written = write_events(session, account_id, events)
@@ -252,6 +264,22 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
 
 def _group_json(group: Group) -> dict[str, Any]:
     return {"profile": group.profile, "events": group.events}
+
+
+def _properties_not_saved(group: Group, profile_id: str, resolution: Resolution) -> Failure:
+    """A dead letter for a profile block whose properties were not saved (its events were): it
+    names the profile and the properties, and holds the block alone, in an envelope that keeps
+    its source (so `/client` rules apply to a retry) and when it was received."""
+    envelope = {
+        "source": group.source,
+        "received": group.received.isoformat(),
+        "groups": [{"profile": group.profile, "events": []}],
+    }
+    error = (
+        f"The properties of profile {profile_id} were not updated (the event was stored): "
+        f"{resolution.error} Retrying applies the profile block again."
+    )
+    return Failure(group.row, f"{group.pointer}/profile", envelope, error, kind=PROFILE_PROPERTIES)
 
 
 def _new_event(
@@ -315,7 +343,7 @@ def record_failures(session: Session, account_id: str, failures: list[Failure]) 
             account_id=account_id,
             id=ulid(),
             inbox_id=f.row.id,
-            kind=f.row.kind,
+            kind=f.kind or f.row.kind,
             item_pointer=f.pointer,
             payload=json.dumps(f.payload, default=str),
             error=f.error[:4000],
