@@ -129,12 +129,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> JSONAPIResponse:
-        # A value the database cannot store (a NUL character, a string too long for its column):
-        # the caller's input, not our failure. Validation should have caught it; log it to add a check.
-        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig)[:200])
-        return error_response(
-            [InvalidInput("A value in the request cannot be stored: " + str(exc.orig)[:200])], 400
-        )
+        # A value the database cannot store (a string too long for its column, say): the caller's
+        # input, not our failure. Validation should have caught it; the log says which, to add a
+        # check. The database's own words stay in the log: they describe the schema.
+        log.warning("data_error", method=request.method, path=request.url.path, error=str(exc.orig)[:500])
+        return error_response([InvalidInput("A value in the request cannot be stored.", pointer="/")], 400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONAPIResponse:

@@ -6,9 +6,10 @@ Every setting is documented in docs/CONFIGURATION.md; a test fails when one is n
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
 
     # HTTP
     public_url: str | None = None
+    # Host names whose Host header links may follow when public_url is unset (`*`: any).
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     secret_key: str | None = None
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
@@ -53,6 +56,15 @@ class Settings(BaseSettings):
     # Logs
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        """`TIDINGS_ALLOWED_HOSTS=tidings.example.com,localhost`: names, compared lower-cased."""
+        names = value.split(",") if isinstance(value, str) else value
+        if isinstance(names, list | tuple):
+            return [str(name).strip().lower() for name in names if str(name).strip()]
+        return value
 
     @property
     def is_sqlite(self) -> bool:

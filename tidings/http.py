@@ -25,9 +25,11 @@ from starlette.types import Scope
 
 from tidings.jsonapi.documents import Urls
 from tidings.jsonapi.errors import Throttled
+from tidings.jsonapi.hosts import link_base
 from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
+from tidings.jsonapi.text import refuse_unstorable_text
 from tidings.runtime import Principal, Runtime
 
 T = TypeVar("T")
@@ -58,7 +60,8 @@ def client_address(scope: Scope) -> str | None:
 
 
 def urls_for(request: Request, runtime: Runtime) -> Urls:
-    base = runtime.settings.public_url or str(request.base_url)
+    settings = runtime.settings
+    base = link_base(request.scope, settings.public_url, settings.allowed_hosts)
     return Urls(base, request.url.path, list(request.query_params.multi_items()))
 
 
@@ -118,6 +121,7 @@ def api(operation_id: str | Operation, *, write: bool | None = None) -> Any:
         request: Request,
         revision: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
+        _text: Annotated[None, Depends(refuse_unstorable_text)] = None,
         **_query: Any,
     ) -> Iterator[ApiContext]:
         runtime = runtime_of(request)
@@ -169,6 +173,7 @@ def client(operation_id: str) -> Any:
         company_id: Annotated[str | None, Query()] = None,
         revision: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
+        _text: Annotated[None, Depends(refuse_unstorable_text)] = None,
     ) -> Iterator[ClientContext]:
         runtime = runtime_of(request)
         runtime.authority.refuse_private_key(authorization)

@@ -233,3 +233,15 @@ def test_bad_filter_values_are_400(client, account) -> None:
         response = client.get("/api/catalog-items", params={"filter": text}, headers=account.headers())
         assert response.status_code == 400, text
         assert response.json()["errors"][0]["source"] == {"parameter": "filter"}
+
+
+@pytest.mark.parametrize("field", ["title", "external_id", "description"])
+def test_a_lone_surrogate_is_400_with_its_pointer(client, account, field: str) -> None:
+    import json
+
+    body = item_body("S1")
+    body["data"]["attributes"][field] = "x\udfff"
+    headers = {**account.headers(), "content-type": "application/vnd.api+json"}
+    response = client.post("/api/catalog-items", content=json.dumps(body).encode(), headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["source"] == {"pointer": f"/data/attributes/{field}"}

@@ -8,6 +8,7 @@ import pytest
 from fastapi import APIRouter, Body
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError
 
 from tests.conftest import AccountKeys
 from tidings.app import create_app
@@ -102,3 +103,67 @@ def test_every_bad_field_is_reported_not_just_the_first(
     response = probe_client.post("/api/probe-bodies", json=body, headers=account.headers())
     pointers = {e["source"]["pointer"] for e in response.json()["errors"]}
     assert pointers == {"/data/attributes/name", "/data/attributes/count", "/data/attributes/extra"}
+
+
+@pytest.mark.parametrize(
+    ("content", "pointer"),
+    [
+        (b'{"data": {"type": "list", "attributes": {"name": "a\\ud800b"}}}', "/data/attributes/name"),
+        (b'{"data": {"type": "list", "attributes": {"name": "\\uDFFF"}}}', "/data/attributes/name"),
+        # a raw surrogate in the UTF-8 bytes: Python's JSON parser decodes it (surrogatepass)
+        (b'{"data": {"type": "list", "attributes": {"name": "\xed\xa0\x80"}}}', "/data/attributes/name"),
+        # in a key, and in keys nothing declares (echoed in the errors)
+        (
+            b'{"data": {"type": "list", "attributes": {"name": "x", "\\ud800": 1}}}',
+            "/data/attributes/\\ud800",
+        ),
+        (
+            b'{"data": {"type": "list", "attributes": {"name": "x"}}, "x": '
+            + b"[" * 300
+            + b'"\\ud800"'
+            + b"]" * 300
+            + b"}",
+            "/x" + "/0" * 300,
+        ),
+    ],
+)
+def test_a_lone_surrogate_anywhere_is_400_with_its_pointer(
+    probe_client: TestClient, account: AccountKeys, content: bytes, pointer: str
+) -> None:
+    response = probe_client.post(
+        "/api/probe-bodies",
+        content=content,
+        headers={**account.headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["source"] == {"pointer": pointer}
+    assert "surrogate" in error["detail"]
+
+
+def test_a_paired_surrogate_is_text(probe_client: TestClient, account: AccountKeys) -> None:
+    content = '{"data": {"type": "list", "attributes": {"name": "\\ud83d\\ude00 é"}}}'.encode()
+    response = probe_client.post(
+        "/api/probe-bodies",
+        content=content,
+        headers={**account.headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["received"]["data"]["attributes"]["name"] == "\U0001f600 é"
+
+
+@router.post("/api/probe-data-error")
+def probe_data_error(ctx: ApiContext = api("create_list")) -> JSONAPIResponse:
+    raise DataError(
+        "INSERT INTO lists", {}, Exception('value too long for type character varying(6) in "lists"')
+    )
+
+
+def test_a_value_the_database_refuses_is_400_without_its_words(
+    probe_client: TestClient, account: AccountKeys
+) -> None:
+    response = probe_client.post("/api/probe-data-error", headers=account.headers())
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["detail"] == "A value in the request cannot be stored."
+    assert "varying" not in response.text and "lists" not in response.text

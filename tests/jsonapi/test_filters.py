@@ -88,6 +88,12 @@ def test_parses(text: str, expected: Node) -> None:
         "equals(email,'x') trailing",
         "any(id,['a' 'b'])",
         "and(" * 20 + "has(a)" + ")" * 20,
+        "any(id,[['a']])",  # no operator compares with a list of lists
+        "any(id,['a',[]])",
+        "equals(id," + "9" * 5000 + ")",  # past int()'s 4,300 digits
+        "equals(id," + "9" * 65 + ")",
+        "equals(id,1e400)",  # not a finite number
+        "equals(id,١٢)",  # digits, but not ASCII ones
     ],
 )
 def test_malformed_filters_are_400_on_the_filter_parameter(text: str) -> None:

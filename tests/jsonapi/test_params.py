@@ -47,6 +47,11 @@ def test_valid_parameters() -> None:
         ({"page[size]": "0"}, "page[size]"),
         ({"page[size]": "101"}, "page[size]"),
         ({"page[size]": "ten"}, "page[size]"),
+        ({"page[size]": "9" * 5000}, "page[size]"),  # past int()'s 4,300 digits
+        ({"page[size]": "0" * 5000 + "20"}, "page[size]"),
+        ({"page[size]": "²"}, "page[size]"),  # a digit to str.isdigit, not to int()
+        ({"filter": "equals(id," + "9" * 5000 + ")"}, "filter"),
+        ({"filter": "any(id,[['a']])"}, "filter"),
         ({"fields[profile]": "nonsense"}, "fields[profile]"),
         ({"fields[nothing]": "x"}, "fields[nothing]"),
         ({"additional-fields[profile]": "everything"}, "additional-fields[profile]"),

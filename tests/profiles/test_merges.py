@@ -115,6 +115,33 @@ def test_implicit_sources_fill_but_never_overwrite_identifiers(db, account) -> N
     assert _profiles(db, account.id)[a].phone_number == "+16175550102"
 
 
+def test_a_merge_past_the_property_limit_leaves_the_profile_writable(db, account) -> None:
+    """A merge adds the properties the survivor lacks, past 400 if need be; later writes to the
+    profile that add none still apply (they raised KeyError: every event for it was a dead letter)."""
+
+    def props(prefix: str) -> ProfileAttributes:
+        return ProfileAttributes.from_dict({"properties": {f"{prefix}{i}": i for i in range(300)}})
+
+    kept = make_profile(db, account.id, email="wide@example.com", attributes=props("a"))
+    make_profile(db, account.id, phone_number="+16175550104", attributes=props("b"))
+    [merged] = resolve(db, account.id, ProfileInput(email="wide@example.com", phone_number="+16175550104"))
+    assert merged.profile_id == kept and len(merged.merged_from) == 1
+    assert len(_profiles(db, account.id)[kept].properties) == 600
+
+    [bare] = resolve(db, account.id, ProfileInput(email="wide@example.com"))
+    named = ProfileInput(
+        email="wide@example.com", attributes=ProfileAttributes.from_dict({"first_name": "Wide"})
+    )
+    [renamed] = resolve(db, account.id, named)
+    assert (bare.profile_id, bare.error, renamed.error) == (kept, None, None)
+    assert _profiles(db, account.id)[kept].first_name == "Wide"
+    more = ProfileInput(
+        email="wide@example.com", attributes=ProfileAttributes.from_dict({"properties": {"c": 1}})
+    )
+    [refused] = resolve(db, account.id, more)
+    assert refused.error is not None and "'c'" in refused.error
+
+
 def test_client_writes_never_change_identifiers_but_absorb_anonymous_profiles(db, account) -> None:
     a = make_profile(db, account.id, email="web@example.com")
     make_profile(db, account.id, phone_number="+16175550104")

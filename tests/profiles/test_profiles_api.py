@@ -185,3 +185,36 @@ def test_lists_and_segments_of_a_profile_are_empty(sdk) -> None:
     assert full.data.relationships.lists.data == []
     with pytest.raises(NotFoundException):
         sdk.Profiles.get_lists_for_profile("01ZZZZZZZZZZZZZZZZZZZZZZZZ")
+
+
+def test_odd_input_is_a_precise_400_on_both_databases(client, account) -> None:
+    """A lone surrogate as a property's name or value (SQLite could not encode it; PostgreSQL
+    refused it with its own words), a list of lists in a filter."""
+    headers = {**account.headers(), "content-type": "application/vnd.api+json"}
+
+    def send(method: str, url: str, body: dict):  # type: ignore[no-untyped-def]
+        return client.request(method, url, content=json.dumps(body).encode(), headers=headers)
+
+    attributes = {"email": "odd@example.com", "properties": {"\ud800": 1}}
+    response = send("POST", "/api/profiles", {"data": {"type": "profile", "attributes": attributes}})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["source"] == {"pointer": "/data/attributes/properties/\\ud800"}
+
+    created = send(
+        "POST", "/api/profiles", {"data": {"type": "profile", "attributes": {"email": "odd@example.com"}}}
+    )
+    profile_id = created.json()["data"]["id"]
+    patch = {"data": {"type": "profile", "id": profile_id, "attributes": {"properties": {"k": "a\ud800"}}}}
+    response = send("PATCH", f"/api/profiles/{profile_id}", patch)
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["source"] == {"pointer": "/data/attributes/properties/k"}
+    assert "surrogate" in error["detail"]
+
+    for text in ["any(id,[['a']])", "equals(id," + "9" * 5000 + ")"]:
+        response = client.get("/api/profiles", params={"filter": text}, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["source"] == {"parameter": "filter"}
+    response = client.get("/api/profiles", params={"page[size]": "9" * 5000}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["source"] == {"parameter": "page[size]"}

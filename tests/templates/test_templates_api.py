@@ -532,3 +532,17 @@ def test_another_accounts_catalog_item_is_not_found(sdk, other_account: AccountK
     )
     template = create(sdk, html='[{% catalog "B-1" %}{{ catalog_item.title }}{% endcatalog %}]')
     assert render(sdk, template.data.id, {}).data.attributes.html == "[]"
+
+
+def test_a_lone_surrogate_is_400_with_its_pointer_on_both_databases(
+    client: TestClient, account: AccountKeys
+) -> None:
+    import json
+
+    body = {
+        "data": {"type": "template", "attributes": {"name": "S", "editor_type": "CODE", "html": "\ud800"}}
+    }
+    headers = {**account.headers(), "content-type": "application/vnd.api+json"}
+    response = client.post("/api/templates", content=json.dumps(body).encode(), headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["source"] == {"pointer": "/data/attributes/html"}

@@ -10,6 +10,7 @@ unquoted; lists use brackets. The domain says which SQL expression each field ma
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ LIST_OPERATORS = {"any", "contains-any", "contains-all"}  # the others take one 
 LOGICAL = {"and", "or", "not"}
 MAX_DEPTH = 10
 MAX_CONDITIONS = 100
+MAX_NUMBER_LENGTH = 64  # past any column's range; `int` refuses text over 4,300 digits
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _bad(detail: str) -> InvalidInput:
 
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 def parse_datetime(text: str, *, naive_as: dt.tzinfo | None = dt.UTC) -> dt.datetime | None:
@@ -93,7 +95,8 @@ class _Parser:
         self.count = 0
 
     def fail(self, message: str) -> InvalidInput:
-        return _bad(f"Invalid filter: {message} at position {self.pos} in {self.text!r}.")
+        shown = self.text if len(self.text) <= 200 else self.text[:200] + "…"
+        return _bad(f"Invalid filter: {message} at position {self.pos} in {shown!r}.")
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -168,12 +171,14 @@ class _Parser:
             raise self.fail("expected a field name")
         return field
 
-    def value(self) -> Any:
+    def value(self, *, in_list: bool = False) -> Any:
         self.skip_ws()
         char = self.peek()
         if char in ("'", '"'):
             return self.string(char)
         if char == "[":
+            if in_list:  # no operator compares with a list of lists
+                raise self.fail("lists cannot hold lists")
             self.pos += 1
             items: list[Any] = []
             self.skip_ws()
@@ -181,7 +186,7 @@ class _Parser:
                 self.pos += 1
                 return items
             while True:
-                items.append(self.value())
+                items.append(self.value(in_list=True))
                 self.skip_ws()
                 if self.peek() == ",":
                     self.pos += 1
@@ -216,13 +221,23 @@ class _Parser:
             return token == "true"
         if token == "null":
             return None
-        if _NUMBER.match(token):
-            return float(token) if any(c in token for c in ".eE") else int(token)
+        if _NUMBER.fullmatch(token):
+            return self.number(token)
         # Naive datetimes stay naive here: UTC for most endpoints, the query's timezone for reports.
         when = parse_datetime(token, naive_as=None)
         if when is not None:
             return when
         raise self.fail(f"invalid value {token!r}")
+
+    def number(self, token: str) -> int | float:
+        if len(token) > MAX_NUMBER_LENGTH:
+            raise self.fail(f"numbers may have at most {MAX_NUMBER_LENGTH} characters")
+        if not any(c in token for c in ".eE"):
+            return int(token)
+        value = float(token)
+        if not math.isfinite(value):  # 1e400
+            raise self.fail(f"the number {token} is out of range")
+        return value
 
 
 def parse_filter(text: str) -> Node:

@@ -67,8 +67,10 @@ def parse_query(op: Operation, query: Mapping[str, str]) -> QueryParams:
         params.sort = query["sort"]
 
     if "page[size]" in query and op.page_max:
-        raw = query["page[size]"]
-        if not raw.strip().isdigit() or not 1 <= int(raw) <= op.page_max:
+        raw = query["page[size]"].strip()
+        # ASCII digits only (`isdigit` passes '²', which `int` refuses), and few of them (`int`
+        # refuses more than 4,300 digits).
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= op.page_max:
             raise InvalidInput(
                 f"page[size] must be an integer from 1 to {op.page_max}.", parameter="page[size]"
             )

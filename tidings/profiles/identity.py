@@ -483,9 +483,13 @@ class _Batch:
             item.patch_properties is None or item.patch_properties.is_empty()
         )
         changes = {} if bare else apply_attributes(target.data, item.attributes, item.patch_properties)
-        if len(changes.get("properties", target.data["properties"])) > MAX_PROPERTIES:
-            changes.pop("properties")
-            error = f"A profile may have at most {MAX_PROPERTIES} custom properties."
+        properties = changes.get("properties")
+        if properties is not None and len(properties) > MAX_PROPERTIES:
+            # The input's property changes are not applied, none of them: the caller says so (REST
+            # answers 400, the event processor records a dead letter naming what was not added).
+            del changes["properties"]
+            added = [name for name in properties if name not in target.data["properties"]]
+            error = _too_many(added, len(properties))
             ignored.append("properties")
         for name, value in changes.items():
             target.data[name] = value
@@ -617,6 +621,15 @@ class _Batch:
             if result.profile_id is not None:
                 result.profile_id = self.live(result.profile_id).id
         return results
+
+
+def _too_many(added: list[str], total: int) -> str:
+    limit = f"A profile may have at most {MAX_PROPERTIES} custom properties"
+    if not added:  # a profile past the limit already (merges add the properties it lacks)
+        return f"{limit}; it would have {total}."
+    shown = ", ".join(repr(name) for name in added[:10])
+    more = f" and {len(added) - 10} more" if len(added) > 10 else ""
+    return f"{limit}; adding {shown}{more} would make {total}."
 
 
 def _moved(row: _Row, now: Any) -> bool:

@@ -140,3 +140,56 @@ def test_a_payload_that_is_not_json_cannot_be_retried_and_says_so(
         get_settings.cache_clear()
     assert result.exit_code == 1 and "not JSON" in result.output
     assert len(_failures(db, account.id)) == 1
+
+
+def test_a_profile_property_past_the_limit_is_a_dead_letter_naming_it(
+    db, client, database_url, account: AccountKeys, monkeypatch
+) -> None:
+    # 400 properties: the limit. An event's profile block adds one more: the event is stored (it
+    # was acknowledged), the property is not, and a dead letter says which, on which profile.
+    full = {f"p{i}": i for i in range(400)}
+    body = {"data": {"type": "profile", "attributes": {"email": "full@example.com", "properties": full}}}
+    created = client.post("/api/profiles", json=body, headers=account.headers())
+    assert created.status_code == 201, created.text
+    profile_id = created.json()["data"]["id"]
+    event = event_body(email="full@example.com", profile={"properties": {"Loyalty": "gold", "p1": -1}})
+    assert client.post("/api/events", json=event, headers=account.headers()).status_code == 202
+    drain(db)
+
+    with db.read() as session:
+        (stored,) = session.execute(select(Event).where(Event.account_id == account.id)).scalars()
+        profile = session.get(Profile, (account.id, profile_id))
+    assert stored.profile_id == profile_id
+    assert len(profile.properties) == 400 and "Loyalty" not in profile.properties
+    assert profile.properties["p1"] == 1  # the block's properties are applied together or not at all
+    (failure,) = _failures(db, account.id)
+    assert failure.kind == "profile_properties"
+    assert "'Loyalty'" in failure.error and profile_id in failure.error and "p1" not in failure.error
+
+    monkeypatch.setenv("TIDINGS_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        listed = CliRunner().invoke(app, ["events", "failed", "--account", account.id])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0
+    assert "profile_properties" in listed.output and "'Loyalty'" in listed.output
+
+    # Once there is room, a retry applies the block again, and only the block: no second event.
+    unset = {
+        "data": {
+            "type": "profile",
+            "id": profile_id,
+            "attributes": {},
+            "meta": {"patch_properties": {"unset": "p0"}},
+        }
+    }
+    assert (
+        client.patch(f"/api/profiles/{profile_id}", json=unset, headers=account.headers()).status_code == 200
+    )
+    _retry(db, account.id)
+    assert _failures(db, account.id) == []
+    with db.read() as session:
+        profile = session.get(Profile, (account.id, profile_id))
+        events = session.execute(select(Event).where(Event.account_id == account.id)).scalars().all()
+    assert (profile.properties["Loyalty"], profile.properties["p1"], len(events)) == ("gold", -1, 1)

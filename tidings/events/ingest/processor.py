@@ -43,6 +43,9 @@ log = structlog.get_logger("tidings.events")
 BATCH_ROWS = 5000
 BATCH_BYTES = 1_000_000
 SOURCES = {"api": Source.EVENT, "client": Source.CLIENT, "legacy": Source.CLIENT}
+# The dead letter of a profile block whose properties could not be saved while its events were
+# (the limit of 400): its payload is the block alone, so a retry applies just that again.
+PROFILE_PROPERTIES = "profile_properties"
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Failure:
     pointer: str
     payload: Any
     error: str
+    kind: str | None = None  # the dead letter's kind when not the inbox row's
 
 
 @dataclass
@@ -235,6 +239,7 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
     # A later source (or chunk) may have merged away a profile an earlier one resolved to: the
     # events go to the profile it became.
     merged_into = {gone: r.profile_id for _, r in resolved if r.profile_id for gone in r.merged_from}
+    unsaved: set[tuple[str, str, str]] = set()
     for group, resolution in resolved:
         if not resolution.ok or resolution.profile_id is None:
             payload = envelope.group_json(group.group)
@@ -245,10 +250,33 @@ def apply_rows(session: Session, account_id: str, rows: list[InboxRow]) -> tuple
             if profile_id not in merged_into:
                 break
             profile_id = merged_into[profile_id]
+        if resolution.error is not None:
+            # The profile's other changes and the events stand; what was not saved is recorded
+            # (once for the same block on the same profile in one row: a bulk row repeats it).
+            block = envelope.group_json(envelope.Group(group.group.profile))
+            key = (group.row.id, profile_id, json.dumps(block, sort_keys=True, default=str))
+            if key not in unsaved:
+                unsaved.add(key)
+                failures.append(_properties_not_saved(group, profile_id, resolution))
         for event in group.group.events:
             events.append(_new_event(profile_id, event, group, metric_keys))
     written = write_events(session, account_id, events)
     return len(written), failures
+
+
+def _properties_not_saved(group: RowGroup, profile_id: str, resolution: Resolution) -> Failure:
+    """A dead letter for a profile block whose properties were not saved (its events were): it
+    names the profile and the properties, and holds the block alone, in an envelope that keeps
+    its source (so `/client` rules apply to a retry; legacy track/identify are /client's) and
+    when it was received."""
+    source: envelope.Source = "api" if group.source == "api" else "client"
+    alone = envelope.Envelope(source, group.received, [envelope.Group(group.group.profile)])
+    error = (
+        f"The properties of profile {profile_id} were not updated (the event was stored): "
+        f"{resolution.error} Retrying applies the profile block again."
+    )
+    payload = msgspec.to_builtins(alone)
+    return Failure(group.row, f"{group.pointer}/profile", payload, error, kind=PROFILE_PROPERTIES)
 
 
 def _new_event(
@@ -311,7 +339,7 @@ def record_failures(session: Session, account_id: str, failures: list[Failure]) 
             account_id=account_id,
             id=ulid(),
             inbox_id=f.row.id,
-            kind=f.row.kind,
+            kind=f.kind or f.row.kind,
             item_pointer=f.pointer,
             payload=json.dumps(f.payload, default=str),
             error=f.error[:4000],

@@ -26,55 +26,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput
-from tidings.ops.middleware import NUL_DETAIL
+from tidings.jsonapi.errors import APIError, ErrorList
+from tidings.jsonapi.text import unstorable_text
 
-# How deep the check of a document's text looks: past the deepest properties allowed
-# (`accept.MAX_DEPTH` levels under a bulk body's eleven), where the nesting limit refuses anyway.
-TEXT_DEPTH = 128
-UNSTORABLE = "Strings cannot contain a lone UTF-16 surrogate ({}): it is not text any database stores."
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # a lone surrogate: Python's JSON parser reads `"\ud800"`
-        return False
-    return True
-
-
-def _shown(text: str) -> str:
-    """`text` as it can appear in a response (a lone surrogate as its escape, `\ud800`)."""
-    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
-
-
-def _text_error(text: str, pointer: str) -> APIError:
-    if "\x00" in text:
-        return InvalidInput(NUL_DETAIL, pointer=pointer or "/")
-    surrogate = next(c for c in text if "\ud800" <= c <= "\udfff")
-    return InvalidInput(UNSTORABLE.format(_shown(surrogate)), pointer=pointer or "/")
-
-
-def unstorable_text(value: Any, pointer: str, out: list[APIError], depth: int = 0) -> None:
-    """Report the strings of a parsed JSON value, keys included, that no database stores: a lone
-    UTF-16 surrogate or a NUL. msgspec refuses both; Python's `json.loads` reads them."""
-    if isinstance(value, str):
-        if not _storable(value):
-            out.append(_text_error(value, pointer))
-    elif depth < TEXT_DEPTH and isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{pointer}/{_shown(key)}"
-            if not _storable(key):
-                out.append(_text_error(key, here))
-            unstorable_text(item, here, out, depth + 1)
-    elif depth < TEXT_DEPTH and isinstance(value, list):
-        for index, item in enumerate(value):
-            unstorable_text(item, f"{pointer}/{index}", out, depth + 1)
 
 
 def _instant(value: Any) -> Any:
