@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -120,3 +121,21 @@ def test_the_composition_root_registers_every_domain() -> None:
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
+
+
+def test_every_cli_command_runs_wired(tmp_path) -> None:
+    """A command (an import, an unmerge, a feed sync) writes as the server does: the root is
+    installed before it runs, not only by the app factory."""
+    probe = PROBE.replace(
+        "import importlib, json, sys",
+        "import importlib, json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tidings.cli import app\n"
+        "assert CliRunner().invoke(app, ['db', 'upgrade']).exit_code == 0",
+    )
+    env = {**os.environ, "TIDINGS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "[]"], capture_output=True, text=True, check=True, env=env
+    )
+    wired = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 6

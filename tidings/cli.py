@@ -35,6 +35,15 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
 
 
+@app.callback()
+def _wired() -> None:
+    """Every command runs with the domains wired, as the server does: its writes start the same
+    work (segment updates, last_event_date) and its merges and deletions carry every participant."""
+    from tidings import domains
+
+    domains.install()
+
+
 def _database():  # type: ignore[no-untyped-def]
     from tidings.db.session import Database
 
