@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 
 from tests.conftest import REVISION, make_account
 from tidings.jobs.worker import drain
-from tidings.jsonapi.spec import operation as operation_of
+from tidings.jsonapi import spec as klaviyo_operations
+from tidings.jsonapi.spec import Operation
+from tidings.profiles import extensions
+
+# Tidings' own operations are declared where they are served, not in Klaviyo's index.
+OWN = {op.operation_id: op for op in (extensions.GET_MERGES, extensions.GET_MERGE, extensions.CREATE_UNMERGE)}
+
+
+def operation_of(operation_id: str) -> Operation:
+    return OWN.get(operation_id) or klaviyo_operations.operation(operation_id)
 
 
 def _operations(app):
