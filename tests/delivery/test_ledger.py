@@ -85,7 +85,9 @@ def test_plan_is_insert_if_absent(db: Database, account: str, clock: Clock) -> N
     assert first.send.message_id.endswith(f"@{DOMAIN}>")
     with db.read() as session:
         count = session.scalar(
-            select(func.count()).where(MessageSend.account_id == account, MessageSend.idempotency_key == "c:cm1:P1")
+            select(func.count()).where(
+                MessageSend.account_id == account, MessageSend.idempotency_key == "c:cm1:P1"
+            )
         )
     assert count == 1
 
@@ -147,7 +149,12 @@ def test_sent(db: Database, account: str, clock: Clock) -> None:
     with db.write() as session:
         service.record_sent(session, held, ref)
     row = _row(db, account, send_id)
-    assert (row.status, row.provider_ref, row.lease_token, row.finished_at) == (SendStatus.SENT, ref, None, T0)
+    assert (row.status, row.provider_ref, row.lease_token, row.finished_at) == (
+        SendStatus.SENT,
+        ref,
+        None,
+        T0,
+    )
     with pytest.raises(LeaseLost), db.write() as session:  # a second outcome is refused
         service.record_sent(session, held, "again")
     assert _row(db, account, send_id).provider_ref == ref
@@ -246,13 +253,17 @@ def test_janitor_resends_email_with_the_same_bytes(db: Database, account: str, c
     assert again.resend and again.attempt == 2
     assert again.message == crashed.message  # same bytes, same Message-ID
     assert render.calls == [send_id]
+    with pytest.raises(LeaseLost), db.write() as session:  # the row is held again, by another
+        service.record_sent(session, crashed, "late")
     with db.write() as session:
         service.record_sent(session, again, "ref")
-    assert _row(db, account, send_id).status == SendStatus.SENT
+    assert _row(db, account, send_id).provider_ref == "ref"
 
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.PUSH])
-def test_janitor_leaves_sms_and_push_unknown(db: Database, account: str, clock: Clock, channel: Channel) -> None:
+def test_janitor_leaves_sms_and_push_unknown(
+    db: Database, account: str, clock: Clock, channel: Channel
+) -> None:
     with db.write() as session:
         send_id = plan_send(session, account, channel=channel).send.id
     (crashed,) = _claim(db, account, CountingRenderer())
