@@ -14,7 +14,10 @@ Invariants, after every step:
 - an SMS or push is never delivered twice; an ambiguous one ends `unknown`;
 - after the janitor, no row is `sending` past its lease; a `sent` row was delivered;
 - an outcome is accepted only from the row's latest claim (the lease token fences the others);
-- each row is rendered at most once.
+- each row is rendered at most once;
+- at the end, once the live workers finish and the janitor runs, nothing is planned or
+  sending: every row is sent, failed, cancelled, or (SMS, push, an email out of attempts)
+  unknown; none is silently lost.
 """
 
 from __future__ import annotations
@@ -71,7 +74,32 @@ class Ledger(RuleBasedStateMachine):
         self.latest: dict[str, str] = {}  # send id -> the token of its latest claim
 
     def teardown(self) -> None:
-        set_clock(None)
+        try:
+            self.drain()
+        finally:
+            set_clock(None)
+
+    def drain(self) -> None:
+        """Let every worker that is still alive finish and the janitor run until nothing is
+        planned or sending: no row is silently lost. (Stalled workers never come back.)"""
+        for _ in range(3 * service.MAX_ATTEMPTS):
+            self.world.now += dt.timedelta(hours=2)  # past every lease and every backoff
+            for held in self.held:
+                self.settle(held, "taken")
+            self.held = []
+            self.janitor()
+            self.claim(100)
+            if not self.held and not any(
+                row.status in (SendStatus.PLANNED, SendStatus.SENDING) for row in self.rows()
+            ):
+                break
+        self.the_ledger_keeps_its_promises()
+        for row in self.rows():
+            if row.status == SendStatus.UNKNOWN:
+                # Assumed sent: SMS and push, or an email out of attempts.
+                assert row.channel != Channel.EMAIL or row.attempts >= service.MAX_ATTEMPTS
+            else:
+                assert row.status in (SendStatus.SENT, SendStatus.FAILED, SendStatus.CANCELLED), row.status
 
     # Helpers
     def rows(self) -> list[MessageSend]:
