@@ -36,6 +36,8 @@ from tidings.consent.participants import CONSENT
 from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
+from tidings.delivery import jobs as delivery_jobs
+from tidings.delivery import tables as _delivery_tables  # noqa: F401
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
@@ -109,6 +111,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *segment_jobs.JOBS,
     *catalog_jobs.JOBS,
     *profile_import_jobs.JOBS,
+    *delivery_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.

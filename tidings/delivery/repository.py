@@ -1,0 +1,95 @@
+"""The send ledger's queries. Every statement is scoped by the account, except the janitor's
+scan of expired leases, which crosses accounts and then updates each row by its full key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from tidings.db.dialect import insert_ignore, skip_locked
+from tidings.delivery.tables import MessageSend, SendStatus
+
+TABLE: Table = MessageSend.__table__  # type: ignore[assignment]
+
+
+def insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; whether this call made the row."""
+    stmt = insert_ignore(session, TABLE, row).returning(TABLE.c.id)
+    return session.execute(stmt).first() is not None
+
+
+def by_key(session: Session, account_id: str, key: str) -> MessageSend | None:
+    query = select(MessageSend).where(
+        MessageSend.account_id == account_id, MessageSend.idempotency_key == key
+    )
+    return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def get(session: Session, account_id: str, send_id: str) -> MessageSend | None:
+    query = select(MessageSend).where(MessageSend.account_id == account_id, MessageSend.id == send_id)
+    return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def lock_due(session: Session, account_id: str, now: dt.datetime, limit: int) -> list[MessageSend]:
+    """Planned rows whose time has come, oldest first, locked (others skip them)."""
+    query = (
+        select(MessageSend)
+        .where(
+            MessageSend.account_id == account_id,
+            MessageSend.status == SendStatus.PLANNED,
+            MessageSend.planned_for <= now,
+        )
+        .order_by(MessageSend.planned_for, MessageSend.id)
+        .limit(limit)
+    )
+    query = skip_locked(session, query).execution_options(populate_existing=True)
+    return list(session.execute(query).scalars())
+
+
+def lock_expired(session: Session, now: dt.datetime, limit: int) -> list[MessageSend]:
+    """`sending` rows whose lease ran out, in every account, locked (others skip them)."""
+    query = (
+        select(MessageSend)
+        .where(MessageSend.status == SendStatus.SENDING, MessageSend.claimed_until < now)
+        .order_by(MessageSend.claimed_until)
+        .limit(limit)
+    )
+    query = skip_locked(session, query).execution_options(populate_existing=True)
+    return list(session.execute(query).scalars())
+
+
+def update_held(session: Session, account_id: str, send_id: str, token: str, values: dict[str, Any]) -> bool:
+    """Update a `sending` row only if `token` still holds its lease (the fence)."""
+    result = session.execute(
+        update(TABLE)
+        .where(
+            TABLE.c.account_id == account_id,
+            TABLE.c.id == send_id,
+            TABLE.c.status == SendStatus.SENDING,
+            TABLE.c.lease_token == token,
+        )
+        .values(values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def update_planned(
+    session: Session,
+    account_id: str,
+    values: dict[str, Any],
+    *,
+    send_ids: Sequence[str] | None = None,
+    source_id: str | None = None,
+) -> int:
+    """Update the account's `planned` rows among `send_ids` and/or of `source_id`; how many."""
+    query = update(TABLE).where(TABLE.c.account_id == account_id, TABLE.c.status == SendStatus.PLANNED)
+    if send_ids is not None:
+        query = query.where(TABLE.c.id.in_(list(send_ids)))
+    if source_id is not None:
+        query = query.where(TABLE.c.source_id == source_id)
+    result = session.execute(query.values(values))
+    return int(result.rowcount)  # type: ignore[attr-defined]

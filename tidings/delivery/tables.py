@@ -1,0 +1,78 @@
+"""The send ledger: one row per intended delivery, keyed by an idempotency key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tidings.db.base import Base, UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class SendStatus(StrEnum):
+    PLANNED = "planned"  # decided; waiting for its time (also: a retry, an email resend)
+    SENDING = "sending"  # claimed with a lease, committed before the provider is called
+    SENT = "sent"  # the provider accepted it (provider_ref)
+    FAILED = "failed"  # the provider refused it for good, or it ran out of attempts
+    SKIPPED = "skipped"  # not sent, for a reason in Klaviyo's words (reason)
+    CANCELLED = "cancelled"  # cancelled while planned
+    UNKNOWN = "unknown"  # a lease ran out mid-send and the channel assumes it went out (SMS, push)
+
+
+class SourceKind(StrEnum):
+    CAMPAIGN_MESSAGE = "campaign_message"
+    FLOW_ACTION = "flow_action"
+    API = "api"
+
+
+class MessageSend(Base):
+    """One intended delivery of one message to one profile on one channel.
+
+    `idempotency_key` never includes the content's version: editing a message while rows wait
+    cannot make a second row. `message_id` (the email's Message-ID) is fixed when the row is
+    planned; `content` is stored once, when the row first goes to `sending`, and every later
+    attempt sends those bytes. `lease_token` fences the worker holding a `sending` row: an
+    outcome from anyone else is refused.
+    """
+
+    __tablename__ = "message_sends"
+    __table_args__ = (
+        UniqueConstraint("account_id", "idempotency_key"),
+        Index("ix_message_sends_due", "account_id", "status", "planned_for"),
+        Index("ix_message_sends_leases", "status", "claimed_until"),
+        Index("ix_message_sends_source", "account_id", "source_kind", "source_id"),
+        Index("ix_message_sends_profile", "account_id", "profile_id", "channel", "sending_at"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(8))
+    profile_id: Mapped[str] = mapped_column(String(26))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # campaign message / flow action
+    run_id: Mapped[str | None] = mapped_column(String(26), nullable=True)  # flows
+    visit: Mapped[int | None] = mapped_column(Integer, nullable=True)  # flows: 1 unless a loop came back
+    status: Mapped[str] = mapped_column(String(10), default=SendStatus.PLANNED)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)  # skip or failure reason
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far
+    resends: Mapped[int] = mapped_column(Integer, default=0)  # attempts after an ambiguous one
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    provider_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    planned_for: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last claim
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
