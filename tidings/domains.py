@@ -38,6 +38,7 @@ from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
+from tidings.delivery.participants import SENDS
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
@@ -122,6 +123,7 @@ PROFILE_PARTICIPANTS = (
     LIST_MEMBERSHIPS,
     SEGMENT_MEMBERSHIPS,
     IMPORT_JOBS,
+    SENDS,
 )
 
 _lock = threading.Lock()
