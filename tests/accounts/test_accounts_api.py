@@ -122,3 +122,12 @@ def test_filter_on_an_endpoint_without_filters_is_400(client: TestClient, accoun
     response = client.get("/api/accounts", params={"filter": "equals(id,'x')"}, headers=account.headers())
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"] == {"parameter": "filter"}
+
+
+@pytest.mark.parametrize("path", ["/client/events", "/client/event-bulk-create", "/client/profiles"])
+def test_a_nul_in_company_id_is_400_on_the_parameter(client: TestClient, path: str) -> None:
+    # PostgreSQL refuses to compare text holding a NUL: the lean event path answered 500.
+    headers = {"revision": "2026-10-15", "content-type": "application/json"}
+    response = client.post(f"{path}?company_id=%00", content=b"{}", headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["source"] == {"parameter": "company_id"}

@@ -146,7 +146,9 @@ def authenticate(session: Session, credential: str, keys: KeyCache, client: str 
 
 def _look_up(session: Session, credential: str, digest: str) -> Principal:
     if not credential.startswith(PRIVATE_PREFIX):
-        if len(credential) == 6 and repository.get_account(session, credential) is not None:
+        # (A NUL is no key, and PostgreSQL refuses to compare text holding one.)
+        public = len(credential) == 6 and "\x00" not in credential
+        if public and repository.get_account(session, credential) is not None:
             raise AuthenticationFailed(
                 "A public API key cannot be used here; /api endpoints need a private key (pk_...)."
             )
@@ -215,7 +217,8 @@ def public_account(session: Session, company_id: str | None) -> Account:
         raise InvalidInput(
             "The company_id query parameter (your public API key) is required.", parameter="company_id"
         )
-    account = repository.get_account(session, company_id)
+    # A NUL is no public key, and PostgreSQL refuses to compare text holding one.
+    account = repository.get_account(session, company_id) if "\x00" not in company_id else None
     if account is None:
         raise InvalidInput(f"Invalid company_id {company_id!r}.", parameter="company_id")
     return account
