@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from openapi_client.exceptions import NotFoundException
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
-from tests.profiles.factories import add_events, subscribe
+from tests.profiles.factories import add_events, make_profile, subscribe
 from tidings.events.tables import Event
 from tidings.jobs.worker import drain
-from tidings.profiles import property_types
+from tidings.profiles import property_types, service
+from tidings.profiles.identity import Source
 from tidings.profiles.tables import Profile, ProfileTombstone
 
 
@@ -222,3 +224,24 @@ def test_deletion_follows_a_merge_made_after_the_request(sdk, db, account) -> No
     with pytest.raises(NotFoundException):
         sdk.Profiles.get_profile(a)
     assert sdk.Profiles.get_profiles(filter='equals(email,"dm@example.com")').data == []
+
+
+def test_a_profile_block_whose_properties_are_not_saved_says_so_in_the_log(db, account) -> None:
+    """A push token or a subscription goes on when its profile block would pass 400 properties;
+    what was not saved is logged with the account and the profile."""
+    pid = make_profile(db, account.id, email="full@example.com")
+    with db.write() as session:
+        session.get(Profile, (account.id, pid)).properties = {f"p{i}": i for i in range(400)}
+    with capture_logs() as logs, db.write() as session:
+        result = service.resolve_block(
+            session,
+            account.id,
+            {"email": "full@example.com", "properties": {"Loyalty": "gold"}},
+            profile_id=None,
+            meta=None,
+            source=Source.CLIENT,
+            pointer="/data/attributes/profile/data/attributes",
+        )
+    assert result.profile_id == pid and result.error
+    [logged] = [entry for entry in logs if entry["event"] == "profiles.properties_not_saved"]
+    assert logged["account_id"] == account.id and logged["profile_id"] == pid and "Loyalty" in logged["error"]

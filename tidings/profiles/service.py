@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from tidings.profiles.schemas import (
 from tidings.profiles.tables import PROFILES, Profile, ProfileMerge
 
 ATTRIBUTES = "/data/attributes"
+log = structlog.get_logger("tidings.profiles")
 EMBEDDED = "/data/attributes/profile/data/attributes"  # a profile block inside another document
 
 
@@ -272,6 +274,16 @@ def resolve_block(
         )
     if result.conflict is not None:
         raise DuplicateProfile(result.conflict.profile_id)
+    if result.error:
+        # The write it is part of goes on (a push token, a subscription); what was not saved is
+        # said in the log (and, on /client/profiles, in the partial-failure header).
+        log.warning(
+            "profiles.properties_not_saved",
+            account_id=account_id,
+            profile_id=result.profile_id,
+            source=source.value,
+            error=result.error,
+        )
     result.ignored = ignored + result.ignored
     return result
 
