@@ -8,7 +8,7 @@ import json
 
 import pytest
 from openapi_client.exceptions import BadRequestException, NotFoundException
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.conftest import AccountKeys
 from tests.events.factories import make_events, metric_id
@@ -304,6 +304,8 @@ def test_segment_entries_are_not_listed_as_events(sdk, db) -> None:
         p.id for p in sdk.Segments.get_profiles_for_segment(sdk.Segments.get_segments().data[0].id).data
     ] == [profile]
     with db.read() as session:
-        stored = session.execute(select(func.count()).where(Event.profile_id == profile)).scalar()
-    assert stored == 1  # the entry is recorded (segments and flows read it) ...
+        stored = session.execute(select(Event.id).where(Event.profile_id == profile)).scalars().all()
+    assert len(stored) == 1  # the entry is recorded (segments and flows read it) ...
     assert sdk.Events.get_events(filter=f'equals(profile_id,"{profile}")').data == []  # ... not listed
+    with pytest.raises(NotFoundException):
+        sdk.Events.get_event(stored[0])  # ... nor shown by id

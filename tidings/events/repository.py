@@ -27,17 +27,14 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]
 
 def get_event(session: Session, account_id: str, event_id: str) -> Event | None:
     event = session.get(Event, (account_id, event_id))
-    if event is None or event.metric_id in _internal_metric_ids(session, account_id):
+    if event is None:
         return None
-    return event
+    metric = session.get(Metric, (account_id, event.metric_id))
+    return None if metric is not None and metric.integration_key == TIDINGS else event
 
 
 def _internal_metrics(account_id: str) -> Select[Any]:
     return select(Metric.id).where(Metric.account_id == account_id, Metric.integration_key == TIDINGS)
-
-
-def _internal_metric_ids(session: Session, account_id: str) -> set[str]:
-    return set(session.execute(_internal_metrics(account_id)).scalars())
 
 
 def get_metric(session: Session, account_id: str, metric_id: str) -> Metric | None:

@@ -42,9 +42,7 @@ def gather(
 
 def transaction_scoped(session: Session, key: str) -> dict[Any, Any]:
     """A dict in `session.info` that lives as long as the session's current root transaction."""
-    root = session.get_transaction() or session.begin()
-    while root.parent is not None:
-        root = root.parent
+    root = session.get_transaction() or session.begin()  # the root, even inside a savepoint
     held: tuple[SessionTransaction, dict[Any, Any]] | None = session.info.get(key)
     if held is None or held[0] is not root:  # nothing yet, or left over from an ended transaction
         held = (root, {})
