@@ -53,6 +53,32 @@ class Settings(BaseSettings):
     feed_timeout_seconds: float = Field(300.0, gt=0)
     feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)
 
+    # Delivery: who sends (tidings/delivery/providers/), how much at once, and where mail comes back
+    delivery_workers: int = Field(1, ge=0)
+    delivery_batch: int = Field(200, ge=1)
+    delivery_lease_seconds: float = Field(120.0, gt=0)
+    email_provider: str = Field("outbox", pattern="^(outbox|smtp)$")
+    outbox_dir: str = "./outbox"
+    smtp_url: str | None = None
+    smtp_max_connections: int = Field(8, ge=1)
+    smtp_rate_per_second: float = Field(0.0, ge=0)  # 0: as fast as the relay takes them
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
+    default_from_email: str = "tidings@localhost"
+    bounce_domain: str | None = None  # VERP return path bounces+<token>@<domain>; unset: none
+    sms_provider: str = Field("log", pattern="^(log|twilio)$")
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None  # a number (+15551234567) or a Messaging Service SID (MG...)
+    push_provider: str = Field("log", pattern="^(log|fcm|apns)$")
+    fcm_api_url: str = "https://fcm.googleapis.com"
+    fcm_credentials_file: str | None = None
+    apns_api_url: str = "https://api.push.apple.com"
+    apns_key_file: str | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
+
     # Logs
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")

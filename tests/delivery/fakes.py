@@ -41,11 +41,12 @@ class CountingRenderer:
     calls: list[str] = field(default_factory=list)
     skip: Callable[[MessageSend], service.Skip | None] | None = None
 
-    def __call__(self, row: MessageSend) -> bytes | service.Skip:
+    def __call__(self, row: MessageSend) -> service.Rendered | service.Skip:
         if self.skip is not None and (skipped := self.skip(row)) is not None:
             return skipped
         self.calls.append(row.id)
-        return f"Message-ID: {row.message_id}\r\n\r\nrender {len(self.calls)} of {row.id}\r\n".encode()
+        body = f"Message-ID: {row.message_id}\r\n\r\nrender {len(self.calls)} of {row.id}\r\n"
+        return service.Rendered(body.encode(), recipient=f"{row.profile_id.lower()}@example.test")
 
 
 def plan_send(

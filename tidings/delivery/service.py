@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -174,9 +175,22 @@ class Skip:
     detail: str | None = None
 
 
-# Renders a row's message (headers included, with the row's Message-ID for email); called
-# once per row, the first time it is claimed.
-Renderer = Callable[[MessageSend], bytes | Skip]
+@dataclass(frozen=True)
+class Rendered:
+    """A row's message, rendered: stored with the row the first time it is claimed and sent as
+    is by every attempt."""
+
+    content: bytes  # email: the whole signed message, with the row's Message-ID
+    recipient: str  # the address, number or device token
+    sender: str | None = None  # email: the envelope sender; push: the token's platform
+    context: dict[str, Any] | None = None  # the properties of the message's events
+
+
+# Renders a row's message; called once per row, the first time it is claimed.
+Renderer = Callable[[MessageSend], Rendered | Skip]
+# Checked before rendering, for a batch of due rows: a row it answers Skip for is skipped, a row
+# it answers a time for waits until then (quiet hours); the others go on.
+Gate = Callable[[Session, Sequence[MessageSend], dt.datetime], dict[str, "Skip | dt.datetime"]]
 
 
 @dataclass(frozen=True)
@@ -193,26 +207,40 @@ class Claim:
 
 def claim(
     session: Session,
-    account_id: str,
+    account_id: str | None,
     render: Renderer,
     *,
+    gate: Gate | None = None,
     limit: int = 100,
     lease_seconds: float = LEASE_SECONDS,
     now: dt.datetime | None = None,
 ) -> list[Claim]:
-    """Take the account's due `planned` rows into `sending` with a lease. A row rendered
-    before keeps its content; a new one is rendered now and its bytes stored, or skipped if
-    the renderer says so. The caller must commit before calling the provider."""
+    """Take due `planned` rows (of one account, or of every account with None) into `sending`
+    with a lease. A row rendered before keeps its content; a new one first passes the gate
+    (skipped, or held until a later time), then is rendered now and its bytes stored, or
+    skipped if the renderer says so. The caller must commit before calling the provider."""
     now = now or utcnow()
     claims = []
-    for row in repository.lock_due(session, account_id, now, limit):
+    rows = repository.lock_due(session, account_id, now, limit)
+    verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
+    for row in rows:
+        verdict = verdicts.get(row.id)
+        if isinstance(verdict, Skip):
+            _finish(row, SendStatus.SKIPPED, now, verdict.reason.value, verdict.detail)
+            continue
+        if isinstance(verdict, dt.datetime):
+            row.planned_for = verdict
+            continue
         if row.content is None:
             rendered = render(row)
             if isinstance(rendered, Skip):
                 _finish(row, SendStatus.SKIPPED, now, rendered.reason.value, rendered.detail)
                 continue
-            row.content = rendered
-            row.content_sha256 = hashlib.sha256(rendered).hexdigest()
+            row.content = rendered.content
+            row.content_sha256 = hashlib.sha256(rendered.content).hexdigest()
+            row.recipient = rendered.recipient
+            row.sender = rendered.sender
+            row.context = rendered.context
         token = ulid()
         row.status = SendStatus.SENDING
         row.attempts += 1
@@ -221,19 +249,21 @@ def claim(
         row.sending_at = now
         claims.append(
             Claim(
-                account_id=account_id,
+                account_id=row.account_id,
                 send_id=row.id,
                 token=token,
                 attempt=row.attempts,
                 resend=row.resends > 0,
                 message=OutboundMessage(
-                    account_id=account_id,
+                    account_id=row.account_id,
                     send_id=row.id,
                     idempotency_key=row.idempotency_key,
                     channel=Channel(row.channel),
                     message_id=row.message_id,
                     content=row.content,
                     content_sha256=row.content_sha256 or "",
+                    recipient=row.recipient or "",
+                    sender=row.sender,
                 ),
             )
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tidings.db.base import Base, UTCDateTime, utcnow
+from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class Channel(StrEnum):
@@ -50,6 +51,7 @@ class MessageSend(Base):
         Index("ix_message_sends_leases", "status", "claimed_until"),
         Index("ix_message_sends_source", "account_id", "source_kind", "source_id"),
         Index("ix_message_sends_profile", "account_id", "profile_id", "channel", "sending_at"),
+        Index("ix_message_sends_ready", "status", "planned_for"),  # the workers' scan, every account
     )
 
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -61,6 +63,12 @@ class MessageSend(Base):
     source_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # campaign message / flow action
     run_id: Mapped[str | None] = mapped_column(String(26), nullable=True)  # flows
     visit: Mapped[int | None] = mapped_column(Integer, nullable=True)  # flows: 1 unless a loop came back
+    event_id: Mapped[str | None] = mapped_column(String(26), nullable=True)  # the event a flow runs for
+    # The address, number or push token it went to, as it was when the row was first claimed.
+    recipient: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    sender: Mapped[str | None] = mapped_column(String(512), nullable=True)  # email: the return path
+    # What the message's events carry ($message, $flow, Campaign Name, Subject ...), fixed at render.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=SendStatus.PLANNED)
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)  # skip or failure reason
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -76,3 +84,28 @@ class MessageSend(Base):
     planned_for: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last claim
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ApiMessage(Base):
+    """The definition of a message sent through the transactional endpoint (a template, its
+    subject and sender): what a ledger row of source `api` renders, by `source_id`."""
+
+    __tablename__ = "delivery_api_messages"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SendingDomain(Base):
+    """An account's sending domain and its DKIM key (`tidings dkim create`). Mail from an address
+    at the domain is signed with it; the public half is published as `<selector>._domainkey`."""
+
+    __tablename__ = "sending_domains"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    selector: Mapped[str] = mapped_column(String(63))
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
