@@ -19,6 +19,7 @@ from tests.delivery.bounce_support import (
 )
 from tidings.delivery import bounces, inbound, service, verp
 from tidings.delivery.tables import InboundReport
+from tidings.profiles import privacy
 from tidings.templates.links import instance_secret
 
 
@@ -253,3 +254,15 @@ def test_a_report_touches_only_the_account_of_its_send(db, client, account, othe
     # One account's key cannot read the other's profile.
     response = client.get(f"/api/profiles/{profile_a}", headers=other_account.headers())
     assert response.status_code == 404
+
+
+def test_a_privacy_deletion_drops_the_reports_about_the_person(db, client, account) -> None:
+    profile, email = customer(db, account.id)
+    sent = sent_email(db, account.id, profile, email)
+    report = _store(db, _postfix(sent))
+    process(db)
+    assert _outcome(db, report).send_id == sent.send_id
+    with db.write() as session:
+        assert privacy.delete_profile(session, account.id, profile)
+    with db.read() as session:
+        assert session.get(InboundReport, report) is None
