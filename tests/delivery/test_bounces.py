@@ -266,3 +266,18 @@ def test_a_privacy_deletion_drops_the_reports_about_the_person(db, client, accou
         assert privacy.delete_profile(session, account.id, profile)
     with db.read() as session:
         assert session.get(InboundReport, report) is None
+
+
+def test_processed_reports_are_pruned_after_their_retention(db, account) -> None:
+    profile, email = customer(db, account.id)
+    sent = sent_email(db, account.id, profile, email)
+    report = _store(db, _postfix(sent))
+    process(db)
+    processed = _outcome(db, report).processed_at
+    assert processed is not None
+    with db.write() as session:
+        assert inbound.prune(session, now=processed + inbound.RETENTION / 2) == 0
+    with db.write() as session:
+        assert inbound.prune(session, now=processed + inbound.RETENTION * 2) >= 1
+    with db.read() as session:
+        assert session.get(InboundReport, report) is None

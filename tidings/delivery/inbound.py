@@ -15,11 +15,13 @@ logged.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
@@ -31,6 +33,8 @@ from tidings.delivery.tables import InboundReport, MessageSend
 from tidings.jobs.queue import enqueue
 
 PROCESS_JOB = "delivery.process_bounce"
+ENVELOPE_CHARS = 1024
+RETENTION = dt.timedelta(days=30)  # processed reports are kept this long, to look into
 log = structlog.get_logger("tidings.delivery.inbound")
 
 
@@ -40,7 +44,17 @@ def store_message(
     """Store a received message and enqueue its processing; None when the very same bytes were
     stored before (a retried delivery, a mailbox imported twice)."""
     dedup = "msg:" + hashlib.sha256(raw).hexdigest()
-    return _store(session, source, dedup, content=raw, envelope_to=",".join(envelope_to or []) or None)
+    return _store(session, source, dedup, content=raw, envelope_to=_envelope(envelope_to or []))
+
+
+def _envelope(addresses: list[str]) -> str | None:
+    """The recipients as stored: whole addresses, as many as fit the column."""
+    kept: list[str] = []
+    for address in addresses:
+        if len(",".join([*kept, address])) > ENVELOPE_CHARS:
+            break
+        kept.append(address)
+    return ",".join(kept) or None
 
 
 def store_event(session: Session, source: str, event: dict[str, Any], dedup_key: str) -> str | None:
@@ -65,6 +79,16 @@ def _store(session: Session, source: str, dedup: str, **values: Any) -> str | No
         return None
     enqueue(session, PROCESS_JOB, {"report": report_id}, dedup_key=f"bounce:{report_id}")
     return report_id
+
+
+def prune(session: Session, *, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Delete processed reports past RETENTION (their effects stay); how many."""
+    cutoff = (now or utcnow()) - RETENTION
+    old = select(InboundReport.id).where(InboundReport.processed_at < cutoff).limit(limit)
+    ids = list(session.execute(old).scalars())
+    if ids:
+        session.execute(delete(InboundReport).where(InboundReport.id.in_(ids)))
+    return len(ids)
 
 
 @dataclass(frozen=True)
@@ -102,7 +126,11 @@ def process(session: Session, report_id: str, secret: str) -> str:
 
 
 def _apply_message(session: Session, report: InboundReport, secret: str) -> Outcome:
-    parsed = dsn.parse(report.content or b"")
+    try:
+        parsed = dsn.parse(report.content or b"")
+    except Exception:  # a message the email package cannot take apart: kept, not retried
+        log.exception("delivery.unreadable_report", report=report.id)
+        return Outcome("unreadable message")
     if parsed.kind is ReportKind.NONE:
         return Outcome(f"not a report ({parsed.feedback_type})" if parsed.feedback_type else "not a report")
     envelope = [a for a in (report.envelope_to or "").split(",") if a]
@@ -163,8 +191,8 @@ def find_send(
         for address in returns:
             named = verp.parse_return_path(address, secret)
             if named is not None:
-                send = repository.get(session, *named)
-                return Outcome("bounce", send) if send is not None else Outcome("unknown send")
+                send = repository.lock(session, *named)
+                return Outcome("found", send) if send is not None else Outcome("unknown send")
         return Outcome("forged return path")
     candidates: dict[tuple[str, str], MessageSend] = {}
     for message_id in message_ids:
@@ -177,7 +205,8 @@ def find_send(
         return Outcome("unknown send")
     if len(candidates) > 1:
         return Outcome("ambiguous send")
-    return Outcome("found", next(iter(candidates.values())))
+    [(account_id, send_id)] = candidates
+    return Outcome("found", repository.lock(session, account_id, send_id))
 
 
 def _about(send: MessageSend, recipients: list[RecipientStatus]) -> RecipientStatus | None:

@@ -14,6 +14,7 @@ from tidings.templates.links import instance_secret
 
 JANITOR_JOB = "delivery.janitor"
 JANITOR_SECONDS = 30
+PRUNE_JOB = "delivery.prune_reports"
 BATCH = 500
 
 log = structlog.get_logger("tidings.delivery")
@@ -39,4 +40,11 @@ def process_bounce(session: Session, context: JobContext) -> None:
     inbound.process(session, context.payload["report"], secret)
 
 
-JOBS = (janitor, process_bounce)
+@job(PRUNE_JOB, every_seconds=3600)
+def prune_reports(session: Session, context: JobContext) -> None:
+    """Processed bounce and complaint reports past their retention (30 days)."""
+    if inbound.prune(session, limit=BATCH) >= BATCH:
+        enqueue(session, PRUNE_JOB, {"follow_up": True})
+
+
+JOBS = (janitor, process_bounce, prune_reports)

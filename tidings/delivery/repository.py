@@ -104,6 +104,13 @@ def sends_by_id(session: Session, send_id: str) -> list[MessageSend]:
     return list(session.execute(query.execution_options(populate_existing=True)).scalars())
 
 
+def lock(session: Session, account_id: str, send_id: str) -> MessageSend | None:
+    """The send, locked until the transaction ends: two reports about it apply one at a time."""
+    query = select(MessageSend).where(MessageSend.account_id == account_id, MessageSend.id == send_id)
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
 ATTEMPTED = (SendStatus.SENT, SendStatus.FAILED, SendStatus.UNKNOWN)
 
 

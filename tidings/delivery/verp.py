@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import re
 
+from tidings.config import get_settings
+
 PREFIX = "bounces+"
 _TOKEN = re.compile(r"^bounces\+([a-z2-7]{10})\.([0-9a-hjkmnp-tv-z]{26})\.([a-z2-7]{16})$")
 
@@ -28,8 +30,12 @@ def _mac(account_id: str, send_id: str, secret: str) -> str:
     return _b32(digest.digest()[:10])
 
 
-def return_path(account_id: str, send_id: str, secret: str, *, domain: str) -> str:
-    """The envelope sender of one send: `bounces+<token>@<domain>`."""
+def return_path(account_id: str, send_id: str, secret: str, *, domain: str | None = None) -> str:
+    """The envelope sender of one send: `bounces+<token>@<domain>` (by default the domain of
+    TIDINGS_BOUNCE_DOMAIN; without one there is no VERP return path: ValueError)."""
+    domain = domain or get_settings().bounce_domain
+    if not domain:
+        raise ValueError("VERP return paths need TIDINGS_BOUNCE_DOMAIN")
     account = _b32(account_id.encode())
     return f"{PREFIX}{account}.{send_id.lower()}.{_mac(account_id, send_id.upper(), secret)}@{domain}"
 
