@@ -171,3 +171,26 @@ def test_serve_runs_the_listener_when_its_port_is_set(db, settings, client, acco
     assert suppressions(client, account, profile) == ["HARD_BOUNCE"]
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError):  # stopped with the app
         sock.connect(("127.0.0.1", port))
+
+
+class _Unwritable:
+    """A database that cannot take the message (down, full, locked)."""
+
+    def write(self):  # type: ignore[no-untyped-def]
+        raise OSError("database unavailable")
+
+
+def test_the_listener_answers_451_when_it_cannot_store(db) -> None:
+    port = _free_port()
+    controller = start_listener(_Unwritable(), BOUNCE_DOMAIN, "127.0.0.1", port)  # type: ignore[arg-type]
+    try:
+
+        async def go() -> None:
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as smtp:
+                with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+                    await smtp.sendmail("", [f"bounces+x@{BOUNCE_DOMAIN}"], fx.auto_reply(to="x"))
+                assert refused.value.code == 451
+
+        asyncio.run(go())
+    finally:
+        controller.stop()

@@ -17,6 +17,7 @@ from tests.delivery.bounce_support import (
     sent_email,
     suppressions,
 )
+from tests.delivery.fakes import plan_send
 from tidings.delivery import bounces, inbound, service, verp
 from tidings.delivery.tables import InboundReport
 from tidings.profiles import privacy
@@ -281,3 +282,15 @@ def test_processed_reports_are_pruned_after_their_retention(db, account) -> None
         assert inbound.prune(session, now=processed + inbound.RETENTION * 2) >= 1
     with db.read() as session:
         assert session.get(InboundReport, report) is None
+
+
+def test_a_report_about_a_send_that_never_left_is_ignored(db, client, account) -> None:
+    profile, email = customer(db, account.id)
+    with db.write() as session:
+        planned = plan_send(session, account.id, profile_id=profile).send
+        message_id = planned.message_id
+    original = fx.original_headers(message_id=message_id, rcpt=email)
+    report = _store(db, fx.postfix_dsn(to="news@shop.example", rcpt=email, original=original))
+    process(db)
+    assert _outcome(db, report).outcome == "send not attempted (planned)"
+    assert suppressions(client, account, profile) == []

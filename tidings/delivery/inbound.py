@@ -29,11 +29,14 @@ from tidings.db.dialect import insert_ignore
 from tidings.db.ids import ulid
 from tidings.delivery import bounces, dsn, repository, verp
 from tidings.delivery.dsn import BounceType, RecipientStatus, ReportKind
-from tidings.delivery.tables import InboundReport, MessageSend
+from tidings.delivery.tables import InboundReport, MessageSend, SendStatus
 from tidings.jobs.queue import enqueue
 
 PROCESS_JOB = "delivery.process_bounce"
 ENVELOPE_CHARS = 1024
+# A report can be about a send in these states (`sending`: the relay took it and its report came
+# back before the worker recorded the outcome); planned, skipped or cancelled sends never left.
+HEARD_FROM = {SendStatus.SENDING, SendStatus.SENT, SendStatus.FAILED, SendStatus.UNKNOWN}
 RETENTION = dt.timedelta(days=30)  # processed reports are kept this long, to look into
 log = structlog.get_logger("tidings.delivery.inbound")
 
@@ -191,8 +194,7 @@ def find_send(
         for address in returns:
             named = verp.parse_return_path(address, secret)
             if named is not None:
-                send = repository.lock(session, *named)
-                return Outcome("found", send) if send is not None else Outcome("unknown send")
+                return _attempted(repository.lock(session, *named))
         return Outcome("forged return path")
     candidates: dict[tuple[str, str], MessageSend] = {}
     for message_id in message_ids:
@@ -206,7 +208,16 @@ def find_send(
     if len(candidates) > 1:
         return Outcome("ambiguous send")
     [(account_id, send_id)] = candidates
-    return Outcome("found", repository.lock(session, account_id, send_id))
+    return _attempted(repository.lock(session, account_id, send_id))
+
+
+def _attempted(send: MessageSend | None) -> Outcome:
+    """Only a send that went out (or is going out) can bounce or be complained about."""
+    if send is None:
+        return Outcome("unknown send")
+    if send.status not in HEARD_FROM:
+        return Outcome(f"send not attempted ({send.status})")
+    return Outcome("found", send)
 
 
 def _about(send: MessageSend, recipients: list[RecipientStatus]) -> RecipientStatus | None:
