@@ -85,3 +85,15 @@ def test_an_auto_reply_and_noise_are_not_reports() -> None:
     assert dsn.parse(b"Subject: hello\r\n\r\nJust saying hi.\r\n").kind is ReportKind.NONE
     assert dsn.parse(b"").kind is ReportKind.NONE
     assert dsn.parse(b"\xff\xfe garbage \x00 without headers").kind is ReportKind.NONE
+
+
+def test_a_persons_reply_to_the_return_path_is_not_a_bounce() -> None:
+    reply = (
+        b"From: Ann <ann@example.net>\r\nTo: bounces+x@b.example\r\nSubject: Re: Our winter sale\r\n\r\n"
+        b"I would like 550 of the blue ones. The old address does not exist anymore, write to me here.\r\n"
+    )
+    assert dsn.parse(reply).kind is ReportKind.NONE
+    bounce = fx.qmail_bounce(to="bounces+x@b.example", rcpt="a@example.net")
+    assert dsn.parse(bounce).kind is ReportKind.BOUNCE
+    without_return_path = bounce.replace(b"Return-Path: <>\r\n", b"")
+    assert dsn.parse(without_return_path).kind is ReportKind.BOUNCE  # from MAILER-DAEMON

@@ -146,7 +146,8 @@ def parse(raw: bytes) -> Report:
         ]
         failed = any(r.action == "failed" for r in recipients)
         return Report(ReportKind.BOUNCE if failed else ReportKind.NONE, recipients, **base)  # type: ignore[arg-type]
-    if _is_auto_reply(message):
+    if _is_auto_reply(message) or not _from_mail_system(message):
+        # A person's reply to the return path is not a bounce, whatever numbers it holds.
         return Report(ReportKind.NONE, **base)  # type: ignore[arg-type]
     text = _text_of(message)
     bounce_type = classify(None, text)
@@ -242,6 +243,17 @@ def _is_auto_reply(message: Message) -> bool:
     if (message.get("Precedence") or "").strip().lower() == "auto_reply" or message.get("X-Autoreply"):
         return True
     return bool(_AUTO_REPLY_SUBJECT.search(str(message.get("Subject") or "")))
+
+
+def _from_mail_system(message: Message) -> bool:
+    """A non-delivery notice comes with a null return path (RFC 5321 §4.5.5) from a mail system
+    (MAILER-DAEMON, postmaster), and says so in its subject."""
+    if (message.get("Return-Path") or "").strip() == "<>":
+        return True
+    sender = " ".join(str(v) for v in (message.get("From"), message.get("Sender")) if v).lower()
+    if any(name in sender for name in ("mailer-daemon", "postmaster", "mail delivery")):
+        return True
+    return _looks_like_failure(message)
 
 
 def _looks_like_failure(message: Message) -> bool:
