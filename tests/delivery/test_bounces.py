@@ -248,7 +248,7 @@ def test_a_report_touches_only_the_account_of_its_send(db, client, account, othe
     report = _store(db, _postfix(sent_a))
     process(db)
     stored = _outcome(db, report)
-    assert (stored.account_id, stored.send_id) == (account.id, sent_a.send_id)
+    assert (stored.send_account_id, stored.send_id) == (account.id, sent_a.send_id)
     assert suppressions(client, account, profile_a) == ["HARD_BOUNCE"]
     assert suppressions(client, other_account, profile_b) == []
     assert metric_names(client, other_account, profile_b) == []
@@ -266,7 +266,7 @@ def test_a_privacy_deletion_drops_the_reports_about_the_person(db, client, accou
     with db.write() as session:
         assert privacy.delete_profile(session, account.id, profile)
     with db.read() as session:
-        assert session.get(InboundReport, report) is None
+        assert session.get(InboundReport, ("", report)) is None
 
 
 def test_processed_reports_are_pruned_after_their_retention(db, account) -> None:
@@ -281,7 +281,7 @@ def test_processed_reports_are_pruned_after_their_retention(db, account) -> None
     with db.write() as session:
         assert inbound.prune(session, now=processed + inbound.RETENTION * 2) >= 1
     with db.read() as session:
-        assert session.get(InboundReport, report) is None
+        assert session.get(InboundReport, ("", report)) is None
 
 
 def test_a_report_about_a_send_that_never_left_is_ignored(db, client, account) -> None:

@@ -31,6 +31,7 @@ from tidings.delivery import bounces, dsn, repository, verp
 from tidings.delivery.dsn import BounceType, RecipientStatus, ReportKind
 from tidings.delivery.tables import InboundReport, MessageSend, SendStatus
 from tidings.jobs.queue import enqueue
+from tidings.jobs.tables import SYSTEM_ACCOUNT
 
 PROCESS_JOB = "delivery.process_bounce"
 ENVELOPE_CHARS = 1024
@@ -68,6 +69,7 @@ def store_event(session: Session, source: str, event: dict[str, Any], dedup_key:
 def _store(session: Session, source: str, dedup: str, **values: Any) -> str | None:
     report_id = ulid()
     row = {
+        "account_id": SYSTEM_ACCOUNT,
         "id": report_id,
         "source": source,
         "dedup_key": dedup,
@@ -102,7 +104,7 @@ class Outcome:
 
 def process(session: Session, report_id: str, secret: str) -> str:
     """Apply a stored report once; returns its outcome (also stored on the report)."""
-    report = session.get(InboundReport, report_id)
+    report = session.get(InboundReport, (SYSTEM_ACCOUNT, report_id))
     if report is None:
         return "missing"
     if report.processed_at is not None:
@@ -114,7 +116,7 @@ def process(session: Session, report_id: str, secret: str) -> str:
     report.processed_at = utcnow()
     report.outcome = result.outcome[:64]
     if result.send is not None:
-        report.account_id, report.send_id = result.send.account_id, result.send.id
+        report.send_account_id, report.send_id = result.send.account_id, result.send.id
     session.flush()
     level = log.info if result.send is not None else log.warning
     level(
@@ -122,7 +124,7 @@ def process(session: Session, report_id: str, secret: str) -> str:
         report=report.id,
         source=report.source,
         outcome=result.outcome,
-        account=report.account_id,
+        account=report.send_account_id,
         send=report.send_id,
     )
     return result.outcome

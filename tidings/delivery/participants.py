@@ -71,7 +71,7 @@ def forget(session: Session, account_id: str, profile_id: str) -> None:
     )
     session.execute(
         delete(InboundReport).where(
-            InboundReport.account_id == account_id,
+            InboundReport.send_account_id == account_id,
             InboundReport.send_id.in_(select(MessageSend.id).where(*theirs)),
         )
     )

@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.create_index("ix_message_sends_message_id", "message_sends", ["message_id"])
     op.create_table(
         "delivery_inbound_reports",
+        sa.Column("account_id", sa.String(6), nullable=False),
         sa.Column("id", sa.String(26), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("dedup_key", sa.String(255), nullable=False),
@@ -36,10 +37,15 @@ def upgrade() -> None:
         sa.Column("received", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(64), nullable=True),
-        sa.Column("account_id", sa.String(6), nullable=True),
+        sa.Column("send_account_id", sa.String(6), nullable=True),
         sa.Column("send_id", sa.String(26), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_inbound_reports")),
-        sa.UniqueConstraint("dedup_key", name=op.f("uq_delivery_inbound_reports_dedup_key")),
+        sa.PrimaryKeyConstraint("account_id", "id", name=op.f("pk_delivery_inbound_reports")),
+        sa.UniqueConstraint(
+            "account_id", "dedup_key", name=op.f("uq_delivery_inbound_reports_account_id_dedup_key")
+        ),
+    )
+    op.create_index(
+        "ix_delivery_inbound_reports_send", "delivery_inbound_reports", ["send_account_id", "send_id"]
     )
 
 
