@@ -55,7 +55,7 @@ def test_a_hard_bounce_records_bounced_email_and_suppresses(db, client, account,
     assert props["Bounce Type"] == "hard"
     assert props["$message"] == "MSG123" and props["Campaign Name"] == "Winter sale"
     assert props["Subject"] == "Our winter sale" and props["Email Domain"] == "example.net"
-    assert props["$event_id"] == f"{sent.send_id}:bounced:hard"
+    assert props["$event_id"] == f"{sent.send_id}:bounced"
     # Through the official SDK: get_profile with subscriptions shows the suppression.
     marketing = sdk.Profiles.get_profile(profile, additional_fields_profile=["subscriptions"]).data
     suppression = marketing.attributes.subscriptions.email.marketing.suppression
@@ -294,3 +294,19 @@ def test_a_report_about_a_send_that_never_left_is_ignored(db, client, account) -
     process(db)
     assert _outcome(db, report).outcome == "send not attempted (planned)"
     assert suppressions(client, account, profile) == []
+
+
+def test_a_hard_bounce_after_a_soft_one_counts_and_a_soft_one_after_it_does_not(db, client, account) -> None:
+    profile, email = customer(db, account.id)
+    sent = sent_email(db, account.id, profile, email)
+    _soft_bounce(db, sent)
+    process(db)
+    hard = _store(db, _postfix(sent))
+    process(db)
+    late_soft = _store(db, _postfix(sent, status="4.4.1", diagnostic="421 4.4.1 <{rcpt}>: timed out"))
+    process(db)
+    assert _outcome(db, hard).outcome == "hard bounce"
+    assert _outcome(db, late_soft).outcome == "soft bounce (already recorded)"
+    types = sorted(props["Bounce Type"] for _name, props in events(client, account, profile))
+    assert types == ["hard", "soft"]
+    assert suppressions(client, account, profile) == ["HARD_BOUNCE"]

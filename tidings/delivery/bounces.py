@@ -61,7 +61,9 @@ def record_bounce(
     send.bounce_type = bounce_type.value
     send.bounced_at = now
     session.flush()
-    event_id = f"{send.id}:bounced:{bounce_type.value}"
+    # A hard bounce has the id the worker's own (a 5xx to RCPT TO, delivery/outcomes.py) gives it,
+    # so the two paths record one event; a soft one before it has its own.
+    event_id = f"{send.id}:bounced" if bounce_type is BounceType.HARD else f"{send.id}:bounced:soft"
     properties = {**_message_properties(send, event_id), "Bounce Type": bounce_type.value}
     record_event(
         session,

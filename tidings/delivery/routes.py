@@ -1,43 +1,119 @@
-"""`POST /webhooks/email/{provider}`: bounces and complaints from an email provider (SendGrid,
-Mailgun, Postmark). No account in the URL and no API key: the provider's signature or
-credentials are the proof, and the send each event names decides the account (a report can
-only touch its own send's account). Each event is stored and its processing enqueued in the
-request's transaction (deduplicated), then 200; a request without a valid proof is refused."""
+"""Tidings extensions of the delivery domain: transactional sends and the send ledger.
+
+POST /api/x-tidings/message-sends        a message to one profile, with the caller's key -> 202
+GET  /api/x-tidings/message-sends        the ledger (filters: profile_id, status, channel, source_id)
+GET  /api/x-tidings/message-sends/{id}   one send: its status, reason, attempts, Message-ID
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body
 
-from tidings.delivery import inbound, webhooks
-from tidings.http import runtime_of
-from tidings.jsonapi.errors import APIError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from tidings.delivery import repository, transactional
+from tidings.delivery.render import COLLECTION, send_resource
+from tidings.delivery.schemas import MessageSendCreate
+from tidings.delivery.tables import MessageSend
+from tidings.http import ApiContext, api
+from tidings.jsonapi.documents import JSONAPIResponse, collection, single
+from tidings.jsonapi.errors import NotFound
+from tidings.jsonapi.filters import FilterField, compile_filter
+from tidings.jsonapi.pagination import paginate
+from tidings.jsonapi.spec import Operation
 
-router = APIRouter(tags=["Delivery"])
-_ERRORS: dict[int, type[APIError]] = {
-    400: InvalidInput,
-    401: NotAuthenticated,
-    403: PermissionDenied,
-    404: NotFound,
+router = APIRouter(prefix="/api/x-tidings", tags=["Tidings extensions"])
+
+CREATE_SEND = Operation(
+    "x_tidings_create_message_send",
+    "POST",
+    "/api/x-tidings/message-sends",
+    "Tidings extensions",
+    ("campaigns:write",),
+    10,
+    150,
+)
+GET_SENDS = Operation(
+    operation_id="x_tidings_get_message_sends",
+    method="GET",
+    path="/api/x-tidings/message-sends",
+    tag="Tidings extensions",
+    scopes=("campaigns:read",),
+    burst=10,
+    steady=150,
+    filters={
+        "profile_id": ["equals"],
+        "status": ["equals", "any"],
+        "channel": ["equals"],
+        "source_id": ["equals"],
+        "created": ["greater-than", "greater-or-equal", "less-than", "less-or-equal"],
+    },
+    sorts=("created", "-created"),
+    page_default=20,
+    page_max=100,
+    cursor=True,
+)
+GET_SEND = Operation(
+    "x_tidings_get_message_send",
+    "GET",
+    "/api/x-tidings/message-sends/{id}",
+    "Tidings extensions",
+    ("campaigns:read",),
+    10,
+    150,
+)
+OPERATIONS = (CREATE_SEND, GET_SENDS, GET_SEND)
+
+FILTERS = {
+    "profile_id": FilterField(MessageSend.profile_id),
+    "status": FilterField(MessageSend.status),
+    "channel": FilterField(MessageSend.channel),
+    "source_id": FilterField(MessageSend.source_id),
+    "created": FilterField(MessageSend.created, kind="datetime"),
 }
 
 
-@router.post("/webhooks/email/{provider}", include_in_schema=False)
-async def email_provider_webhook(provider: str, request: Request) -> JSONResponse:
-    runtime = runtime_of(request)
-    body = await request.body()
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    try:
-        events = webhooks.read(provider, runtime.settings, headers, body)
-    except webhooks.WebhookRefused as refused:
-        raise _ERRORS.get(refused.status, InvalidInput)(refused.detail) from None
+@router.post("/message-sends", operation_id="x_tidings_create_message_send", status_code=202)
+def create_message_send(
+    document: MessageSendCreate = Body(...), ctx: ApiContext = api(CREATE_SEND)
+) -> JSONAPIResponse:
+    sent = transactional.send_requested(
+        ctx.session,
+        ctx.account_id,
+        document.data.attributes,
+        default_from=ctx.runtime.settings.default_from_email,
+    )
+    send = sent.planned.send
+    response = JSONAPIResponse(
+        single(send_resource(ctx.urls, send), ctx.urls.resource(COLLECTION, send.id)), status_code=202
+    )
+    if sent.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
-    def store() -> int:
-        with runtime.db.write() as session:
-            return sum(
-                inbound.store_event(session, provider, e.event, e.dedup_key) is not None for e in events
-            )
 
-    stored = await run_in_threadpool(store)
-    return JSONResponse({"received": len(events), "stored": stored})
+@router.get("/message-sends", operation_id="x_tidings_get_message_sends")
+def get_message_sends(ctx: ApiContext = api(GET_SENDS)) -> JSONAPIResponse:
+    stmt = repository.sends_query(ctx.account_id)
+    if ctx.params.filter is not None:
+        stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
+    page = paginate(
+        ctx.session,
+        stmt,
+        operation=GET_SENDS.operation_id,
+        sort_column=MessageSend.created,
+        id_column=MessageSend.id,
+        descending=ctx.params.descending,
+        size=ctx.params.page_size,
+        cursor=ctx.params.cursor,
+        sort=ctx.params.sort,
+        filter_text=ctx.params.filter_text,
+    )
+    data = [send_resource(ctx.urls, send) for send in page.rows]
+    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
+
+
+@router.get("/message-sends/{id}", operation_id="x_tidings_get_message_send")
+def get_message_send(id: str, ctx: ApiContext = api(GET_SEND)) -> JSONAPIResponse:
+    send = repository.get(ctx.session, ctx.account_id, id)
+    if send is None:
+        raise NotFound(f"A message send with id {id} does not exist.")
+    return JSONAPIResponse(single(send_resource(ctx.urls, send), ctx.urls.current()))

@@ -40,6 +40,7 @@ from tidings.delivery.tables import Channel, MessageSend, SendStatus, SourceKind
 LEASE_SECONDS = 120.0  # a claim's time to render, call the provider and record the outcome
 MAX_ATTEMPTS = 5  # claims of one row, resends included
 UNKNOWN_REASON = "Delivery Unknown"
+PLANNED_FLAG = "delivery_planned"  # in session.info: this transaction planned a send
 
 
 class SkipReason(StrEnum):
@@ -123,6 +124,8 @@ def plan(
     channel: Channel,
     domain: str,
     planned_for: dt.datetime | None = None,
+    event_id: str | None = None,
+    source_id: str | None = None,
     skip: SkipReason | None = None,
     detail: str | None = None,
 ) -> Planned:
@@ -130,7 +133,7 @@ def plan(
     if its key is new; a repeated key changes nothing and returns the existing row."""
     now = utcnow()
     key = idempotency_key(source, profile_id)
-    kind, source_id, run_id, visit = _source_columns(source)
+    kind, source_column, run_id, visit = _source_columns(source)
     row = {
         "account_id": account_id,
         "id": ulid(),
@@ -138,9 +141,10 @@ def plan(
         "channel": Channel(channel).value,
         "profile_id": profile_id,
         "source_kind": kind,
-        "source_id": source_id,
+        "source_id": source_id or source_column,  # an api send names its stored definition
         "run_id": run_id,
         "visit": visit,
+        "event_id": event_id,
         "status": SendStatus.SKIPPED.value if skip else SendStatus.PLANNED.value,
         "reason": skip.value if skip else None,
         "detail": detail,
@@ -152,6 +156,8 @@ def plan(
         "finished_at": now if skip else None,
     }
     created = repository.insert_if_absent(session, row)
+    if created and not skip:
+        session.info[PLANNED_FLAG] = True
     send = repository.by_key(session, account_id, key)
     assert send is not None  # inserted now, or there before
     return Planned(send, created)
@@ -203,6 +209,8 @@ class Claim:
     attempt: int
     resend: bool  # an earlier attempt may have been delivered (the janitor sent it back)
     message: OutboundMessage
+    profile_id: str = ""
+    context: dict[str, Any] | None = None  # the properties of the message's events
 
 
 def claim(
@@ -220,55 +228,64 @@ def claim(
     (skipped, or held until a later time), then is rendered now and its bytes stored, or
     skipped if the renderer says so. The caller must commit before calling the provider."""
     now = now or utcnow()
-    claims = []
     rows = repository.lock_due(session, account_id, now, limit)
     verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
-    for row in rows:
-        verdict = verdicts.get(row.id)
-        if isinstance(verdict, Skip):
-            _finish(row, SendStatus.SKIPPED, now, verdict.reason.value, verdict.detail)
-            continue
-        if isinstance(verdict, dt.datetime):
-            row.planned_for = verdict
-            continue
-        if row.content is None:
-            rendered = render(row)
-            if isinstance(rendered, Skip):
-                _finish(row, SendStatus.SKIPPED, now, rendered.reason.value, rendered.detail)
-                continue
-            row.content = rendered.content
-            row.content_sha256 = hashlib.sha256(rendered.content).hexdigest()
-            row.recipient = rendered.recipient
-            row.sender = rendered.sender
-            row.context = rendered.context
-        token = ulid()
-        row.status = SendStatus.SENDING
-        row.attempts += 1
-        row.lease_token = token
-        row.claimed_until = now + dt.timedelta(seconds=lease_seconds)
-        row.sending_at = now
-        claims.append(
-            Claim(
-                account_id=row.account_id,
-                send_id=row.id,
-                token=token,
-                attempt=row.attempts,
-                resend=row.resends > 0,
-                message=OutboundMessage(
-                    account_id=row.account_id,
-                    send_id=row.id,
-                    idempotency_key=row.idempotency_key,
-                    channel=Channel(row.channel),
-                    message_id=row.message_id,
-                    content=row.content,
-                    content_sha256=row.content_sha256 or "",
-                    recipient=row.recipient or "",
-                    sender=row.sender,
-                ),
-            )
-        )
+    with session.no_autoflush:  # one flush at the end, not one per rendered row
+        claims = [c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))]
     session.flush()
     return claims
+
+
+def _take(
+    row: MessageSend,
+    verdict: Skip | dt.datetime | None,
+    render: Renderer,
+    now: dt.datetime,
+    lease_seconds: float,
+) -> Claim | None:
+    """One due row: skipped, held, or rendered (once) and taken into `sending`."""
+    if isinstance(verdict, Skip):
+        _finish(row, SendStatus.SKIPPED, now, verdict.reason.value, verdict.detail)
+        return None
+    if isinstance(verdict, dt.datetime):
+        row.planned_for = verdict
+        return None
+    if row.content is None:
+        rendered = render(row)
+        if isinstance(rendered, Skip):
+            _finish(row, SendStatus.SKIPPED, now, rendered.reason.value, rendered.detail)
+            return None
+        row.content = rendered.content
+        row.content_sha256 = hashlib.sha256(rendered.content).hexdigest()
+        row.recipient = rendered.recipient
+        row.sender = rendered.sender
+        row.context = rendered.context
+    token = ulid()
+    row.status = SendStatus.SENDING
+    row.attempts += 1
+    row.lease_token = token
+    row.claimed_until = now + dt.timedelta(seconds=lease_seconds)
+    row.sending_at = now
+    return Claim(
+        account_id=row.account_id,
+        send_id=row.id,
+        token=token,
+        attempt=row.attempts,
+        resend=row.resends > 0,
+        message=OutboundMessage(
+            account_id=row.account_id,
+            send_id=row.id,
+            idempotency_key=row.idempotency_key,
+            channel=Channel(row.channel),
+            message_id=row.message_id,
+            content=row.content,
+            content_sha256=row.content_sha256 or "",
+            recipient=row.recipient or "",
+            sender=row.sender,
+        ),
+        profile_id=row.profile_id,
+        context=row.context,
+    )
 
 
 def record_sent(session: Session, held: Claim, provider_ref: str, *, now: dt.datetime | None = None) -> None:
@@ -277,7 +294,6 @@ def record_sent(session: Session, held: Claim, provider_ref: str, *, now: dt.dat
     values = {**_released(), "status": SendStatus.SENT, "provider_ref": provider_ref, "finished_at": now}
     if not repository.update_held(session, held.account_id, held.send_id, held.token, values):
         raise LeaseLost(held.send_id)
-    _outcome_recorded(session, held, SendStatus.SENT)
 
 
 def record_failed(
@@ -298,7 +314,6 @@ def record_failed(
     values.update(reason=error.reason[:64], detail=error.detail)
     if not repository.update_held(session, held.account_id, held.send_id, held.token, values):
         raise LeaseLost(held.send_id)
-    _outcome_recorded(session, held, status)
     return status
 
 
@@ -393,9 +408,3 @@ def _finish(row: MessageSend, status: SendStatus, now: dt.datetime, reason: str,
 
 def _released() -> dict[str, object]:
     return {"lease_token": None, "claimed_until": None}
-
-
-def _outcome_recorded(session: Session, held: Claim, status: SendStatus) -> None:
-    """Where the outcome's metric event (`Received Email`, `Sent SMS`, `Failed to Deliver SMS`,
-    `Dropped Email` ...) will be written, in this transaction with the state change, through
-    `events.store.write_events` (a later step: delivery events). Nothing yet."""
