@@ -71,6 +71,16 @@ def test_one_click_post_unsubscribes_without_cookies(sdk, db: Database, account:
     assert event["$message"] == "MSG1" and event["Campaign Name"] == "Winter"  # the message's attribution
 
 
+def test_one_click_as_multipart_also_unsubscribes(sdk, db: Database, account: AccountKeys, server) -> None:  # type: ignore[no-untyped-def]
+    pid = make_profile(sdk, _email())
+    with _no_cookies(server) as client:
+        done = client.post(
+            link(db, "unsubscribe", account.id, pid), files={"List-Unsubscribe": (None, "One-Click")}
+        )
+    assert done.status_code == 200
+    assert email_marketing(sdk, pid).method_detail == "one_click"
+
+
 def test_the_page_button_unsubscribes(sdk, db: Database, account: AccountKeys, http) -> None:  # type: ignore[no-untyped-def]
     pid = make_profile(sdk, _email())
     url = link(db, "unsubscribe", account.id, pid)

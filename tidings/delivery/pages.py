@@ -154,7 +154,9 @@ async def unsubscribe_page(request: Request) -> Response:
 async def unsubscribe(request: Request) -> Response:
     def work(session: Session, form: Form) -> Response:
         claims = _claims(request, session, "unsubscribe")
-        one_click = form.get("List-Unsubscribe") == ["One-Click"]
+        # The page's form says `confirm`; anything else is a mail client's one-click POST (RFC 8058:
+        # `List-Unsubscribe=One-Click`, form-encoded or multipart), and unsubscribes just the same.
+        one_click = "confirm" not in form
         who = recipients.unsubscribe(session, claims, one_click=one_click)
         if who is None:
             raise GONE
