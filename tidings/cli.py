@@ -154,11 +154,16 @@ def worker(
         list[str] | None,
         typer.Option(help="A lane to work on (default, network); repeat for several. Default: every lane."),
     ] = None,
+    delivery: Annotated[
+        int | None,
+        typer.Option(help="Delivery workers in this process. Default: TIDINGS_DELIVERY_WORKERS."),
+    ] = None,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
     from tidings import domains
+    from tidings.delivery.worker import DeliveryWorker, delivery_workers
     from tidings.jobs.tables import LANES
-    from tidings.jobs.worker import lane_workers
+    from tidings.jobs.worker import Worker, lane_workers
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
@@ -171,14 +176,17 @@ def worker(
     _ensure_schema(False)
     domains.install()
     db = _database()
-    pool = lane_workers(db, dict.fromkeys(lanes, concurrency))
+    pool: list[Worker | DeliveryWorker] = [
+        *lane_workers(db, dict.fromkeys(lanes, concurrency)),
+        *delivery_workers(db, settings, delivery),
+    ]
     tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for item in pool:
         item.start()
-    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}); Ctrl-C to stop.", err=True)
+    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}, delivery); Ctrl-C to stop.", err=True)
     stop.wait()
     for item in pool:
         item.stop()

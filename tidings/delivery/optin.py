@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -26,8 +24,10 @@ from sqlalchemy.orm import Session
 from tidings.accounts.repository import get_account
 from tidings.config import get_settings
 from tidings.db.base import utcnow
+from tidings.delivery import transactional
 from tidings.delivery.messages import EmailDefinition
 from tidings.delivery.page_render import render
+from tidings.jsonapi.errors import Conflict
 from tidings.lists.tables import List
 from tidings.templates.links import LinkSigner, instance_secret
 
@@ -36,16 +36,6 @@ WINDOW_SECONDS = 3600
 MESSAGE_NAME = "Double Opt-In Confirmation"
 
 log = structlog.get_logger("tidings.delivery")
-
-# `tidings.delivery.transactional.send_message(session, account_id, *, profile_id, definition, key)`,
-# set by the composition root.
-SendMessage = Callable[..., Any]
-_send_message: SendMessage | None = None
-
-
-def set_sender(send_message: SendMessage | None) -> None:
-    global _send_message
-    _send_message = send_message
 
 
 def confirmation_key(list_id: str | None, profile_id: str, now: dt.datetime) -> str:
@@ -85,19 +75,21 @@ def confirmation_email(url: str, account_name: str, list_name: str | None) -> Em
 
 def request_confirmation(session: Session, account_id: str, profile_id: str, list_id: str | None) -> None:
     """Plan the confirmation email of one pending subscription, in the subscribing transaction."""
-    if _send_message is None:
-        log.warning("delivery.doi_unsent", account=account_id, profile=profile_id, list=list_id)
-        return
     settings = get_settings()
     signer = LinkSigner(instance_secret(session, settings.secret_key), settings.public_url)
     url = signer.url("confirm", account_id, profile_id, None, list_id=list_id)
     account = get_account(session, account_id)
     found = session.get(List, (account_id, list_id)) if list_id else None
     definition = confirmation_email(url, account.name if account else "", found.name if found else None)
-    _send_message(
-        session,
-        account_id,
-        profile_id=profile_id,
-        definition=definition,
-        key=confirmation_key(list_id, profile_id, utcnow()),
-    )
+    try:
+        transactional.send_message(
+            session,
+            account_id,
+            profile_id=profile_id,
+            definition=definition,
+            key=confirmation_key(list_id, profile_id, utcnow()),
+            default_from=settings.default_from_email,
+        )
+    except Conflict:
+        # This hour's email went out before the account or the list was renamed: it stands.
+        log.info("delivery.doi_already_sent", account=account_id, profile=profile_id, list=list_id)
