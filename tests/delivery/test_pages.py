@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +14,9 @@ from klaviyo_api import KlaviyoAPI
 from tests.conftest import AccountKeys, LiveServer
 from tests.delivery.pagekit import email_marketing, events, is_member, link, make_profile, sent_email
 from tidings.db.session import Database
+from tidings.delivery import service
+from tidings.delivery.worker import deliver_due
+from tidings.jobs.worker import drain
 
 UNSUBSCRIBED = "Unsubscribed from Email Marketing"
 PREFERENCES = "Updated Email Preferences"
@@ -146,8 +152,6 @@ def test_preferences_round_trip(sdk, db: Database, account: AccountKeys, http) -
         }
     }
     sdk.Profiles.bulk_subscribe_profiles(body)
-    from tidings.jobs.worker import drain
-
     drain(db)
     url = link(db, "preferences", account.id, pid)
     page = http.get(url)
@@ -200,8 +204,6 @@ def test_web_view_shows_the_sent_html_without_the_pixel(
     other = make_profile(sdk, _email())
     assert http.get(link(db, "web-view", account.id, other, send_id)).status_code == 404
     with db.write() as session:
-        from tidings.delivery import service
-
         row = service.get(session, account.id, send_id)
         assert row is not None
         row.content = None
@@ -229,3 +231,41 @@ def test_a_token_of_account_a_never_changes_account_b(
     assert is_member(db, other_account.id, their_list, theirs)
     assert not is_member(db, other_account.id, their_list, mine)
     assert not is_member(db, account.id, their_list, mine)
+
+
+def test_the_links_of_a_sent_marketing_email_work(
+    sdk, client, db: Database, account: AccountKeys, http, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """End to end: the worker renders and sends a marketing email; its List-Unsubscribe URL takes a
+    one-click POST, and its web-view link shows the HTML as sent."""
+    outbox = settings.model_copy(update={"outbox_dir": str(tmp_path / "outbox")})
+    address = _email()
+    body = {
+        "idempotency_key": f"pages-{uuid.uuid4().hex}",
+        "profile": {"email": address},
+        "transactional": False,
+        "subject": "Winter sale",
+        "html": '<html><body><h1>Winter sale</h1><a href="{% web_view_link %}">View online</a></body></html>',
+    }
+    answer = client.post(
+        "/api/x-tidings/message-sends",
+        json={"data": {"type": "message-send", "attributes": body}},
+        headers=account.headers(),
+    )
+    assert answer.status_code == 202, answer.text
+    deliver_due(db, outbox)
+    (path,) = Path(outbox.outbox_dir).glob(f"*/{answer.json()['data']['id']}.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = str(message["List-Unsubscribe"]).split("<", 1)[1].split(">", 1)[0]
+    html_part = message.get_body(("html",))  # type: ignore[attr-defined]
+    web_view = html_part.get_content().split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+    shown = http.get(web_view[web_view.index("/p/") :])
+    assert shown.status_code == 200 and "<h1>Winter sale</h1>" in shown.text
+    done = http.post(unsubscribe[unsubscribe.index("/p/") :], data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    [profile] = sdk.Profiles.get_profiles(filter=f'equals(email,"{address}")').data
+    assert email_marketing(sdk, profile.id).consent == "UNSUBSCRIBED"
+    [event] = events(db, account.id, profile.id, UNSUBSCRIBED)
+    assert event["$message"] == f"api:{body['idempotency_key']}"
