@@ -203,3 +203,26 @@ def test_an_ended_request_confirms_nothing(
     again = http.post(path, data={})
     assert again.status_code == 404 and "expired" in again.text
     assert email_marketing(sdk, pid).consent == "UNSUBSCRIBED"
+
+
+def test_a_signup_form_through_client_subscriptions_also_sends_the_confirmation(
+    sdk, client, db: Database, account: AccountKeys
+) -> None:  # type: ignore[no-untyped-def]
+    list_id = _double_list(sdk, "Footer")
+    address = _email()
+    body = {
+        "data": {
+            "type": "subscription",
+            "attributes": {
+                "custom_source": "footer form",
+                "profile": {"data": {"type": "profile", "attributes": {"email": address}}},
+            },
+            "relationships": {"list": {"data": {"type": "list", "id": list_id}}},
+        }
+    }
+    url = f"/client/subscriptions?company_id={account.public_key}"
+    assert client.post(url, json=body, headers={"revision": "2026-10-15"}).status_code == 202
+    pid = _profile_id(sdk, address)
+    assert len(_confirmations(db, account.id, pid)) == 1
+    assert email_marketing(sdk, pid).consent == "NEVER_SUBSCRIBED"
+    assert not is_member(db, account.id, list_id, pid)
