@@ -41,10 +41,14 @@ class PageError(Exception):
         self.status, self.title, self.message = status, title, message
 
 
-INVALID = PageError(
-    400, "This link is not valid", "This link is not valid. It may have been cut short or altered."
-)
-GONE = PageError(404, "Not available", "What this link points to is no longer available.")
+def _invalid() -> PageError:
+    return PageError(
+        400, "This link is not valid", "This link is not valid. It may have been cut short or altered."
+    )
+
+
+def _gone() -> PageError:
+    return PageError(404, "Not available", "What this link points to is no longer available.")
 
 
 def _page(name: str, context: dict[str, Any], status: int = 200, account_name: str = "") -> HTMLResponse:
@@ -61,12 +65,12 @@ def _error(error: PageError) -> HTMLResponse:
 def _claims(request: Request, session: Session, kind: str) -> LinkClaims:
     token = request.query_params.get("t")
     if not token or len(token) > 2048:
-        raise INVALID
+        raise _invalid()
     settings = runtime_of(request).settings
     signer = LinkSigner(instance_secret(session, settings.secret_key), settings.public_url)
     claims = signer.verify(token, kind)
     if claims is None or not claims.profile_id:
-        raise INVALID
+        raise _invalid()
     return claims
 
 
@@ -134,7 +138,7 @@ async def unsubscribe_page(request: Request) -> Response:
         claims = _claims(request, session, "unsubscribe")
         who = recipients.person(session, claims)
         if who is None:
-            raise GONE
+            raise _gone()
         return _page(
             "unsubscribe.html",
             {
@@ -159,7 +163,7 @@ async def unsubscribe(request: Request) -> Response:
         one_click = "confirm" not in form
         who = recipients.unsubscribe(session, claims, one_click=one_click)
         if who is None:
-            raise GONE
+            raise _gone()
         return _page(
             "unsubscribe.html",
             {"title": "You are unsubscribed", "email": who.email, "done": True},
@@ -204,7 +208,7 @@ async def preferences_page(request: Request) -> Response:
     def work(session: Session, form: Form) -> Response:
         prefs = recipients.preferences(session, _claims(request, session, "preferences"))
         if prefs is None:
-            raise GONE
+            raise _gone()
         return _preferences_page(request, prefs, saved=False)
 
     return await _run(request, work)
@@ -221,7 +225,7 @@ async def update_preferences(request: Request) -> Response:
             list_ids=set(form.get("list", [])),
         )
         if result is None:
-            raise GONE
+            raise _gone()
         return _preferences_page(request, result[0], saved=True)
 
     return await _run(request, work)
@@ -269,7 +273,7 @@ async def confirm_page(request: Request) -> Response:
     def work(session: Session, form: Form) -> Response:
         state = recipients.confirmation(session, _claims(request, session, "confirm"))
         if state is None:
-            raise GONE
+            raise _gone()
         return _confirm_page(request, state)
 
     return await _run(request, work)
@@ -280,7 +284,7 @@ async def confirm(request: Request) -> Response:
     def work(session: Session, form: Form) -> Response:
         state = recipients.confirm(session, _claims(request, session, "confirm"))
         if state is None:
-            raise GONE
+            raise _gone()
         return _confirm_page(request, state)
 
     return await _run(request, work)
