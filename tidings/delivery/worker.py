@@ -7,8 +7,9 @@ One thread with its own event loop, three steps in a pipeline:
    message rendered and stored once; the rows `sending` with a lease;
 2. send: each claimed row handed to its channel's provider, up to the provider's concurrency
    at once (an SMTP pool's connections, an HTTP client's connections);
-3. settle: outcomes gathered and committed in groups (every 50 ms or 200 outcomes), each with
-   its event (`tidings.delivery.outcomes`).
+3. settle: outcomes committed in groups (whatever arrived while the last commit ran), each
+   with its event (`tidings.delivery.outcomes`); a provider slot is held until its message's
+   outcome is committed.
 
 A crash anywhere leaves rows `sending` whose lease runs out; the janitor then resends email
 (the same bytes, the same Message-ID) and marks SMS and push `unknown`. So a kill between the
@@ -29,6 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -47,7 +49,6 @@ from tidings.delivery.tables import Channel, MessageSend
 
 log = structlog.get_logger("tidings.delivery")
 
-SETTLE_EVERY = 0.05  # seconds between two settle commits while outcomes arrive
 SETTLE_MAX = 200  # outcomes in one settle commit
 
 # Set after a commit that planned sends, so this process's workers look at once.
@@ -113,67 +114,69 @@ class DeliveryWorker:
         log.info("delivery.worker_stopped", worker=self.name)
 
     async def _run(self) -> None:
-        outcomes_queue: asyncio.Queue[outcomes.Attempt] = asyncio.Queue()
-        settler = asyncio.create_task(self._settle_loop(outcomes_queue))
+        settle_queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        settler = asyncio.create_task(self._settle_loop(settle_queue))
         sending: set[asyncio.Task[None]] = set()
+        batch = self.settings.delivery_batch
         try:
             while not self._stop.is_set():
-                room = self.settings.delivery_batch - len(sending)
+                room = batch - len(sending)
                 claims: list[Claim] = []
-                if room > 0:
+                if room >= max(1, batch // 2) or not sending:
                     try:
                         claims = await asyncio.to_thread(self.claim_batch, room)
                     except Exception:
                         log.exception("delivery.claim_failed", worker=self.name)
                         await asyncio.sleep(1.0)
-                for held in claims:
-                    task = asyncio.create_task(self._send(held, outcomes_queue))
-                    sending.add(task)
-                    task.add_done_callback(sending.discard)
-                if claims and len(claims) >= room:
-                    await asyncio.sleep(0)  # more may be due: claim again once room frees up
-                    if len(sending) >= self.settings.delivery_batch:
-                        await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                    for held in claims:
+                        task = asyncio.create_task(self._send(held, settle_queue))
+                        sending.add(task)
+                        task.add_done_callback(sending.discard)
+                    if len(claims) >= room:
+                        continue  # maybe more are due: claim again as soon as there is room
+                elif sending:
+                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                if not claims:
-                    await self._idle(sending)
+                await self._pause()
             if sending:
                 await asyncio.wait(sending)
         finally:
-            await outcomes_queue.put(_STOP)
+            await settle_queue.put(_STOP)
             await settler
-            for provider in self._providers.values():
-                try:
-                    await provider.close()
-                except Exception:
-                    log.exception("delivery.provider_close_failed", provider=provider.name)
+            await self._close_providers()
 
-    async def _idle(self, sending: set[asyncio.Task[None]]) -> None:
-        """Wait for a wake-up, the poll interval, or (while sends run) the first to finish."""
-        interval = min(self.settings.job_poll_interval, 0.5)
-        waiter = asyncio.ensure_future(asyncio.to_thread(wakeup.wait, interval))
-        await asyncio.wait({waiter, *sending}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter.done():
-            wakeup.clear()
-        else:
-            await waiter  # the thread returns within the interval; never leave it behind
+    async def _pause(self) -> None:
+        """Until a commit in this process planned a send, or the poll interval passed."""
+        deadline = time.monotonic() + min(self.settings.job_poll_interval, 0.5)
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if wakeup.is_set():
+                wakeup.clear()
+                return
+            await asyncio.sleep(0.02)
+
+    async def _close_providers(self) -> None:
+        for provider in self._providers.values():
+            try:
+                await provider.close()
+            except Exception:
+                log.exception("delivery.provider_close_failed", provider=provider.name)
 
     async def drain(self, rounds: int) -> int:
         """Claim, send and settle until nothing is due (at most `rounds` batches)."""
         total = 0
+        settle_queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        settler = asyncio.create_task(self._settle_loop(settle_queue))
         try:
             for _ in range(rounds):
                 claims = await asyncio.to_thread(self.claim_batch, self.settings.delivery_batch)
                 if not claims:
                     break
-                queue: asyncio.Queue[outcomes.Attempt] = asyncio.Queue()
-                await asyncio.gather(*(self._send(held, queue) for held in claims))
-                batch = [queue.get_nowait() for _ in range(queue.qsize())]
-                await asyncio.to_thread(self._settle_now, batch)
+                await asyncio.gather(*(self._send(held, settle_queue) for held in claims))
                 total += len(claims)
         finally:
-            for provider in self._providers.values():
-                await provider.close()
+            await settle_queue.put(_STOP)
+            await settler
+            await self._close_providers()
         return total
 
     # ------------------------------------------------------------------ claim
@@ -185,7 +188,9 @@ class DeliveryWorker:
             composer = Composer(session, self.settings, definitions)
 
             def check(session: Session, rows: Sequence[MessageSend], now: Any) -> dict[str, Any]:
-                return _gate(session, rows, now, definitions)
+                verdicts = _gate(session, rows, now, definitions)
+                composer.prefetch([row for row in rows if row.id not in verdicts])
+                return verdicts
 
             claims = service.claim(
                 session,
@@ -206,53 +211,59 @@ class DeliveryWorker:
             self._providers[channel] = providers.build(self.settings, channel)
         return self._providers[channel]
 
-    async def _send(self, held: Claim, out: asyncio.Queue[outcomes.Attempt]) -> None:
+    async def _send(self, held: Claim, out: asyncio.Queue[_Pending]) -> None:
+        """Send one claimed row and wait until its outcome is committed. The provider's slot is
+        held until then, so at most one accepted-but-unrecorded message per slot (per SMTP
+        connection) can be in the air when the process dies: the bound on duplicates."""
         channel = held.message.channel
         try:
             provider = self.provider(channel)
         except Exception as error:  # misconfigured: the rows wait until it is fixed
             log.exception("delivery.provider_unavailable", channel=channel)
-            await out.put(
-                outcomes.Attempt(held, error=RetryableSendError("provider unavailable", str(error)))
-            )
+            error_ = RetryableSendError("provider unavailable", str(error))
+            await self._record(out, outcomes.Attempt(held, error=error_))
             return
         limit = self._limits.setdefault(channel, asyncio.Semaphore(max(1, provider.concurrency)))
         async with limit:
             try:
                 ref = await provider.send(held.message)
             except SendError as error:
-                await out.put(outcomes.Attempt(held, error=error))
+                await self._record(out, outcomes.Attempt(held, error=error))
                 return
             except Exception as error:  # a provider bug must not lose the row: it is retried
                 log.exception("delivery.provider_failed", provider=provider.name, send=held.send_id)
-                await out.put(outcomes.Attempt(held, error=RetryableSendError("provider error", repr(error))))
+                failed = RetryableSendError("provider error", repr(error))
+                await self._record(out, outcomes.Attempt(held, error=failed))
                 return
-        self.failpoint("after_provider_ack")
-        await out.put(outcomes.Attempt(held, provider_ref=ref))
+            self.failpoint("after_provider_ack")
+            await self._record(out, outcomes.Attempt(held, provider_ref=ref))
+
+    async def _record(self, out: asyncio.Queue[_Pending], attempt: outcomes.Attempt) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await out.put(_Pending(attempt, done))
+        await done
 
     # ------------------------------------------------------------------ settle
 
-    async def _settle_loop(self, queue: asyncio.Queue[outcomes.Attempt]) -> None:
+    async def _settle_loop(self, queue: asyncio.Queue[_Pending]) -> None:
+        """Commit outcomes as they come: whatever arrived while the last commit ran goes in the
+        next one (a group commit with no timer), up to SETTLE_MAX at once."""
         stopping = False
         while not stopping:
             first = await queue.get()
             if first is _STOP:
                 break
             batch = [first]
-            deadline = time.monotonic() + SETTLE_EVERY
-            while len(batch) < SETTLE_MAX:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except TimeoutError:
-                    break
+            while len(batch) < SETTLE_MAX and not queue.empty():
+                item = queue.get_nowait()
                 if item is _STOP:
                     stopping = True
                     break
                 batch.append(item)
-            await self._settle(batch)
+            await self._settle([p.attempt for p in batch])
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_result(None)
 
     async def _settle(self, batch: list[outcomes.Attempt]) -> None:
         for attempt in range(5):
@@ -268,6 +279,12 @@ class DeliveryWorker:
     def _settle_now(self, batch: list[outcomes.Attempt]) -> None:
         with self.db.write() as session:
             outcomes.settle(session, batch, now=utcnow())
+
+
+@dataclass(frozen=True)
+class _Pending:
+    attempt: outcomes.Attempt
+    done: asyncio.Future[None]
 
 
 _STOP: Any = object()

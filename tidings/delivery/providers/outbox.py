@@ -20,7 +20,7 @@ class OutboxProvider:
     name = "outbox"
 
     def __init__(self, directory: str | os.PathLike[str], *, concurrency: int = 4) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(directory).resolve()
         self.concurrency = concurrency
 
     async def send(self, message: OutboundMessage) -> str:
