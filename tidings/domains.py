@@ -38,10 +38,9 @@ from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
-from tidings.delivery import optin
+from tidings.delivery import optin, transactional
 from tidings.delivery import sources as delivery_sources
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
-from tidings.delivery import transactional
 from tidings.delivery.pages import router as recipient_pages_router
 from tidings.delivery.participants import SENDS
 from tidings.delivery.routes import router as delivery_router
