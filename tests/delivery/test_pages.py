@@ -269,3 +269,28 @@ def test_the_links_of_a_sent_marketing_email_work(
     assert email_marketing(sdk, profile.id).consent == "UNSUBSCRIBED"
     [event] = events(db, account.id, profile.id, UNSUBSCRIBED)
     assert event["$message"] == f"api:{body['idempotency_key']}"
+
+
+def test_links_follow_a_merge(sdk, db: Database, account: AccountKeys, http) -> None:  # type: ignore[no-untyped-def]
+    """A message went to a profile later merged into another: its links still work, on the survivor."""
+    source, destination = make_profile(sdk, _email()), make_profile(sdk, _email())
+    send_id = sent_email(db, account.id, source, "<p>Before the merge</p>")
+    sdk.Profiles.merge_profiles(
+        {
+            "data": {
+                "type": "profile-merge",
+                "id": destination,
+                "relationships": {"profiles": {"data": [{"type": "profile", "id": source}]}},
+            }
+        }
+    )
+    drain(db)
+    shown = http.get(link(db, "web-view", account.id, source, send_id))
+    assert shown.status_code == 200 and "Before the merge" in shown.text
+    done = http.post(
+        link(db, "unsubscribe", account.id, source, send_id), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert done.status_code == 200
+    assert email_marketing(sdk, destination).consent == "UNSUBSCRIBED"
+    [event] = events(db, account.id, destination, UNSUBSCRIBED)
+    assert event["$message"] == "MSG1"

@@ -37,7 +37,7 @@ from tidings.delivery.tables import MessageSend
 from tidings.events.store import record_event
 from tidings.lists import service as lists
 from tidings.lists.tables import List, ListFirstJoin, ListMember
-from tidings.profiles.tables import Profile
+from tidings.profiles.tables import Profile, ProfileMerge
 from tidings.templates.links import LinkClaims
 
 METHOD = "PREFERENCE_PAGE"
@@ -45,6 +45,7 @@ UNSUBSCRIBE_PAGE = "unsubscribe_page"
 ONE_CLICK = "one_click"
 MANAGE_PREFERENCES = "manage_preferences"
 PREFERENCES_METRIC = "Updated Email Preferences"
+MAX_MERGE_HOPS = 16
 UNDELIVERABLE = {SuppressionReason.HARD_BOUNCE.value, SuppressionReason.INVALID_EMAIL.value}
 # An <img> whose source is the open pixel (/t/o/...): the web view must not count as an open.
 _PIXEL = re.compile(r"<img\b[^>]*?/t/o/[^>]*>", re.IGNORECASE)
@@ -60,10 +61,12 @@ class Person:
 
 
 def person(session: Session, claims: LinkClaims) -> Person | None:
-    """The profile a link is for, in the link's account; None when it no longer exists."""
+    """The profile a link is for, in the link's account: the profile it names or, when that one
+    was merged into another since the message went out, the one it lives on in (an unsubscribe
+    link must keep working). None when it no longer exists (deleted)."""
     if not claims.profile_id:
         return None
-    profile = session.get(Profile, (claims.account_id, claims.profile_id))
+    profile = _current_profile(session, claims.account_id, claims.profile_id)
     if profile is None:
         return None
     account = get_account(session, claims.account_id)
@@ -76,12 +79,34 @@ def person(session: Session, claims: LinkClaims) -> Person | None:
     )
 
 
-def _send(session: Session, claims: LinkClaims) -> MessageSend | None:
-    """The ledger row a link names, if it is the claimed profile's."""
+def _current_profile(session: Session, account_id: str, profile_id: str) -> Profile | None:
+    for _ in range(MAX_MERGE_HOPS):
+        profile = session.get(Profile, (account_id, profile_id))
+        if profile is not None:
+            return profile
+        merged_into = session.execute(
+            select(ProfileMerge.destination_profile_id)
+            .where(
+                ProfileMerge.account_id == account_id,
+                ProfileMerge.source_profile_id == profile_id,
+                ProfileMerge.status == "merged",
+            )
+            .order_by(ProfileMerge.created.desc())
+            .limit(1)
+        ).scalar()
+        if merged_into is None:
+            return None
+        profile_id = merged_into
+    return None
+
+
+def _send(session: Session, claims: LinkClaims, who: Person | None = None) -> MessageSend | None:
+    """The ledger row a link names, if it is the claimed profile's (or, after a merge, the
+    profile's it was merged into: merges move ledger rows)."""
     if not claims.message_id or not claims.profile_id:
         return None
     row = ledger.get(session, claims.account_id, claims.message_id)
-    if row is None or row.profile_id != claims.profile_id:
+    if row is None or row.profile_id not in {claims.profile_id, who.profile_id if who else None}:
         return None
     return row
 
@@ -118,7 +143,7 @@ def unsubscribe(session: Session, claims: LinkClaims, *, one_click: bool) -> Per
         Channel.EMAIL,
         Purpose.MARKETING,
         method=consent.Method(METHOD, ONE_CLICK if one_click else UNSUBSCRIBE_PAGE),
-        attribution=_attribution(_send(session, claims)),
+        attribution=_attribution(_send(session, claims, who)),
     )
     return who
 
@@ -194,7 +219,7 @@ def update_preferences(
     if who is None:
         return None
     now = _preferences(session, who)
-    attribution = _attribution(_send(session, claims))
+    attribution = _attribution(_send(session, claims, who))
     method = consent.Method(METHOD, MANAGE_PREFERENCES)
     changes: dict[str, Any] = {}
     if now.email_blocked is None and email_marketing != now.email_marketing:
@@ -239,7 +264,8 @@ def update_preferences(
 def web_view(session: Session, claims: LinkClaims) -> str | None:
     """The HTML part of the email as it was sent, without the open pixel; None when the row is
     not the link's, is not an email, or its content is gone (never rendered, or erased)."""
-    row = _send(session, claims)
+    who = person(session, claims)
+    row = _send(session, claims, who) if who is not None else None
     if row is None or row.channel != SendChannel.EMAIL.value or not row.content:
         return None
     message = email.message_from_bytes(row.content, policy=email.policy.default)
