@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from tests.conftest import AccountKeys
 from tidings.config import Settings
+from tidings.consent.tables import EmailSuppression
 from tidings.db.session import Database
 from tidings.delivery.provider import (
     OutboundMessage,
@@ -26,8 +27,10 @@ from tidings.delivery.provider import (
     RetryableSendError,
 )
 from tidings.delivery.tables import Channel, MessageSend
+from tidings.delivery.verp import parse_return_path
 from tidings.delivery.worker import DeliveryWorker, deliver_due
 from tidings.events.tables import Event, Metric
+from tidings.templates.links import instance_secret
 
 SENDS = "/api/x-tidings/message-sends"
 
@@ -322,7 +325,32 @@ def test_a_retry_sends_the_same_bytes_and_a_permanent_refusal_is_recorded(
     names = {name for name, _ in _events(db, account.id, failed.profile_id)}
     assert "Dropped Email" in names
     bounce = [p for n, p in _events(db, account.id, rejected.profile_id) if n == "Bounced Email"]
-    assert bounce and bounce[0]["Bounce Type"] == "hard"
+    assert len(bounce) == 1 and bounce[0]["Bounce Type"] == "hard"
+    with db.read() as session:
+        reasons = (
+            session.execute(
+                select(EmailSuppression.reason).where(
+                    EmailSuppression.account_id == account.id,
+                    EmailSuppression.profile_id == rejected.profile_id,
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert reasons == ["HARD_BOUNCE"]
+
+
+def test_with_a_bounce_domain_the_return_path_names_the_send(
+    client: TestClient, db: Database, account: AccountKeys, outbox_settings: Settings
+) -> None:
+    answer = _send(client, account, profile={"email": "verp@example.com"})
+    deliver_due(db, outbox_settings.model_copy(update={"bounce_domain": "bounce.example.com"}))
+    row = _row(db, account.id, answer.json()["data"]["id"])
+    assert row.sender is not None and row.sender.startswith("bounces+")
+    assert row.sender.endswith("@bounce.example.com")
+    with db.read() as session:
+        secret = instance_secret(session, outbox_settings.secret_key)
+    assert parse_return_path(row.sender, secret) == (account.id, row.id)
 
 
 def test_the_running_worker_sends_what_becomes_due(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
 from tidings.config import Settings
+from tidings.delivery import verp
 from tidings.delivery.messages import EmailDefinition, MessageDefinition, PushDefinition, PushPayload
 from tidings.delivery.mime import EmailParts, build_email, clean_header
 from tidings.delivery.service import Rendered, Skip, SkipReason
@@ -34,7 +35,7 @@ from tidings.templates import service as templates
 from tidings.templates.context import CatalogLookup, catalog_lookup
 from tidings.templates.errors import RenderError, TemplateError
 from tidings.templates.limits import RenderLimits
-from tidings.templates.links import LinkSigner
+from tidings.templates.links import LinkSigner, instance_secret
 from tidings.templates.messages import (
     AccountView,
     MessageContent,
@@ -120,6 +121,14 @@ class Composer:
             self._catalogs[account_id] = catalog_lookup(self.session, account_id)
         return self._catalogs[account_id]
 
+    def return_path(self, row: MessageSend, from_email: str) -> str:
+        """The envelope sender: a VERP address naming the send when TIDINGS_BOUNCE_DOMAIN is
+        set (a bounce then finds its send even when the report is mangled), else From."""
+        if not self.settings.bounce_domain:
+            return from_email
+        secret = instance_secret(self.session, self.settings.secret_key)
+        return verp.return_path(row.account_id, row.id, secret, domain=self.settings.bounce_domain)
+
     def template(self, account_id: str, template_id: str) -> Template | None:
         key = (account_id, template_id)
         if key not in self._templates:
@@ -190,7 +199,9 @@ class Composer:
             "Subject": subject,
             "Email Domain": str(address).rpartition("@")[2].lower(),
         }
-        return Rendered(content, recipient=str(address), sender=from_email, context=context)
+        return Rendered(
+            content, recipient=str(address), sender=self.return_path(row, from_email), context=context
+        )
 
     def _render_email(
         self, row: MessageSend, definition: EmailDefinition, recipient: Any, marketing: bool

@@ -3,7 +3,8 @@
 Everything that happens to a person is an event, written with the state change it reports:
 
     email sent            → Received Email       (the relay took it; Tidings has no delivery receipts)
-    email refused for the recipient (5xx to RCPT) → Bounced Email, hard (and the suppression)
+    email refused for the recipient (5xx to RCPT) → Bounced Email, hard, and the HARD_BOUNCE
+                                                    suppression (tidings.delivery.bounces)
     email refused otherwise, for good             → Dropped Email
     sms sent              → Sent SMS
     sms refused for good  → Failed to Deliver SMS
@@ -26,7 +27,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.delivery import service
+from tidings.delivery import bounces, repository, service
 from tidings.delivery.provider import RecipientRejected, SendError
 from tidings.delivery.service import Claim, LeaseLost
 from tidings.delivery.tables import Channel, SendStatus
@@ -41,7 +42,6 @@ FAILED_METRIC = {
     Channel.SMS: "Failed to Deliver SMS",
     Channel.PUSH: "Bounced Push",
 }
-BOUNCED_EMAIL = "Bounced Email"
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,7 @@ def settle(session: Session, attempts: list[Attempt], *, now: dt.datetime | None
         if isinstance(attempt.error, RecipientRejected):
             rejected.append((attempt, attempt.error))
             if channel is Channel.EMAIL:
-                bounce = {"Bounce Type": "hard", **detail}
-                events[held.account_id].append(_event(held, BOUNCED_EMAIL, "bounced", now, bounce))
-                continue
+                continue  # a hard bounce: its event comes with its suppression (bounces.py)
         events[held.account_id].append(_event(held, FAILED_METRIC[channel], "failed", now, detail))
     for account_id, written in events.items():
         write_events(session, account_id, written)
@@ -122,6 +120,9 @@ def _event(
 
 def _recipient_rejected(session: Session, held: Claim, error: RecipientRejected) -> None:
     """What a refusal of the recipient itself changes beyond the row (suppressions, tokens)."""
+    send = repository.get(session, held.account_id, held.send_id)
+    if send is not None and held.message.channel is Channel.EMAIL:
+        bounces.record_rejection(session, send, status=error.status, detail=error.detail or error.reason)
     log.info(
         "delivery.recipient_rejected",
         account=held.account_id,

@@ -1,0 +1,53 @@
+"""Isolation cases of the delivery routes (see tests/isolation.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.isolation import Case, Env, Listing
+
+SENDS = "/api/x-tidings/message-sends"
+
+
+def a_send(env: Env) -> dict[str, str]:
+    body = {
+        "data": {
+            "type": "message-send",
+            "attributes": {
+                "idempotency_key": f"iso-{uuid.uuid4().hex[:8]}",
+                "profile": {"email": f"iso-{uuid.uuid4().hex[:8]}@example.com"},
+                "subject": "Hi",
+                "html": "<p>Hi</p>",
+            },
+        }
+    }
+    response = env.as_a("POST", SENDS, json=body)
+    assert response.status_code == 202, response.text
+    data = response.json()["data"]
+    return {"id": data["id"], "profile": data["attributes"]["profile_id"]}
+
+
+def b_sends_to_a_profile(params: dict[str, str]) -> dict[str, object]:
+    return {
+        "data": {
+            "type": "message-send",
+            "attributes": {
+                "idempotency_key": "iso-from-b",
+                "profile": {"id": params["profile"]},
+                "subject": "Hi",
+                "html": "<p>Hi</p>",
+            },
+        }
+    }
+
+
+def nothing_planned_for_a(env: Env, params: dict[str, str]) -> None:
+    listed = env.as_a("GET", SENDS, params={"filter": f'equals(profile_id,"{params["profile"]}")'})
+    assert [item["id"] for item in listed.json()["data"]] == [params["id"]]
+
+
+CASES = [
+    Case("GET", SENDS + "/{id}", a_send),
+    Case("POST", SENDS, a_send, body=b_sends_to_a_profile, unchanged=nothing_planned_for_a),
+]
+LISTINGS = [Listing(SENDS, lambda env: [a_send(env)["id"]])]
