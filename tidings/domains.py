@@ -39,6 +39,7 @@ from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
 from tidings.delivery.participants import SENDS
+from tidings.delivery.routes_sms import router as sms_webhooks_router
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
@@ -100,6 +101,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     back_in_stock_router,
     profile_imports_router,
     templates_router,
+    sms_webhooks_router,
 )
 
 # Every job handler the workers run.

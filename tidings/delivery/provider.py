@@ -38,6 +38,7 @@ class OutboundMessage:
     content_sha256: str
     recipient: str
     sender: str | None = None
+    media_url: str | None = None  # sms: a picture sent as MMS (Twilio's MediaUrl)
 
 
 class SendError(Exception):
