@@ -57,8 +57,11 @@ def post(client: TestClient, path: str, form: dict[str, str], *, signature: str 
     return client.post(path, content=urlencode(form), headers=headers)
 
 
-def sent_sms(db: Database, account_id: str, profile_id: str, number: str, **context: Any) -> str:
-    """A ledger row Twilio took: its SID, as the status callback names it."""
+def sent_sms(
+    db: Database, account_id: str, profile_id: str, number: str, *, recorded: bool = True, **context: Any
+) -> str:
+    """A ledger row Twilio took: its SID, as the status callback names it (not yet on the row
+    unless `recorded`: the worker has not written Twilio's answer yet)."""
     sid = "SM" + ulid().lower() + "abcdef"
     with db.write() as session:
         session.add(
@@ -71,9 +74,9 @@ def sent_sms(db: Database, account_id: str, profile_id: str, number: str, **cont
                 source_kind=SourceKind.API,
                 recipient=number,
                 context=context or {"$message": "01JMESSAGE", "Campaign Name": "Spring sale"},
-                status=SendStatus.SENT,
+                status=SendStatus.SENT if recorded else SendStatus.SENDING,
                 message_id=ulid(),
-                provider_ref=sid,
+                provider_ref=sid if recorded else None,
             )
         )
     return sid
@@ -203,6 +206,17 @@ def test_undelivered_records_failed_to_deliver_sms_with_the_error_code(
     [(name, properties)] = events(sdk, profile_id)
     assert name == "Failed to Deliver SMS"
     assert properties["Error Code"] == "30003" and properties["Campaign Name"] == "Spring sale"
+
+
+def test_a_callback_that_outruns_the_worker_finds_the_send_in_flight(
+    twilio_app: TestClient, db: Database, account: Any, sdk: KlaviyoAPI
+) -> None:
+    number = phone()
+    profile_id = make_profile(db, account.id, phone_number=number)
+    sid = sent_sms(db, account.id, profile_id, number, recorded=False)
+    form = {"MessageSid": sid, "MessageStatus": "delivered", "From": OUR_NUMBER, "To": number}
+    assert post(twilio_app, STATUS, form).status_code == 204
+    assert [name for name, _ in events(sdk, profile_id)] == ["Received SMS"]
 
 
 def test_other_statuses_and_unknown_messages_change_nothing(

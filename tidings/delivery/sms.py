@@ -10,7 +10,8 @@
   SMS` (with Twilio's `Error Code`), for the profile of the ledger row whose `provider_ref` is
   the callback's `MessageSid`, in that row's account only, with the row's event context.
   `Sent SMS` is the worker's, when Twilio took the message; the other statuses change nothing.
-  Twilio retries callbacks: each (message, status) is recorded once.
+  Twilio retries callbacks: each (message, status) is recorded once. A callback that comes
+  before the worker recorded the SID finds the send still `sending` to the callback's `To`.
 - `inbound`: a text from a recipient. One Twilio configuration serves the whole installation,
   so the account is the one that last sent an SMS to the number (the conversation being
   answered), else `TIDINGS_SMS_INBOUND_ACCOUNT`; the profile is the account's profile with
@@ -40,7 +41,7 @@ from tidings.consent.policy import Channel as ConsentChannel
 from tidings.consent.policy import Consent, Purpose
 from tidings.consent.tables import Subscription
 from tidings.delivery.provider import SendError
-from tidings.delivery.tables import Channel, MessageSend
+from tidings.delivery.tables import Channel, MessageSend, SendStatus
 from tidings.events.store import record_event
 from tidings.profiles.identifiers import IdentifierError, normalize_phone
 from tidings.profiles.tables import Profile
@@ -118,8 +119,10 @@ def status_callback(session: Session, form: Mapping[str, str]) -> str | None:
     if not sid or (status != DELIVERED and status not in FAILED_STATUSES):
         return None
     row = session.execute(
-        select(MessageSend).where(MessageSend.provider_ref == sid, MessageSend.channel == _SMS)
+        select(MessageSend).where(MessageSend.provider_ref == sid, MessageSend.channel == _SMS).limit(1)
     ).scalar_one_or_none()
+    if row is None:
+        row = _in_flight(session, form.get("To") or "")
     if row is None:
         return None
     properties = _message_properties(row)
@@ -140,6 +143,24 @@ def status_callback(session: Session, form: Mapping[str, str]) -> str | None:
         properties=properties,
         unique_id=f"{sid}:{status}",
     )
+
+
+def _in_flight(session: Session, to: str) -> MessageSend | None:
+    """A callback can outrun the worker recording Twilio's answer: the send still `sending`
+    to that number (the latest, should there be two) is the one Twilio reports on."""
+    number = _phone(to)
+    if number is None:
+        return None
+    return session.execute(
+        select(MessageSend)
+        .where(
+            MessageSend.channel == _SMS,
+            MessageSend.recipient == number,
+            MessageSend.status == SendStatus.SENDING,
+        )
+        .order_by(MessageSend.created.desc(), MessageSend.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _message_properties(row: MessageSend) -> dict[str, Any]:
