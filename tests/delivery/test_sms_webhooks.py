@@ -360,3 +360,22 @@ def test_any_other_text_is_a_reply_event_in_the_account_that_texted_last(
 
 def test_a_text_from_a_number_never_texted_is_ignored(twilio_app: TestClient) -> None:
     assert inbound(twilio_app, phone(), "STOP").text.endswith("<Response></Response>")
+
+
+def test_a_custom_keyword_counts_as_twilio_classes_it(
+    twilio_app: TestClient, db: Database, account: Any, sdk: KlaviyoAPI
+) -> None:
+    number = phone()
+    profile_id = make_profile(db, account.id, phone_number=number)
+    subscribe(db, account.id, profile_id, channel="sms")
+    sent_sms(db, account.id, profile_id, number)
+    form = {
+        "MessageSid": "SM" + ulid().lower(),
+        "From": number,
+        "To": OUR_NUMBER,
+        "Body": "Arret",
+        "OptOutType": "STOP",
+    }
+    assert post(twilio_app, INBOUND, form).status_code == 200
+    consent = sms_consent(sdk, profile_id)
+    assert (consent.consent, consent.method_detail) == ("UNSUBSCRIBED", "ARRET")

@@ -19,7 +19,8 @@
   REVOKE, OPTOUT, CANCEL unsubscribe from SMS marketing; START, YES, UNSTOP subscribe again a
   profile that had unsubscribed (a profile that never subscribed is not subscribed by a
   carrier keyword: consent is collected with its disclosure); HELP and INFO are answered with
-  `TIDINGS_SMS_HELP_TEXT`; anything else is a `Replied to SMS` event.
+  `TIDINGS_SMS_HELP_TEXT`; anything else is a `Replied to SMS` event. With Twilio's Advanced
+  Opt-Out, a custom keyword counts as the class Twilio gives it (`OptOutType`).
 """
 
 from __future__ import annotations
@@ -200,8 +201,10 @@ def inbound(
     if found is None:
         return Inbound("unknown")
     account_id, profile_id, last = found
-    keyword = body.strip().upper()
-    method = consent.Method("TEXT", keyword)
+    typed = body.strip().upper()
+    # Twilio's Advanced Opt-Out names the class of a custom keyword (ARRET → STOP) in OptOutType.
+    keyword = {"STOP": "STOP", "START": "START", "HELP": "HELP"}.get(form.get("OptOutType") or "", typed)
+    method = consent.Method("TEXT", typed[:64] or keyword)
     current = _sms_consent(session, account_id, profile_id)
     if keyword in OPT_OUT:
         event = None
@@ -258,7 +261,7 @@ def _conversation(
         select(Profile.id).where(Profile.account_id == account_id, Profile.phone_number == phone)
     ).scalar_one_or_none()
     if profile_id is None:
-        if last is None:
-            return None
+        if last is None or session.get(Profile, (account_id, last.profile_id)) is None:
+            return None  # a number nobody in the account has now (the profile was deleted)
         profile_id = last.profile_id
     return account_id, profile_id, last
