@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import random
 from base64 import b64encode
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from klaviyo_api import KlaviyoAPI
 
 from tests.conftest import make_account
 from tests.delivery.fake_twilio import AUTH_TOKEN, sign
+from tests.delivery.sms_helpers import PUBLIC, events, phone, sms_consent
 from tests.profiles.factories import make_profile, subscribe
 from tidings.app import create_app
 from tidings.config import Settings
@@ -30,15 +30,9 @@ from tidings.db.session import Database
 from tidings.delivery import sms
 from tidings.delivery.tables import Channel, MessageSend, SendStatus, SourceKind
 
-PUBLIC = "https://tidings.example.test"
 STATUS = "/webhooks/sms/twilio/status"
 INBOUND = "/webhooks/sms/twilio/inbound"
 OUR_NUMBER = "+15005550006"
-_numbers = itertools.count(random.randint(1000, 8000))
-
-
-def phone() -> str:
-    return f"+1617555{next(_numbers):04d}"
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +74,6 @@ def sent_sms(
             )
         )
     return sid
-
-
-def events(sdk: KlaviyoAPI, profile_id: str) -> list[tuple[str, dict[str, Any]]]:
-    found = sdk.Events.get_events(filter=f'equals(profile_id,"{profile_id}")', include=["metric"])
-    names = {m["id"]: m["attributes"]["name"] for m in found.included or []}
-    return [(names[e.relationships.metric.data.id], e.attributes.event_properties) for e in found.data]
-
-
-def sms_consent(sdk: KlaviyoAPI, profile_id: str) -> Any:
-    profile = sdk.Profiles.get_profile(profile_id, additional_fields_profile=["subscriptions"])
-    return profile.data.attributes.subscriptions.sms.marketing
 
 
 # ------------------------------------------------------------------ the signature
