@@ -63,6 +63,9 @@ class FakeApns:
         )
 
     async def push(self, request: Request) -> Response:
+        # Read the whole body first: answering before the client's DATA frames arrive makes
+        # hypercorn trip over frames for a stream it already closed.
+        body = await request.body()
         if request.scope.get("http_version") != "2":
             return Response(status_code=505)
         auth = request.headers.get("authorization", "")
@@ -89,8 +92,6 @@ class FakeApns:
             return self._reason(400, "BadDeviceToken")
         if device in self.unregistered:
             return self._reason(410, "Unregistered")
-        self.taken.append(
-            {"device": device, "headers": dict(request.headers), "payload": json.loads(await request.body())}
-        )
+        self.taken.append({"device": device, "headers": dict(request.headers), "payload": json.loads(body)})
         apns_id = str(uuid.uuid4()).upper()
         return Response(status_code=200, headers={"apns-id": apns_id})

@@ -149,3 +149,13 @@ def test_an_android_token_is_not_sent_to_apple(apns: tuple[FakeApns, Settings]) 
 def test_missing_settings_are_named() -> None:
     with pytest.raises(ValueError, match="TIDINGS_APNS_KEY_FILE"):
         ApnsProvider.from_settings(Settings(apns_key_id=KEY_ID, apns_team_id=TEAM_ID, apns_topic=TOPIC))
+
+
+def test_the_provider_token_is_made_again_after_fifty_minutes(apns: tuple[FakeApns, Settings]) -> None:
+    _fake, settings = apns
+    provider = ApnsProvider.from_settings(settings)
+    first = provider.provider_token()
+    assert provider.provider_token() == first
+    provider._token_made -= 50 * 60  # as if fifty minutes had passed
+    assert provider.provider_token() != first
+    asyncio.run(provider.close())

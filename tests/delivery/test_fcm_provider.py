@@ -141,3 +141,24 @@ def test_a_grant_signed_with_another_key_is_refused(fcm: tuple[FakeFcm, Settings
 def test_missing_credentials_are_named() -> None:
     with pytest.raises(ValueError, match="TIDINGS_FCM_CREDENTIALS_FILE"):
         FcmProvider.from_settings(Settings())
+
+
+def test_a_revoked_access_token_is_retryable_and_replaced(fcm: tuple[FakeFcm, Settings]) -> None:
+    fake, settings = fcm
+    provider = FcmProvider.from_settings(settings)
+
+    async def scenario() -> list[str | BaseException]:
+        results: list[str | BaseException] = [await provider.send(push_message())]
+        fake.issued.clear()  # Google revoked it early
+        for _ in range(2):
+            try:
+                results.append(await provider.send(push_message()))
+            except RetryableSendError as error:
+                results.append(error)
+        await provider.close()
+        return results
+
+    first, refused, again = asyncio.run(scenario())
+    assert isinstance(first, str) and isinstance(again, str)
+    assert isinstance(refused, RetryableSendError) and refused.reason == "fcm_unauthenticated"
+    assert fake.grants == 2
