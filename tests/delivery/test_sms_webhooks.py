@@ -341,8 +341,9 @@ def test_any_other_text_is_a_reply_event_in_the_account_that_texted_last(
     assert events(other_sdk, old) == []
 
 
-def test_a_text_from_a_number_never_texted_is_ignored(twilio_app: TestClient) -> None:
+def test_a_text_from_a_number_never_texted_is_ignored_but_help_is_answered(twilio_app: TestClient) -> None:
     assert inbound(twilio_app, phone(), "STOP").text.endswith("<Response></Response>")
+    assert "<Message>reply STOP to unsubscribe" in inbound(twilio_app, phone(), "HELP").text
 
 
 def test_a_custom_keyword_counts_as_twilio_classes_it(

@@ -197,13 +197,15 @@ def inbound(
     """Apply a text a recipient sent (Twilio's inbound webhook form: From, To, Body, ...)."""
     sender = _phone(form.get("From") or "")
     body = form.get("Body") or ""
-    found = _conversation(session, sender, fallback_account) if sender else None
-    if found is None:
-        return Inbound("unknown")
-    account_id, profile_id, last = found
     typed = body.strip().upper()
     # Twilio's Advanced Opt-Out names the class of a custom keyword (ARRET → STOP) in OptOutType.
     keyword = {"STOP": "STOP", "START": "START", "HELP": "HELP"}.get(form.get("OptOutType") or "", typed)
+    found = _conversation(session, sender, fallback_account) if sender else None
+    if found is None:
+        # HELP is always answered (carriers require it), even without an account to name.
+        answer = help_text.replace("{organization}: ", "").replace("{organization}", "")
+        return Inbound("unknown", answer=answer if keyword in HELP else None)
+    account_id, profile_id, last = found
     method = consent.Method("TEXT", typed[:64] or keyword)
     current = _sms_consent(session, account_id, profile_id)
     if keyword in OPT_OUT:
