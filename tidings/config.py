@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None  # a number (+15551234567) or a Messaging Service SID (MG...)
+    # The answer to HELP / INFO ({organization}: the account's name)
+    sms_help_text: str = (
+        "{organization}: reply STOP to unsubscribe, START to resubscribe. Msg & data rates may apply."
+    )
+    sms_inbound_account: str | None = None  # owns texts from numbers no account has sent an SMS to
     push_provider: str = Field("log", pattern="^(log|fcm|apns)$")
     fcm_api_url: str = "https://fcm.googleapis.com"
     fcm_credentials_file: str | None = None

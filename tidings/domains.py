@@ -44,6 +44,7 @@ from tidings.delivery import tables as _delivery_tables  # noqa: F401
 from tidings.delivery.pages import router as recipient_pages_router
 from tidings.delivery.participants import SENDS
 from tidings.delivery.routes import router as delivery_router
+from tidings.delivery.routes_sms import router as sms_webhooks_router
 from tidings.delivery.routes_webhooks import router as delivery_webhooks_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
 from tidings.events import activity
@@ -111,6 +112,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     delivery_router,
     recipient_pages_router,
     delivery_webhooks_router,
+    sms_webhooks_router,
 )
 
 # Every job handler the workers run.

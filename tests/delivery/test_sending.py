@@ -21,6 +21,7 @@ from tidings.config import Settings
 from tidings.consent.tables import EmailSuppression
 from tidings.db.session import Database
 from tidings.delivery.provider import (
+    AmbiguousSendError,
     OutboundMessage,
     PermanentSendError,
     RecipientRejected,
@@ -384,3 +385,52 @@ def test_another_accounts_key_cannot_see_or_reuse_a_send(
     # Profile ids of one account are unknown to the other.
     crossed = _send(client, other_account, profile={"id": mine["attributes"]["profile_id"]})
     assert crossed.status_code == 404
+
+
+def _push_token(client: TestClient, keys: AccountKeys, profile_id: str, token: str) -> None:
+    body = {
+        "data": {
+            "type": "push-token",
+            "attributes": {
+                "token": token,
+                "platform": "android",
+                "vendor": "fcm",
+                "profile": {"data": {"type": "profile", "id": profile_id, "attributes": {}}},
+            },
+        }
+    }
+    assert client.post("/api/push-tokens", json=body, headers=keys.headers()).status_code == 202
+
+
+def test_a_push_token_the_service_no_longer_knows_is_unregistered(
+    client: TestClient, db: Database, account: AccountKeys, outbox_settings: Settings
+) -> None:
+    first = _send(
+        client, account, channel="push", profile={"email": "phone@example.com"}, body="Hi", title="T"
+    )
+    profile_id = first.json()["data"]["attributes"]["profile_id"]
+    _push_token(client, account, profile_id, "dead-token")
+    provider = ScriptedProvider(RecipientRejected("fcm UNREGISTERED"))
+    deliver_due(db, outbox_settings, providers_by_channel={Channel.PUSH: provider})
+    row = _row(db, account.id, first.json()["data"]["id"])
+    assert (row.status, row.recipient) == ("failed", "dead-token")
+    assert provider.sent[0].content.startswith(b"{")
+    assert "Bounced Push" in {name for name, _ in _events(db, account.id, profile_id)}
+    # The token is no longer enabled: the next push is skipped for want of one.
+    again = _send(client, account, channel="push", profile={"id": profile_id}, body="Hi again")
+    deliver_due(db, outbox_settings, providers_by_channel={Channel.PUSH: ScriptedProvider()})
+    skipped = _row(db, account.id, again.json()["data"]["id"])
+    assert (skipped.status, skipped.reason) == ("skipped", "Missing Push Token")
+
+
+def test_a_push_without_an_answer_is_delivery_unknown_and_never_resent(
+    client: TestClient, db: Database, account: AccountKeys, outbox_settings: Settings
+) -> None:
+    answer = _send(client, account, channel="push", profile={"email": "quiet@example.com"}, body="Hi")
+    _push_token(client, account, answer.json()["data"]["attributes"]["profile_id"], "quiet-token")
+    provider = ScriptedProvider(AmbiguousSendError("fcm_no_answer", "read timeout"))
+    deliver_due(db, outbox_settings, providers_by_channel={Channel.PUSH: provider})
+    deliver_due(db, outbox_settings, providers_by_channel={Channel.PUSH: provider})
+    row = _row(db, account.id, answer.json()["data"]["id"])
+    assert (row.status, row.reason) == ("unknown", "Delivery Unknown")
+    assert len(provider.sent) == 1

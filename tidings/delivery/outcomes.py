@@ -11,7 +11,8 @@ Everything that happens to a person is an event, written with the state change i
     push sent             → Received Push
     push refused for good → Bounced Push (and a token the service no longer knows is unregistered)
 
-A retryable refusal plans the row again (same bytes, later) and makes no event. An outcome
+A retryable refusal plans the row again (same bytes, later) and makes no event; a request
+with no answer (`AmbiguousSendError`) leaves the row `unknown`, with no event, never resent. An outcome
 from a worker that lost its lease is dropped (the row's new holder settles it). Each event's
 `unique_id` is derived from the row, so settling the same row twice cannot record it twice.
 """
@@ -27,7 +28,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.delivery import bounces, repository, service
+from tidings.delivery import bounces, push, repository, service, sms
 from tidings.delivery.provider import RecipientRejected, SendError
 from tidings.delivery.service import Claim, LeaseLost
 from tidings.delivery.tables import Channel, SendStatus
@@ -58,6 +59,7 @@ class Settled:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    unknown: int = 0  # no answer from the provider: delivery unknown, never resent
     lost: int = 0  # outcomes refused because the lease had passed to someone else
 
 
@@ -74,6 +76,10 @@ def settle(session: Session, attempts: list[Attempt], *, now: dt.datetime | None
                 service.record_sent(session, held, attempt.provider_ref or "", now=now)
                 settled.sent += 1
                 events[held.account_id].append(_event(held, SENT_METRIC[channel], "sent", now))
+                continue
+            if getattr(attempt.error, "ambiguous", False):
+                service.record_unknown(session, held, attempt.error, now=now)
+                settled.unknown += 1
                 continue
             status = service.record_failed(session, held, attempt.error, now=now)
         except LeaseLost:
@@ -120,9 +126,15 @@ def _event(
 
 def _recipient_rejected(session: Session, held: Claim, error: RecipientRejected) -> None:
     """What a refusal of the recipient itself changes beyond the row (suppressions, tokens)."""
-    send = repository.get(session, held.account_id, held.send_id)
-    if send is not None and held.message.channel is Channel.EMAIL:
-        bounces.record_rejection(session, send, status=error.status, detail=error.detail or error.reason)
+    channel = held.message.channel
+    if channel is Channel.EMAIL:
+        send = repository.get(session, held.account_id, held.send_id)
+        if send is not None:
+            bounces.record_rejection(session, send, status=error.status, detail=error.detail or error.reason)
+    elif channel is Channel.PUSH:
+        push.token_rejected(session, held.account_id, held.profile_id, held.message.recipient)
+    elif sms.unsubscribes(error):  # Twilio 21610: the carrier says the number opted out
+        sms.recipient_unsubscribed(session, held.account_id, held.profile_id)
     log.info(
         "delivery.recipient_rejected",
         account=held.account_id,

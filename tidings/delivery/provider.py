@@ -38,6 +38,7 @@ class OutboundMessage:
     content_sha256: str
     recipient: str
     sender: str | None = None
+    media_url: str | None = None  # sms: a picture sent as MMS (Twilio's MediaUrl)
 
 
 class SendError(Exception):
@@ -76,6 +77,16 @@ class RecipientRejected(PermanentSendError):
     def __init__(self, reason: str, detail: str | None = None, *, status: str | None = None) -> None:
         super().__init__(reason, detail)
         self.status = status
+
+
+class AmbiguousSendError(SendError):
+    """The request went out and no answer came back (a read timeout, a connection reset
+    mid-response): the provider may have taken the message. The row is settled `unknown`
+    (delivery unknown), never sent again: SMS and push have no idempotency key to make a
+    second attempt safe."""
+
+    retryable = False
+    ambiguous = True
 
 
 class Provider(Protocol):

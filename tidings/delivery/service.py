@@ -317,6 +317,24 @@ def record_failed(
     return status
 
 
+def record_unknown(
+    session: Session, held: Claim, error: SendError, *, now: dt.datetime | None = None
+) -> None:
+    """The provider may or may not have taken the message (no answer came back): the row ends
+    `unknown`, as the janitor leaves an SMS or push whose worker vanished; never sent again.
+    Raises LeaseLost if the claim no longer holds the row."""
+    now = now or utcnow()
+    values = {
+        **_released(),
+        "status": SendStatus.UNKNOWN,
+        "reason": UNKNOWN_REASON,
+        "detail": f"{error.reason}: {error.detail}" if error.detail else error.reason,
+        "finished_at": now,
+    }
+    if not repository.update_held(session, held.account_id, held.send_id, held.token, values):
+        raise LeaseLost(held.send_id)
+
+
 def backoff_seconds(attempt: int) -> float:
     return float(min(30 * 2 ** (attempt - 1), 3600))
 

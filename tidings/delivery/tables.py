@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -34,6 +34,9 @@ class SourceKind(StrEnum):
     API = "api"
 
 
+_SMS = text("channel = 'sms'")
+
+
 class MessageSend(Base):
     """One intended delivery of one message to one profile on one channel.
 
@@ -53,6 +56,15 @@ class MessageSend(Base):
         Index("ix_message_sends_profile", "account_id", "profile_id", "channel", "sending_at"),
         Index("ix_message_sends_ready", "status", "planned_for"),  # the workers' scan, every account
         Index("ix_message_sends_message_id", "message_id"),  # a bounce names its original by it
+        # Twilio's webhooks (tidings/delivery/sms.py): a send by its SID, the last SMS to a number.
+        Index("ix_message_sends_sms_ref", "provider_ref", sqlite_where=_SMS, postgresql_where=_SMS),
+        Index(
+            "ix_message_sends_sms_recipient",
+            "recipient",
+            "created",
+            sqlite_where=_SMS,
+            postgresql_where=_SMS,
+        ),
     )
 
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from tidings.config import Settings
 from tidings.delivery.provider import Provider
+from tidings.delivery.providers.apns import ApnsProvider
+from tidings.delivery.providers.fcm import FcmProvider
 from tidings.delivery.providers.log import LogProvider
 from tidings.delivery.providers.outbox import OutboxProvider
+from tidings.delivery.providers.twilio import TwilioProvider
 from tidings.delivery.tables import Channel
 
 
@@ -21,8 +24,10 @@ def build(settings: Settings, channel: Channel) -> Provider:
         return OutboxProvider(settings.outbox_dir)
     if channel is Channel.SMS:
         if settings.sms_provider == "twilio":
-            raise NotImplementedError("twilio")
+            return TwilioProvider.from_settings(settings)
         return LogProvider(channel.value)
-    if settings.push_provider in ("fcm", "apns"):
-        raise NotImplementedError(settings.push_provider)
+    if settings.push_provider == "fcm":
+        return FcmProvider.from_settings(settings)
+    if settings.push_provider == "apns":
+        return ApnsProvider.from_settings(settings)
     return LogProvider(channel.value)
