@@ -17,7 +17,6 @@ from tidings.db.session import Database
 from tidings.events.ingest.fastpath import IngestFastPath
 from tidings.events.ingest.intakes import INTAKES
 from tidings.events.ingest.routes import router as ingest_router
-from tidings.jobs.worker import serving_workers
 from tidings.jsonapi.documents import JSONAPIResponse, error_response
 from tidings.jsonapi.errors import (
     APIError,
@@ -52,7 +51,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.warm_up = await warm_up(app, runtime)  # before the first request, not in it
-        pool = serving_workers(runtime.db, settings, worker_count)
+        pool = domains.background_workers(runtime.db, settings, worker_count)
         for worker in pool:
             worker.start()
         if tune_gc:

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tidings.catalogs import cli as catalog_cli
-from tidings.config import get_settings
+from tidings.config import Settings, get_settings
 from tidings.delivery import cli as delivery_cli
 
 app = typer.Typer(
@@ -107,6 +107,7 @@ def serve(
     if default_account:
         _announce_default_account(DEFAULT_CREDENTIALS, f"http://{host}:{port}")
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
+    typer.echo(_delivery_line(settings), err=True)
     if processes > 1:
         uvicorn.run(
             "tidings.app:serving_app",
@@ -156,11 +157,16 @@ def worker(
         list[str] | None,
         typer.Option(help="A lane to work on (default, network); repeat for several. Default: every lane."),
     ] = None,
+    delivery: Annotated[
+        int | None,
+        typer.Option(help="Delivery workers in this process. Default: TIDINGS_DELIVERY_WORKERS."),
+    ] = None,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
     from tidings import domains
+    from tidings.delivery.worker import DeliveryWorker, delivery_workers
     from tidings.jobs.tables import LANES
-    from tidings.jobs.worker import lane_workers
+    from tidings.jobs.worker import Worker, lane_workers
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
 
@@ -173,17 +179,29 @@ def worker(
     _ensure_schema(False)
     domains.install()
     db = _database()
-    pool = lane_workers(db, dict.fromkeys(lanes, concurrency))
+    pool: list[Worker | DeliveryWorker] = [
+        *lane_workers(db, dict.fromkeys(lanes, concurrency)),
+        *delivery_workers(db, settings, delivery),
+    ]
     tune_gc()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for item in pool:
         item.start()
-    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}); Ctrl-C to stop.", err=True)
+    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}, delivery); Ctrl-C to stop.", err=True)
     stop.wait()
     for item in pool:
         item.stop()
+
+
+def _delivery_line(settings: Settings) -> str:
+    if settings.email_provider == "outbox":
+        outbox = Path(settings.outbox_dir).resolve()
+        email = f"email is written to {outbox}/<date>/<send id>.eml (TIDINGS_EMAIL_PROVIDER=outbox)"
+    else:
+        email = "email goes to the SMTP relay of TIDINGS_SMTP_URL"
+    return f"Delivery: {email}; SMS: {settings.sms_provider}; push: {settings.push_provider}."
 
 
 def _print_credentials(data: dict[str, str], as_json: bool, *, kept: str = "shown once") -> None:

@@ -37,8 +37,12 @@ from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
+from tidings.delivery import sources as delivery_sources
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
+from tidings.delivery import transactional
 from tidings.delivery.participants import SENDS
+from tidings.delivery.routes import router as delivery_router
+from tidings.delivery.worker import DeliveryWorker, delivery_workers
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
@@ -51,6 +55,7 @@ from tidings.events.routes import router as events_router
 from tidings.jobs import handlers as queue_jobs
 from tidings.jobs import registry as job_registry
 from tidings.jobs import tables as _jobs_tables  # noqa: F401
+from tidings.jobs.worker import Worker, serving_workers
 from tidings.lists import facets as list_facets
 from tidings.lists import hooks as list_hooks
 from tidings.lists import tables as _lists_tables  # noqa: F401
@@ -100,6 +105,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     back_in_stock_router,
     profile_imports_router,
     templates_router,
+    delivery_router,
 )
 
 # Every job handler the workers run.
@@ -160,6 +166,9 @@ def install() -> None:
         # What consent asks of the domains above it.
         consent_gateways.set_list_gateway(ListsGateway())
         consent_gateways.set_segment_gateway(SegmentsGateway())
+
+        # Where each kind of send finds its message.
+        delivery_sources.register(transactional.KIND, transactional.resolve_api_message)
         _installed = True
 
 
@@ -169,3 +178,14 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     runtime = Runtime.create(settings, db, KeyAuthority.for_settings(settings))
     runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
     return runtime
+
+
+def background_workers(
+    db: Database, settings: Settings, workers: int | None = None
+) -> list[Worker | DeliveryWorker]:
+    """What `tidings serve` runs in-process: job workers of every lane and delivery workers
+    (none at all when TIDINGS_WORKERS, or `workers`, is 0)."""
+    count = settings.workers if workers is None else workers
+    if not count:
+        return []
+    return [*serving_workers(db, settings, count), *delivery_workers(db, settings)]

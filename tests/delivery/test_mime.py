@@ -141,6 +141,8 @@ def test_addresses_that_cannot_be_written_are_refused(address: str) -> None:
 def test_an_internationalised_domain_goes_in_punycode() -> None:
     message = parse(build_email(parts(to_email="ada@bücher.example")))
     assert message["To"].addresses[0].addr_spec == "ada@xn--bcher-kva.example"
+    local = parse(build_email(parts(from_email="tidings@localhost")))  # the development default
+    assert local["From"].addresses[0].addr_spec == "tidings@localhost"
 
 
 def test_bad_header_names_and_urls_are_refused() -> None:

@@ -268,7 +268,7 @@ def ascii_domain(domain: str, header: str = "address") -> str:
         except idna.IDNAError as error:
             raise InvalidAddress(f"{header}: not a domain: {domain!r} ({error})") from None
     labels = domain.lower().split(".")
-    if len(domain) > 253 or len(labels) < 2 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+    if len(domain) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
         raise InvalidAddress(f"{header}: not a domain: {domain!r}")
     return ".".join(labels)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import insert_ignore, skip_locked
@@ -90,6 +90,10 @@ def update_planned(
         query = query.where(TABLE.c.source_id == source_id)
     result = session.execute(query.values(values))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def sends_query(account_id: str) -> Select[Any]:
+    return select(MessageSend).where(MessageSend.account_id == account_id)
 
 
 # Sending domains (DKIM keys)

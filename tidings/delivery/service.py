@@ -40,6 +40,7 @@ from tidings.delivery.tables import Channel, MessageSend, SendStatus, SourceKind
 LEASE_SECONDS = 120.0  # a claim's time to render, call the provider and record the outcome
 MAX_ATTEMPTS = 5  # claims of one row, resends included
 UNKNOWN_REASON = "Delivery Unknown"
+PLANNED_FLAG = "delivery_planned"  # in session.info: this transaction planned a send
 
 
 class SkipReason(StrEnum):
@@ -123,6 +124,8 @@ def plan(
     channel: Channel,
     domain: str,
     planned_for: dt.datetime | None = None,
+    event_id: str | None = None,
+    source_id: str | None = None,
     skip: SkipReason | None = None,
     detail: str | None = None,
 ) -> Planned:
@@ -130,7 +133,7 @@ def plan(
     if its key is new; a repeated key changes nothing and returns the existing row."""
     now = utcnow()
     key = idempotency_key(source, profile_id)
-    kind, source_id, run_id, visit = _source_columns(source)
+    kind, source_column, run_id, visit = _source_columns(source)
     row = {
         "account_id": account_id,
         "id": ulid(),
@@ -138,9 +141,10 @@ def plan(
         "channel": Channel(channel).value,
         "profile_id": profile_id,
         "source_kind": kind,
-        "source_id": source_id,
+        "source_id": source_id or source_column,  # an api send names its stored definition
         "run_id": run_id,
         "visit": visit,
+        "event_id": event_id,
         "status": SendStatus.SKIPPED.value if skip else SendStatus.PLANNED.value,
         "reason": skip.value if skip else None,
         "detail": detail,
@@ -152,6 +156,8 @@ def plan(
         "finished_at": now if skip else None,
     }
     created = repository.insert_if_absent(session, row)
+    if created and not skip:
+        session.info[PLANNED_FLAG] = True
     send = repository.by_key(session, account_id, key)
     assert send is not None  # inserted now, or there before
     return Planned(send, created)
@@ -203,6 +209,8 @@ class Claim:
     attempt: int
     resend: bool  # an earlier attempt may have been delivered (the janitor sent it back)
     message: OutboundMessage
+    profile_id: str = ""
+    context: dict[str, Any] | None = None  # the properties of the message's events
 
 
 def claim(
@@ -265,6 +273,8 @@ def claim(
                     recipient=row.recipient or "",
                     sender=row.sender,
                 ),
+                profile_id=row.profile_id,
+                context=row.context,
             )
         )
     session.flush()
@@ -277,7 +287,6 @@ def record_sent(session: Session, held: Claim, provider_ref: str, *, now: dt.dat
     values = {**_released(), "status": SendStatus.SENT, "provider_ref": provider_ref, "finished_at": now}
     if not repository.update_held(session, held.account_id, held.send_id, held.token, values):
         raise LeaseLost(held.send_id)
-    _outcome_recorded(session, held, SendStatus.SENT)
 
 
 def record_failed(
@@ -298,7 +307,6 @@ def record_failed(
     values.update(reason=error.reason[:64], detail=error.detail)
     if not repository.update_held(session, held.account_id, held.send_id, held.token, values):
         raise LeaseLost(held.send_id)
-    _outcome_recorded(session, held, status)
     return status
 
 
@@ -393,9 +401,3 @@ def _finish(row: MessageSend, status: SendStatus, now: dt.datetime, reason: str,
 
 def _released() -> dict[str, object]:
     return {"lease_token": None, "claimed_until": None}
-
-
-def _outcome_recorded(session: Session, held: Claim, status: SendStatus) -> None:
-    """Where the outcome's metric event (`Received Email`, `Sent SMS`, `Failed to Deliver SMS`,
-    `Dropped Email` ...) will be written, in this transaction with the state change, through
-    `events.store.write_events` (a later step: delivery events). Nothing yet."""

@@ -71,6 +71,57 @@ class SkippedMessage:
     detail: str | None = None  # what went over the limit, for the send's log
 
 
+def _render_env(
+    recipient: Recipient,
+    account: AccountView,
+    signer: LinkSigner,
+    catalog: CatalogLookup | None,
+    universal: Callable[[str], Any] | None,
+) -> tuple[LinkBuilder, RenderEnv]:
+    links = LinkBuilder(
+        signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
+    )
+    env = RenderEnv(
+        universal=universal,
+        catalog=catalog,
+        links=links,
+        currency=account.currency,
+        locale=account.locale.replace("-", "_"),
+        timezone=account.timezone,
+    )
+    return links, env
+
+
+def _render_parts(
+    parts: Mapping[str, tuple[str | None, bool]],
+    recipient: Recipient,
+    account: AccountView,
+    env: RenderEnv,
+    now: dt.datetime | None,
+    limits: RenderLimits,
+) -> dict[str, str | None] | SkippedMessage:
+    """Each part (name -> (source, autoescape)) rendered within one shared budget."""
+    context = message_context(
+        recipient.profile, recipient.event, account.contact_information, timezone=account.timezone, now=now
+    )
+    out: dict[str, str | None] = {}
+    try:
+        with shared_budget(limits):
+            for name, (source, autoescape) in parts.items():
+                out[name] = (
+                    None
+                    if source is None
+                    else compile_cached(source).render(context, env=env, autoescape=autoescape)
+                )
+    except MessageSkipped as skipped:
+        return SkippedMessage(skipped.reason)
+    except RenderError as error:
+        if error.limit is None:
+            raise
+        return SkippedMessage(f"template error: {error.limit} limit", detail=str(error))
+    return out
+
+
 def render_message(
     content: MessageContent,
     recipient: Recipient,
@@ -87,41 +138,48 @@ def render_message(
 
     A render over its budget skips the message; other RenderErrors and TemplateError propagate.
     """
-    links = LinkBuilder(
-        signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
+    links, env = _render_env(recipient, account, signer, catalog, universal)
+    parts = _render_parts(
+        {
+            "html": (content.html, True),
+            "text": (content.text, False),
+            "amp": (content.amp, True),
+            "subject": (content.subject, False),
+            "preview": (content.preview_text, False),
+        },
+        recipient,
+        account,
+        env,
+        now,
+        limits,
     )
-    env = RenderEnv(
-        universal=universal,
-        catalog=catalog,
-        links=links,
-        currency=account.currency,
-        locale=account.locale.replace("-", "_"),
-        timezone=account.timezone,
+    if isinstance(parts, SkippedMessage):
+        return parts
+    html, text_part = email_parts(
+        parts["html"] or "", parts["text"], unsubscribe_url=links.unsubscribe(), marketing=marketing
     )
-    context = message_context(
-        recipient.profile, recipient.event, account.contact_information, timezone=account.timezone, now=now
+    return RenderedMessage(
+        html=html, text=text_part, amp=parts["amp"], subject=parts["subject"], preview_text=parts["preview"]
     )
 
-    def render(source: str | None, autoescape: bool = True) -> str | None:
-        if source is None:
-            return None
-        return compile_cached(source).render(context, env=env, autoescape=autoescape)
 
-    try:
-        with shared_budget(limits):
-            html = render(content.html) or ""
-            text = render(content.text, autoescape=False)
-            amp = render(content.amp)
-            subject = render(content.subject, autoescape=False)
-            preview = render(content.preview_text, autoescape=False)
-    except MessageSkipped as skipped:
-        return SkippedMessage(skipped.reason)
-    except RenderError as error:
-        if error.limit is None:
-            raise
-        return SkippedMessage(f"template error: {error.limit} limit", detail=str(error))
-    html, text_part = email_parts(html, text, unsubscribe_url=links.unsubscribe(), marketing=marketing)
-    return RenderedMessage(html=html, text=text_part, amp=amp, subject=subject, preview_text=preview)
+def render_plain(
+    parts: Mapping[str, str | None],
+    recipient: Recipient,
+    account: AccountView,
+    *,
+    signer: LinkSigner,
+    catalog: CatalogLookup | None = None,
+    universal: Callable[[str], Any] | None = None,
+    now: dt.datetime | None = None,
+    limits: RenderLimits = DEFAULT_LIMITS,
+) -> dict[str, str | None] | SkippedMessage:
+    """Plain-text parts (an SMS body, a push title and body) rendered for one recipient, without
+    HTML escaping or any of an email's additions, within one budget."""
+    _links, env = _render_env(recipient, account, signer, catalog, universal)
+    return _render_parts(
+        {name: (source, False) for name, source in parts.items()}, recipient, account, env, now, limits
+    )
 
 
 def account_view(session: Session, account_id: str) -> AccountView:

@@ -1,0 +1,28 @@
+"""The providers, one per channel, chosen by settings: `build(settings, channel)`.
+
+email: `outbox` (the default) or `smtp`; sms: `log` (the default) or `twilio`; push: `log`
+(the default), `fcm` or `apns`. To add one, implement `tidings.delivery.provider.Provider`
+in a module here and name it below.
+"""
+
+from __future__ import annotations
+
+from tidings.config import Settings
+from tidings.delivery.provider import Provider
+from tidings.delivery.providers.log import LogProvider
+from tidings.delivery.providers.outbox import OutboxProvider
+from tidings.delivery.tables import Channel
+
+
+def build(settings: Settings, channel: Channel) -> Provider:
+    if channel is Channel.EMAIL:
+        if settings.email_provider == "smtp":
+            raise NotImplementedError("smtp")
+        return OutboxProvider(settings.outbox_dir)
+    if channel is Channel.SMS:
+        if settings.sms_provider == "twilio":
+            raise NotImplementedError("twilio")
+        return LogProvider(channel.value)
+    if settings.push_provider in ("fcm", "apns"):
+        raise NotImplementedError(settings.push_provider)
+    return LogProvider(channel.value)

@@ -1,0 +1,279 @@
+"""Rendering a ledger row into the bytes its provider is given: once per row, at its first claim.
+
+    email: the template for the recipient → links tracked → MIME (Message-ID of the row,
+           List-Unsubscribe for marketing) → DKIM-signed when the account has a key for the
+           From domain; the recipient is the profile's address, the sender the return path;
+    sms:   the body rendered as plain text; the recipient is the profile's phone number;
+    push:  title and body rendered, as JSON (`PushPayload`); the recipient is the profile's
+           newest enabled device token, the sender its platform.
+
+A template that fails for one recipient skips that row with the reason ("Email Syntax Error",
+"Catalog Item Unavailable"); the batch goes on. A `Composer` lives for one claim batch and
+keeps what its rows share (the account, the link signer, compiled templates).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tidings.accounts.repository import get_account
+from tidings.config import Settings
+from tidings.delivery.messages import EmailDefinition, MessageDefinition, PushDefinition, PushPayload
+from tidings.delivery.mime import EmailParts, build_email, clean_header
+from tidings.delivery.service import Rendered, Skip, SkipReason
+from tidings.delivery.tables import MessageSend
+from tidings.jsonapi.errors import NotFound
+from tidings.profiles.tables import PushToken
+from tidings.templates import service as templates
+from tidings.templates.context import CatalogLookup, catalog_lookup
+from tidings.templates.errors import RenderError, TemplateError
+from tidings.templates.limits import RenderLimits
+from tidings.templates.links import LinkSigner
+from tidings.templates.messages import (
+    AccountView,
+    MessageContent,
+    RenderedMessage,
+    SkippedMessage,
+    account_view,
+    render_message,
+    render_plain,
+)
+from tidings.templates.recipients import recipient as load_recipient
+
+MAX_EMAIL_BYTES = 10 * 1024 * 1024  # what relays commonly accept; a larger message is skipped
+ENABLED_PUSH = ("AUTHORIZED", "PROVISIONAL")
+CATALOG_SKIP = "Catalog Item Unavailable"
+
+
+class Composer:
+    """Renders the rows of one claim batch; `definitions` maps a row id to its definition."""
+
+    def __init__(
+        self, session: Session, settings: Settings, definitions: Mapping[str, MessageDefinition]
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.definitions = definitions
+        self.limits = RenderLimits.from_settings(settings)
+        self._signer: LinkSigner | None = None
+        self._accounts: dict[str, AccountView] = {}
+        self._senders: dict[str, tuple[str, str]] = {}
+        self._catalogs: dict[str, CatalogLookup] = {}
+
+    def __call__(self, row: MessageSend) -> Rendered | Skip:
+        definition = self.definitions.get(row.id)
+        if definition is None:
+            return Skip(SkipReason.EMAIL_CANCELLED, "the message no longer exists")
+        try:
+            recipient = load_recipient(
+                self.session, row.account_id, row.profile_id, event_id=row.event_id, message_id=row.id
+            )
+        except NotFound:
+            return Skip(SkipReason.PERSON_DELETED)
+        try:
+            if isinstance(definition, EmailDefinition):
+                return self._email(row, definition, recipient)
+            if isinstance(definition, PushDefinition):
+                return self._push(row, definition, recipient)
+            return self._sms(row, definition.body, recipient, definition.context)
+        except (TemplateError, RenderError) as error:
+            return Skip(SkipReason.TEMPLATE_ERROR, str(error)[:500])
+
+    # ------------------------------------------------------------------ shared
+
+    @property
+    def signer(self) -> LinkSigner:
+        if self._signer is None:
+            self._signer = templates.link_signer(
+                self.session, self.settings.secret_key, self.settings.public_url
+            )
+        return self._signer
+
+    def account(self, account_id: str) -> AccountView:
+        if account_id not in self._accounts:
+            self._accounts[account_id] = account_view(self.session, account_id)
+        return self._accounts[account_id]
+
+    def catalog(self, account_id: str) -> CatalogLookup:
+        if account_id not in self._catalogs:
+            self._catalogs[account_id] = catalog_lookup(self.session, account_id)
+        return self._catalogs[account_id]
+
+    def default_sender(self, account_id: str) -> tuple[str, str]:
+        """The account's default From address and name (its contact information)."""
+        if account_id not in self._senders:
+            account = get_account(self.session, account_id)
+            contact = (account.contact_information or {}) if account is not None else {}
+            email = str(contact.get("default_sender_email") or "") or self.settings.default_from_email
+            name = str(contact.get("default_sender_name") or "") or (account.name if account else "")
+            self._senders[account_id] = (email, name)
+        return self._senders[account_id]
+
+    @staticmethod
+    def _skipped(result: SkippedMessage) -> Skip:
+        if result.reason == CATALOG_SKIP:
+            return Skip(SkipReason.CATALOG_ITEM_UNAVAILABLE, result.detail)
+        return Skip(SkipReason.TEMPLATE_ERROR, result.detail or result.reason)
+
+    # ------------------------------------------------------------------ email
+
+    def _email(self, row: MessageSend, definition: EmailDefinition, recipient: Any) -> Rendered | Skip:
+        address = recipient.profile.get("email")
+        if not address:
+            return Skip(SkipReason.MISSING_EMAIL)
+        marketing = not definition.transactional
+        result = self._render_email(row, definition, recipient, marketing)
+        if isinstance(result, SkippedMessage):
+            return self._skipped(result)
+        from_email, from_name = self.default_sender(row.account_id)
+        from_email = definition.from_email or from_email
+        from_name = definition.from_label if definition.from_label is not None else from_name
+        unsubscribe = (
+            self.signer.url("unsubscribe", row.account_id, row.profile_id, row.id) if marketing else None
+        )
+        subject = clean_header(result.subject or definition.subject or "")
+        try:
+            content = build_email(
+                EmailParts(
+                    message_id=row.message_id,
+                    from_email=from_email,
+                    from_name=from_name or None,
+                    to_email=str(address),
+                    reply_to=definition.reply_to_email,
+                    subject=subject,
+                    html=_with_preview(result.html, result.preview_text),
+                    text=result.text,
+                    date=row.created,
+                    list_unsubscribe_url=unsubscribe,
+                    headers={
+                        "X-Tidings-Send-Id": row.id,
+                        "Feedback-ID": f"{row.source_id or row.source_kind}:{row.account_id}:tidings",
+                    },
+                )
+            )
+        except (ValueError, IndexError) as error:  # an address the email package cannot write
+            return Skip(SkipReason.MISSING_EMAIL, f"invalid address: {error}"[:500])
+        if len(content) > MAX_EMAIL_BYTES:
+            return Skip(SkipReason.TEMPLATE_ERROR, f"message too large: {len(content)} bytes")
+        context = {
+            **definition.context,
+            "Subject": subject,
+            "Email Domain": str(address).rpartition("@")[2].lower(),
+        }
+        return Rendered(content, recipient=str(address), sender=from_email, context=context)
+
+    def _render_email(
+        self, row: MessageSend, definition: EmailDefinition, recipient: Any, marketing: bool
+    ) -> RenderedMessage | SkippedMessage:
+        if definition.template_id is not None:
+            try:
+                template = templates.get_template(self.session, row.account_id, definition.template_id)
+            except NotFound:
+                return SkippedMessage("template error", f"template {definition.template_id} not found")
+            content = MessageContent(
+                html=template.html or "",
+                text=template.text,
+                amp=template.amp,
+                subject=definition.subject,
+                preview_text=definition.preview_text,
+            )
+        else:
+            content = MessageContent(
+                html=definition.html or "",
+                text=definition.text,
+                subject=definition.subject,
+                preview_text=definition.preview_text,
+            )
+        return render_message(
+            content,
+            recipient,
+            self.account(row.account_id),
+            signer=self.signer,
+            catalog=self.catalog(row.account_id),
+            universal=templates.universal_resolver(self.session, row.account_id),
+            marketing=marketing,
+            limits=self.limits,
+        )
+
+    # ------------------------------------------------------------------ sms and push
+
+    def _plain(
+        self, row: MessageSend, parts: Mapping[str, str | None], recipient: Any
+    ) -> dict[str, Any] | Skip:
+        result = render_plain(
+            parts,
+            recipient,
+            self.account(row.account_id),
+            signer=self.signer,
+            catalog=self.catalog(row.account_id),
+            universal=templates.universal_resolver(self.session, row.account_id),
+            limits=self.limits,
+        )
+        if isinstance(result, SkippedMessage):
+            return self._skipped(result)
+        return result
+
+    def _sms(
+        self, row: MessageSend, body: str, recipient: Any, context: Mapping[str, Any]
+    ) -> Rendered | Skip:
+        phone = recipient.profile.get("phone_number")
+        if not phone:
+            return Skip(SkipReason.MISSING_PHONE_NUMBER)
+        parts = self._plain(row, {"body": body}, recipient)
+        if isinstance(parts, Skip):
+            return parts
+        text = (parts["body"] or "").strip()
+        if not text:
+            return Skip(SkipReason.TEMPLATE_ERROR, "the message is empty")
+        return Rendered(text.encode(), recipient=str(phone), context=dict(context))
+
+    def _push(self, row: MessageSend, definition: PushDefinition, recipient: Any) -> Rendered | Skip:
+        token = self.session.execute(
+            select(PushToken.token, PushToken.platform)
+            .where(
+                PushToken.account_id == row.account_id,
+                PushToken.profile_id == row.profile_id,
+                PushToken.enablement_status.in_(ENABLED_PUSH),
+            )
+            .order_by(PushToken.recorded_date.desc(), PushToken.id.desc())
+            .limit(1)
+        ).first()
+        if token is None:
+            return Skip(SkipReason.MISSING_PUSH_TOKEN)
+        parts = self._plain(row, {"title": definition.title, "body": definition.body}, recipient)
+        if isinstance(parts, Skip):
+            return parts
+        payload = PushPayload(
+            title=parts["title"],
+            body=parts["body"] or "",
+            data=definition.data,
+            sound=definition.sound,
+            badge=definition.badge,
+        )
+        content = json.dumps(payload.model_dump(exclude_none=True), separators=(",", ":")).encode()
+        return Rendered(
+            content, recipient=token.token, sender=token.platform, context=dict(definition.context)
+        )
+
+
+def _with_preview(html: str, preview: str | None) -> str:
+    """The preview text as the hidden first text of the body, where mail clients read it."""
+    if not preview:
+        return html
+    hidden = f'<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">{_escape(preview)}</div>'
+    lower = html.lower()
+    at = lower.find("<body")
+    if at >= 0:
+        end = html.find(">", at)
+        if end >= 0:
+            return html[: end + 1] + hidden + html[end + 1 :]
+    return hidden + html
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,331 @@
+"""The delivery worker: takes due ledger rows, sends them, records what happened.
+
+One thread with its own event loop, three steps in a pipeline:
+
+1. claim (a write transaction, committed before any provider call): due `planned` rows of
+   every account, oldest first, locked; the gate (consent, smart sending, quiet hours); the
+   message rendered and stored once; the rows `sending` with a lease;
+2. send: each claimed row handed to its channel's provider, up to the provider's concurrency
+   at once (an SMTP pool's connections, an HTTP client's connections);
+3. settle: outcomes committed in groups (whatever arrived while the last commit ran), each
+   with its event (`tidings.delivery.outcomes`); a provider slot is held until its message's
+   outcome is committed.
+
+A crash anywhere leaves rows `sending` whose lease runs out; the janitor then resends email
+(the same bytes, the same Message-ID) and marks SMS and push `unknown`. So a kill between the
+provider's acceptance and the settle commit makes at most one duplicate per message in flight,
+and nothing is lost. Rows planned in this process wake the worker at once; others are seen
+within `TIDINGS_JOB_POLL_INTERVAL` (at most half a second).
+
+Failpoints (`TIDINGS_FAILPOINTS=after_claim_commit:0.01,after_provider_ack:0.02`, tests and the
+crash benchmark only) kill the process with SIGKILL at that point with that probability.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tidings.config import Settings
+from tidings.db.base import utcnow
+from tidings.db.session import Database
+from tidings.delivery import gate, outcomes, providers, service, sources
+from tidings.delivery.compose import Composer
+from tidings.delivery.messages import MessageDefinition
+from tidings.delivery.provider import Provider, RetryableSendError, SendError
+from tidings.delivery.service import Claim, Skip, SkipReason
+from tidings.delivery.tables import Channel, MessageSend
+
+log = structlog.get_logger("tidings.delivery")
+
+SETTLE_MAX = 200  # outcomes in one settle commit
+
+# Set after a commit that planned sends, so this process's workers look at once.
+wakeup = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_delivery(session: Session) -> None:
+    if session.info.pop(service.PLANNED_FLAG, False):
+        wakeup.set()
+
+
+class Failpoints:
+    """Kill the process at named points with a probability (crash tests only)."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.odds: dict[str, float] = {}
+        for item in (spec or "").split(","):
+            name, _, odds = item.partition(":")
+            if name.strip():
+                self.odds[name.strip()] = float(odds or 1)
+        self._random = random.Random(os.getpid())
+
+    def __call__(self, name: str) -> None:
+        odds = self.odds.get(name)
+        if odds and self._random.random() < odds:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings | None = None,
+        *,
+        index: int = 0,
+        providers_by_channel: dict[Channel, Provider] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings or db.settings
+        self.name = f"delivery:{os.getpid()}:{index}"
+        self._providers: dict[Channel, Provider] = dict(providers_by_channel or {})
+        self._limits: dict[Channel, asyncio.Semaphore] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failpoint = Failpoints(os.environ.get("TIDINGS_FAILPOINTS"))
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name=f"tidings-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        log.info("delivery.worker_started", worker=self.name)
+        asyncio.run(self._run())
+        log.info("delivery.worker_stopped", worker=self.name)
+
+    async def _run(self) -> None:
+        settle_queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        settler = asyncio.create_task(self._settle_loop(settle_queue))
+        sending: set[asyncio.Task[None]] = set()
+        batch = self.settings.delivery_batch
+        try:
+            while not self._stop.is_set():
+                room = batch - len(sending)
+                claims: list[Claim] = []
+                if room >= max(1, batch // 2) or not sending:
+                    try:
+                        claims = await asyncio.to_thread(self.claim_batch, room)
+                    except Exception:
+                        log.exception("delivery.claim_failed", worker=self.name)
+                        await asyncio.sleep(1.0)
+                    for held in claims:
+                        task = asyncio.create_task(self._send(held, settle_queue))
+                        sending.add(task)
+                        task.add_done_callback(sending.discard)
+                    if len(claims) >= room:
+                        continue  # maybe more are due: claim again as soon as there is room
+                elif sending:
+                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                await self._pause()
+            if sending:
+                await asyncio.wait(sending)
+        finally:
+            await settle_queue.put(_STOP)
+            await settler
+            await self._close_providers()
+
+    async def _pause(self) -> None:
+        """Until a commit in this process planned a send, or the poll interval passed."""
+        deadline = time.monotonic() + min(self.settings.job_poll_interval, 0.5)
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if wakeup.is_set():
+                wakeup.clear()
+                return
+            await asyncio.sleep(0.02)
+
+    async def _close_providers(self) -> None:
+        for provider in self._providers.values():
+            try:
+                await provider.close()
+            except Exception:
+                log.exception("delivery.provider_close_failed", provider=provider.name)
+
+    async def drain(self, rounds: int) -> int:
+        """Claim, send and settle until nothing is due (at most `rounds` batches)."""
+        total = 0
+        settle_queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        settler = asyncio.create_task(self._settle_loop(settle_queue))
+        try:
+            for _ in range(rounds):
+                claims = await asyncio.to_thread(self.claim_batch, self.settings.delivery_batch)
+                if not claims:
+                    break
+                await asyncio.gather(*(self._send(held, settle_queue) for held in claims))
+                total += len(claims)
+        finally:
+            await settle_queue.put(_STOP)
+            await settler
+            await self._close_providers()
+        return total
+
+    # ------------------------------------------------------------------ claim
+
+    def claim_batch(self, limit: int) -> list[Claim]:
+        """Claim, gate and render up to `limit` due rows; committed before returning."""
+        definitions: dict[str, MessageDefinition] = {}
+        with self.db.write() as session:
+            composer = Composer(session, self.settings, definitions)
+
+            def check(session: Session, rows: Sequence[MessageSend], now: Any) -> dict[str, Any]:
+                return _gate(session, rows, now, definitions)
+
+            claims = service.claim(
+                session,
+                None,
+                composer,
+                gate=check,
+                limit=limit,
+                lease_seconds=self.settings.delivery_lease_seconds,
+            )
+        if claims:
+            self.failpoint("after_claim_commit")
+        return claims
+
+    # ------------------------------------------------------------------ send
+
+    def provider(self, channel: Channel) -> Provider:
+        if channel not in self._providers:
+            self._providers[channel] = providers.build(self.settings, channel)
+        return self._providers[channel]
+
+    async def _send(self, held: Claim, out: asyncio.Queue[_Pending]) -> None:
+        """Send one claimed row and wait until its outcome is committed. The provider's slot is
+        held until then, so at most one accepted-but-unrecorded message per slot (per SMTP
+        connection) can be in the air when the process dies: the bound on duplicates."""
+        channel = held.message.channel
+        try:
+            provider = self.provider(channel)
+        except Exception as error:  # misconfigured: the rows wait until it is fixed
+            log.exception("delivery.provider_unavailable", channel=channel)
+            error_ = RetryableSendError("provider unavailable", str(error))
+            await self._record(out, outcomes.Attempt(held, error=error_))
+            return
+        limit = self._limits.setdefault(channel, asyncio.Semaphore(max(1, provider.concurrency)))
+        async with limit:
+            try:
+                ref = await provider.send(held.message)
+            except SendError as error:
+                await self._record(out, outcomes.Attempt(held, error=error))
+                return
+            except Exception as error:  # a provider bug must not lose the row: it is retried
+                log.exception("delivery.provider_failed", provider=provider.name, send=held.send_id)
+                failed = RetryableSendError("provider error", repr(error))
+                await self._record(out, outcomes.Attempt(held, error=failed))
+                return
+            self.failpoint("after_provider_ack")
+            await self._record(out, outcomes.Attempt(held, provider_ref=ref))
+
+    async def _record(self, out: asyncio.Queue[_Pending], attempt: outcomes.Attempt) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await out.put(_Pending(attempt, done))
+        await done
+
+    # ------------------------------------------------------------------ settle
+
+    async def _settle_loop(self, queue: asyncio.Queue[_Pending]) -> None:
+        """Commit outcomes as they come: whatever arrived while the last commit ran goes in the
+        next one (a group commit with no timer), up to SETTLE_MAX at once."""
+        stopping = False
+        while not stopping:
+            first = await queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < SETTLE_MAX and not queue.empty():
+                item = queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._settle([p.attempt for p in batch])
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_result(None)
+
+    async def _settle(self, batch: list[outcomes.Attempt]) -> None:
+        for attempt in range(5):
+            try:
+                await asyncio.to_thread(self._settle_now, batch)
+                self.failpoint("after_outcome_commit")
+                return
+            except Exception:
+                log.exception("delivery.settle_failed", worker=self.name, attempt=attempt + 1)
+                await asyncio.sleep(min(2.0**attempt, 10.0))
+        # The rows stay `sending`; the janitor settles them when their lease runs out.
+
+    def _settle_now(self, batch: list[outcomes.Attempt]) -> None:
+        with self.db.write() as session:
+            outcomes.settle(session, batch, now=utcnow())
+
+
+@dataclass(frozen=True)
+class _Pending:
+    attempt: outcomes.Attempt
+    done: asyncio.Future[None]
+
+
+_STOP: Any = object()
+
+
+def _gate(
+    session: Session, rows: Sequence[MessageSend], now: Any, definitions: dict[str, MessageDefinition]
+) -> dict[str, Skip | Any]:
+    """Resolve each row's definition (kept for the composer), then the gate's verdicts."""
+    verdicts: dict[str, Skip | Any] = {}
+    cache: dict[tuple[str, str, str | None], MessageDefinition | None] = {}
+    gated = []
+    for row in rows:
+        key = (row.account_id, row.source_kind, row.source_id)
+        if key not in cache:
+            cache[key] = sources.resolve(session, row.account_id, row.source_kind, row.source_id)
+        definition = cache[key]
+        if definition is None:
+            verdicts[row.id] = Skip(SkipReason.EMAIL_CANCELLED, "the message no longer exists")
+            continue
+        if definition.channel != row.channel:
+            verdicts[row.id] = Skip(SkipReason.EMAIL_CANCELLED, f"the message is for {definition.channel}")
+            continue
+        definitions[row.id] = definition
+        gated.append(gate.Gated(row, definition))
+    verdicts.update(gate.check(session, gated, now))
+    return verdicts
+
+
+def delivery_workers(db: Database, settings: Settings, count: int | None = None) -> list[DeliveryWorker]:
+    """So many delivery workers (TIDINGS_DELIVERY_WORKERS by default), not started yet."""
+    total = settings.delivery_workers if count is None else count
+    return [DeliveryWorker(db, settings, index=i) for i in range(total)]
+
+
+def deliver_due(
+    db: Database,
+    settings: Settings | None = None,
+    *,
+    providers_by_channel: dict[Channel, Provider] | None = None,
+    rounds: int = 100,
+) -> int:
+    """Claim, send and settle everything due now, in the calling thread (tests and the CLI).
+    Returns how many attempts were made."""
+    worker = DeliveryWorker(db, settings, providers_by_channel=providers_by_channel)
+    return asyncio.run(worker.drain(rounds))
