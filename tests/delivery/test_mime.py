@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 from email.message import EmailMessage
 
 import pytest
@@ -159,7 +160,11 @@ def test_same_parts_same_bytes() -> None:
 _text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("TIDINGS_HYPOTHESIS_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(subject=_text, from_name=_text, to_name=_text, text=_text, html=_text, extra=_text)
 def test_any_unicode_round_trips_and_never_adds_a_header(
     subject: str, from_name: str, to_name: str, text: str, html: str, extra: str

@@ -29,7 +29,7 @@ from functools import lru_cache
 import idna
 
 _BREAKS = re.compile(r"[\r\n\x00]+")
-_BLANKS = re.compile(r"[ \t]+")
+_BLANKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # whitespace and control characters
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")  # printable ASCII but colon (RFC 5322 §3.6.8)
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
@@ -54,9 +54,10 @@ NAME_MAX = 100  # characters of a display name
 
 
 def clean_name(value: str) -> str:
-    """A display name: one line, each run of spaces and tabs one space (as mail clients show
-    a name; Python's parser collapses them inside encoded-words too), at most 100 characters."""
-    return _BLANKS.sub(" ", clean_header(value))[:NAME_MAX].strip()
+    """A display name: one line, each run of whitespace or control characters one space (as
+    mail clients show a name; Python's parser collapses them inside encoded-words too), at most
+    100 characters."""
+    return _BLANKS.sub(" ", value)[:NAME_MAX].strip()
 
 
 @dataclass(frozen=True)

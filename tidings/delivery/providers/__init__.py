@@ -11,13 +11,14 @@ from tidings.config import Settings
 from tidings.delivery.provider import Provider
 from tidings.delivery.providers.log import LogProvider
 from tidings.delivery.providers.outbox import OutboxProvider
+from tidings.delivery.providers.smtp import SmtpProvider
 from tidings.delivery.tables import Channel
 
 
 def build(settings: Settings, channel: Channel) -> Provider:
     if channel is Channel.EMAIL:
         if settings.email_provider == "smtp":
-            raise NotImplementedError("smtp")
+            return SmtpProvider.from_settings(settings)
         return OutboxProvider(settings.outbox_dir)
     if channel is Channel.SMS:
         if settings.sms_provider == "twilio":
