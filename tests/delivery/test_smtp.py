@@ -252,3 +252,11 @@ def test_rate_limit_spaces_sends() -> None:
         refs = run(send_all(p, [outbound(n) for n in range(20)]))
     assert all(isinstance(ref, str) for ref in refs)
     assert p._next_slot > 0  # each send took a slot 1 ms after the previous one
+
+
+def test_the_same_provider_works_in_a_second_event_loop() -> None:
+    with relay() as r:
+        p = provider(r)
+        assert isinstance(run(p.send(outbound(0))), str)  # no close: the loop ends with it open
+        assert isinstance(run(send_all(p, [outbound(1)]))[0], str)
+    assert len(r.sink.received) == 2

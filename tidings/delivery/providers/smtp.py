@@ -18,6 +18,7 @@ The relay's final reply (`2.0.0 Ok: queued as 4Xyz`) is the provider reference.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 import time
@@ -125,6 +126,7 @@ class SmtpProvider:
         self._open: set[_Connection] = set()
         self._in_flight = 0
         self._gate: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._quitting: set[asyncio.Future[None]] = set()
         self.connections_opened = 0  # for tests and the benchmark
 
@@ -263,8 +265,15 @@ class SmtpProvider:
     # Concurrency and rate
 
     async def _enter(self) -> None:
-        if self._gate is None:
-            self._gate = asyncio.Condition()
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._loop is not loop:
+            # first use, or a new event loop (asyncio.run again): connections and the gate
+            # belong to the loop they were made in
+            for conn in [*self._idle, *self._open]:
+                with contextlib.suppress(RuntimeError):  # its loop may be closed already
+                    conn.client.close()
+            self._idle, self._open, self._in_flight = [], set(), 0
+            self._gate, self._loop = asyncio.Condition(), loop
         async with self._gate:
             await self._gate.wait_for(lambda: self._in_flight < int(self.window))
             self._in_flight += 1
