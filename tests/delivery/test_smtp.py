@@ -160,20 +160,18 @@ def test_replies_are_classified_by_step(
 ) -> None:
     address = SENDER if step == "MAIL" else "user0@example.org"
     with relay() as r:
-        r.sink.fault(step, address, reply)
-        results = run(
-            send_all(provider(r, max_connections=1, initial_concurrency=1), [outbound(0), outbound(1)])
-        )
-    failure, after = results
+        r.sink.fault(step, address, reply)  # once: the next message is taken
+        p = provider(r, max_connections=1, initial_concurrency=1)
+        failure, after = run(send_all(p, [outbound(0), outbound(1)]))
     assert type(failure) is error, failure
-    assert failure.reason == reason and step.replace("RCPT", "RCPT TO").replace("MAIL", "MAIL FROM") in str(
-        failure
-    )
+    assert failure.reason == reason
+    assert {"MAIL": "MAIL FROM", "RCPT": "RCPT TO", "DATA": "DATA"}[step] in str(failure)
     if isinstance(failure, RecipientRejected):
         assert failure.status == status
-    if step != "MAIL":  # after a refusal the same connection (RSET) takes the next message
-        assert isinstance(after, str), after
-        assert [m.recipients for m in r.sink.received] == [["user1@example.org"]]
+    # after the refusal (and aiosmtplib's RSET) the same connection takes the next message
+    assert isinstance(after, str), after
+    assert [m.recipients for m in r.sink.received] == [["user1@example.org"]]
+    assert p.connections_opened == 1
 
 
 def test_421_closes_the_connection_and_the_next_message_reconnects() -> None:
