@@ -6,25 +6,27 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import dkim as pydkim
 from fastapi.testclient import TestClient
 
 from tests.conftest import AccountKeys
 from tidings.config import Settings
 from tidings.db.session import Database
-from tidings.delivery import repository
+from tidings.delivery import dkim, repository
 from tidings.delivery.tables import MessageSend
 from tidings.delivery.worker import deliver_due
 
 from .smtp_sink import free_port, relay
 
 
-def _send(client: TestClient, keys: AccountKeys, email: str) -> str:
+def _send(client: TestClient, keys: AccountKeys, email: str, **more: Any) -> str:
     answer = client.post(
         "/api/x-tidings/message-sends",
         json={
             "data": {
                 "type": "message-send",
                 "attributes": {
+                    **more,
                     "idempotency_key": f"k-{time.monotonic_ns()}",
                     "profile": {"email": email},
                     "subject": "Bonjour {{ first_name|default:'à vous' }}",
@@ -79,3 +81,19 @@ def test_with_the_relay_down_the_message_waits(
     row = _row(db, account.id, send_id)
     assert row.status == "planned" and row.attempts == 1
     assert row.reason == "relay unreachable" and row.content is not None  # the bytes kept for the retry
+
+
+def test_mail_from_a_domain_with_a_key_arrives_signed_and_verifies(
+    client: TestClient, db: Database, account: AccountKeys, settings: Settings
+) -> None:
+    with db.write() as session:
+        record = dkim.create_sending_domain(session, account.id, "shop.example", bits=1024)
+    with relay() as r:
+        signed = _send(client, account, "ada@example.com", from_email="news@mail.shop.example")
+        unsigned = _send(client, account, "bob@example.com", from_email="news@other.example")
+        deliver_due(db, _smtp(settings, r.port))
+    by_id = {m.content.split(b"Message-ID: ")[1].split(b"\r\n")[0]: m.content for m in r.sink.received}
+    got = by_id[_row(db, account.id, signed).message_id.encode()]
+    assert got.startswith(b"DKIM-Signature: ") and b"d=shop.example" in got
+    assert pydkim.verify(got, dnsfunc=lambda name, timeout=5: record.value.encode())
+    assert not by_id[_row(db, account.id, unsigned).message_id.encode()].startswith(b"DKIM-Signature")
