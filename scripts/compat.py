@@ -36,7 +36,7 @@ PARTIAL: dict[str, str] = {
         "predictive_analytics: the historic values from Placed Order events, the predicted ones null"
         " (no model); include=conversations yields nothing"
     ),
-    "bulk_subscribe_profiles": "open_tracking consent ignored; no double opt-in email yet (token via API)",
+    "bulk_subscribe_profiles": "open_tracking consent ignored",
     "create_template": "editor_type SYSTEM_DRAGGABLE (drag-and-drop `definition`) is refused",
     "get_templates": (
         "`additional-fields[template]=definition` gives `definition: null` (no drag-and-drop templates)"

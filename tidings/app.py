@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidings import domains
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
+from tidings.delivery.listener import start_listener
 from tidings.events.ingest.fastpath import IngestFastPath
 from tidings.events.ingest.intakes import INTAKES
 from tidings.events.ingest.routes import router as ingest_router
@@ -54,11 +55,21 @@ def create_app(
         pool = domains.background_workers(runtime.db, settings, worker_count)
         for worker in pool:
             worker.start()
+        bounces = None
+        if settings.bounce_smtp_port and settings.bounce_domain:
+            try:
+                bounces = start_listener(
+                    runtime.db, settings.bounce_domain, settings.bounce_smtp_host, settings.bounce_smtp_port
+                )
+            except Exception as exc:  # with --processes, the first process holds the port
+                log.warning("delivery.listener_not_started", port=settings.bounce_smtp_port, error=str(exc))
         if tune_gc:
             gc_tuning.tune_gc()
         try:
             yield
         finally:
+            if bounces is not None:
+                bounces.stop()
             runtime.stop()
             for worker in pool:
                 worker.stop()

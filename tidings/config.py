@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(30.0, gt=0)
     default_from_email: str = "tidings@localhost"
     bounce_domain: str | None = None  # VERP return path bounces+<token>@<domain>; unset: none
+    bounce_smtp_host: str = "127.0.0.1"  # the bounce listener (`tidings bounces listen`)
+    bounce_smtp_port: int | None = Field(None, ge=1, le=65535)  # set: `tidings serve` runs it too
+    sendgrid_webhook_public_key: str | None = None  # POST /webhooks/email/sendgrid (ECDSA, base64)
+    mailgun_webhook_signing_key: str | None = None  # POST /webhooks/email/mailgun (HMAC-SHA256)
+    postmark_webhook_auth: str | None = None  # POST /webhooks/email/postmark: "user:password"
     sms_provider: str = Field("log", pattern="^(log|twilio)$")
     twilio_api_url: str = "https://api.twilio.com"
     twilio_account_sid: str | None = None

@@ -30,6 +30,7 @@ from tidings.catalogs.routes_bulk import router as catalog_bulk_router
 from tidings.config import Settings
 from tidings.consent import facets as consent_facets
 from tidings.consent import gateways as consent_gateways
+from tidings.consent import hooks as consent_hooks
 from tidings.consent import jobs as consent_jobs
 from tidings.consent import tables as _consent_tables  # noqa: F401
 from tidings.consent.participants import CONSENT
@@ -37,11 +38,13 @@ from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
 from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
+from tidings.delivery import optin, transactional
 from tidings.delivery import sources as delivery_sources
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
-from tidings.delivery import transactional
+from tidings.delivery.pages import router as recipient_pages_router
 from tidings.delivery.participants import SENDS
 from tidings.delivery.routes import router as delivery_router
+from tidings.delivery.routes_webhooks import router as delivery_webhooks_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
@@ -106,6 +109,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     profile_imports_router,
     templates_router,
     delivery_router,
+    recipient_pages_router,
+    delivery_webhooks_router,
 )
 
 # Every job handler the workers run.
@@ -150,6 +155,7 @@ def install() -> None:
         event_hooks.EVENTS_WRITTEN.register(segment_listeners.events_written)
         list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
         profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
+        consent_hooks.DOUBLE_OPTIN_REQUESTED.register(optin.request_confirmation)
 
         for participant in PROFILE_PARTICIPANTS:
             profile_participants.register(participant)

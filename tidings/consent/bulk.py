@@ -7,7 +7,8 @@ apply it with `apply_subscribe` / `apply_unsubscribe`.
 
 Rules (Klaviyo's): only the channels present in `subscriptions` change (without
 `subscriptions`, marketing for each channel whose identifier is given); subscribing through a
-double opt-in list leaves consent unchanged until confirmation, unless `historical_import`,
+double opt-in list leaves consent unchanged and the list unjoined until confirmation (the
+confirmation email is delivery's, told through `consent.hooks`), unless `historical_import`,
 which also needs a past `consented_at` for every channel and skips "added to list" flows;
 `consented_at` without `historical_import` is an error; unsubscribing with a list is scoped
 to that list for its members and global for everyone else.
@@ -224,10 +225,11 @@ def apply_subscribe(
     list_id = payload.get("list_id")
     profile_ids = _resolve(session, account_id, payload["profiles"])
     joined: list[str] = []
+    profiles: list[str] = []
     for item, profile_id in zip(payload["profiles"], profile_ids, strict=True):
         if profile_id is None:
             continue
-        joined.append(profile_id)
+        profiles.append(profile_id)
         for key, consented_at in item["channels"].items():
             channel, purpose, _needs = _channel(key)
             service.subscribe(
@@ -243,11 +245,15 @@ def apply_subscribe(
             )
         for token in item.get("tokens") or []:
             register_token(session, account_id, profile_id, token)
+        # A double opt-in subscriber joins the list when they confirm (confirm_double_optin).
+        waits = payload["double_optin"] and "email/marketing" in item["channels"]
+        if not (waits and service.awaiting_confirmation(session, account_id, profile_id)):
+            joined.append(profile_id)
     if list_id and joined:
         lists().add_members(
             session, account_id, list_id, joined, historical=bool(payload.get("historical_import"))
         )
-    return joined
+    return profiles
 
 
 def check_unsubscribe(

@@ -8,7 +8,10 @@ imports and the unsubscribe page call these; they never write the consent tables
   suppressions a subscription overrides (UNSUBSCRIBE, SPAM_COMPLAINT, USER_SUPPRESSED; never
   HARD_BOUNCE or INVALID_EMAIL) and the list suppression of the list subscribed through.
   With `double_optin_pending`, consent does not change: the request is remembered until
-  `confirm_double_optin`.
+  `confirm_double_optin`, and `hooks.DOUBLE_OPTIN_REQUESTED` is told (delivery sends the
+  confirmation email); a profile already subscribed has nothing to confirm and is left as it is.
+- `confirm_double_optin`: the pending subscription takes effect and the profile joins the list
+  it subscribed through (Klaviyo adds a double opt-in subscriber to the list on confirmation).
 - `unsubscribe`: consent UNSUBSCRIBED; for email marketing also the UNSUBSCRIBE suppression
   (the API's enum implies it, and it keeps a later import from silently re-subscribing).
   With `list_id`, only that list is suppressed (the caller decides, from membership, whether
@@ -26,6 +29,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from tidings.consent import hooks as consent_hooks
+from tidings.consent.gateways import lists
 from tidings.consent.policy import Channel, Consent, Purpose, SuppressionReason
 from tidings.consent.tables import EmailSuppression, ListSuppression, Subscription
 from tidings.db.base import utcnow
@@ -109,6 +114,8 @@ def subscribe(
     method = method or Method()
     now = utcnow()
     row = _row(session, account_id, profile_id, channel, purpose)
+    if double_optin_pending and row.consent == Consent.SUBSCRIBED.value:
+        return None  # already subscribed: nothing to confirm
     row.method, row.method_detail = method.method, method.method_detail
     row.custom_method_detail = method.custom_method_detail
     hooks.notify(session, account_id, [profile_id], "consent")
@@ -116,6 +123,7 @@ def subscribe(
         row.pending_double_optin = True
         row.last_updated = now
         session.flush()
+        consent_hooks.notify(session, account_id, profile_id, list_id)
         return None
     row.consent = Consent.SUBSCRIBED.value
     row.consent_timestamp = max(consented_at or now, EARLIEST)
@@ -142,7 +150,8 @@ def confirm_double_optin(
     channel: Channel = Channel.EMAIL,
     list_id: str | None = None,
 ) -> str | None:
-    """The profile confirmed: the pending subscription takes effect, marked double_optin."""
+    """The profile confirmed: the pending subscription takes effect, marked double_optin, and the
+    profile joins the list (if it still exists). None when nothing was pending."""
     row = session.get(Subscription, (account_id, profile_id, channel.value, Purpose.MARKETING.value))
     if row is None or not row.pending_double_optin:
         return None
@@ -150,7 +159,17 @@ def confirm_double_optin(
     event = subscribe(session, account_id, profile_id, channel, method=method, list_id=list_id)
     row.double_optin = True
     session.flush()
+    if list_id is not None and lists().opt_in_process(session, account_id, list_id) is not None:
+        lists().add_members(session, account_id, list_id, [profile_id], historical=False)
     return event
+
+
+def awaiting_confirmation(
+    session: Session, account_id: str, profile_id: str, channel: Channel = Channel.EMAIL
+) -> bool:
+    """Whether a double opt-in subscription of the profile waits for its confirmation."""
+    row = session.get(Subscription, (account_id, profile_id, channel.value, Purpose.MARKETING.value))
+    return bool(row is not None and row.pending_double_optin)
 
 
 def unsubscribe(
@@ -162,8 +181,11 @@ def unsubscribe(
     *,
     method: Method | None = None,
     list_id: str | None = None,
+    attribution: dict[str, Any] | None = None,
 ) -> str | None:
-    """Unsubscribe globally, or (email marketing with list_id) from that list only."""
+    """Unsubscribe globally, or (email marketing with list_id) from that list only.
+    `attribution`: more properties of the event (the message unsubscribed from: `$message`, ...)."""
+    extra = dict(attribution or {})
     method = method or Method()
     now = utcnow()
     hooks.notify(session, account_id, [profile_id], "consent")
@@ -185,7 +207,7 @@ def unsubscribe(
             account_id,
             profile_id=profile_id,
             metric_name=LIST_UNSUBSCRIBED_METRIC,
-            properties=_properties(channel, purpose, method, list_id=list_id),
+            properties={**extra, **_properties(channel, purpose, method, list_id=list_id)},
             time=now,
         )
     row = _row(session, account_id, profile_id, channel, purpose)
@@ -203,7 +225,7 @@ def unsubscribe(
         account_id,
         profile_id=profile_id,
         metric_name=metric_name(False, channel, purpose),
-        properties=_properties(channel, purpose, method),
+        properties={**extra, **_properties(channel, purpose, method)},
         time=now,
     )
 

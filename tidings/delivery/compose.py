@@ -15,7 +15,8 @@ keeps what its rows share (the account, the link signer, compiled templates).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,7 @@ from tidings.templates.links import LinkSigner
 from tidings.templates.messages import (
     AccountView,
     MessageContent,
+    Recipient,
     RenderedMessage,
     SkippedMessage,
     account_view,
@@ -45,6 +47,8 @@ from tidings.templates.messages import (
     render_plain,
 )
 from tidings.templates.recipients import recipient as load_recipient
+from tidings.templates.recipients import recipients as load_recipients
+from tidings.templates.tables import Template
 
 MAX_EMAIL_BYTES = 10 * 1024 * 1024  # what relays commonly accept; a larger message is skipped
 ENABLED_PUSH = ("AUTHORIZED", "PROVISIONAL")
@@ -65,17 +69,29 @@ class Composer:
         self._accounts: dict[str, AccountView] = {}
         self._senders: dict[str, tuple[str, str]] = {}
         self._catalogs: dict[str, CatalogLookup] = {}
+        self._templates: dict[tuple[str, str], Template | None] = {}
+        self._recipients: dict[str | None, Recipient] = {}
+
+    def prefetch(self, rows: Sequence[MessageSend]) -> None:
+        """Load the recipients of the rows about to be rendered, a few queries per account."""
+        by_account: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+        for row in rows:
+            by_account[row.account_id].append((row.profile_id, row.event_id, row.id))
+        for account_id, wanted in by_account.items():
+            self._recipients.update(load_recipients(self.session, account_id, wanted))
 
     def __call__(self, row: MessageSend) -> Rendered | Skip:
         definition = self.definitions.get(row.id)
         if definition is None:
             return Skip(SkipReason.EMAIL_CANCELLED, "the message no longer exists")
-        try:
-            recipient = load_recipient(
-                self.session, row.account_id, row.profile_id, event_id=row.event_id, message_id=row.id
-            )
-        except NotFound:
-            return Skip(SkipReason.PERSON_DELETED)
+        recipient = self._recipients.get(row.id)
+        if recipient is None:
+            try:
+                recipient = load_recipient(
+                    self.session, row.account_id, row.profile_id, event_id=row.event_id, message_id=row.id
+                )
+            except NotFound:
+                return Skip(SkipReason.PERSON_DELETED)
         try:
             if isinstance(definition, EmailDefinition):
                 return self._email(row, definition, recipient)
@@ -104,6 +120,15 @@ class Composer:
         if account_id not in self._catalogs:
             self._catalogs[account_id] = catalog_lookup(self.session, account_id)
         return self._catalogs[account_id]
+
+    def template(self, account_id: str, template_id: str) -> Template | None:
+        key = (account_id, template_id)
+        if key not in self._templates:
+            try:
+                self._templates[key] = templates.get_template(self.session, account_id, template_id)
+            except NotFound:
+                self._templates[key] = None
+        return self._templates[key]
 
     def default_sender(self, account_id: str) -> tuple[str, str]:
         """The account's default From address and name (its contact information)."""
@@ -175,9 +200,8 @@ class Composer:
         self, row: MessageSend, definition: EmailDefinition, recipient: Any, marketing: bool
     ) -> RenderedMessage | SkippedMessage:
         if definition.template_id is not None:
-            try:
-                template = templates.get_template(self.session, row.account_id, definition.template_id)
-            except NotFound:
+            template = self.template(row.account_id, definition.template_id)
+            if template is None:
                 return SkippedMessage("template error", f"template {definition.template_id} not found")
             content = MessageContent(
                 html=template.html or "",

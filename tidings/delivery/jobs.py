@@ -1,16 +1,20 @@
-"""Background work of the delivery domain: the janitor of expired send leases."""
+"""Background work of the delivery domain: the janitor of expired send leases, and the
+processing of stored bounces and complaints."""
 
 from __future__ import annotations
 
 import structlog
 from sqlalchemy.orm import Session
 
-from tidings.delivery import service
+from tidings.config import get_settings
+from tidings.delivery import inbound, service
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import JobContext, job
+from tidings.templates.links import instance_secret
 
 JANITOR_JOB = "delivery.janitor"
 JANITOR_SECONDS = 30
+PRUNE_JOB = "delivery.prune_reports"
 BATCH = 500
 
 log = structlog.get_logger("tidings.delivery")
@@ -29,4 +33,18 @@ def janitor(session: Session, context: JobContext) -> None:
         enqueue(session, JANITOR_JOB, {"follow_up": True})
 
 
-JOBS = (janitor,)
+@job(inbound.PROCESS_JOB)
+def process_bounce(session: Session, context: JobContext) -> None:
+    """A stored bounce or complaint: find its send, apply its effects (once)."""
+    secret = instance_secret(session, get_settings().secret_key)
+    inbound.process(session, context.payload["report"], secret)
+
+
+@job(PRUNE_JOB, every_seconds=3600)
+def prune_reports(session: Session, context: JobContext) -> None:
+    """Processed bounce and complaint reports past their retention (30 days)."""
+    if inbound.prune(session, limit=BATCH) >= BATCH:
+        enqueue(session, PRUNE_JOB, {"follow_up": True})
+
+
+JOBS = (janitor, process_bounce, prune_reports)

@@ -5,19 +5,20 @@ goes to the profile they became); the record keeps the ids, so an unmerge moves 
 back. A privacy deletion skips what was still planned ("Person Deleted") and drops the stored
 rendering of every settled send (it holds the person's name and address); a send in flight
 keeps its bytes until it settles, as its retry must be byte-identical. The rows stay, so
-reports keep their counts.
+reports keep their counts; the bounce and complaint reports received about them go (they quote
+the person's address and the message).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.delivery.service import SkipReason
-from tidings.delivery.tables import MessageSend, SendStatus
+from tidings.delivery.tables import InboundReport, MessageSend, SendStatus
 from tidings.profiles.participants import ProfileParticipant
 
 
@@ -67,6 +68,12 @@ def forget(session: Session, account_id: str, profile_id: str) -> None:
     )
     session.execute(
         update(MessageSend).where(*theirs, MessageSend.status != SendStatus.SENDING).values(content=None)
+    )
+    session.execute(
+        delete(InboundReport).where(
+            InboundReport.send_account_id == account_id,
+            InboundReport.send_id.in_(select(MessageSend.id).where(*theirs)),
+        )
     )
 
 

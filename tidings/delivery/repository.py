@@ -96,6 +96,44 @@ def sends_query(account_id: str) -> Select[Any]:
     return select(MessageSend).where(MessageSend.account_id == account_id)
 
 
+# Bounces and complaints: a report names its send by Message-ID or send id, without an account;
+# the row found decides the account.
+def sends_by_message_id(session: Session, message_id: str) -> list[MessageSend]:
+    query = select(MessageSend).where(MessageSend.message_id == message_id).limit(2)
+    return list(session.execute(query.execution_options(populate_existing=True)).scalars())
+
+
+def sends_by_id(session: Session, send_id: str) -> list[MessageSend]:
+    query = select(MessageSend).where(MessageSend.id == send_id).limit(2)
+    return list(session.execute(query.execution_options(populate_existing=True)).scalars())
+
+
+def lock(session: Session, account_id: str, send_id: str) -> MessageSend | None:
+    """The send, locked until the transaction ends: two reports about it apply one at a time."""
+    query = select(MessageSend).where(MessageSend.account_id == account_id, MessageSend.id == send_id)
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
+ATTEMPTED = (SendStatus.SENT, SendStatus.FAILED, SendStatus.UNKNOWN)
+
+
+def latest_email_bounces(session: Session, send: MessageSend, limit: int) -> list[str | None]:
+    """The bounce types of the profile's last `limit` attempted email sends, newest first, up to
+    and including `send` (a send after it says nothing about this streak)."""
+    query = select(MessageSend.bounce_type).where(
+        MessageSend.account_id == send.account_id,
+        MessageSend.profile_id == send.profile_id,
+        MessageSend.channel == "email",
+        MessageSend.status.in_(ATTEMPTED),
+        MessageSend.sending_at.is_not(None),
+    )
+    if send.sending_at is not None:
+        query = query.where(MessageSend.sending_at <= send.sending_at)
+    query = query.order_by(MessageSend.sending_at.desc(), MessageSend.id.desc()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
 # Sending domains (DKIM keys)
 
 

@@ -228,57 +228,64 @@ def claim(
     (skipped, or held until a later time), then is rendered now and its bytes stored, or
     skipped if the renderer says so. The caller must commit before calling the provider."""
     now = now or utcnow()
-    claims = []
     rows = repository.lock_due(session, account_id, now, limit)
     verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
-    for row in rows:
-        verdict = verdicts.get(row.id)
-        if isinstance(verdict, Skip):
-            _finish(row, SendStatus.SKIPPED, now, verdict.reason.value, verdict.detail)
-            continue
-        if isinstance(verdict, dt.datetime):
-            row.planned_for = verdict
-            continue
-        if row.content is None:
-            rendered = render(row)
-            if isinstance(rendered, Skip):
-                _finish(row, SendStatus.SKIPPED, now, rendered.reason.value, rendered.detail)
-                continue
-            row.content = rendered.content
-            row.content_sha256 = hashlib.sha256(rendered.content).hexdigest()
-            row.recipient = rendered.recipient
-            row.sender = rendered.sender
-            row.context = rendered.context
-        token = ulid()
-        row.status = SendStatus.SENDING
-        row.attempts += 1
-        row.lease_token = token
-        row.claimed_until = now + dt.timedelta(seconds=lease_seconds)
-        row.sending_at = now
-        claims.append(
-            Claim(
-                account_id=row.account_id,
-                send_id=row.id,
-                token=token,
-                attempt=row.attempts,
-                resend=row.resends > 0,
-                message=OutboundMessage(
-                    account_id=row.account_id,
-                    send_id=row.id,
-                    idempotency_key=row.idempotency_key,
-                    channel=Channel(row.channel),
-                    message_id=row.message_id,
-                    content=row.content,
-                    content_sha256=row.content_sha256 or "",
-                    recipient=row.recipient or "",
-                    sender=row.sender,
-                ),
-                profile_id=row.profile_id,
-                context=row.context,
-            )
-        )
+    with session.no_autoflush:  # one flush at the end, not one per rendered row
+        claims = [c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))]
     session.flush()
     return claims
+
+
+def _take(
+    row: MessageSend,
+    verdict: Skip | dt.datetime | None,
+    render: Renderer,
+    now: dt.datetime,
+    lease_seconds: float,
+) -> Claim | None:
+    """One due row: skipped, held, or rendered (once) and taken into `sending`."""
+    if isinstance(verdict, Skip):
+        _finish(row, SendStatus.SKIPPED, now, verdict.reason.value, verdict.detail)
+        return None
+    if isinstance(verdict, dt.datetime):
+        row.planned_for = verdict
+        return None
+    if row.content is None:
+        rendered = render(row)
+        if isinstance(rendered, Skip):
+            _finish(row, SendStatus.SKIPPED, now, rendered.reason.value, rendered.detail)
+            return None
+        row.content = rendered.content
+        row.content_sha256 = hashlib.sha256(rendered.content).hexdigest()
+        row.recipient = rendered.recipient
+        row.sender = rendered.sender
+        row.context = rendered.context
+    token = ulid()
+    row.status = SendStatus.SENDING
+    row.attempts += 1
+    row.lease_token = token
+    row.claimed_until = now + dt.timedelta(seconds=lease_seconds)
+    row.sending_at = now
+    return Claim(
+        account_id=row.account_id,
+        send_id=row.id,
+        token=token,
+        attempt=row.attempts,
+        resend=row.resends > 0,
+        message=OutboundMessage(
+            account_id=row.account_id,
+            send_id=row.id,
+            idempotency_key=row.idempotency_key,
+            channel=Channel(row.channel),
+            message_id=row.message_id,
+            content=row.content,
+            content_sha256=row.content_sha256 or "",
+            recipient=row.recipient or "",
+            sender=row.sender,
+        ),
+        profile_id=row.profile_id,
+        context=row.context,
+    )
 
 
 def record_sent(session: Session, held: Claim, provider_ref: str, *, now: dt.datetime | None = None) -> None:

@@ -52,6 +52,7 @@ class MessageSend(Base):
         Index("ix_message_sends_source", "account_id", "source_kind", "source_id"),
         Index("ix_message_sends_profile", "account_id", "profile_id", "channel", "sending_at"),
         Index("ix_message_sends_ready", "status", "planned_for"),  # the workers' scan, every account
+        Index("ix_message_sends_message_id", "message_id"),  # a bounce names its original by it
     )
 
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -84,6 +85,36 @@ class MessageSend(Base):
     planned_for: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last claim
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What came back (delivery/bounces.py): `hard` or `soft`, and when; a spam complaint.
+    bounce_type: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    complained_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InboundReport(Base):
+    """A bounce or complaint as it arrived (a message from the listener or a mailbox file, or one
+    event of a provider's webhook), stored before it is acknowledged and processed by the job
+    `delivery.process_bounce`. It arrives for no account (`account_id` is the system's, as for
+    system jobs): the send it names, once found, is `send_account_id` / `send_id`."""
+
+    __tablename__ = "delivery_inbound_reports"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedup_key"),
+        Index("ix_delivery_inbound_reports_send", "send_account_id", "send_id"),  # a privacy deletion
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True, default="")
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # smtp, import, sendgrid, mailgun, postmark
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    envelope_to: Mapped[str | None] = mapped_column(String(1024), nullable=True)  # RCPT TO, comma-separated
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # a message
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)  # a webhook event
+    received: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    send_account_id: Mapped[str | None] = mapped_column(String(6), nullable=True)  # of the send found
+    send_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
 
 
 class ApiMessage(Base):

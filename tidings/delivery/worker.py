@@ -188,7 +188,9 @@ class DeliveryWorker:
             composer = Composer(session, self.settings, definitions)
 
             def check(session: Session, rows: Sequence[MessageSend], now: Any) -> dict[str, Any]:
-                return _gate(session, rows, now, definitions)
+                verdicts = _gate(session, rows, now, definitions)
+                composer.prefetch([row for row in rows if row.id not in verdicts])
+                return verdicts
 
             claims = service.claim(
                 session,

@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from tidings.config import get_settings
 from tidings.db.base import utcnow
 from tidings.db.dialect import insert_ignore, skip_locked
 from tidings.db.ids import ulid
@@ -51,10 +52,11 @@ def enqueue(
     account_id: str = SYSTEM_ACCOUNT,
     run_at: dt.datetime | None = None,
     dedup_key: str | None = None,
-    max_attempts: int = 10,
+    max_attempts: int | None = None,
     lane: str = DEFAULT_LANE,
 ) -> str:
     """Add a job to the caller's transaction. With `dedup_key`, a second enqueue is a no-op.
+    `max_attempts`: claims before it is dead-lettered (default TIDINGS_JOB_MAX_ATTEMPTS).
     `lane`: the queue it waits in (`network` for work that waits on other servers)."""
     job_id = ulid()
     now = utcnow()
@@ -67,7 +69,7 @@ def enqueue(
         "status": QUEUED,
         "dedup_key": dedup_key,
         "attempts": 0,
-        "max_attempts": max_attempts,
+        "max_attempts": max_attempts or get_settings().job_max_attempts,
         "run_at": run_at or now,
         "created": now,
     }

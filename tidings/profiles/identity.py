@@ -62,7 +62,6 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, literal_column, or_, select
@@ -88,6 +87,14 @@ from tidings.profiles.attributes import (
     ProfileAttributes,
     apply_attributes,
 )
+from tidings.profiles.inputs import (
+    PRECEDENCE,
+    STRICT,
+    Conflict,
+    ProfileInput,
+    Resolution,
+    Source,
+)
 from tidings.profiles.tables import ALIASES, PROFILES, ProfileAlias
 
 log = logging.getLogger(__name__)
@@ -95,69 +102,12 @@ log = logging.getLogger(__name__)
 IDENTITY_COLUMNS = ("external_id", "email", "phone_number")
 _IDENTITY_SET = frozenset(IDENTITY_COLUMNS)
 ALIAS_KINDS = ("anonymous_id", "kx")
-PRECEDENCE = ("external_id", "email", "phone_number", "anonymous_id", "kx")
 PROFILE_COLUMNS = [c.name for c in PROFILES.columns]
 _BLANK_ROW: dict[str, Any] = dict.fromkeys(PROFILE_COLUMNS)
 KEYS = ("account_id", "id")
 CHUNK = 2000
 _XMIN: Label[str] = literal_column("xmin::text").label("row_version")  # PostgreSQL's row version
 RETRIES = 12
-
-
-class Source(StrEnum):
-    API = "api"  # private-key REST profile writes: strict, overwrite, never merge
-    IMPORT = "import"  # bulk import and CSV: as API, one result per row
-    EVENT = "event"  # server-side events: fill, merge
-    SUBSCRIPTION = "subscription"  # consent writes: fill, merge
-    CLIENT = "client"  # public key (/client, legacy track/identify): no identifier changes
-
-
-STRICT = {Source.API, Source.IMPORT}
-
-
-@dataclass
-class ProfileInput:
-    """One profile block, validated and normalised. `kx` is the `_kx` attribute."""
-
-    id: str | None = None
-    email: str | None = None
-    phone_number: str | None = None
-    external_id: str | None = None
-    anonymous_id: str | None = None
-    kx: str | None = None
-    attributes: ProfileAttributes = field(default_factory=ProfileAttributes)
-    patch_properties: PatchProperties | None = None
-    clear: frozenset[str] = frozenset()  # identifier columns sent as null (API/IMPORT): cleared
-
-    def identifier(self, kind: str) -> str | None:
-        value: str | None = getattr(self, kind)
-        return value
-
-    def has_identifier(self) -> bool:
-        return bool(self.id) or any(self.identifier(kind) for kind in PRECEDENCE)
-
-
-@dataclass
-class Conflict:
-    field: str  # "email", "phone_number", "external_id", ...
-    value: str
-    profile_id: str
-
-
-@dataclass
-class Resolution:
-    profile_id: str | None
-    created: bool = False
-    updated: bool = False
-    merged_from: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    conflict: Conflict | None = None
-    not_found: bool = False
-    error: str | None = None  # a problem with the input's attributes (e.g. too many properties)
-
-    @property
-    def ok(self) -> bool:
-        return self.profile_id is not None and self.conflict is None and not self.not_found
 
 
 def resolve_batch(

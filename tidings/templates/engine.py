@@ -29,8 +29,9 @@ from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits
 _setup_lock = threading.Lock()
 
 
-def _configure_django() -> None:
-    """Django's settings for the template engine alone, set once and only if nobody else did."""
+def configure_django() -> None:
+    """Django's settings for the template engine alone, set once and only if nobody else did
+    (the recipient pages' engine, tidings/delivery/page_render.py, calls it too)."""
     from django.conf import settings
 
     with _setup_lock:
@@ -46,7 +47,7 @@ def _configure_django() -> None:
 
 @lru_cache(maxsize=2)
 def _engine(debug: bool) -> Any:
-    _configure_django()
+    configure_django()
     from django.template import Engine
 
     engine = Engine(

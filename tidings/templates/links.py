@@ -30,6 +30,7 @@ PAGES = {
     "unsubscribe": "/p/unsubscribe",
     "preferences": "/p/preferences",
     "web-view": "/p/web-view",
+    "confirm": "/p/confirm",  # double opt-in: the token also carries the list
 }
 
 _cache: dict[str, str] = {}
@@ -69,6 +70,7 @@ class LinkClaims:
     account_id: str
     profile_id: str | None
     message_id: str | None
+    list_id: str | None = None
 
 
 class LinkSigner:
@@ -76,27 +78,50 @@ class LinkSigner:
         self.base = (public_url or DEFAULT_PUBLIC_URL).rstrip("/")
         self._serializer = URLSafeSerializer(secret, salt="tidings.links")
 
-    def token(self, kind: str, account_id: str, profile_id: str | None, message_id: str | None) -> str:
+    def token(
+        self,
+        kind: str,
+        account_id: str,
+        profile_id: str | None,
+        message_id: str | None,
+        *,
+        list_id: str | None = None,
+    ) -> str:
         payload: dict[str, Any] = {"k": kind, "a": account_id}
         if profile_id:
             payload["p"] = profile_id
         if message_id:
             payload["m"] = message_id
+        if list_id:
+            payload["l"] = list_id
         return str(self._serializer.dumps(payload))
 
-    def url(self, kind: str, account_id: str, profile_id: str | None, message_id: str | None) -> str:
-        token = self.token(kind, account_id, profile_id, message_id)
+    def url(
+        self,
+        kind: str,
+        account_id: str,
+        profile_id: str | None,
+        message_id: str | None,
+        *,
+        list_id: str | None = None,
+    ) -> str:
+        token = self.token(kind, account_id, profile_id, message_id, list_id=list_id)
         return f"{self.base}{PAGES[kind]}?{urlencode({'t': token})}"
 
     def verify(self, token: str, kind: str) -> LinkClaims | None:
         """The claims of a token of this kind, or None when it is forged, altered or of another kind."""
         try:
             payload = self._serializer.loads(token)
-        except BadSignature:
+        except (BadSignature, UnicodeError, ValueError):
             return None
         if not isinstance(payload, dict) or payload.get("k") != kind:
             return None
-        return LinkClaims(kind, str(payload.get("a")), payload.get("p"), payload.get("m"))
+        fields = [payload.get(name) for name in ("p", "m", "l")]
+        if not isinstance(payload.get("a"), str) or any(
+            v is not None and not isinstance(v, str) for v in fields
+        ):
+            return None
+        return LinkClaims(kind, payload["a"], fields[0], fields[1], fields[2])
 
 
 @dataclass(frozen=True)

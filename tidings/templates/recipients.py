@@ -6,11 +6,13 @@ adapter from the profiles and events domains, for campaigns and flows.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.events.render import event_properties
 from tidings.events.tables import Event, Metric
 from tidings.profiles.render import profile_attributes
+from tidings.profiles.repository import profiles_by_ids
 from tidings.profiles.service import get_profile
 from tidings.templates.context import EventView
 from tidings.templates.messages import Recipient
@@ -44,3 +46,27 @@ def recipient(
         event=event_view(session, event) if event is not None else None,
         message_id=message_id,
     )
+
+
+def recipients(
+    session: Session, account_id: str, wanted: list[tuple[str, str | None, str | None]]
+) -> dict[str | None, Recipient]:
+    """The recipients of many messages of one account, by message id, in two queries:
+    `wanted` holds (profile id, event id, message id). A missing profile is left out."""
+    profiles = profiles_by_ids(session, account_id, sorted({pid for pid, _, _ in wanted}))
+    event_ids = sorted({eid for _, eid, _ in wanted if eid})
+    query = select(Event).where(Event.account_id == account_id, Event.id.in_(event_ids))
+    events = {e.id: e for e in session.execute(query).scalars()} if event_ids else {}
+    out: dict[str | None, Recipient] = {}
+    for profile_id, event_id, message_id in wanted:
+        profile = profiles.get(profile_id)
+        if profile is None:
+            continue
+        event = events.get(event_id) if event_id else None
+        out[message_id] = Recipient(
+            account_id=account_id,
+            profile={"id": profile.id, **profile_attributes(profile)},
+            event=event_view(session, event) if event is not None else None,
+            message_id=message_id,
+        )
+    return out
