@@ -153,6 +153,29 @@ def test_bad_header_names_and_urls_are_refused() -> None:
         build_email(parts(list_unsubscribe_url="https://x.example/<a>"))
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "=?utf-8?q?not_an_encoded_word?=",  # looks like one: sent encoded, read back literally
+        "x" * 2000,  # no space to fold at
+        "a  b   c",  # runs of spaces kept
+        "word " * 60,  # folded at spaces
+        "\u202eevil\u202c \U0001f600 \u00a0nbsp",
+    ],
+)
+def test_subjects_that_need_care_come_back_as_they_were(subject: str) -> None:
+    raw = build_email(parts(subject=subject))
+    assert max(map(len, raw.split(b"\r\n"))) <= 998
+    assert parse(raw)["Subject"] == clean_header(subject)
+
+
+def test_names_that_look_like_encoded_words_or_need_quotes() -> None:
+    message = parse(build_email(parts(from_name="=?utf-8?b?Zm9v?=", to_name='O\'Neil, "Jr." \\ <x@y>')))
+    assert message["From"].addresses[0].display_name == "=?utf-8?b?Zm9v?="
+    to = message["To"].addresses[0]
+    assert (to.display_name, to.addr_spec) == ('O\'Neil, "Jr." \\ <x@y>', "ada@example.org")
+
+
 def test_same_parts_same_bytes() -> None:
     assert build_email(parts()) == build_email(parts())
 
