@@ -16,7 +16,7 @@ import typer
 
 from tidings.catalogs import cli as catalog_cli
 from tidings.config import Settings, get_settings
-from tidings.delivery import cli as bounces_cli
+from tidings.delivery import cli as delivery_cli
 
 app = typer.Typer(
     help="Tidings: customer data and marketing automation that speaks Klaviyo's API.", no_args_is_help=True
@@ -28,7 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_cli.app, name="catalog")
-app.add_typer(bounces_cli.app, name="bounces")
+app.add_typer(delivery_cli.app, name="bounces")
+app.add_typer(delivery_cli.dkim_app, name="dkim")
 events_app = typer.Typer(help="Event ingestion: dead letters.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs: the dead ones, and retrying them.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)

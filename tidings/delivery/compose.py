@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
 from tidings.config import Settings
-from tidings.delivery import verp
+from tidings.delivery import dkim, verp
 from tidings.delivery.messages import EmailDefinition, MessageDefinition, PushDefinition, PushPayload
 from tidings.delivery.mime import EmailParts, build_email, clean_header
 from tidings.delivery.service import Rendered, Skip, SkipReason
@@ -192,6 +192,9 @@ class Composer:
             )
         except (ValueError, IndexError) as error:  # an address the email package cannot write
             return Skip(SkipReason.MISSING_EMAIL, f"invalid address: {error}"[:500])
+        signer = dkim.signer_for(self.session, row.account_id, from_email.rpartition("@")[2])
+        if signer is not None:  # the account has a key for the From domain (tidings dkim create)
+            content = signer.sign(content)
         if len(content) > MAX_EMAIL_BYTES:
             return Skip(SkipReason.TEMPLATE_ERROR, f"message too large: {len(content)} bytes")
         context = {

@@ -11,7 +11,7 @@ from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import insert_ignore, skip_locked
-from tidings.delivery.tables import MessageSend, SendStatus
+from tidings.delivery.tables import MessageSend, SendingDomain, SendStatus
 
 TABLE: Table = MessageSend.__table__  # type: ignore[assignment]
 
@@ -132,3 +132,37 @@ def latest_email_bounces(session: Session, send: MessageSend, limit: int) -> lis
         query = query.where(MessageSend.sending_at <= send.sending_at)
     query = query.order_by(MessageSend.sending_at.desc(), MessageSend.id.desc()).limit(limit)
     return list(session.execute(query).scalars())
+
+
+# Sending domains (DKIM keys)
+
+
+def sending_domains(session: Session, account_id: str, domain: str | None = None) -> list[SendingDomain]:
+    query = select(SendingDomain).where(SendingDomain.account_id == account_id)
+    if domain is not None:
+        query = query.where(SendingDomain.domain == domain)
+    return list(session.execute(query.order_by(SendingDomain.domain)).scalars())
+
+
+def sending_domains_among(session: Session, account_id: str, domains: Sequence[str]) -> list[SendingDomain]:
+    query = select(SendingDomain).where(
+        SendingDomain.account_id == account_id, SendingDomain.domain.in_(list(domains))
+    )
+    return list(session.execute(query).scalars())
+
+
+def save_sending_domain(
+    session: Session, account_id: str, domain: str, selector: str, private_key_pem: str
+) -> None:
+    """Insert the account's domain, or replace its selector and key."""
+    row = session.get(SendingDomain, (account_id, domain))
+    if row is None:
+        session.add(
+            SendingDomain(
+                account_id=account_id, domain=domain, selector=selector, private_key_pem=private_key_pem
+            )
+        )
+    else:
+        row.selector = selector
+        row.private_key_pem = private_key_pem
+    session.flush()

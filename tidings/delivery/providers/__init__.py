@@ -13,6 +13,7 @@ from tidings.delivery.providers.apns import ApnsProvider
 from tidings.delivery.providers.fcm import FcmProvider
 from tidings.delivery.providers.log import LogProvider
 from tidings.delivery.providers.outbox import OutboxProvider
+from tidings.delivery.providers.smtp import SmtpProvider
 from tidings.delivery.providers.twilio import TwilioProvider
 from tidings.delivery.tables import Channel
 
@@ -20,7 +21,7 @@ from tidings.delivery.tables import Channel
 def build(settings: Settings, channel: Channel) -> Provider:
     if channel is Channel.EMAIL:
         if settings.email_provider == "smtp":
-            raise NotImplementedError("smtp")
+            return SmtpProvider.from_settings(settings)
         return OutboxProvider(settings.outbox_dir)
     if channel is Channel.SMS:
         if settings.sms_provider == "twilio":
