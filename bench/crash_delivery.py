@@ -264,9 +264,14 @@ def run(
     command = [*_tidings(), "worker", "--concurrency", "0", "--delivery", "1"]
     started = time.monotonic()
     try:
-        for _ in range(kills):
+        for k in range(kills):
             worker = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.8, 2.5))
+            # Kill it mid-stream: once it has sent its share, at a random moment after.
+            target = messages * (k + 1) // (kills + 1)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and _counts(database_url, account_id).get("sent", 0) < target:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.05))
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             result.kills += 1

@@ -34,14 +34,22 @@ def get(session: Session, account_id: str, send_id: str) -> MessageSend | None:
     return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
 
 
-def lock_due(session: Session, account_id: str | None, now: dt.datetime, limit: int) -> list[MessageSend]:
-    """Planned rows whose time has come (of one account, or of all), oldest first, locked
-    (others skip them)."""
+def lock_due(
+    session: Session,
+    account_id: str | None,
+    now: dt.datetime,
+    limit: int,
+    channels: Sequence[str] | None = None,
+) -> list[MessageSend]:
+    """Planned rows whose time has come (of one account, or of all; of some channels, or of
+    all), oldest first, locked (others skip them)."""
     query = select(MessageSend).where(
         MessageSend.status == SendStatus.PLANNED, MessageSend.planned_for <= now
     )
     if account_id is not None:
         query = query.where(MessageSend.account_id == account_id)
+    if channels is not None:
+        query = query.where(MessageSend.channel.in_(list(channels)))
     query = query.order_by(MessageSend.planned_for, MessageSend.id).limit(limit)
     query = skip_locked(session, query).execution_options(populate_existing=True)
     return list(session.execute(query).scalars())

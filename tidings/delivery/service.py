@@ -222,13 +222,15 @@ def claim(
     limit: int = 100,
     lease_seconds: float = LEASE_SECONDS,
     now: dt.datetime | None = None,
+    channels: Sequence[Channel] | None = None,
 ) -> list[Claim]:
     """Take due `planned` rows (of one account, or of every account with None) into `sending`
     with a lease. A row rendered before keeps its content; a new one first passes the gate
     (skipped, or held until a later time), then is rendered now and its bytes stored, or
     skipped if the renderer says so. The caller must commit before calling the provider."""
     now = now or utcnow()
-    rows = repository.lock_due(session, account_id, now, limit)
+    wanted = [c.value for c in channels] if channels is not None else None
+    rows = repository.lock_due(session, account_id, now, limit, wanted)
     verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
     with session.no_autoflush:  # one flush at the end, not one per rendered row
         claims = [c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))]

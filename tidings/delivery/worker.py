@@ -116,34 +116,57 @@ class DeliveryWorker:
     async def _run(self) -> None:
         settle_queue: asyncio.Queue[_Pending] = asyncio.Queue()
         settler = asyncio.create_task(self._settle_loop(settle_queue))
-        sending: set[asyncio.Task[None]] = set()
-        batch = self.settings.delivery_batch
+        sending: dict[Channel, set[asyncio.Task[None]]] = {channel: set() for channel in Channel}
         try:
             while not self._stop.is_set():
-                room = batch - len(sending)
-                claims: list[Claim] = []
-                if room >= max(1, batch // 2) or not sending:
+                saturated = False
+                for channels, limit in self._wants(sending):
+                    if limit <= 0:
+                        saturated = True
+                        continue
                     try:
-                        claims = await asyncio.to_thread(self.claim_batch, room)
+                        claims = await asyncio.to_thread(self.claim_batch, limit, channels)
                     except Exception:
                         log.exception("delivery.claim_failed", worker=self.name)
                         await asyncio.sleep(1.0)
+                        continue
                     for held in claims:
                         task = asyncio.create_task(self._send(held, settle_queue))
-                        sending.add(task)
-                        task.add_done_callback(sending.discard)
-                    if len(claims) >= room:
-                        continue  # maybe more are due: claim again as soon as there is room
-                elif sending:
-                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                await self._pause()
-            if sending:
-                await asyncio.wait(sending)
+                        bucket = sending[held.message.channel]
+                        bucket.add(task)
+                        task.add_done_callback(bucket.discard)
+                    saturated = saturated or len(claims) >= limit
+                running = _all(sending)
+                if saturated and running:
+                    # More may be due: claim again as soon as a send frees room.
+                    interval = min(self.settings.job_poll_interval, 0.5)
+                    await asyncio.wait(running, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+                elif not saturated:
+                    await self._pause()
+            if running := _all(sending):
+                await asyncio.wait(running)
         finally:
             await settle_queue.put(_STOP)
             await settler
             await self._close_providers()
+
+    def _wants(self, sending: dict[Channel, set[asyncio.Task[None]]]) -> list[tuple[list[Channel], int]]:
+        """What to claim now. Email: up to a batch ahead of its connections (a row claimed and
+        not yet sent when the process dies is simply sent again). SMS and push: no more than
+        their provider's free slots, since a row caught in `sending` by a crash ends `unknown`
+        and is never sent: only the messages really in the air may end so."""
+        batch = self.settings.delivery_batch
+        email_room = batch - len(sending[Channel.EMAIL])
+        if email_room < max(1, batch // 2) and sending[Channel.EMAIL]:
+            email_room = 0
+        wants = [([Channel.EMAIL], email_room)]
+        for channel in (Channel.SMS, Channel.PUSH):
+            try:
+                slots = max(1, self.provider(channel).concurrency)
+            except Exception:  # misconfigured: one row at a time, each told why it waits
+                slots = 1
+            wants.append(([channel], slots - len(sending[channel])))
+        return wants
 
     async def _pause(self) -> None:
         """Until a commit in this process planned a send, or the poll interval passed."""
@@ -181,8 +204,9 @@ class DeliveryWorker:
 
     # ------------------------------------------------------------------ claim
 
-    def claim_batch(self, limit: int) -> list[Claim]:
-        """Claim, gate and render up to `limit` due rows; committed before returning."""
+    def claim_batch(self, limit: int, channels: Sequence[Channel] | None = None) -> list[Claim]:
+        """Claim, gate and render up to `limit` due rows (of `channels`, or of every channel);
+        committed before returning."""
         definitions: dict[str, MessageDefinition] = {}
         with self.db.write() as session:
             composer = Composer(session, self.settings, definitions)
@@ -199,6 +223,7 @@ class DeliveryWorker:
                 gate=check,
                 limit=limit,
                 lease_seconds=self.settings.delivery_lease_seconds,
+                channels=channels,
             )
         if claims:
             self.failpoint("after_claim_commit")
@@ -288,6 +313,10 @@ class _Pending:
 
 
 _STOP: Any = object()
+
+
+def _all(sending: dict[Channel, set[asyncio.Task[None]]]) -> set[asyncio.Task[None]]:
+    return set().union(*sending.values())
 
 
 def _gate(
