@@ -39,6 +39,9 @@ from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
 from tidings.delivery import tables as _delivery_tables  # noqa: F401
 from tidings.delivery.participants import SENDS
+from tidings.delivery.routes import router as delivery_router
+from tidings.delivery.tracking_hits import HitWriter
+from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
@@ -100,6 +103,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     back_in_stock_router,
     profile_imports_router,
     templates_router,
+    delivery_router,
+    tracking_router,
 )
 
 # Every job handler the workers run.
@@ -168,4 +173,5 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     install()
     runtime = Runtime.create(settings, db, KeyAuthority.for_settings(settings))
     runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
+    runtime.provide(HitWriter(runtime.db))  # open and click hits, group-committed the same way
     return runtime
