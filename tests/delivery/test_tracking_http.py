@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
@@ -20,6 +21,8 @@ from tidings.delivery import tracking_events
 from tidings.delivery.tables import MessageSend, SendStatus, TrackingHit
 from tidings.delivery.tracking import TrackingLinks, signer_for
 from tidings.delivery.tracking_hits import TRACK_JOB
+from tidings.delivery.tracking_routes import GIF
+from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.events.tables import Event, Metric
 from tidings.jobs.queue import enqueue
 from tidings.jobs.worker import drain
@@ -117,7 +120,9 @@ def test_apple_and_gmail_proxy_opens_are_machine_opens(client: TestClient, db: D
     client.get(path_of(sent.links.open_url()), headers={"User-Agent": "Mozilla/5.0"})
     gmail = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
     client.get(path_of(sent.links.open_url()), headers={"User-Agent": gmail})
-    apple, google = events_of(db, sent, "Opened Email")
+    opens = events_of(db, sent, "Opened Email")
+    (apple,) = [o for o in opens if o["Client Name"] != "Gmail"]
+    (google,) = [o for o in opens if o["Client Name"] == "Gmail"]
     assert apple["Apple Privacy Open"] is True and apple["machine_open"] is True
     assert google["Apple Privacy Open"] is False and google["machine_open"] is True
     assert google["Client Name"] == "Gmail" and google["Client Type"] == "Webmail"
@@ -199,3 +204,21 @@ def test_a_hit_processed_twice_is_recorded_once(client: TestClient, db: Database
         batch = tracking_events.process_hits(session, sent.account_id)
     assert batch.hits == 1 and batch.events == 0
     assert len(events_of(db, sent, "Opened Email")) == 1
+
+
+def test_the_router_answers_as_the_fast_path_does(client: TestClient, db: Database, sent: Sent) -> None:
+    bare = FastAPI()
+    bare.include_router(tracking_router)
+    bare.state.runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with TestClient(bare) as direct:
+        click = path_of(sent.links.click_url(0, "https://shop.test/ü?q=a b"))
+        for each in (client, direct):
+            answer = each.get(click, headers={"User-Agent": CHROME}, follow_redirects=False)
+            assert answer.status_code == 302
+            assert answer.headers["location"] == "https://shop.test/%C3%BC?q=a%20b"
+            assert answer.headers["cache-control"].startswith("no-store")
+            assert each.get(click[:-3] + "abc", follow_redirects=False).status_code == 404
+            pixel = each.get(path_of(sent.links.open_url()), headers={"User-Agent": CHROME})
+            assert pixel.content == GIF and pixel.headers["content-type"] == "image/gif"
+    assert len(events_of(db, sent, "Clicked Email")) == 2
+    assert len(events_of(db, sent, "Opened Email")) == 2

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -125,6 +125,12 @@ class TrackingLinks:
 def is_web_url(url: str) -> bool:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     return scheme in ("http", "https") and url[len(scheme) : len(scheme) + 3] == "://"
+
+
+def location_of(url: str) -> str:
+    """A destination as a `Location` header: ASCII, anything else percent-encoded (control
+    characters too: no header can be injected through a link)."""
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def with_parameters(url: str, parameters: Mapping[str, str] | None) -> str:
