@@ -1,7 +1,10 @@
 """Click redirect benchmark (PostgreSQL): requests/s and p99 of `GET /t/c/<token>`, next to the
 same server answering without a write, and the events recorded afterwards (none lost).
 
-    python bench/click_redirect.py [--seconds 15] [--connections 32] [--sends 200]
+    python bench/click_redirect.py [--seconds 15] [--connections 32] [--sends 200] [--no-sync-commit]
+
+`--no-sync-commit` runs the server with TIDINGS_TRACKING_SYNCHRONOUS_COMMIT=false (hits
+acknowledged before PostgreSQL's WAL is flushed; see docs/CONFIGURATION.md).
 
 The server runs as `tidings serve --processes 2` with background workers off (this machine has
 two cores), loaded by `wrk` (a C client, apt-get install wrk) with 2 threads; each request
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -141,7 +145,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--sends", type=int, default=200)
+    parser.add_argument("--no-sync-commit", action="store_true")
     args = parser.parse_args()
+    if args.no_sync_commit:
+        os.environ["TIDINGS_TRACKING_SYNCHRONOUS_COMMIT"] = "false"
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the HTTP load: apt-get install wrk")
 
@@ -191,7 +198,12 @@ def main() -> None:
         ).scalar_one()
     db.dispose()
 
-    print(f"machine: {machine()}; wrk -t2 -c{args.connections}, {args.seconds} s after a 2 s warm-up")
+    load = os.getloadavg()[0]
+    commit = "off" if args.no_sync_commit else "on"
+    print(
+        f"machine: {machine()}; wrk -t2 -c{args.connections}, {args.seconds} s after a 2 s warm-up; "
+        f"synchronous_commit {commit}; load average {load:.1f}"
+    )
     print(f"{'what':<44} {'requests/s':>11} {'p99 ms':>8} {'non-3xx':>8}")
     for name, figures in (
         ("GET /t/c/<token> (302, hit committed)", clicks),

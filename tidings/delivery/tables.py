@@ -84,8 +84,8 @@ class MessageSend(Base):
     planned_for: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last claim
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The first human open and click (machine opens and bot clicks leave them alone): unique
-    # opens and clicks are counts of rows with these set.
+    # The first open (machine opens included, as Klaviyo counts them) and the first click that was
+    # not a bot's: unique opens and clicks are counts of rows with these set.
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     clicked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
