@@ -15,6 +15,7 @@ from tidings import domains
 from tidings.config import Settings, get_settings
 from tidings.db.session import Database
 from tidings.delivery.listener import start_listener
+from tidings.delivery.tracking_routes import TrackingFastPath
 from tidings.events.ingest.fastpath import IngestFastPath
 from tidings.events.ingest.intakes import INTAKES
 from tidings.events.ingest.routes import router as ingest_router
@@ -88,6 +89,7 @@ def create_app(
     _install_error_handlers(app)
     # The last middleware added runs first: Tidings' (limits, metrics, logs) wraps the lean path.
     app.add_middleware(IngestFastPath, runtime=runtime, routes=ingest_router.routes)
+    app.add_middleware(TrackingFastPath, runtime=runtime)  # the open pixel and click redirect
     app.add_middleware(TidingsMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     apns_key_id: str | None = None
     apns_team_id: str | None = None
     apns_topic: str | None = None
+    # Open and click hits: false lets PostgreSQL acknowledge them before its WAL is on disk
+    tracking_synchronous_commit: bool = True
 
     # Logs
     log_level: str = "INFO"

@@ -45,7 +45,10 @@ from tidings.delivery.pages import router as recipient_pages_router
 from tidings.delivery.participants import SENDS
 from tidings.delivery.routes import router as delivery_router
 from tidings.delivery.routes_sms import router as sms_webhooks_router
+from tidings.delivery.routes_tracking import router as tracking_settings_router
 from tidings.delivery.routes_webhooks import router as delivery_webhooks_router
+from tidings.delivery.tracking_hits import HitWriter
+from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
 from tidings.events import activity
 from tidings.events import hooks as event_hooks
@@ -113,6 +116,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     recipient_pages_router,
     delivery_webhooks_router,
     sms_webhooks_router,
+    tracking_router,
+    tracking_settings_router,
 )
 
 # Every job handler the workers run.
@@ -185,6 +190,7 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     install()
     runtime = Runtime.create(settings, db, KeyAuthority.for_settings(settings))
     runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
+    runtime.provide(HitWriter(runtime.db))  # open and click hits, group-committed the same way
     return runtime
 
 

@@ -434,3 +434,34 @@ def test_a_push_without_an_answer_is_delivery_unknown_and_never_resent(
     row = _row(db, account.id, answer.json()["data"]["id"])
     assert (row.status, row.reason) == ("unknown", "Delivery Unknown")
     assert len(provider.sent) == 1
+
+
+def test_a_sent_email_is_tracked_and_its_click_becomes_an_event(
+    client: TestClient, db: Database, account: AccountKeys, outbox_settings: Settings
+) -> None:
+    from tidings.jobs.worker import drain
+
+    answer = _send(
+        client,
+        account,
+        profile={"email": "clicker@example.com"},
+        html='<html><body><a href="https://shop.example.com/p/1">Item</a></body></html>',
+    )
+    deliver_due(db, outbox_settings)
+    row = _row(db, account.id, answer.json()["data"]["id"])
+    part = _eml(outbox_settings, row.id).get_body(("html",))
+    assert part is not None
+    html = part.get_content()
+    assert "/t/o/" in html
+    [link] = [chunk.split('"')[0] for chunk in html.split('href="')[1:] if "/t/c/" in chunk]
+    path = link[link.index("/t/c/") :]
+    redirect = client.get(
+        path, follow_redirects=False, headers={"User-Agent": "Mozilla/5.0 (Macintosh) Firefox/120.0"}
+    )
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == "https://shop.example.com/p/1"
+    drain(db)
+    clicks = [p for n, p in _events(db, account.id, row.profile_id) if n == "Clicked Email"]
+    assert len(clicks) == 1
+    assert clicks[0]["URL"] == "https://shop.example.com/p/1"
+    assert clicks[0]["Email Domain"] == "example.com"

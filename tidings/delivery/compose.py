@@ -17,18 +17,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
 from tidings.config import Settings
-from tidings.delivery import dkim, verp
+from tidings.delivery import dkim, tracking, tracking_settings, verp
 from tidings.delivery.messages import EmailDefinition, MessageDefinition, PushDefinition, PushPayload
 from tidings.delivery.mime import EmailParts, build_email, clean_header
 from tidings.delivery.service import Rendered, Skip, SkipReason
-from tidings.delivery.tables import MessageSend
+from tidings.delivery.tables import MessageSend, SourceKind
 from tidings.jsonapi.errors import NotFound
 from tidings.profiles.tables import PushToken
 from tidings.templates import service as templates
@@ -50,6 +50,10 @@ from tidings.templates.recipients import recipient as load_recipient
 from tidings.templates.recipients import recipients as load_recipients
 from tidings.templates.tables import Template
 
+UTM_KIND: dict[str, Literal["campaign", "flow"]] = {
+    SourceKind.CAMPAIGN_MESSAGE: "campaign",
+    SourceKind.FLOW_ACTION: "flow",
+}
 MAX_EMAIL_BYTES = 10 * 1024 * 1024  # what relays commonly accept; a larger message is skipped
 ENABLED_PUSH = ("AUTHORIZED", "PROVISIONAL")
 CATALOG_SKIP = "Catalog Item Unavailable"
@@ -71,6 +75,8 @@ class Composer:
         self._catalogs: dict[str, CatalogLookup] = {}
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._recipients: dict[str | None, Recipient] = {}
+        self._tracking: dict[str, dict[str, Any]] = {}
+        self._tracking_signer: tracking.TrackingSigner | None = None
 
     def prefetch(self, rows: Sequence[MessageSend]) -> None:
         """Load the recipients of the rows about to be rendered, a few queries per account."""
@@ -121,6 +127,30 @@ class Composer:
             self._catalogs[account_id] = catalog_lookup(self.session, account_id)
         return self._catalogs[account_id]
 
+    def _tracked(self, row: MessageSend, definition: EmailDefinition, html: str) -> str:
+        """Links made trackable and the open pixel added, as the message asks; UTM parameters
+        from the account's tracking settings for campaign and flow messages."""
+        kind = UTM_KIND.get(row.source_kind)
+        utm = None
+        if kind is not None:
+            if row.account_id not in self._tracking:
+                self._tracking[row.account_id] = tracking_settings.get_settings(self.session, row.account_id)
+            values = {"profile_id": row.profile_id, **definition.utm_values}
+            utm = tracking_settings.utm_parameters(
+                self._tracking[row.account_id],
+                kind=kind,
+                values=values,
+                enabled=definition.add_tracking_params,
+            )
+        if not (definition.track_opens or definition.track_clicks or utm):
+            return html
+        if self._tracking_signer is None:
+            self._tracking_signer = tracking.signer_for(self.session, self.settings)
+        links = tracking.TrackingLinks(self._tracking_signer, row.account_id, row.id)
+        return tracking.instrument(
+            html, links=links, opens=definition.track_opens, clicks=definition.track_clicks, utm=utm
+        )
+
     def return_path(self, row: MessageSend, from_email: str) -> str:
         """The envelope sender: a VERP address naming the send when TIDINGS_BOUNCE_DOMAIN is
         set (a bounce then finds its send even when the report is mangled), else From."""
@@ -167,6 +197,7 @@ class Composer:
         from_email, from_name = self.default_sender(row.account_id)
         from_email = definition.from_email or from_email
         from_name = definition.from_label if definition.from_label is not None else from_name
+        html = self._tracked(row, definition, _with_preview(result.html, result.preview_text))
         unsubscribe = (
             self.signer.url("unsubscribe", row.account_id, row.profile_id, row.id) if marketing else None
         )
@@ -180,7 +211,7 @@ class Composer:
                     to_email=str(address),
                     reply_to=definition.reply_to_email,
                     subject=subject,
-                    html=_with_preview(result.html, result.preview_text),
+                    html=html,
                     text=result.text,
                     date=row.created,
                     list_unsubscribe_url=unsubscribe,

@@ -37,6 +37,10 @@ class EmailDefinition(_Definition):
     list_id: str | None = None  # the list it is sent to: list suppressions, list-scoped unsubscribe
     track_opens: bool = True
     track_clicks: bool = True
+    # UTM parameters on links (tracking settings): the message's own switch (None: the account's
+    # auto_add_parameters) and the dynamic values it knows (campaign_name, message_type, ...).
+    add_tracking_params: bool | None = None
+    utm_values: dict[str, str] = Field(default_factory=dict)
 
 
 class SmsDefinition(_Definition):

@@ -1,9 +1,10 @@
-"""Request documents of the delivery domain's endpoints (Tidings extensions)."""
+"""Request documents of the delivery domain's endpoints: the tracking settings (Klaviyo's shapes)
+and the transactional send (a Tidings extension)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,3 +50,79 @@ class MessageSendData(Strict):
 
 class MessageSendCreate(Strict):
     data: MessageSendData
+
+
+CAMPAIGN_DYNAMIC = Literal[
+    "campaign_id",
+    "campaign_name",
+    "campaign_name_id",
+    "campaign_name_send_day",
+    "email_subject",
+    "group_id",
+    "group_name",
+    "group_name_id",
+    "link_alt_text",
+    "message_type",
+    "profile_external_id",
+    "profile_id",
+]
+FLOW_DYNAMIC = Literal[
+    "email_subject",
+    "flow_id",
+    "flow_name",
+    "link_alt_text",
+    "message_name",
+    "message_name_id",
+    "message_type",
+    "profile_external_id",
+    "profile_id",
+]
+StaticValue = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class CampaignDynamic(Strict):
+    type: Literal["dynamic"]
+    value: CAMPAIGN_DYNAMIC
+
+
+class FlowDynamic(Strict):
+    type: Literal["dynamic"]
+    value: FLOW_DYNAMIC
+
+
+class Static(Strict):
+    type: Literal["static"]
+    value: StaticValue
+
+
+CampaignParam = Annotated[CampaignDynamic | Static, Field(discriminator="type")]
+FlowParam = Annotated[FlowDynamic | Static, Field(discriminator="type")]
+
+
+class TrackingParam(Strict):
+    campaign: CampaignParam | None = None
+    flow: FlowParam | None = None
+
+
+class CustomTrackingParam(TrackingParam):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class TrackingSettingAttributes(Strict):
+    auto_add_parameters: bool | None = None
+    utm_source: TrackingParam | None = None
+    utm_medium: TrackingParam | None = None
+    utm_campaign: TrackingParam | None = None
+    utm_id: TrackingParam | None = None
+    utm_term: TrackingParam | None = None
+    custom_parameters: list[CustomTrackingParam] | None = None
+
+
+class TrackingSettingData(Strict):
+    type: Literal["tracking-setting"]
+    id: str
+    attributes: TrackingSettingAttributes
+
+
+class TrackingSettingUpdate(Strict):
+    data: TrackingSettingData

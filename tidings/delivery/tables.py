@@ -102,6 +102,11 @@ class MessageSend(Base):
     bounced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     complained_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+    # The first open (machine opens included, as Klaviyo counts them) and the first click that was
+    # not a bot's: unique opens and clicks are counts of rows with these set.
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    clicked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
 
 class InboundReport(Base):
     """A bounce or complaint as it arrived (a message from the listener or a mailbox file, or one
@@ -152,3 +157,34 @@ class SendingDomain(Base):
     selector: Mapped[str] = mapped_column(String(63))
     private_key_pem: Mapped[str] = mapped_column(Text)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrackingHit(Base):
+    """A request to an open pixel or a click redirect, kept until it is turned into an event.
+
+    Written in groups by `tracking_hits.HitWriter` (a request is answered once its hit is
+    committed) and deleted by the job that records its event, in the same transaction."""
+
+    __tablename__ = "tracking_hits"
+    __table_args__ = (Index("ix_tracking_hits_received", "received"),)
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    send_id: Mapped[str] = mapped_column(String(26))
+    kind: Mapped[str] = mapped_column(String(5))  # open | click
+    link: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the link's index in the message
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)  # where the click was sent
+    method: Mapped[str] = mapped_column(String(8))
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrackingSetting(Base):
+    """An account's UTM tracking settings (`/api/tracking-settings`); no row: Klaviyo's defaults."""
+
+    __tablename__ = "tracking_settings"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision = "0017_bounces"
-down_revision = "0014_delivery_messages"
+down_revision = "0016_tracking_hits"
 branch_labels = None
 depends_on = None
 
