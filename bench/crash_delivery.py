@@ -166,7 +166,6 @@ def _tidings() -> list[str]:
 
 def prepare(database_url: str, channel: str, messages: int) -> str:
     """Migrate, make an account and `messages` profiles each with one transactional message."""
-    os.environ["TIDINGS_DATABASE_URL"] = database_url
     sys.path.insert(0, str(ROOT))
     from tidings import domains
     from tidings.accounts import service as accounts
