@@ -82,6 +82,7 @@ def run_smtp_sink(port: int, log_path: str) -> None:
             return "250 2.0.0 Ok: queued"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     controller.start()
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     controller.stop()

@@ -20,13 +20,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REVISION, make_account
+from tidings.delivery import routes as delivery_routes
 from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
 from tidings.jsonapi.spec import Operation
 from tidings.profiles import extensions
 
 # Tidings' own operations are declared where they are served, not in Klaviyo's index.
-OWN = {op.operation_id: op for op in (extensions.GET_MERGES, extensions.GET_MERGE, extensions.CREATE_UNMERGE)}
+OWN = {
+    op.operation_id: op
+    for op in (
+        extensions.GET_MERGES,
+        extensions.GET_MERGE,
+        extensions.CREATE_UNMERGE,
+        *delivery_routes.OPERATIONS,
+    )
+}
 
 
 def operation_of(operation_id: str) -> Operation:
