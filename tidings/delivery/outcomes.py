@@ -68,15 +68,21 @@ def settle(session: Session, attempts: list[Attempt], *, now: dt.datetime | None
     settled = Settled()
     events: dict[str, list[NewEvent]] = defaultdict(list)
     rejected: list[tuple[Attempt, RecipientRejected]] = []
+    accepted = [(a.claim, a.provider_ref or "") for a in attempts if a.error is None]
+    lost = {held.send_id for held in service.record_sent_many(session, accepted, now=now)}
+    for held, _ref in accepted:
+        if held.send_id in lost:
+            settled.lost += 1
+            log.warning("delivery.lease_lost", account=held.account_id, send=held.send_id)
+            continue
+        settled.sent += 1
+        events[held.account_id].append(_event(held, SENT_METRIC[held.message.channel], "sent", now))
     for attempt in attempts:
+        if attempt.error is None:
+            continue
         held = attempt.claim
         channel = held.message.channel
         try:
-            if attempt.error is None:
-                service.record_sent(session, held, attempt.provider_ref or "", now=now)
-                settled.sent += 1
-                events[held.account_id].append(_event(held, SENT_METRIC[channel], "sent", now))
-                continue
             if getattr(attempt.error, "ambiguous", False):
                 service.record_unknown(session, held, attempt.error, now=now)
                 settled.unknown += 1

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, Table, select, update
 from sqlalchemy.orm import Session
 
-from tidings.db.dialect import insert_ignore, skip_locked
+from tidings.db.dialect import bulk_update, in_values, insert_ignore, skip_locked
 from tidings.delivery.tables import MessageSend, SendingDomain, SendStatus
 
 TABLE: Table = MessageSend.__table__  # type: ignore[assignment]
@@ -80,6 +80,28 @@ def update_held(session: Session, account_id: str, send_id: str, token: str, val
         .values(values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def lock_held(session: Session, account_id: str, held: Sequence[tuple[str, str]]) -> set[str]:
+    """Of (send id, lease token) pairs, the sends the token still holds (`sending` with that
+    token), locked until the transaction ends."""
+    tokens = dict(held)
+    query = (
+        select(TABLE.c.id, TABLE.c.lease_token)
+        .where(TABLE.c.account_id == account_id, TABLE.c.status == SendStatus.SENDING)
+        .where(in_values(session, TABLE.c.id, sorted(tokens)))
+        .with_for_update()
+    )
+    return {
+        send_id
+        for send_id, token in session.execute(query)
+        if token is not None and tokens.get(send_id) == token
+    }
+
+
+def update_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Update rows found by (account_id, id), each with its own values (the same columns)."""
+    bulk_update(session, TABLE, rows, keys=("account_id", "id"))
 
 
 def update_planned(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from functools import lru_cache
+from html.parser import HTMLParser
 
 import css_inline
 from inscriptis import get_text
@@ -37,6 +39,79 @@ def html_to_text(html: str) -> str:
     text = get_text(html, ParserConfig(display_links=True))
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_TAG = re.compile(r"{%.*?%}|{{.*?}}", re.S)
+_BLOCK = re.compile(r"{%.*?%}", re.S)
+_SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[A-Za-z/!]")
+
+
+def _tags(pattern: re.Pattern[str], text: str) -> list[str]:
+    return [_SPACE.sub(" ", tag) for tag in pattern.findall(text)]
+
+
+class _TableText(HTMLParser):
+    """Finds text (a tag of the template included) standing directly in a table, between rows or
+    cells: HTML parsers move it out of the table ("foster parenting"), so a conversion of the
+    template would put it elsewhere than a conversion of each message."""
+
+    STRUCTURE = frozenset({"table", "tbody", "thead", "tfoot", "tr", "colgroup"})
+    CONTENT = frozenset({"td", "th", "caption"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.misplaced = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.STRUCTURE or tag in self.CONTENT:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and self.stack and self.stack[-1] in self.STRUCTURE:
+            self.misplaced = True
+
+
+def _segments(text: str) -> list[set[str]]:
+    """The variables between each two block tags, in order."""
+    return [set(_tags(_TAG, piece)) for piece in _BLOCK.split(text)]
+
+
+@lru_cache(maxsize=512)
+def text_template(html_source: str) -> str | None:
+    """The plain-text part of an HTML-only template, as a template: the HTML source converted to
+    text once, its tags kept, so each message renders text instead of converting its HTML (the
+    conversion costs a millisecond or more a message; rendering, a few microseconds). None when
+    the conversion would not keep the template's meaning: text standing between table rows (an
+    HTML parser moves it out of the table), block tags (`{% %}`) not all there in the same order,
+    or a variable found between other block tags than in the source (variables may only be
+    dropped: those in attributes other than links)."""
+    if "{" not in html_source:
+        return None  # nothing personal: the caller converts the one HTML, once
+    finder = _TableText()
+    finder.feed(html_source)
+    finder.close()
+    if finder.misplaced:
+        return None
+    text = html_to_text(html_source)
+    if _tags(_BLOCK, text) != _tags(_BLOCK, html_source):
+        return None
+    derived, source = _segments(text), _segments(html_source)
+    if len(derived) != len(source) or any(not d <= s for d, s in zip(derived, source, strict=True)):
+        return None
+    return text
+
+
+def plain_enough(text: str) -> bool:
+    """A text part rendered from `text_template` that holds no markup (a variable or a block
+    that output HTML would need the rendered HTML converted instead)."""
+    return _MARKUP.search(text) is None
 
 
 def has_unsubscribe_link(html: str) -> bool:

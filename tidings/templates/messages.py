@@ -22,7 +22,7 @@ from tidings.accounts.repository import get_account
 from tidings.accounts.schemas import ContactInformation
 from tidings.templates import service
 from tidings.templates.context import CatalogLookup, EventView, catalog_lookup, message_context
-from tidings.templates.email import email_parts
+from tidings.templates.email import email_parts, plain_enough, text_template
 from tidings.templates.engine import MessageSkipped, RenderError, compile_cached
 from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits, shared_budget
 from tidings.templates.links import LinkBuilder, LinkSigner
@@ -139,10 +139,11 @@ def render_message(
     A render over its budget skips the message; other RenderErrors and TemplateError propagate.
     """
     links, env = _render_env(recipient, account, signer, catalog, universal)
+    derived = text_template(content.html) if content.text is None and content.html else None
     parts = _render_parts(
         {
             "html": (content.html, True),
-            "text": (content.text, False),
+            "text": (content.text if content.text is not None else derived, False),
             "amp": (content.amp, True),
             "subject": (content.subject, False),
             "preview": (content.preview_text, False),
@@ -155,6 +156,8 @@ def render_message(
     )
     if isinstance(parts, SkippedMessage):
         return parts
+    if derived is not None and not plain_enough(parts["text"] or ""):
+        parts["text"] = None  # markup came in through a value: convert the rendered HTML instead
     html, text_part = email_parts(
         parts["html"] or "", parts["text"], unsubscribe_url=links.unsubscribe(), marketing=marketing
     )
