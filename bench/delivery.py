@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, database_url, free_port, fresh_database, machine
+from _common import ROOT, cpu_seconds, database_url, free_port, fresh_database, machine
 from sqlalchemy import text
 
 sys.path.insert(0, str(ROOT))
@@ -181,6 +181,7 @@ def deliver(
     procs = [subprocess.Popen(command, env=env, cwd=ROOT) for _ in range(workers)]
     engine = fresh_engine(url)
     peak = 0
+    cpu = 0.0
     try:
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
@@ -194,6 +195,7 @@ def deliver(
                 ).scalar()
             if not left:
                 break
+            cpu = sum(cpu_seconds(p.pid) for p in procs)
             time.sleep(0.2)
     finally:
         for proc in procs:
@@ -215,6 +217,7 @@ def deliver(
         "seconds": seconds,
         "rate": sent / seconds if seconds else 0.0,
         "peak_rss_mb": peak / 1024,
+        "cpu_ms": cpu / max(sent, 1) * 1000,
     }
 
 
@@ -291,7 +294,8 @@ def main() -> None:
     received = int(Path(count_file).read_text())
     print(
         f"tidings: {ours['sent']} emails in {ours['seconds']:.1f} s = {ours['rate']:.0f} emails/s "
-        f"({args.workers} worker processes x {args.connections} connections), peak RSS {ours['peak_rss_mb']:.0f} MB"
+        f"({args.workers} worker processes x {args.connections} connections), peak RSS {ours['peak_rss_mb']:.0f} MB, "
+        f"worker CPU {ours['cpu_ms']:.2f} ms an email"
     )
     print(
         f"baseline (aiosmtplib, the same bytes, {args.connections} connections): {plain['rate']:.0f} emails/s"
