@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from tidings.catalogs import cli as catalog_cli
-from tidings.config import Settings, get_settings
+from tidings.config import get_settings
 from tidings.delivery import cli as delivery_cli
 
 app = typer.Typer(
@@ -108,7 +108,7 @@ def serve(
     if default_account:
         _announce_default_account(DEFAULT_CREDENTIALS, f"http://{host}:{port}")
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
-    typer.echo(_delivery_line(settings), err=True)
+    typer.echo(delivery_cli.summary(settings), err=True)
     if processes > 1:
         uvicorn.run(
             "tidings.app:serving_app",
@@ -194,15 +194,6 @@ def worker(
     stop.wait()
     for item in pool:
         item.stop()
-
-
-def _delivery_line(settings: Settings) -> str:
-    if settings.email_provider == "outbox":
-        outbox = Path(settings.outbox_dir).resolve()
-        email = f"email is written to {outbox}/<date>/<send id>.eml (TIDINGS_EMAIL_PROVIDER=outbox)"
-    else:
-        email = "email goes to the SMTP relay of TIDINGS_SMTP_URL"
-    return f"Delivery: {email}; SMS: {settings.sms_provider}; push: {settings.push_provider}."
 
 
 def _print_credentials(data: dict[str, str], as_json: bool, *, kept: str = "shown once") -> None:

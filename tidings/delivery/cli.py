@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from tidings.accounts import repository as accounts
-from tidings.config import get_settings
+from tidings.config import Settings, get_settings
 from tidings.db.session import Database
 from tidings.delivery import dkim, inbound
 from tidings.delivery.listener import start_listener
@@ -170,3 +170,13 @@ def show(
     if not records:
         _fail(f"The account has no DKIM key{' for ' + domain if domain else ''}: run `tidings dkim create`.")
     _print(records, as_json)
+
+
+def summary(settings: Settings) -> str:
+    """Where messages go, as `tidings serve` says at start-up."""
+    if settings.email_provider == "outbox":
+        outbox = Path(settings.outbox_dir).resolve()
+        email = f"email is written to {outbox}/<date>/<send id>.eml (TIDINGS_EMAIL_PROVIDER=outbox)"
+    else:
+        email = "email goes to the SMTP relay of TIDINGS_SMTP_URL"
+    return f"Delivery: {email}; SMS: {settings.sms_provider}; push: {settings.push_provider}."
