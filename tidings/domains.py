@@ -22,6 +22,9 @@ from fastapi import APIRouter
 from tidings.accounts import tables as _accounts_tables  # noqa: F401
 from tidings.accounts.authority import KeyAuthority
 from tidings.accounts.routes import router as accounts_router
+from tidings.campaigns import resolver as campaign_resolver
+from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
+from tidings.campaigns.routes import router as campaigns_router
 from tidings.catalogs import jobs as catalog_jobs
 from tidings.catalogs import tables as _catalogs_tables  # noqa: F401
 from tidings.catalogs.routes import router as catalogs_router
@@ -47,6 +50,7 @@ from tidings.delivery.routes import router as delivery_router
 from tidings.delivery.routes_sms import router as sms_webhooks_router
 from tidings.delivery.routes_tracking import router as tracking_settings_router
 from tidings.delivery.routes_webhooks import router as delivery_webhooks_router
+from tidings.delivery.tables import SourceKind
 from tidings.delivery.tracking_hits import HitWriter
 from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
@@ -118,6 +122,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     sms_webhooks_router,
     tracking_router,
     tracking_settings_router,
+    campaigns_router,
 )
 
 # Every job handler the workers run.
@@ -182,6 +187,7 @@ def install() -> None:
 
         # Where each kind of send finds its message.
         delivery_sources.register(transactional.KIND, transactional.resolve_api_message)
+        delivery_sources.register(SourceKind.CAMPAIGN_MESSAGE, campaign_resolver.resolve)
         _installed = True
 
 

@@ -1,0 +1,139 @@
+"""Isolation cases for the campaign routes: a key of account B never reads or changes A's campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.isolation import EXEMPT, Case, Env, Listing
+
+STABLE = "2026-07-15"
+
+# Creation names lists and segments in its audiences: another account's are refused like unknown
+# ones, a 400 at their pointer (tests/campaigns/test_campaigns_http.py checks it).
+EXEMPT[("POST", "/api/campaigns")] = "creates a campaign; another account's audience ids are a 400 (tested)"
+
+
+def a_campaign(env: Env) -> dict[str, str]:
+    response = env.as_a("POST", "/api/lists", json={"data": {"type": "list", "attributes": {"name": "A's"}}})
+    assert response.status_code == 201, response.text
+    list_id = response.json()["data"]["id"]
+    template = {
+        "data": {"type": "template", "attributes": {"name": "A's", "editor_type": "CODE", "html": "<p>A</p>"}}
+    }
+    response = env.as_a("POST", "/api/templates", json=template)
+    assert response.status_code == 201, response.text
+    template_id = response.json()["data"]["id"]
+    body = {
+        "data": {
+            "type": "campaign",
+            "attributes": {
+                "name": "A's campaign",
+                "audiences": {"included": [list_id]},
+                "campaign-messages": {
+                    "data": [
+                        {
+                            "type": "campaign-message",
+                            "attributes": {
+                                "definition": {"channel": "email", "content": {"subject": "A's subject"}}
+                            },
+                        }
+                    ]
+                },
+            },
+        }
+    }
+    response = env.client.post("/api/campaigns", json=body, headers=env.a.headers(STABLE))
+    assert response.status_code == 201, response.text
+    campaign = response.json()["data"]
+    message_id = campaign["relationships"]["campaign-messages"]["data"][0]["id"]
+    assigned = env.as_a(
+        "POST",
+        "/api/campaign-message-assign-template",
+        json={
+            "data": {
+                "type": "campaign-message",
+                "id": message_id,
+                "relationships": {"template": {"data": {"type": "template", "id": template_id}}},
+            }
+        },
+    )
+    assert assigned.status_code == 200, assigned.text
+    return {"id": campaign["id"], "message": message_id, "list": list_id, "template": template_id}
+
+
+def a_message(env: Env) -> dict[str, str]:
+    params = a_campaign(env)
+    return {**params, "campaign": params["id"], "id": params["message"]}
+
+
+def campaign_unchanged(env: Env, params: dict[str, str]) -> None:
+    campaign_id = params.get("campaign", params["id"])
+    response = env.as_a("GET", f"/api/campaigns/{campaign_id}")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["name"] == "A's campaign"
+
+
+def message_unchanged(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/campaign-messages/{params['message']}")
+    assert response.status_code == 200, response.text
+    definition = response.json()["data"]["attributes"]["definition"]
+    assert definition["content"]["subject"] == "A's subject"
+    template = env.as_a("GET", f"/api/campaign-messages/{params['message']}/template").json()["data"]
+    assert template["attributes"]["html"] == "<p>A</p>"
+
+
+def _message_body(params: dict[str, str]) -> Any:
+    definition = {"channel": "email", "content": {"subject": "B"}}
+    return {
+        "data": {"type": "campaign-message", "id": params["id"], "attributes": {"definition": definition}}
+    }
+
+
+CASES = [
+    Case("GET", "/api/campaigns/{id}", a_campaign),
+    Case(
+        "PATCH",
+        "/api/campaigns/{id}",
+        a_campaign,
+        body=lambda p: {"data": {"type": "campaign", "id": p["id"], "attributes": {"name": "B"}}},
+        unchanged=campaign_unchanged,
+    ),
+    Case("DELETE", "/api/campaigns/{id}", a_campaign, unchanged=campaign_unchanged),
+    Case(
+        "POST",
+        "/api/campaign-clone",
+        a_campaign,
+        body=lambda p: {"data": {"type": "campaign", "id": p["id"], "attributes": {"new_name": "B"}}},
+    ),
+    Case("GET", "/api/campaigns/{id}/campaign-messages", a_campaign),
+    Case("GET", "/api/campaigns/{id}/relationships/campaign-messages", a_campaign),
+    Case("GET", "/api/campaigns/{id}/tags", a_campaign),
+    Case("GET", "/api/campaigns/{id}/relationships/tags", a_campaign),
+    Case("GET", "/api/campaign-messages/{id}", a_message),
+    Case("PATCH", "/api/campaign-messages/{id}", a_message, body=_message_body, unchanged=message_unchanged),
+    Case(
+        "POST",
+        "/api/campaign-message-assign-template",
+        a_message,
+        body=lambda p: {
+            "data": {
+                "type": "campaign-message",
+                "id": p["id"],
+                "relationships": {"template": {"data": {"type": "template", "id": p["template"]}}},
+            }
+        },
+        unchanged=message_unchanged,
+    ),
+    Case("GET", "/api/campaign-messages/{id}/campaign", a_message),
+    Case("GET", "/api/campaign-messages/{id}/relationships/campaign", a_message),
+    Case("GET", "/api/campaign-messages/{id}/template", a_message),
+    Case("GET", "/api/campaign-messages/{id}/relationships/template", a_message),
+]
+
+LISTINGS = [
+    Listing(
+        "/api/campaigns",
+        lambda env: [a_campaign(env)["id"]],
+        params={"filter": "equals(messages.channel,'email')"},
+    ),
+]

@@ -1,0 +1,157 @@
+"""Campaigns through the official Python SDK 25 (revision 2026-10-15, the omni shape)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from openapi_client.exceptions import BadRequestException, NotFoundException
+
+from tests.campaigns.conftest import Shop
+
+
+def _list(sdk: Any, name: str = "Newsletter") -> str:
+    return str(sdk.Lists.create_list({"data": {"type": "list", "attributes": {"name": name}}}).data.id)
+
+
+def _omni_body(name: str, list_id: str, **details: Any) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "campaign",
+            "attributes": {
+                "definition": {"name": name, "send_settings": {"send_timezone": "UTC"}},
+                "audiences": [{"temporary_id": "a1", "included": [list_id], "excluded": []}],
+                "messages": [
+                    {
+                        "audience_temporary_id": "a1",
+                        "name": "First",
+                        "variations": [
+                            {
+                                "definition": {
+                                    "name": "A",
+                                    "details": {"channel": "email", "subject": "Hi", **details},
+                                }
+                            }
+                        ],
+                    }
+                ],
+            },
+        }
+    }
+
+
+def test_omni_create_and_read_back(sdk) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    created = sdk.Campaigns.create_campaign(_omni_body("Spring sale", list_id, from_email="a@shop.example"))
+    assert created.data.type == "campaign"
+    assert created.data.attributes.definition.name == "Spring sale"
+    assert created.data.attributes.definition.archived is False
+    campaign_id = created.data.id
+    fetched = sdk.Campaigns.get_campaign(campaign_id)
+    assert fetched.data.attributes.definition.name == "Spring sale"
+    assert fetched.data.attributes.definition.send_settings.send_timezone == "UTC"
+    message_ids = [m.id for m in fetched.data.relationships.campaign_messages.data]
+    assert len(message_ids) == 1
+    message = sdk.Campaigns.get_campaign_message(message_ids[0])
+    assert message.data.attributes.definition.name == "First"
+    assert message.data.attributes.definition.status == "draft"
+    assert message.data.attributes.created is not None
+    listed = sdk.Campaigns.get_campaigns()
+    assert campaign_id in [c.id for c in listed.data]
+
+
+def test_stable_body_through_the_sdk_is_read_in_both_shapes(sdk, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    response = shop.create({"name": "Stable one", "audiences": {"included": [list_id]}})
+    assert response.status_code == 201, response.text
+    campaign_id = response.json()["data"]["id"]
+    fetched = sdk.Campaigns.get_campaign(campaign_id, include=["campaign-messages"])
+    assert fetched.data.attributes.definition.name == "Stable one"
+    assert fetched.data.attributes.definition.send_settings.send_strategy == "static"
+    assert (
+        fetched.included
+        and fetched.included[0]["attributes"]["definition"]["content"]["subject"] == "Our launch"
+    )
+
+
+def test_update_clone_delete(sdk) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    campaign_id = sdk.Campaigns.create_campaign(_omni_body("Old name", list_id)).data.id
+    body = {
+        "data": {"type": "campaign", "id": campaign_id, "attributes": {"definition": {"name": "New name"}}}
+    }
+    updated = sdk.Campaigns.update_campaign(campaign_id, body)
+    assert updated.data.attributes.definition.name == "New name"
+    clone = sdk.Campaigns.clone_campaign(
+        {"data": {"type": "campaign", "id": campaign_id, "attributes": {"name": "Copy"}}}
+    )
+    assert clone.data.id != campaign_id
+    assert clone.data.attributes.definition.name == "Copy"
+    sdk.Campaigns.delete_campaign(campaign_id)
+    with pytest.raises(NotFoundException):
+        sdk.Campaigns.get_campaign(campaign_id)
+    assert sdk.Campaigns.get_campaign(clone.data.id).data.attributes.definition.name == "Copy"
+
+
+def test_messages_templates_and_relationships(sdk) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    template = sdk.Templates.create_template(
+        {
+            "data": {
+                "type": "template",
+                "attributes": {"name": "T", "editor_type": "CODE", "html": "<p>Hi {{ first_name }}</p>"},
+            }
+        }
+    )
+    campaign_id = sdk.Campaigns.create_campaign(_omni_body("With template", list_id)).data.id
+    ids = sdk.Campaigns.get_message_ids_for_campaign(campaign_id)
+    message_id = ids.data[0].id
+    assigned = sdk.Campaigns.assign_template_to_campaign_message(
+        {
+            "data": {
+                "type": "campaign-message",
+                "id": message_id,
+                "relationships": {"template": {"data": {"type": "template", "id": template.data.id}}},
+            }
+        }
+    )
+    assert assigned.data.attributes.channel == "email"
+    assert assigned.data.attributes.content["subject"] == "Hi"
+    copy = sdk.Campaigns.get_template_for_campaign_message(message_id)
+    assert copy.data.attributes.html == "<p>Hi {{ first_name }}</p>"
+    assert copy.data.id != template.data.id
+    assert sdk.Campaigns.get_template_id_for_campaign_message(message_id).data.id == copy.data.id
+    owner = sdk.Campaigns.get_campaign_for_campaign_message(message_id)
+    assert owner.data.id == campaign_id
+    assert sdk.Campaigns.get_campaign_id_for_campaign_message(message_id).data.id == campaign_id
+    messages = sdk.Campaigns.get_messages_for_campaign(campaign_id)
+    assert [m.id for m in messages.data] == [message_id]
+    assert sdk.Campaigns.get_tags_for_campaign(campaign_id).data == []
+    assert sdk.Campaigns.get_tag_ids_for_campaign(campaign_id).data == []
+    body = {
+        "data": {
+            "type": "campaign-message",
+            "id": message_id,
+            "attributes": {
+                "definition": {"name": "Renamed", "tracking_options": {"is_tracking_opens": False}}
+            },
+        }
+    }
+    updated = sdk.Campaigns.update_campaign_message(message_id, body)
+    assert updated.data.attributes.definition.name == "Renamed"
+    assert updated.data.attributes.definition.tracking_options.is_tracking_opens is False
+
+
+def test_unknown_audience_is_a_400_at_its_pointer(sdk) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadRequestException) as info:
+        sdk.Campaigns.create_campaign(_omni_body("Nobody", "XXXXXX"))
+    error = json.loads(info.value.body)["errors"][0]
+    assert error["source"]["pointer"] == "/data/attributes/audiences/0/included/0"
+
+
+def test_unknown_campaign_is_a_404(sdk) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotFoundException):
+        sdk.Campaigns.get_campaign("01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    with pytest.raises(NotFoundException):
+        sdk.Campaigns.get_campaign_message("01ARZ3NDEKTSV4RRFFQ69G5FAV")

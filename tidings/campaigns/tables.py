@@ -1,0 +1,79 @@
+"""Campaigns and their messages.
+
+A campaign keeps its options as the typed documents of `schemas.py` (audiences, send options,
+tracking options, send strategy) in JSON columns; the one field filtered and sorted on besides
+the dates, `channel`, is a column of its own (the channel of its messages: one message per
+campaign, as Klaviyo's stable API has it). A message keeps its channel's content as one JSON
+document and, once a template is assigned, its own copy of that template (Klaviyo copies the
+template into a non-reusable one; editing the original afterwards changes no campaign).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        Index("ix_campaigns_account_id_created_at", "account_id", "created_at"),
+        Index("ix_campaigns_account_id_updated_at", "account_id", "updated_at"),
+        Index("ix_campaigns_account_id_scheduled_at", "account_id", "scheduled_at"),
+        Index("ix_campaigns_account_id_name", "account_id", "name"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(20))  # email, sms, mobile_push
+    status: Mapped[str] = mapped_column(String(40), default="Draft")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    audiences: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"included": [...], "excluded": [...]}
+    send_options: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    tracking_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    send_strategy: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The omni shape's campaign-level settings Tidings keeps but does not act on (builder, color,
+    # description, exit conditions).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    send_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignMessage(Base):
+    __tablename__ = "campaign_messages"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "campaign_id"], ["campaigns.account_id", "campaigns.id"], ondelete="CASCADE"
+        ),
+        Index("ix_campaign_messages_account_id_campaign_id", "account_id", "campaign_id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(26))
+    channel: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The channel's definition without channel and label: email {content}, sms {content,
+    # render_options}, push {notification_type, content, kv_pairs, options}.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The assigned template's copy: its own id (what the template relationship names), the
+    # template it was copied from, and the copied parts.
+    template_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    template_source_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    template_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    template_editor_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    template_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_amp: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
