@@ -218,6 +218,57 @@ def _seeds(ids: dict[str, str]) -> dict[str, object]:
         "create_list": data("list", {"name": "FZ{n}"}),
         "update_list": data("list", {"name": "FZ{n}"}, id=ids["list"]),
         "query_metric_aggregates": data("metric-aggregate", aggregate),
+        "create_campaign": data(
+            "campaign", {**_campaign(ids["list"]), "campaign-messages": {"data": [MESSAGE]}}
+        ),
+        "update_campaign": data("campaign", _campaign(ids["list"]), id=ids["campaign"]),
+        "create_campaign_clone": data("campaign", {"new_name": "FZ{n}"}, id=ids["campaign"]),
+        "update_campaign_message": data(
+            "campaign-message", MESSAGE["attributes"], id=ids["campaign_message"]
+        ),
+        "assign_template_to_campaign_message": {
+            "data": {
+                "type": "campaign-message",
+                "id": ids["campaign_message"],
+                "relationships": {"template": {"data": {"type": "template", "id": ids["template"]}}},
+            }
+        },
+    }
+
+
+MESSAGE = {
+    "type": "campaign-message",
+    "attributes": {
+        "definition": {
+            "channel": "email",
+            "label": "FZ",
+            "content": {
+                "subject": "S",
+                "preview_text": "P",
+                "from_email": "a@example.com",
+                "from_label": "A",
+            },
+        }
+    },
+}
+
+
+def _campaign(list_id: str) -> dict[str, object]:
+    return {
+        "name": "FZ{n}",
+        "audiences": {"included": [list_id], "excluded": []},
+        "send_strategy": {
+            "method": "throttled",
+            "datetime": "2030-01-01T00:00:00Z",
+            "throttle_percentage": 10,
+        },
+        "send_options": {"use_smart_sending": True},
+        "tracking_options": {
+            "add_tracking_params": True,
+            "custom_tracking_params": [{"type": "dynamic", "value": "campaign_id", "name": "utm_id"}],
+            "is_tracking_clicks": True,
+            "is_tracking_opens": True,
+        },
     }
 
 
@@ -244,6 +295,24 @@ def _resources(client, db, headers: dict[str, str]) -> dict[str, str]:  # type: 
     [metric] = client.get("/api/metrics", headers=headers).json()["data"]
     item = created("/api/catalog-items", "catalog-item", {**PRODUCT, "external_id": "FZITEM"})
     variant_ref = {"item": {"data": {"type": "catalog-item", "id": item}}}
+    list_id = created("/api/lists", "list", {"name": "FZ"})
+    campaign = client.post(
+        "/api/campaigns",
+        content=json.dumps(
+            {
+                "data": {
+                    "type": "campaign",
+                    "attributes": {
+                        **_campaign(list_id),
+                        "name": "FZ",
+                        "campaign-messages": {"data": [MESSAGE]},
+                    },
+                }
+            }
+        ),
+        headers=headers,
+    )
+    assert campaign.status_code == 201, campaign.text
     return {
         "profile": created("/api/profiles", "profile", {"email": "fzp@example.com"}),
         "template": created("/api/templates", "template", {"name": "FZ", "editor_type": "CODE", "html": "x"}),
@@ -254,8 +323,10 @@ def _resources(client, db, headers: dict[str, str]) -> dict[str, str]:  # type: 
             {**VARIANT, "external_id": "FZVAR"},
             relationships=variant_ref,
         ),
-        "list": created("/api/lists", "list", {"name": "FZ"}),
+        "list": list_id,
         "metric": metric["id"],
+        "campaign": campaign.json()["data"]["id"],
+        "campaign_message": campaign.json()["data"]["relationships"]["campaign-messages"]["data"][0]["id"],
     }
 
 
@@ -265,6 +336,8 @@ PATH_IDS = {
     "/api/catalog-items/": "item",
     "/api/catalog-variants/": "variant",
     "/api/lists/": "list",
+    "/api/campaigns/": "campaign",
+    "/api/campaign-messages/": "campaign_message",
 }
 
 

@@ -92,6 +92,9 @@ def test_bad_input_is_a_400_at_its_pointer(shop: Shop, other_shop: Shop) -> None
     assert response.status_code == 400
     pointer = "/data/attributes/campaign-messages/data/0/attributes/definition/content/subject"
     assert _error(response)["source"]["pointer"] == pointer
+    response = shop.create({"name": "X", "audiences": {"included": []}})
+    assert response.status_code == 400
+    assert _error(response)["source"]["pointer"] == "/data/attributes/audiences/included"
     body = {"data": {"type": "campaign", "attributes": {"name": "X", "audiences": {"included": [list_id]}}}}
     response = shop.request("POST", "/api/campaigns", json=body)
     assert response.status_code == 400

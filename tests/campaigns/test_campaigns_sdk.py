@@ -155,3 +155,45 @@ def test_unknown_campaign_is_a_404(sdk) -> None:  # type: ignore[no-untyped-def]
         sdk.Campaigns.get_campaign("01ARZ3NDEKTSV4RRFFQ69G5FAV")
     with pytest.raises(NotFoundException):
         sdk.Campaigns.get_campaign_message("01ARZ3NDEKTSV4RRFFQ69G5FAV")
+
+
+def test_sms_campaign_and_archiving(sdk, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    body = _omni_body("Texts", list_id)
+    body["data"]["attributes"]["messages"][0]["variations"][0]["definition"]["details"] = {
+        "channel": "sms",
+        "body": "Hi {{ first_name }}",
+        "add_opt_out_language": True,
+    }
+    created = sdk.Campaigns.create_campaign(body)
+    campaign_id = created.data.id
+    message_id = created.data.relationships.campaign_messages.data[0].id
+    assert sdk.Campaigns.get_campaign_message(message_id).data.attributes.definition.status == "draft"
+    definition = shop.request("GET", f"/api/campaign-messages/{message_id}").json()["data"]["attributes"][
+        "definition"
+    ]
+    assert definition["channel"] == "sms" and definition["content"]["body"] == "Hi {{ first_name }}"
+    assert definition["render_options"]["add_opt_out_language"] is True
+    archive = {
+        "data": {"type": "campaign", "id": campaign_id, "attributes": {"definition": {"archived": True}}}
+    }
+    assert sdk.Campaigns.update_campaign(campaign_id, archive).data.attributes.definition.archived is True
+
+
+def test_pages_through_the_sdk(sdk) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    made = [sdk.Campaigns.create_campaign(_omni_body(f"Page {i}", list_id)).data.id for i in range(3)]
+    first = sdk.Campaigns.get_campaigns(page_size=2, sort="created_at", include=["campaign-messages"])
+    assert [c.id for c in first.data] == made[:2]
+    assert len(first.included) == 2
+    second = sdk.Campaigns.get_campaigns(page_cursor=first.links.next)
+    assert [c.id for c in second.data] == made[2:]
+    assert second.links.next is None
+
+
+def test_omni_template_of_another_account_is_a_404(sdk, other_shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    theirs = other_shop.make_template()
+    with pytest.raises(NotFoundException) as info:
+        sdk.Campaigns.create_campaign(_omni_body("Theirs", _list(sdk), template_id=theirs))
+    pointer = "/data/attributes/messages/0/variations/0/definition/details/template_id"
+    assert json.loads(info.value.body)["errors"][0]["source"]["pointer"] == pointer

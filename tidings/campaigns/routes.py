@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from tidings.campaigns import render, schemas, service
+from tidings.campaigns import omni, render, schemas, service
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
@@ -128,9 +128,7 @@ def get_campaign(id: str, ctx: ApiContext = api("get_campaign")) -> JSONAPIRespo
 @router.post("/campaigns", operation_id="create_campaign", status_code=201)
 def create_campaign(body: Any = Body(...), ctx: ApiContext = api("create_campaign")) -> JSONAPIResponse:
     if schemas.is_omni(body):
-        campaign = service.create_campaign_omni(
-            ctx.session, ctx.account_id, schemas.parse(schemas.OmniCreate, body)
-        )
+        campaign = omni.create_campaign(ctx.session, ctx.account_id, schemas.parse(schemas.OmniCreate, body))
     else:
         campaign = service.create_campaign(
             ctx.session, ctx.account_id, schemas.parse(schemas.CampaignCreate, body)
@@ -144,11 +142,9 @@ def update_campaign(
 ) -> JSONAPIResponse:
     service.get_campaign(ctx.session, ctx.account_id, id)  # 404 before 409
     if schemas.is_omni(body):
-        omni = schemas.parse(schemas.OmniUpdate, body)
-        service.same_id(id, omni.data.id)
-        campaign = service.update_campaign_omni(
-            ctx.session, ctx.account_id, id, omni.data.attributes.definition
-        )
+        parsed = schemas.parse(schemas.OmniUpdate, body)
+        service.same_id(id, parsed.data.id)
+        campaign = omni.update_campaign(ctx.session, ctx.account_id, id, parsed.data.attributes.definition)
     else:
         document = schemas.parse(schemas.CampaignUpdate, body)
         service.same_id(id, document.data.id)
@@ -235,9 +231,9 @@ def update_campaign_message(
 ) -> JSONAPIResponse:
     service.get_message(ctx.session, ctx.account_id, id)  # 404 before 409
     if _omni_message_body(body):
-        omni = schemas.parse(schemas.OmniMessageUpdate, body)
-        service.same_id(id, omni.data.id)
-        message = service.update_message_omni(ctx.session, ctx.account_id, id, omni)
+        parsed_message = schemas.parse(schemas.OmniMessageUpdate, body)
+        service.same_id(id, parsed_message.data.id)
+        message = omni.update_message(ctx.session, ctx.account_id, id, parsed_message)
     else:
         document = schemas.parse(schemas.MessageUpdate, body)
         service.same_id(id, document.data.id)

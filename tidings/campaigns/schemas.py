@@ -31,7 +31,7 @@ class _Lenient(BaseModel):
 
 
 class Audiences(_Strict):
-    included: list[str] = Field(max_length=500)
+    included: list[str] = Field(min_length=1, max_length=500)
     excluded: list[str] | None = Field(None, max_length=500)
 
 

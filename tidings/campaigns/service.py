@@ -21,11 +21,6 @@ from tidings.campaigns.schemas import (
     EmailMessageDefinition,
     MessageDefinition,
     MessageUpdate,
-    OmniCreate,
-    OmniDefinition,
-    OmniDetails,
-    OmniMessageUpdate,
-    PushContent,
     PushMessageDefinition,
     RenderOptions,
     SendStrategy,
@@ -45,7 +40,6 @@ DRAFT = "Draft"
 # Klaviyo's machine (Scheduled may be edited after a revert, Sending and Sent never).
 EDITABLE = frozenset({DRAFT})
 CHANNELS = ("email", "sms", "mobile_push")
-OMNI_CHANNELS = {"email": "email", "sms": "sms", "push": "mobile_push"}
 
 
 def check_editable(campaign: Campaign, action: str = "edited") -> None:
@@ -144,13 +138,13 @@ def check_audiences(session: Session, account_id: str, named: list[tuple[str, An
         raise ErrorList(list(errors))
 
 
-def _audience_ids(base: str, included: list[str] | None, excluded: list[str] | None) -> list[tuple[str, str]]:
+def audience_ids(base: str, included: list[str] | None, excluded: list[str] | None) -> list[tuple[str, str]]:
     return [(f"{base}/included/{i}", v) for i, v in enumerate(included or [])] + [
         (f"{base}/excluded/{i}", v) for i, v in enumerate(excluded or [])
     ]
 
 
-def _unique(values: list[str]) -> list[str]:
+def unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
@@ -166,7 +160,7 @@ def _message_parts(
             "content": definition.content.model_dump(mode="json")
             if definition.content
             else {"body": None, "media_url": None},
-            "render_options": (definition.render_options or _default_render()).model_dump(mode="json"),
+            "render_options": (definition.render_options or default_render()).model_dump(mode="json"),
         }
     return definition.model_dump(mode="json", exclude={"channel"})
 
@@ -182,7 +176,7 @@ EMAIL_FIELDS = (
 )
 
 
-def _default_render() -> RenderOptions:
+def default_render() -> RenderOptions:
     return RenderOptions()
 
 
@@ -193,7 +187,7 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
     attributes = document.data.attributes
     base = "/data/attributes/audiences"
     check_audiences(
-        session, account_id, _audience_ids(base, attributes.audiences.included, attributes.audiences.excluded)
+        session, account_id, audience_ids(base, attributes.audiences.included, attributes.audiences.excluded)
     )
     message = attributes.campaign_messages.data[0]
     definition = message.attributes.definition
@@ -214,8 +208,8 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
         status=DRAFT,
         archived=False,
         audiences={
-            "included": _unique(attributes.audiences.included),
-            "excluded": _unique(attributes.audiences.excluded or []),
+            "included": unique(attributes.audiences.included),
+            "excluded": unique(attributes.audiences.excluded or []),
         },
         send_options=(
             attributes.send_options.model_dump(mode="json")
@@ -282,7 +276,7 @@ def _updated_audiences(
     check_audiences(
         session,
         account_id,
-        _audience_ids("/data/attributes/audiences", audiences.included, audiences.excluded),
+        audience_ids("/data/attributes/audiences", audiences.included, audiences.excluded),
     )
     if "included" in given:
         if not audiences.included:
@@ -290,9 +284,9 @@ def _updated_audiences(
                 "A campaign needs at least one included list or segment.",
                 pointer="/data/attributes/audiences/included",
             )
-        current["included"] = _unique(audiences.included)
+        current["included"] = unique(audiences.included)
     if "excluded" in given:
-        current["excluded"] = _unique(audiences.excluded or [])
+        current["excluded"] = unique(audiences.excluded or [])
     return current
 
 
@@ -393,32 +387,6 @@ def _merge_definition(message: CampaignMessage, definition: MessageDefinition) -
     message.definition = stored
 
 
-def update_message_omni(
-    session: Session, account_id: str, message_id: str, document: OmniMessageUpdate
-) -> CampaignMessage:
-    message = get_message(session, account_id, message_id)
-    campaign = get_campaign(session, account_id, message.campaign_id)
-    check_editable(campaign)
-    definition = document.data.attributes.definition
-    if definition is not None:
-        if definition.name is not None:
-            message.label = definition.name
-        tracking = definition.tracking_options
-        if tracking is not None and campaign.channel != "mobile_push":
-            current = dict(campaign.tracking_options or {})
-            if tracking.is_add_utm is not None:
-                current["add_tracking_params"] = tracking.is_add_utm
-            if campaign.channel == "email":
-                for key in ("is_tracking_clicks", "is_tracking_opens"):
-                    if getattr(tracking, key) is not None:
-                        current[key] = getattr(tracking, key)
-            campaign.tracking_options = current
-            campaign.updated_at = utcnow()
-    message.updated_at = utcnow()
-    session.flush()
-    return message
-
-
 def assign_template(
     session: Session, account_id: str, message_id: str, template_id: str, pointer: str
 ) -> CampaignMessage:
@@ -427,13 +395,13 @@ def assign_template(
     check_editable(get_campaign(session, account_id, message.campaign_id))
     if message.channel != "email":
         raise InvalidInput("Only an email message renders a template.", pointer="/data/id")
-    _copy_template(session, account_id, message, template_id, pointer)
+    copy_template(session, account_id, message, template_id, pointer)
     message.updated_at = utcnow()
     session.flush()
     return message
 
 
-def _copy_template(
+def copy_template(
     session: Session, account_id: str, message: CampaignMessage, template_id: str, pointer: str
 ) -> None:
     template = templates.get_template(session, account_id, template_id) if len(template_id) <= 26 else None
@@ -447,124 +415,6 @@ def _copy_template(
     message.template_text = template.text
     message.template_amp = template.amp
     message.template_copied_at = utcnow()
-
-
-# ---------------------------------------------------------------------------- the omni shape
-
-
-def create_campaign_omni(session: Session, account_id: str, document: OmniCreate) -> Campaign:
-    attributes = document.data.attributes
-    definition = attributes.definition
-    if not definition.name:
-        raise InvalidInput("'name' is a required field.", pointer="/data/attributes/definition/name")
-    audiences = attributes.audiences or []
-    named: list[tuple[str, str]] = []
-    for index, audience in enumerate(audiences):
-        named += _audience_ids(f"/data/attributes/audiences/{index}", audience.included, audience.excluded)
-    check_audiences(session, account_id, named)
-    temporary = {audience.temporary_id for audience in audiences}
-    messages = attributes.messages or []
-    for index, inline in enumerate(messages):
-        if inline.audience_temporary_id not in temporary:
-            raise InvalidInput(
-                "audience_temporary_id must match a temporary_id of the audiences.",
-                pointer=f"/data/attributes/messages/{index}/audience_temporary_id",
-            )
-    details = _details_of(messages[0]) if messages else OmniDetails()
-    channel = OMNI_CHANNELS[details.channel]
-    now = utcnow()
-    tracking = tracking_document(channel, None)
-    if messages and messages[0].is_add_utm is not None and tracking is not None:
-        tracking["add_tracking_params"] = messages[0].is_add_utm
-    campaign = Campaign(
-        account_id=account_id,
-        id=ulid(),
-        name=definition.name,
-        channel=channel,
-        status=DRAFT,
-        archived=bool(definition.archived),
-        audiences={
-            "included": _unique([i for a in audiences for i in a.included or []]),
-            "excluded": _unique([i for a in audiences for i in a.excluded or []]),
-        },
-        send_options={"use_smart_sending": True},
-        tracking_options=tracking,
-        send_strategy={"method": "immediate"},
-        extra=_omni_extra(definition, None),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(campaign)
-    if messages:
-        message = CampaignMessage(
-            account_id=account_id,
-            id=ulid(),
-            campaign_id=campaign.id,
-            channel=channel,
-            label=messages[0].name or campaign.name,
-            definition=_omni_parts(channel, details),
-            created_at=now,
-            updated_at=now,
-        )
-        if details.template_id:
-            pointer = "/data/attributes/messages/0/variations/0/definition/details/template_id"
-            _copy_template(session, account_id, message, details.template_id, pointer)
-        session.add(message)
-    session.flush()
-    return campaign
-
-
-def _details_of(inline: Any) -> OmniDetails:
-    variations = inline.variations or []
-    if variations and variations[0].definition.details is not None:
-        return variations[0].definition.details
-    return OmniDetails()
-
-
-def _omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
-    if channel == "email":
-        return {"content": {key: getattr(details, key) for key in EMAIL_FIELDS}}
-    if channel == "sms":
-        render = _default_render().model_dump(mode="json")
-        for key in render:
-            if getattr(details, key) is not None:
-                render[key] = getattr(details, key)
-        return {"content": {"body": details.body, "media_url": None}, "render_options": render}
-    return PushMessageDefinition(
-        channel="mobile_push",
-        notification_type=details.push_type or "standard",
-        content=PushContent(title=details.title, body=details.body),
-        kv_pairs=details.kv_pairs,
-    ).model_dump(mode="json", exclude={"channel"})
-
-
-def _omni_extra(definition: OmniDefinition, current: dict[str, Any] | None) -> dict[str, Any] | None:
-    extra = dict(current or {})
-    for key in ("builder", "color", "description"):
-        if getattr(definition, key) is not None:
-            extra[key] = getattr(definition, key)
-    if definition.send_settings is not None:
-        settings = definition.send_settings.model_dump(mode="json", exclude_none=True)
-        settings.pop("send_strategy", None)  # scheduling in the omni shape is not built (see docs)
-        extra["send_settings"] = {**extra.get("send_settings", {}), **settings}
-    return extra or None
-
-
-def update_campaign_omni(
-    session: Session, account_id: str, campaign_id: str, definition: OmniDefinition
-) -> Campaign:
-    campaign = get_campaign(session, account_id, campaign_id)
-    given = definition.model_fields_set - {"archived"}
-    if given:
-        check_editable(campaign)
-    if definition.name is not None:
-        campaign.name = definition.name
-    if definition.archived is not None:
-        campaign.archived = definition.archived
-    campaign.extra = _omni_extra(definition, campaign.extra)
-    campaign.updated_at = utcnow()
-    session.flush()
-    return campaign
 
 
 def same_id(path_id: str, body_id: str) -> None:

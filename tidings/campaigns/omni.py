@@ -1,0 +1,179 @@
+"""The omni shape of campaigns (revision 2026-10-15, the Python SDK 25): create, update, and a
+message's omni update, mapped onto the same stored campaign as the stable shape (see
+docs/COMPATIBILITY.md, "Campaigns": inline audiences are flattened, one message, its first
+variation's details; scheduling in this shape is not built)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tidings.campaigns.schemas import (
+    OmniCreate,
+    OmniDefinition,
+    OmniDetails,
+    OmniMessageUpdate,
+    PushContent,
+    PushMessageDefinition,
+)
+from tidings.campaigns.service import (
+    DRAFT,
+    EMAIL_FIELDS,
+    audience_ids,
+    check_audiences,
+    check_editable,
+    copy_template,
+    default_render,
+    get_campaign,
+    get_message,
+    tracking_document,
+    unique,
+)
+from tidings.campaigns.tables import Campaign, CampaignMessage
+from tidings.db.base import utcnow
+from tidings.db.ids import ulid
+from tidings.jsonapi.errors import InvalidInput
+
+CHANNELS = {"email": "email", "sms": "sms", "push": "mobile_push"}
+
+
+def create_campaign(session: Session, account_id: str, document: OmniCreate) -> Campaign:
+    attributes = document.data.attributes
+    definition = attributes.definition
+    if not definition.name:
+        raise InvalidInput("'name' is a required field.", pointer="/data/attributes/definition/name")
+    audiences = attributes.audiences or []
+    named: list[tuple[str, str]] = []
+    for index, audience in enumerate(audiences):
+        named += audience_ids(f"/data/attributes/audiences/{index}", audience.included, audience.excluded)
+    check_audiences(session, account_id, named)
+    temporary = {audience.temporary_id for audience in audiences}
+    messages = attributes.messages or []
+    for index, inline in enumerate(messages):
+        if inline.audience_temporary_id not in temporary:
+            raise InvalidInput(
+                "audience_temporary_id must match a temporary_id of the audiences.",
+                pointer=f"/data/attributes/messages/{index}/audience_temporary_id",
+            )
+    details = _details_of(messages[0]) if messages else OmniDetails()
+    channel = CHANNELS[details.channel]
+    now = utcnow()
+    tracking = tracking_document(channel, None)
+    if messages and messages[0].is_add_utm is not None and tracking is not None:
+        tracking["add_tracking_params"] = messages[0].is_add_utm
+    campaign = Campaign(
+        account_id=account_id,
+        id=ulid(),
+        name=definition.name,
+        channel=channel,
+        status=DRAFT,
+        archived=bool(definition.archived),
+        audiences={
+            "included": unique([i for a in audiences for i in a.included or []]),
+            "excluded": unique([i for a in audiences for i in a.excluded or []]),
+        },
+        send_options={"use_smart_sending": True},
+        tracking_options=tracking,
+        send_strategy={"method": "immediate"},
+        extra=_omni_extra(definition, None),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(campaign)
+    if messages:
+        message = CampaignMessage(
+            account_id=account_id,
+            id=ulid(),
+            campaign_id=campaign.id,
+            channel=channel,
+            label=messages[0].name or campaign.name,
+            definition=_omni_parts(channel, details),
+            created_at=now,
+            updated_at=now,
+        )
+        if details.template_id:
+            pointer = "/data/attributes/messages/0/variations/0/definition/details/template_id"
+            copy_template(session, account_id, message, details.template_id, pointer)
+        session.add(message)
+    session.flush()
+    return campaign
+
+
+def _details_of(inline: Any) -> OmniDetails:
+    variations = inline.variations or []
+    if variations and variations[0].definition.details is not None:
+        return variations[0].definition.details
+    return OmniDetails()
+
+
+def _omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
+    if channel == "email":
+        return {"content": {key: getattr(details, key) for key in EMAIL_FIELDS}}
+    if channel == "sms":
+        render = default_render().model_dump(mode="json")
+        for key in render:
+            if getattr(details, key) is not None:
+                render[key] = getattr(details, key)
+        return {"content": {"body": details.body, "media_url": None}, "render_options": render}
+    return PushMessageDefinition(
+        channel="mobile_push",
+        notification_type=details.push_type or "standard",
+        content=PushContent(title=details.title, body=details.body),
+        kv_pairs=details.kv_pairs,
+    ).model_dump(mode="json", exclude={"channel"})
+
+
+def _omni_extra(definition: OmniDefinition, current: dict[str, Any] | None) -> dict[str, Any] | None:
+    extra = dict(current or {})
+    for key in ("builder", "color", "description"):
+        if getattr(definition, key) is not None:
+            extra[key] = getattr(definition, key)
+    if definition.send_settings is not None:
+        settings = definition.send_settings.model_dump(mode="json", exclude_none=True)
+        settings.pop("send_strategy", None)  # scheduling in the omni shape is not built (see docs)
+        extra["send_settings"] = {**extra.get("send_settings", {}), **settings}
+    return extra or None
+
+
+def update_campaign(
+    session: Session, account_id: str, campaign_id: str, definition: OmniDefinition
+) -> Campaign:
+    campaign = get_campaign(session, account_id, campaign_id)
+    given = definition.model_fields_set - {"archived"}
+    if given:
+        check_editable(campaign)
+    if definition.name is not None:
+        campaign.name = definition.name
+    if definition.archived is not None:
+        campaign.archived = definition.archived
+    campaign.extra = _omni_extra(definition, campaign.extra)
+    campaign.updated_at = utcnow()
+    session.flush()
+    return campaign
+
+
+def update_message(
+    session: Session, account_id: str, message_id: str, document: OmniMessageUpdate
+) -> CampaignMessage:
+    message = get_message(session, account_id, message_id)
+    campaign = get_campaign(session, account_id, message.campaign_id)
+    check_editable(campaign)
+    definition = document.data.attributes.definition
+    if definition is not None:
+        if definition.name is not None:
+            message.label = definition.name
+        tracking = definition.tracking_options
+        if tracking is not None and campaign.channel != "mobile_push":
+            current = dict(campaign.tracking_options or {})
+            if tracking.is_add_utm is not None:
+                current["add_tracking_params"] = tracking.is_add_utm
+            if campaign.channel == "email":
+                for key in ("is_tracking_clicks", "is_tracking_opens"):
+                    if getattr(tracking, key) is not None:
+                        current[key] = getattr(tracking, key)
+            campaign.tracking_options = current
+            campaign.updated_at = utcnow()
+    message.updated_at = utcnow()
+    session.flush()
+    return message
