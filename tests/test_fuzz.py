@@ -226,6 +226,16 @@ def _seeds(ids: dict[str, str]) -> dict[str, object]:
         "update_campaign_message": data(
             "campaign-message", MESSAGE["attributes"], id=ids["campaign_message"]
         ),
+        "update_campaign_variation": data(
+            "campaign-variation",
+            {
+                "definition": {
+                    "name": "FZ",
+                    "details": {"channel": "email", "subject": "S", "template_id": ids["template"]},
+                }
+            },
+            id=ids["campaign_message"],
+        ),
         "assign_template_to_campaign_message": {
             "data": {
                 "type": "campaign-message",
@@ -338,6 +348,7 @@ PATH_IDS = {
     "/api/lists/": "list",
     "/api/campaigns/": "campaign",
     "/api/campaign-messages/": "campaign_message",
+    "/api/campaign-variations/": "campaign_message",  # a message is its own default variation
 }
 
 

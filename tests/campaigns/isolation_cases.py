@@ -137,3 +137,22 @@ LISTINGS = [
         params={"filter": "equals(messages.channel,'email')"},
     ),
 ]
+
+
+def _variation_body(params: dict[str, str]) -> Any:
+    definition = {"name": "B", "details": {"channel": "email", "subject": "B"}}
+    return {
+        "data": {"type": "campaign-variation", "id": params["id"], "attributes": {"definition": definition}}
+    }
+
+
+CASES += [
+    Case("GET", "/api/campaign-variations/{id}", a_message),
+    Case(
+        "PATCH", "/api/campaign-variations/{id}", a_message, body=_variation_body, unchanged=message_unchanged
+    ),
+    Case("GET", "/api/campaign-variations/{id}/campaign-message", a_message),
+    Case("GET", "/api/campaign-variations/{id}/relationships/campaign-message", a_message),
+    Case("GET", "/api/campaign-messages/{id}/campaign-variations", a_message),
+    Case("GET", "/api/campaign-messages/{id}/relationships/campaign-variations", a_message),
+]

@@ -197,3 +197,44 @@ def test_omni_template_of_another_account_is_a_404(sdk, other_shop: Shop) -> Non
         sdk.Campaigns.create_campaign(_omni_body("Theirs", _list(sdk), template_id=theirs))
     pointer = "/data/attributes/messages/0/variations/0/definition/details/template_id"
     assert json.loads(info.value.body)["errors"][0]["source"]["pointer"] == pointer
+
+
+def test_variations_carry_the_message_content(sdk, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    campaign = sdk.Campaigns.create_campaign(_omni_body("Variations", _list(sdk), preview_text="Soon"))
+    message_id = campaign.data.relationships.campaign_messages.data[0].id
+    variations = sdk.Campaigns.get_variations_for_campaign_message(message_id)
+    assert [v.id for v in variations.data] == [message_id]
+    assert sdk.Campaigns.get_variation_ids_for_campaign_message(message_id).data[0].id == message_id
+    variation = sdk.Campaigns.get_campaign_variation(message_id)
+    assert variation.data.attributes.definition.details["subject"] == "Hi"
+    assert variation.data.attributes.definition.details["preview_text"] == "Soon"
+    template = shop.make_template("<p>Variation</p>")
+    body = {
+        "data": {
+            "type": "campaign-variation",
+            "id": message_id,
+            "attributes": {
+                "definition": {
+                    "name": "B",
+                    "details": {"channel": "email", "subject": "New", "template_id": template},
+                }
+            },
+        }
+    }
+    updated = sdk.Campaigns.update_campaign_variation(message_id, body)
+    details = updated.data.attributes.definition.details
+    assert details["subject"] == "New" and details["preview_text"] == "Soon"
+    assert details["template_id"] not in (None, template)  # the message's own copy
+    copy = sdk.Campaigns.get_template_for_campaign_message(message_id)
+    assert copy.data.attributes.html == "<p>Variation</p>"
+    assert sdk.Campaigns.get_message_for_campaign_variation(message_id).data.id == message_id
+    assert sdk.Campaigns.get_message_id_for_campaign_variation(message_id).data.id == message_id
+    stable = shop.request("GET", f"/api/campaign-messages/{message_id}").json()["data"]["attributes"]
+    assert stable["definition"]["content"]["subject"] == "New" and stable["definition"]["label"] == "B"
+    body["data"]["attributes"]["definition"]["details"] = {"channel": "sms", "body": "x"}
+    with pytest.raises(BadRequestException) as info:
+        sdk.Campaigns.update_campaign_variation(message_id, body)
+    assert (
+        json.loads(info.value.body)["errors"][0]["source"]["pointer"]
+        == "/data/attributes/definition/details/channel"
+    )

@@ -14,6 +14,7 @@ from tidings.campaigns.schemas import (
     OmniDefinition,
     OmniDetails,
     OmniMessageUpdate,
+    OmniVariation,
     PushContent,
     PushMessageDefinition,
 )
@@ -174,6 +175,90 @@ def update_message(
                         current[key] = getattr(tracking, key)
             campaign.tracking_options = current
             campaign.updated_at = utcnow()
+    message.updated_at = utcnow()
+    session.flush()
+    return message
+
+
+# ---------------------------------------------------------------------------- variations
+#
+# Tidings has no A/B variations yet: each message is its own one (default) variation, with the
+# message's id, so the omni operations on variations read and change the message's content.
+
+EMAIL_DETAILS = (*EMAIL_FIELDS,)
+SMS_RENDER = ("shorten_links", "add_org_prefix", "add_info_link", "add_opt_out_language")
+
+
+def variation_details(message: CampaignMessage) -> dict[str, Any]:
+    """A message's content as the omni shape's flat variation details."""
+    stored = message.definition
+    content = dict(stored.get("content") or {})
+    if message.channel == "email":
+        details: dict[str, Any] = {"channel": "email", "template_id": message.template_id}
+        details.update({key: content.get(key) or "" for key in EMAIL_DETAILS})
+        return details
+    if message.channel == "sms":
+        render = dict(stored.get("render_options") or {})
+        return {
+            "channel": "sms",
+            "template_id": None,
+            "body": content.get("body") or "",
+            "text_message_type": "MMS" if content.get("media_url") else "SMS",
+            **{key: render.get(key) for key in SMS_RENDER},
+        }
+    options = dict(stored.get("options") or {})
+    on_open = dict(options.get("on_open") or {})
+    return {
+        "channel": "push",
+        "title": content.get("title") or "",
+        "body": content.get("body") or "",
+        "push_type": stored.get("notification_type", "standard"),
+        "kv_pairs": stored.get("kv_pairs"),
+        "badge": bool((options.get("badge") or {}).get("display", False)),
+        "sound": bool(options.get("play_sound", False)),
+        "ios_deep_link": on_open.get("ios_deep_link"),
+        "android_deep_link": on_open.get("android_deep_link"),
+        "web_url": on_open.get("web_url"),
+    }
+
+
+def update_variation(
+    session: Session, account_id: str, variation_id: str, variation: OmniVariation
+) -> CampaignMessage:
+    message = get_message(session, account_id, variation_id)
+    check_editable(get_campaign(session, account_id, message.campaign_id))
+    definition = variation.definition
+    if definition.name is not None:
+        message.label = definition.name
+    details = definition.details
+    if details is not None:
+        given = details.model_fields_set
+        base = "/data/attributes/definition/details"
+        if "channel" in given and CHANNELS[details.channel] != message.channel:
+            raise InvalidInput(
+                f"This variation is a {message.channel} variation; its channel cannot change.",
+                pointer=f"{base}/channel",
+            )
+        stored = dict(message.definition)
+        content = dict(stored.get("content") or {})
+        if message.channel == "email":
+            content.update({key: getattr(details, key) for key in EMAIL_FIELDS if key in given})
+            if "template_id" in given and details.template_id and details.template_id != message.template_id:
+                copy_template(session, account_id, message, details.template_id, f"{base}/template_id")
+        elif message.channel == "sms":
+            if "body" in given:
+                content["body"] = details.body
+            render = dict(stored.get("render_options") or {})
+            render.update({key: getattr(details, key) for key in SMS_RENDER if key in given})
+            stored["render_options"] = render
+        else:
+            content.update({key: getattr(details, key) for key in ("title", "body") if key in given})
+            if "push_type" in given and details.push_type is not None:
+                stored["notification_type"] = details.push_type
+            if "kv_pairs" in given:
+                stored["kv_pairs"] = details.kv_pairs
+        stored["content"] = content
+        message.definition = stored
     message.updated_at = utcnow()
     session.flush()
     return message

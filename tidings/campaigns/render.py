@@ -181,6 +181,13 @@ def message_resource(
             urls.related("campaign-messages", message.id, "template"),
             many=False,
         ),
+        "campaign-variations": relationship(
+            "campaign-variation",
+            [message.id],  # each message is its own default variation (routes_variations.py)
+            urls.relationship("campaign-messages", message.id, "campaign-variations"),
+            urls.related("campaign-messages", message.id, "campaign-variations"),
+            many=True,
+        ),
         "image": relationship(
             "image",
             None,

@@ -495,3 +495,13 @@ def is_omni(body: Any) -> bool:
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
     return isinstance(attributes, dict) and "definition" in attributes
+
+
+class OmniVariationUpdateData(_Lenient):
+    type: Literal["campaign-variation"]
+    id: str
+    attributes: OmniVariation
+
+
+class OmniVariationUpdate(_Lenient):
+    data: OmniVariationUpdateData
