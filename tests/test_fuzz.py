@@ -236,6 +236,11 @@ def _seeds(ids: dict[str, str]) -> dict[str, object]:
             },
             id=ids["campaign_message"],
         ),
+        "update_campaign_audience": data(
+            "campaign-audience",
+            {"definition": {"name": "FZ", "included": [ids["list"]], "excluded": [], "priority": 1}},
+            id=ids["campaign"],
+        ),
         "assign_template_to_campaign_message": {
             "data": {
                 "type": "campaign-message",
@@ -349,6 +354,7 @@ PATH_IDS = {
     "/api/campaigns/": "campaign",
     "/api/campaign-messages/": "campaign_message",
     "/api/campaign-variations/": "campaign_message",  # a message is its own default variation
+    "/api/campaign-audiences/": "campaign",  # a campaign's one audience has its id
 }
 
 

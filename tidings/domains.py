@@ -25,6 +25,7 @@ from tidings.accounts.routes import router as accounts_router
 from tidings.campaigns import resolver as campaign_resolver
 from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
 from tidings.campaigns.routes import router as campaigns_router
+from tidings.campaigns.routes_audiences import router as campaign_audiences_router
 from tidings.campaigns.routes_variations import router as campaign_variations_router
 from tidings.catalogs import jobs as catalog_jobs
 from tidings.catalogs import tables as _catalogs_tables  # noqa: F401
@@ -125,6 +126,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tracking_settings_router,
     campaigns_router,
     campaign_variations_router,
+    campaign_audiences_router,
 )
 
 # Every job handler the workers run.

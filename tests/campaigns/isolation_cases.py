@@ -156,3 +156,32 @@ CASES += [
     Case("GET", "/api/campaign-messages/{id}/campaign-variations", a_message),
     Case("GET", "/api/campaign-messages/{id}/relationships/campaign-variations", a_message),
 ]
+
+
+def _audience_body(params: dict[str, str]) -> Any:
+    definition = {"included": [params["list"]], "excluded": [params["list"]]}
+    return {
+        "data": {"type": "campaign-audience", "id": params["id"], "attributes": {"definition": definition}}
+    }
+
+
+def audience_unchanged(env: Env, params: dict[str, str]) -> None:
+    campaign_unchanged(env, params)
+    audiences = env.as_a("GET", f"/api/campaigns/{params['id']}").json()["data"]["attributes"]["audiences"]
+    assert audiences == {"included": [params["list"]], "excluded": []}
+
+
+CASES += [
+    Case("GET", "/api/campaign-audiences/{id}", a_campaign),
+    Case(
+        "PATCH", "/api/campaign-audiences/{id}", a_campaign, body=_audience_body, unchanged=audience_unchanged
+    ),
+    Case("GET", "/api/campaign-audiences/{id}/campaign", a_campaign),
+    Case("GET", "/api/campaign-audiences/{id}/relationships/campaign", a_campaign),
+    Case("GET", "/api/campaign-audiences/{id}/campaign-messages", a_campaign),
+    Case("GET", "/api/campaign-audiences/{id}/relationships/campaign-messages", a_campaign),
+    Case("GET", "/api/campaigns/{id}/campaign-audiences", a_campaign),
+    Case("GET", "/api/campaigns/{id}/relationships/campaign-audiences", a_campaign),
+    Case("GET", "/api/campaign-messages/{id}/campaign-audience", a_message),
+    Case("GET", "/api/campaign-messages/{id}/relationships/campaign-audience", a_message),
+]

@@ -238,3 +238,46 @@ def test_variations_carry_the_message_content(sdk, shop: Shop) -> None:  # type:
         json.loads(info.value.body)["errors"][0]["source"]["pointer"]
         == "/data/attributes/definition/details/channel"
     )
+
+
+def test_the_audience_of_a_campaign(sdk, shop: Shop, other_shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    first, second = _list(sdk, "First"), _list(sdk, "Second")
+    campaign = sdk.Campaigns.create_campaign(_omni_body("Audience", first))
+    campaign_id = campaign.data.id
+    message_id = campaign.data.relationships.campaign_messages.data[0].id
+    assert [a.id for a in campaign.data.relationships.campaign_audiences.data] == [campaign_id]
+    audience = sdk.Campaigns.get_campaign_audience(campaign_id)
+    assert audience.data.attributes.definition.included == [first]
+    assert audience.data.attributes.definition.excluded == []
+    assert [m.id for m in audience.data.relationships.campaign_messages.data] == [message_id]
+    assert [a.id for a in sdk.Campaigns.get_campaign_audiences_for_campaign(campaign_id).data] == [
+        campaign_id
+    ]
+    assert sdk.Campaigns.get_audience_ids_for_campaign(campaign_id).data[0].id == campaign_id
+    assert sdk.Campaigns.get_audience_for_campaign_message(message_id).data.id == campaign_id
+    assert sdk.Campaigns.get_audience_id_for_campaign_message(message_id).data.id == campaign_id
+    assert sdk.Campaigns.get_campaign_for_campaign_audience(campaign_id).data.id == campaign_id
+    assert sdk.Campaigns.get_campaign_id_for_campaign_audience(campaign_id).data.id == campaign_id
+    assert [m.id for m in sdk.Campaigns.get_campaign_messages_for_campaign_audience(campaign_id).data] == [
+        message_id
+    ]
+    assert sdk.Campaigns.get_message_ids_for_campaign_audience(campaign_id).data[0].id == message_id
+    body = {
+        "data": {
+            "type": "campaign-audience",
+            "id": campaign_id,
+            "attributes": {"definition": {"name": "Both", "included": [first, second], "excluded": []}},
+        }
+    }
+    updated = sdk.Campaigns.update_campaign_audience(campaign_id, body)
+    assert updated.data.attributes.definition.included == [first, second]
+    assert updated.data.attributes.definition.name == "Both"
+    stable = shop.request("GET", f"/api/campaigns/{campaign_id}").json()["data"]["attributes"]["audiences"]
+    assert stable == {"included": [first, second], "excluded": []}
+    body["data"]["attributes"]["definition"] = {"excluded": [other_shop.make_list()]}
+    with pytest.raises(BadRequestException) as info:
+        sdk.Campaigns.update_campaign_audience(campaign_id, body)
+    assert (
+        json.loads(info.value.body)["errors"][0]["source"]["pointer"]
+        == "/data/attributes/definition/excluded/0"
+    )

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tidings.campaigns.schemas import (
+    AudiencesUpdate,
+    OmniAudienceUpdate,
     OmniCreate,
     OmniDefinition,
     OmniDetails,
@@ -30,6 +32,7 @@ from tidings.campaigns.service import (
     get_message,
     tracking_document,
     unique,
+    updated_audiences,
 )
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.db.base import utcnow
@@ -77,7 +80,7 @@ def create_campaign(session: Session, account_id: str, document: OmniCreate) -> 
         send_options={"use_smart_sending": True},
         tracking_options=tracking,
         send_strategy={"method": "immediate"},
-        extra=_omni_extra(definition, None),
+        extra=_omni_extra(definition, None, audiences[0].name if audiences else None),
         created_at=now,
         updated_at=now,
     )
@@ -125,8 +128,12 @@ def _omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
     ).model_dump(mode="json", exclude={"channel"})
 
 
-def _omni_extra(definition: OmniDefinition, current: dict[str, Any] | None) -> dict[str, Any] | None:
+def _omni_extra(
+    definition: OmniDefinition, current: dict[str, Any] | None, audience_name: str | None = None
+) -> dict[str, Any] | None:
     extra = dict(current or {})
+    if audience_name:
+        extra["audience_name"] = audience_name
     for key in ("builder", "color", "description"):
         if getattr(definition, key) is not None:
             extra[key] = getattr(definition, key)
@@ -262,3 +269,35 @@ def update_variation(
     message.updated_at = utcnow()
     session.flush()
     return message
+
+
+# ---------------------------------------------------------------------------- audiences
+#
+# A campaign has one audience (its included and excluded lists and segments), with the
+# campaign's id.
+
+
+def audience_definition(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "name": (campaign.extra or {}).get("audience_name") or campaign.name,
+        "included": list(campaign.audiences.get("included", [])),
+        "excluded": list(campaign.audiences.get("excluded", [])),
+        "priority": 1,
+    }
+
+
+def update_audience(
+    session: Session, account_id: str, campaign_id: str, audience: OmniAudienceUpdate
+) -> Campaign:
+    campaign = get_campaign(session, account_id, campaign_id)
+    check_editable(campaign)
+    given = audience.model_fields_set & {"included", "excluded"}
+    lists = AudiencesUpdate(**{key: getattr(audience, key) for key in given})
+    campaign.audiences = updated_audiences(
+        session, account_id, campaign, lists, "/data/attributes/definition"
+    )
+    if audience.name:
+        campaign.extra = {**(campaign.extra or {}), "audience_name": audience.name}
+    campaign.updated_at = utcnow()
+    session.flush()
+    return campaign

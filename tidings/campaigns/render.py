@@ -85,6 +85,13 @@ def campaign_resource(
             urls.related("campaigns", campaign.id, "campaign-messages"),
             many=True,
         ),
+        "campaign-audiences": relationship(
+            "campaign-audience",
+            [campaign.id],  # a campaign has one audience, with its id (routes_audiences.py)
+            urls.relationship("campaigns", campaign.id, "campaign-audiences"),
+            urls.related("campaigns", campaign.id, "campaign-audiences"),
+            many=True,
+        ),
         "tags": relationship(
             "tag",
             [],
@@ -179,6 +186,13 @@ def message_resource(
             message.template_id,
             urls.relationship("campaign-messages", message.id, "template"),
             urls.related("campaign-messages", message.id, "template"),
+            many=False,
+        ),
+        "campaign-audience": relationship(
+            "campaign-audience",
+            message.campaign_id,
+            urls.relationship("campaign-messages", message.id, "campaign-audience"),
+            urls.related("campaign-messages", message.id, "campaign-audience"),
             many=False,
         ),
         "campaign-variations": relationship(

@@ -505,3 +505,24 @@ class OmniVariationUpdateData(_Lenient):
 
 class OmniVariationUpdate(_Lenient):
     data: OmniVariationUpdateData
+
+
+class OmniAudienceUpdate(_Lenient):
+    name: str | None = Field(None, max_length=255)
+    included: list[str] | None = Field(None, max_length=500)
+    excluded: list[str] | None = Field(None, max_length=500)
+    priority: int | None = Field(None, ge=0, le=1000)  # one audience per campaign: kept as 1
+
+
+class OmniAudienceUpdateAttributes(_Lenient):
+    definition: OmniAudienceUpdate | None = None
+
+
+class OmniAudienceUpdateData(_Lenient):
+    type: Literal["campaign-audience"]
+    id: str
+    attributes: OmniAudienceUpdateAttributes
+
+
+class OmniAudienceUpdateDocument(_Lenient):
+    data: OmniAudienceUpdateData

@@ -250,7 +250,7 @@ def update_campaign(
     if "name" in given and attributes.name is not None:
         campaign.name = attributes.name
     if "audiences" in given and attributes.audiences is not None:
-        campaign.audiences = _updated_audiences(session, account_id, campaign, attributes.audiences)
+        campaign.audiences = updated_audiences(session, account_id, campaign, attributes.audiences)
     if "send_options" in given:
         options = attributes.send_options
         campaign.send_options = options.model_dump(mode="json") if options else {"use_smart_sending": True}
@@ -268,21 +268,21 @@ def update_campaign(
     return campaign
 
 
-def _updated_audiences(
-    session: Session, account_id: str, campaign: Campaign, audiences: AudiencesUpdate
+def updated_audiences(
+    session: Session,
+    account_id: str,
+    campaign: Campaign,
+    audiences: AudiencesUpdate,
+    base: str = "/data/attributes/audiences",
 ) -> dict[str, Any]:
+    """The campaign's audiences with the lists given replaced; `base`: their pointer."""
     current = dict(campaign.audiences)
     given = audiences.model_fields_set
-    check_audiences(
-        session,
-        account_id,
-        audience_ids("/data/attributes/audiences", audiences.included, audiences.excluded),
-    )
+    check_audiences(session, account_id, audience_ids(base, audiences.included, audiences.excluded))
     if "included" in given:
         if not audiences.included:
             raise InvalidInput(
-                "A campaign needs at least one included list or segment.",
-                pointer="/data/attributes/audiences/included",
+                "A campaign needs at least one included list or segment.", pointer=f"{base}/included"
             )
         current["included"] = unique(audiences.included)
     if "excluded" in given:
