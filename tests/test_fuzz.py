@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REVISION, make_account
+from tidings.campaigns import routes_audiences, routes_variations
 from tidings.delivery import routes as delivery_routes
 from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
@@ -34,6 +35,8 @@ OWN = {
         extensions.GET_MERGE,
         extensions.CREATE_UNMERGE,
         *delivery_routes.OPERATIONS,
+        *routes_variations.OPERATIONS,
+        *routes_audiences.OPERATIONS,
     )
 }
 

@@ -185,3 +185,5 @@ CASES += [
     Case("GET", "/api/campaign-messages/{id}/campaign-audience", a_message),
     Case("GET", "/api/campaign-messages/{id}/relationships/campaign-audience", a_message),
 ]
+
+LISTINGS += [Listing("/api/campaign-messages", lambda env: [a_message(env)["id"]])]

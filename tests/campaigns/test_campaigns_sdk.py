@@ -281,3 +281,23 @@ def test_the_audience_of_a_campaign(sdk, shop: Shop, other_shop: Shop) -> None: 
         json.loads(info.value.body)["errors"][0]["source"]["pointer"]
         == "/data/attributes/definition/excluded/0"
     )
+
+
+def test_the_omni_listing_of_messages(sdk) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    made = [sdk.Campaigns.create_campaign(_omni_body(f"Listing {i}", list_id)) for i in range(3)]
+    message_ids = [c.data.relationships.campaign_messages.data[0].id for c in made]
+    everything = sdk.Campaigns.get_campaign_messages()
+    assert [m.id for m in everything.data] == message_ids
+    one = sdk.Campaigns.get_campaign_messages(
+        filter=f'equals(campaign_id,"{made[1].data.id}")', include=["campaign"]
+    )
+    assert [m.id for m in one.data] == [message_ids[1]]
+    assert [c.id for c in one.included] == [made[1].data.id]
+    drafts = sdk.Campaigns.get_campaign_messages(
+        filter='equals(status,"draft")', sort="-created", page_size=2
+    )
+    assert [m.id for m in drafts.data] == message_ids[::-1][:2]
+    following = sdk.Campaigns.get_campaign_messages(page_cursor=drafts.links.next)
+    assert [m.id for m in following.data] == message_ids[:1]
+    assert sdk.Campaigns.get_campaign_messages(filter='equals(status,"sent")').data == []

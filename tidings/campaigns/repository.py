@@ -32,6 +32,56 @@ CAMPAIGN_SORTS = {
 }
 
 
+# The omni listing of messages (GET /api/campaign-messages): a message's status is its campaign's.
+OMNI_STATUSES = {
+    "draft": "Draft",
+    "scheduled": "Scheduled",
+    "sending": "Sending",
+    "sent": "Sent",
+    "cancelled": "Cancelled",
+}
+
+
+def _message_status(op: str, value: Any) -> Any:
+    status = OMNI_STATUSES.get(str(value).lower(), str(value))
+    return CampaignMessage.campaign_id.in_(
+        select(Campaign.id).where(
+            Campaign.account_id == CampaignMessage.account_id, Campaign.status == status
+        )
+    )
+
+
+MESSAGE_FILTERS = {
+    "id": FilterField(CampaignMessage.id),
+    "campaign_id": FilterField(CampaignMessage.campaign_id),
+    "name": FilterField(CampaignMessage.label),
+    "status": FilterField(build=_message_status),
+    "created": FilterField(CampaignMessage.created_at, kind="datetime"),
+    "updated": FilterField(CampaignMessage.updated_at, kind="datetime"),
+}
+MESSAGE_SORTS = {
+    "id": CampaignMessage.id,
+    "name": CampaignMessage.label,
+    "created": CampaignMessage.created_at,
+    "updated": CampaignMessage.updated_at,
+}
+
+
+def messages_query(account_id: str, filter_node: Node | None) -> Select[Any]:
+    stmt = select(CampaignMessage).where(CampaignMessage.account_id == account_id)
+    if filter_node is not None:
+        stmt = stmt.where(compile_filter(filter_node, MESSAGE_FILTERS))
+    return stmt
+
+
+def campaigns_by_id(session: Session, account_id: str, campaign_ids: Iterable[str]) -> dict[str, Campaign]:
+    wanted = sorted(set(campaign_ids))
+    if not wanted:
+        return {}
+    stmt = select(Campaign).where(Campaign.account_id == account_id, Campaign.id.in_(wanted))
+    return {campaign.id: campaign for campaign in session.execute(stmt).scalars()}
+
+
 def get_campaign(session: Session, account_id: str, campaign_id: str) -> Campaign | None:
     return session.get(Campaign, (account_id, campaign_id))
 

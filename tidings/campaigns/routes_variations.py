@@ -1,4 +1,5 @@
-"""Campaign variations, the omni shape's home of a message's content (the Python SDK 25).
+"""Campaign messages and variations in the omni shape (the Python SDK 25): the listing of
+messages, and variations, the omni shape's home of a message's content.
 
 These operations are not in the stable spec (revision 2026-07-15), so they are declared here.
 Tidings has no A/B variations yet: each message is its one default variation, with the
@@ -12,10 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from tidings.campaigns import omni, render, schemas, service
+from tidings.campaigns import omni, render, repository, schemas, service
 from tidings.campaigns.tables import CampaignMessage
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, iso, relationship, resource, single
+from tidings.jsonapi.pagination import paginate
 from tidings.jsonapi.spec import Operation
 
 router = APIRouter(prefix="/api", tags=["Campaigns"])
@@ -45,7 +47,37 @@ GET_MESSAGE_ID = _operation(
     "/api/campaign-variations/{id}/relationships/campaign-message",
     "read",
 )
-OPERATIONS = (GET_VARIATION, UPDATE_VARIATION, GET_VARIATIONS, GET_VARIATION_IDS, GET_MESSAGE, GET_MESSAGE_ID)
+GET_MESSAGES = Operation(
+    operation_id="get_campaign_messages",
+    method="GET",
+    path="/api/campaign-messages",
+    tag="Campaigns",
+    scopes=("campaigns:read",),
+    burst=10,
+    steady=150,
+    filters={
+        "id": ["any", "equals"],
+        "campaign_id": ["equals"],
+        "name": ["contains"],
+        "status": ["equals"],
+        "created": ["greater-or-equal", "greater-than", "less-or-equal", "less-than"],
+        "updated": ["greater-or-equal", "greater-than", "less-or-equal", "less-than"],
+    },
+    sorts=("created", "-created", "id", "-id", "name", "-name", "updated", "-updated"),
+    page_default=20,
+    page_max=100,
+    cursor=True,
+    includes=("campaign", "campaign-variations"),
+)
+OPERATIONS = (
+    GET_MESSAGES,
+    GET_VARIATION,
+    UPDATE_VARIATION,
+    GET_VARIATIONS,
+    GET_VARIATION_IDS,
+    GET_MESSAGE,
+    GET_MESSAGE_ID,
+)
 
 
 def variation_resource(ctx: ApiContext, message: CampaignMessage) -> dict[str, Any]:
@@ -65,6 +97,37 @@ def variation_resource(ctx: ApiContext, message: CampaignMessage) -> dict[str, A
     }
     url = ctx.urls.resource("campaign-variations", message.id)
     return resource("campaign-variation", message.id, attributes, url, relationships=relationships)
+
+
+@router.get("/campaign-messages", operation_id=GET_MESSAGES.operation_id)
+def get_campaign_messages(ctx: ApiContext = api(GET_MESSAGES)) -> JSONAPIResponse:
+    page = paginate(
+        ctx.session,
+        repository.messages_query(ctx.account_id, ctx.params.filter),
+        operation=GET_MESSAGES.operation_id,
+        sort_column=repository.MESSAGE_SORTS[ctx.params.sort_field or "id"],
+        id_column=CampaignMessage.id,
+        descending=ctx.params.descending,
+        size=ctx.params.page_size,
+        cursor=ctx.params.cursor,
+        sort=ctx.params.sort,
+        filter_text=ctx.params.filter_text,
+    )
+    messages: list[CampaignMessage] = list(page.rows)
+    campaigns = repository.campaigns_by_id(ctx.session, ctx.account_id, [m.campaign_id for m in messages])
+    data = [render.message_resource(ctx.urls, m, campaigns[m.campaign_id]) for m in messages]
+    included: list[dict[str, Any]] | None = None
+    if ctx.params.include:
+        included = []
+        if "campaign" in ctx.params.include:
+            by_campaign = service.messages_of(ctx.session, ctx.account_id, list(campaigns))
+            included += [
+                render.campaign_resource(ctx.urls, campaign, by_campaign[campaign.id])
+                for campaign in campaigns.values()
+            ]
+        if "campaign-variations" in ctx.params.include:
+            included += [variation_resource(ctx, message) for message in messages]
+    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
 
 
 @router.get("/campaign-variations/{id}", operation_id=GET_VARIATION.operation_id)

@@ -266,7 +266,6 @@ class CampaignUpdateAttributes(_Strict):
     send_options: SendOptions | None = None
     tracking_options: TrackingOptions | None = None
     send_strategy: SendStrategy | None = None
-    archived: bool | None = None  # in the stable response, not the request; the omni shape sets it
 
 
 class CampaignUpdateData(_Strict):

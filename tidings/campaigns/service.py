@@ -245,8 +245,7 @@ def update_campaign(
 ) -> Campaign:
     campaign = get_campaign(session, account_id, campaign_id)
     given = attributes.model_fields_set
-    if given - {"archived"}:
-        check_editable(campaign)
+    check_editable(campaign)
     if "name" in given and attributes.name is not None:
         campaign.name = attributes.name
     if "audiences" in given and attributes.audiences is not None:
@@ -261,8 +260,6 @@ def update_campaign(
     if "send_strategy" in given and attributes.send_strategy is not None:
         campaign.send_strategy = strategy_document(attributes.send_strategy)
         campaign.send_time = send_time_of(campaign.send_strategy)
-    if "archived" in given and attributes.archived is not None:
-        campaign.archived = attributes.archived
     campaign.updated_at = utcnow()
     session.flush()
     return campaign
