@@ -61,10 +61,7 @@ PARTIAL: dict[str, str] = {
     "profile-postal-code-distance, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
-    "get_campaigns": (
-        "include=tags returns no included resources (tags not built); under revision 2026-10-15 the "
-        "omni filter `builder` and the omni sparse fieldsets are refused"
-    ),
+    "get_campaigns": "include=tags returns no included resources (tags not built)",
     "get_campaign": "include=tags returns no included resources (tags not built)",
     "create_campaign": (
         "Draft only (sending is not built yet); a message's image relationship is refused (no images)"

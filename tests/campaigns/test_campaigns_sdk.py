@@ -301,3 +301,27 @@ def test_the_omni_listing_of_messages(sdk) -> None:  # type: ignore[no-untyped-d
     following = sdk.Campaigns.get_campaign_messages(page_cursor=drafts.links.next)
     assert [m.id for m in following.data] == message_ids[:1]
     assert sdk.Campaigns.get_campaign_messages(filter='equals(status,"sent")').data == []
+
+
+def test_omni_filters_includes_and_sparse_fieldsets(sdk, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    list_id = _list(sdk)
+    wizard = sdk.Campaigns.create_campaign(_omni_body("Wizard", list_id)).data.id
+    canvas_body = _omni_body("Canvas", list_id)
+    canvas_body["data"]["attributes"]["definition"]["builder"] = "canvas"
+    canvas = sdk.Campaigns.create_campaign(canvas_body).data.id
+    assert [c.id for c in sdk.Campaigns.get_campaigns(filter='equals(builder,"canvas")').data] == [canvas]
+    assert [c.id for c in sdk.Campaigns.get_campaigns(filter='equals(builder,"wizard")').data] == [wizard]
+    both = sdk.Campaigns.get_campaign(canvas, include=["campaign-audiences", "campaign-messages"])
+    assert {item["type"] for item in both.included} == {"campaign-audience", "campaign-message"}
+    sparse = sdk.Campaigns.get_campaign(canvas, fields_campaign=["definition.name", "definition.builder"])
+    assert sparse["data"]["attributes"] == {"definition": {"name": "Canvas", "builder": "canvas"}}
+    message_id = both.data.relationships.campaign_messages.data[0].id
+    message = sdk.Campaigns.get_campaign_message(message_id, include=["campaign-variations"])
+    assert [item["id"] for item in message.included] == [message_id]
+    assert message.included[0]["type"] == "campaign-variation"
+    stable = shop.request(
+        "GET",
+        "/api/campaigns",
+        params={"filter": "equals(messages.channel,'email'),equals(builder,'canvas')"},
+    )
+    assert [c["id"] for c in stable.json()["data"]] == [canvas]

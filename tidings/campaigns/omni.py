@@ -80,6 +80,7 @@ def create_campaign(session: Session, account_id: str, document: OmniCreate) -> 
         send_options={"use_smart_sending": True},
         tracking_options=tracking,
         send_strategy={"method": "immediate"},
+        builder=definition.builder or "wizard",
         extra=_omni_extra(definition, None, audiences[0].name if audiences else None),
         created_at=now,
         updated_at=now,
@@ -134,7 +135,7 @@ def _omni_extra(
     extra = dict(current or {})
     if audience_name:
         extra["audience_name"] = audience_name
-    for key in ("builder", "color", "description"):
+    for key in ("color", "description"):
         if getattr(definition, key) is not None:
             extra[key] = getattr(definition, key)
     if definition.send_settings is not None:
@@ -155,6 +156,8 @@ def update_campaign(
         campaign.name = definition.name
     if definition.archived is not None:
         campaign.archived = definition.archived
+    if definition.builder:
+        campaign.builder = definition.builder
     campaign.extra = _omni_extra(definition, campaign.extra)
     campaign.updated_at = utcnow()
     session.flush()

@@ -38,7 +38,7 @@ def campaign_definition(campaign: Campaign) -> dict[str, Any]:
     options = campaign.send_strategy.get("options") or {}
     return {
         "name": campaign.name,
-        "builder": extra.get("builder", "wizard"),
+        "builder": campaign.builder,
         "archived": campaign.archived,
         "color": extra.get("color"),
         "description": extra.get("description"),

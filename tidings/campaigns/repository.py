@@ -19,6 +19,7 @@ CAMPAIGN_FILTERS = {
     "name": FilterField(Campaign.name),
     "status": FilterField(Campaign.status),
     "archived": FilterField(Campaign.archived, kind="boolean"),
+    "builder": FilterField(Campaign.builder),  # the omni revision's (2026-10-15)
     "created_at": FilterField(Campaign.created_at, kind="datetime"),
     "updated_at": FilterField(Campaign.updated_at, kind="datetime"),
     "scheduled_at": FilterField(Campaign.scheduled_at, kind="datetime"),

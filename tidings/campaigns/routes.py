@@ -11,7 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from tidings.campaigns import omni, render, schemas, service
+from tidings.campaigns import omni, operations, render, schemas, service
+from tidings.campaigns.routes_audiences import audience_resource
+from tidings.campaigns.routes_variations import variation_resource
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
@@ -45,6 +47,10 @@ def _campaign_included(
     if "campaign-messages" in ctx.params.include:
         for campaign in campaigns:
             included += [_message(ctx, message, campaign) for message in by_campaign.get(campaign.id, [])]
+    if "campaign-audiences" in ctx.params.include:
+        for campaign in campaigns:
+            ids = [message.id for message in by_campaign.get(campaign.id, [])]
+            included.append(audience_resource(ctx, campaign, ids))
     return included  # include=tags: tags are not built, nothing to include
 
 
@@ -65,6 +71,8 @@ def _message_included(
         included += [
             t for m in messages if (t := render.template_resource(ctx.urls, m, fields=fields)) is not None
         ]
+    if "campaign-variations" in ctx.params.include:
+        included += [variation_resource(ctx, message) for message in messages]
     return included  # include=image: images are not built
 
 
@@ -87,7 +95,7 @@ def _one(ctx: ApiContext, campaign: Campaign, status: int = 200) -> JSONAPIRespo
 
 
 @router.get("/campaigns", operation_id="get_campaigns")
-def get_campaigns(ctx: ApiContext = api("get_campaigns")) -> JSONAPIResponse:
+def get_campaigns(ctx: ApiContext = api(operations.GET_CAMPAIGNS)) -> JSONAPIResponse:
     channels = find_values(ctx.params.filter, "messages.channel")
     if ctx.revision <= CHANNEL_FILTER_UNTIL and not channels:
         raise InvalidInput(
@@ -121,12 +129,14 @@ def get_campaigns(ctx: ApiContext = api("get_campaigns")) -> JSONAPIResponse:
 
 
 @router.get("/campaigns/{id}", operation_id="get_campaign")
-def get_campaign(id: str, ctx: ApiContext = api("get_campaign")) -> JSONAPIResponse:
+def get_campaign(id: str, ctx: ApiContext = api(operations.GET_CAMPAIGN)) -> JSONAPIResponse:
     return _one(ctx, service.get_campaign(ctx.session, ctx.account_id, id))
 
 
 @router.post("/campaigns", operation_id="create_campaign", status_code=201)
-def create_campaign(body: Any = Body(...), ctx: ApiContext = api("create_campaign")) -> JSONAPIResponse:
+def create_campaign(
+    body: Any = Body(...), ctx: ApiContext = api(operations.CREATE_CAMPAIGN)
+) -> JSONAPIResponse:
     if schemas.is_omni(body):
         campaign = omni.create_campaign(ctx.session, ctx.account_id, schemas.parse(schemas.OmniCreate, body))
     else:
@@ -138,7 +148,7 @@ def create_campaign(body: Any = Body(...), ctx: ApiContext = api("create_campaig
 
 @router.patch("/campaigns/{id}", operation_id="update_campaign")
 def update_campaign(
-    id: str, body: Any = Body(...), ctx: ApiContext = api("update_campaign")
+    id: str, body: Any = Body(...), ctx: ApiContext = api(operations.UPDATE_CAMPAIGN)
 ) -> JSONAPIResponse:
     service.get_campaign(ctx.session, ctx.account_id, id)  # 404 before 409
     if schemas.is_omni(body):
@@ -160,7 +170,7 @@ def delete_campaign(id: str, ctx: ApiContext = api("delete_campaign")) -> Respon
 
 @router.post("/campaign-clone", operation_id="create_campaign_clone", status_code=201)
 def create_campaign_clone(
-    body: Any = Body(...), ctx: ApiContext = api("create_campaign_clone")
+    body: Any = Body(...), ctx: ApiContext = api(operations.CLONE_CAMPAIGN)
 ) -> JSONAPIResponse:
     document = schemas.parse(schemas.CampaignClone, body)
     attributes = document.data.attributes
@@ -172,7 +182,9 @@ def create_campaign_clone(
 
 
 @router.get("/campaigns/{id}/campaign-messages", operation_id="get_messages_for_campaign")
-def get_messages_for_campaign(id: str, ctx: ApiContext = api("get_messages_for_campaign")) -> JSONAPIResponse:
+def get_messages_for_campaign(
+    id: str, ctx: ApiContext = api(operations.MESSAGES_OF_CAMPAIGN)
+) -> JSONAPIResponse:
     campaign = service.get_campaign(ctx.session, ctx.account_id, id)
     messages = service.messages_of(ctx.session, ctx.account_id, [id])[id]
     data = [_message(ctx, message, campaign) for message in messages]
@@ -210,7 +222,7 @@ def _message_and_campaign(ctx: ApiContext, id: str) -> tuple[CampaignMessage, Ca
 
 
 @router.get("/campaign-messages/{id}", operation_id="get_campaign_message")
-def get_campaign_message(id: str, ctx: ApiContext = api("get_campaign_message")) -> JSONAPIResponse:
+def get_campaign_message(id: str, ctx: ApiContext = api(operations.GET_MESSAGE)) -> JSONAPIResponse:
     message, campaign = _message_and_campaign(ctx, id)
     body = single(
         _message(ctx, message, campaign), ctx.urls.current(), _message_included(ctx, [message], campaign)
@@ -227,7 +239,7 @@ def _omni_message_body(body: Any) -> bool:
 
 @router.patch("/campaign-messages/{id}", operation_id="update_campaign_message")
 def update_campaign_message(
-    id: str, body: Any = Body(...), ctx: ApiContext = api("update_campaign_message")
+    id: str, body: Any = Body(...), ctx: ApiContext = api(operations.UPDATE_MESSAGE)
 ) -> JSONAPIResponse:
     service.get_message(ctx.session, ctx.account_id, id)  # 404 before 409
     if _omni_message_body(body):
@@ -246,7 +258,7 @@ def update_campaign_message(
 
 @router.post("/campaign-message-assign-template", operation_id="assign_template_to_campaign_message")
 def assign_template_to_campaign_message(
-    body: Any = Body(...), ctx: ApiContext = api("assign_template_to_campaign_message")
+    body: Any = Body(...), ctx: ApiContext = api(operations.ASSIGN_TEMPLATE)
 ) -> JSONAPIResponse:
     document = schemas.parse(schemas.AssignTemplate, body)
     template_id = document.data.relationships.template.data.id
@@ -259,7 +271,7 @@ def assign_template_to_campaign_message(
 
 @router.get("/campaign-messages/{id}/campaign", operation_id="get_campaign_for_campaign_message")
 def get_campaign_for_campaign_message(
-    id: str, ctx: ApiContext = api("get_campaign_for_campaign_message")
+    id: str, ctx: ApiContext = api(operations.CAMPAIGN_OF_MESSAGE)
 ) -> JSONAPIResponse:
     _found, campaign = _message_and_campaign(ctx, id)
     messages = service.messages_of(ctx.session, ctx.account_id, [campaign.id])[campaign.id]

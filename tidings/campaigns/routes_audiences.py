@@ -99,7 +99,10 @@ def audience_resource(ctx: ApiContext, campaign: Campaign, message_ids: list[str
         ),
     }
     url = ctx.urls.resource("campaign-audiences", campaign.id)
-    return resource("campaign-audience", campaign.id, attributes, url, relationships=relationships)
+    fields = ctx.params.fields.get("campaign-audience")
+    return resource(
+        "campaign-audience", campaign.id, attributes, url, relationships=relationships, fields=fields
+    )
 
 
 def _audience(ctx: ApiContext, campaign: Campaign) -> dict[str, Any]:

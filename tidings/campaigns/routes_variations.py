@@ -96,7 +96,10 @@ def variation_resource(ctx: ApiContext, message: CampaignMessage) -> dict[str, A
         ),
     }
     url = ctx.urls.resource("campaign-variations", message.id)
-    return resource("campaign-variation", message.id, attributes, url, relationships=relationships)
+    fields = ctx.params.fields.get("campaign-variation")
+    return resource(
+        "campaign-variation", message.id, attributes, url, relationships=relationships, fields=fields
+    )
 
 
 @router.get("/campaign-messages", operation_id=GET_MESSAGES.operation_id)

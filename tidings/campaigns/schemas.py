@@ -344,7 +344,7 @@ class OmniSendSettings(_Lenient):
 
 class OmniDefinition(_Lenient):
     name: str | None = Field(None, min_length=1, max_length=255)
-    builder: str | None = Field(None, max_length=20)
+    builder: Literal["canvas", "wizard"] | None = None
     archived: bool | None = None
     color: str | None = Field(None, max_length=20)
     description: str | None = Field(None, max_length=1000)

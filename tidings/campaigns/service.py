@@ -207,6 +207,7 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
         channel=channel,
         status=DRAFT,
         archived=False,
+        builder="wizard",
         audiences={
             "included": unique(attributes.audiences.included),
             "excluded": unique(attributes.audiences.excluded or []),
@@ -314,6 +315,7 @@ def clone_campaign(session: Session, account_id: str, campaign_id: str, new_name
         send_options=dict(source.send_options),
         tracking_options=dict(source.tracking_options) if source.tracking_options is not None else None,
         send_strategy=dict(source.send_strategy),
+        builder=source.builder,
         extra=dict(source.extra) if source.extra else None,
         send_time=source.send_time,
         created_at=now,

@@ -35,12 +35,13 @@ class Campaign(Base):
     channel: Mapped[str] = mapped_column(String(20))  # email, sms, mobile_push
     status: Mapped[str] = mapped_column(String(40), default="Draft")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    builder: Mapped[str] = mapped_column(String(20), default="wizard")  # the omni shape's; filterable
     audiences: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"included": [...], "excluded": [...]}
     send_options: Mapped[dict[str, Any]] = mapped_column(JSONType)
     tracking_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     send_strategy: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    # The omni shape's campaign-level settings Tidings keeps but does not act on (builder, color,
-    # description, exit conditions).
+    # The omni shape's campaign-level settings Tidings keeps but does not act on (color,
+    # description, send timezone, exit conditions, the audience's name).
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     send_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

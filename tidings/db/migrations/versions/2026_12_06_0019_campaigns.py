@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(20), nullable=False),
         sa.Column("status", sa.String(40), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
+        sa.Column("builder", sa.String(20), nullable=False),
         sa.Column("audiences", JSON, nullable=False),
         sa.Column("send_options", JSON, nullable=False),
         sa.Column("tracking_options", JSON, nullable=True),
