@@ -296,3 +296,46 @@ def test_clone_copies_messages_as_a_draft(shop: Shop) -> None:
     assert shop.request("DELETE", f"/api/campaigns/{data['id']}").status_code == 204
     assert shop.request("GET", f"/api/campaign-messages/{original}").status_code == 404
     assert shop.request("GET", f"/api/campaign-messages/{copied}").status_code == 200
+
+
+def test_a_body_is_read_by_its_shape_whatever_the_revision(shop: Shop) -> None:
+    data = _created(shop)
+    body = {
+        "data": {"type": "campaign", "id": data["id"], "attributes": {"name": "Stable body, new revision"}}
+    }
+    response = shop.request("PATCH", f"/api/campaigns/{data['id']}", json=body, revision=OMNI)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["name"] == "Stable body, new revision"
+    omni = {
+        "data": {"type": "campaign", "id": data["id"], "attributes": {"definition": {"name": "Omni body"}}}
+    }
+    response = shop.request("PATCH", f"/api/campaigns/{data['id']}", json=omni)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["name"] == "Omni body"
+    body["data"]["attributes"] = {"archived": True}  # not an attribute of the stable update
+    response = shop.request("PATCH", f"/api/campaigns/{data['id']}", json=body)
+    assert response.status_code == 400
+    assert _error(response)["source"]["pointer"] == "/data/attributes/archived"
+
+
+def test_a_campaign_not_in_draft_keeps_its_messages(shop: Shop, db: Database) -> None:
+    data = _created(shop)
+    message_id = data["relationships"]["campaign-messages"]["data"][0]["id"]
+    template_id = shop.make_template()
+    with db.write() as session:
+        session.execute(update(Campaign).where(Campaign.id == data["id"]).values(status="Sending"))
+    patch = {
+        "data": {
+            "type": "campaign-message",
+            "id": message_id,
+            "attributes": {"definition": {"channel": "email", "content": {"subject": "Late"}}},
+        }
+    }
+    assert shop.request("PATCH", f"/api/campaign-messages/{message_id}", json=patch).status_code == 400
+    relationships = {"template": {"data": {"type": "template", "id": template_id}}}
+    assign = {"data": {"type": "campaign-message", "id": message_id, "relationships": relationships}}
+    assert shop.request("POST", "/api/campaign-message-assign-template", json=assign).status_code == 400
+    assert shop.request("DELETE", f"/api/campaigns/{data['id']}").status_code == 400
+    message = shop.request("GET", f"/api/campaign-messages/{message_id}").json()["data"]
+    assert message["attributes"]["definition"]["content"]["subject"] == "Our launch"
+    assert message["relationships"]["template"]["data"] is None
