@@ -72,6 +72,9 @@ PARTIAL: dict[str, str] = {
     "get_tag_ids_for_campaign": "tags are not built yet: always an empty list",
     "get_campaign_message": "include=image returns nothing (no images)",
     "get_messages_for_campaign": "include=image returns nothing (no images)",
+    "get_image_for_campaign_message": "images are not built yet: always `data: null`",
+    "get_image_id_for_campaign_message": "images are not built yet: always `data: null`",
+    "update_image_for_campaign_message": "images are not built yet: every image id is a 404 at `/data/id`",
 }
 
 

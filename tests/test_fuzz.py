@@ -244,6 +244,7 @@ def _seeds(ids: dict[str, str]) -> dict[str, object]:
             {"definition": {"name": "FZ", "included": [ids["list"]], "excluded": [], "priority": 1}},
             id=ids["campaign"],
         ),
+        "update_image_for_campaign_message": {"data": {"type": "image", "id": "123"}},
         "assign_template_to_campaign_message": {
             "data": {
                 "type": "campaign-message",

@@ -187,3 +187,15 @@ CASES += [
 ]
 
 LISTINGS += [Listing("/api/campaign-messages", lambda env: [a_message(env)["id"]])]
+
+CASES += [
+    Case("GET", "/api/campaign-messages/{id}/image", a_message),
+    Case("GET", "/api/campaign-messages/{id}/relationships/image", a_message),
+    Case(
+        "PATCH",
+        "/api/campaign-messages/{id}/relationships/image",
+        a_message,
+        body=lambda p: {"data": {"type": "image", "id": "123"}},
+        unchanged=message_unchanged,
+    ),
+]

@@ -325,3 +325,13 @@ def test_omni_filters_includes_and_sparse_fieldsets(sdk, shop: Shop) -> None:  #
         params={"filter": "equals(messages.channel,'email'),equals(builder,'canvas')"},
     )
     assert [c["id"] for c in stable.json()["data"]] == [canvas]
+
+
+def test_images_are_not_built(sdk) -> None:  # type: ignore[no-untyped-def]
+    campaign = sdk.Campaigns.create_campaign(_omni_body("Images", _list(sdk)))
+    message_id = campaign.data.relationships.campaign_messages.data[0].id
+    assert sdk.Campaigns.get_image_for_campaign_message(message_id).data is None
+    assert sdk.Campaigns.get_image_id_for_campaign_message(message_id).data is None
+    with pytest.raises(NotFoundException) as info:
+        sdk.Campaigns.update_image_for_campaign_message(message_id, {"data": {"type": "image", "id": "123"}})
+    assert json.loads(info.value.body)["errors"][0]["source"]["pointer"] == "/data/id"

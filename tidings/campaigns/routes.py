@@ -17,7 +17,7 @@ from tidings.campaigns.routes_variations import variation_resource
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.errors import InvalidInput
+from tidings.jsonapi.errors import InvalidInput, NotFound
 from tidings.jsonapi.filters import find_values
 from tidings.jsonapi.pagination import paginate
 
@@ -306,3 +306,35 @@ def get_template_id_for_campaign_message(
     message = service.get_message(ctx.session, ctx.account_id, id)
     data = {"type": "template", "id": message.template_id} if message.template_id else None
     return JSONAPIResponse(single(data, ctx.urls.current()))
+
+
+# ---------------------------------------------------------------------------- images (not built)
+
+
+@router.get("/campaign-messages/{id}/image", operation_id="get_image_for_campaign_message")
+def get_image_for_campaign_message(
+    id: str, ctx: ApiContext = api("get_image_for_campaign_message")
+) -> JSONAPIResponse:
+    service.get_message(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(single(None, ctx.urls.current()))  # images are not built: none is set
+
+
+@router.get("/campaign-messages/{id}/relationships/image", operation_id="get_image_id_for_campaign_message")
+def get_image_id_for_campaign_message(
+    id: str, ctx: ApiContext = api("get_image_id_for_campaign_message")
+) -> JSONAPIResponse:
+    service.get_message(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(single(None, ctx.urls.current()))
+
+
+@router.patch(
+    "/campaign-messages/{id}/relationships/image",
+    operation_id="update_image_for_campaign_message",
+    status_code=204,
+)
+def update_image_for_campaign_message(
+    id: str, body: Any = Body(...), ctx: ApiContext = api("update_image_for_campaign_message")
+) -> Response:
+    service.get_message(ctx.session, ctx.account_id, id)
+    document = schemas.parse(schemas.ImageRelation, body)
+    raise NotFound(f"An image with id {document.data.id} does not exist.", pointer="/data/id")

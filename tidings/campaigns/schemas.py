@@ -525,3 +525,12 @@ class OmniAudienceUpdateData(_Lenient):
 
 class OmniAudienceUpdateDocument(_Lenient):
     data: OmniAudienceUpdateData
+
+
+class ImageRef(_Strict):
+    type: Literal["image"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class ImageRelation(_Strict):
+    data: ImageRef
