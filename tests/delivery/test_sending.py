@@ -465,3 +465,16 @@ def test_a_sent_email_is_tracked_and_its_click_becomes_an_event(
     assert len(clicks) == 1
     assert clicks[0]["URL"] == "https://shop.example.com/p/1"
     assert clicks[0]["Email Domain"] == "example.com"
+
+
+def test_a_misconfigured_provider_leaves_its_messages_waiting(
+    client: TestClient, db: Database, account: AccountKeys, outbox_settings: Settings
+) -> None:
+    broken = outbox_settings.model_copy(update={"sms_provider": "twilio", "twilio_account_sid": None})
+    sms = _send(client, account, channel="sms", profile={"phone_number": "+16175550199"}, body="Hi")
+    mail = _send(client, account, profile={"email": "still@example.com"})
+    for _ in range(3):
+        deliver_due(db, broken)
+    waiting = _row(db, account.id, sms.json()["data"]["id"])
+    assert (waiting.status, waiting.attempts) == ("planned", 0)
+    assert _row(db, account.id, mail.json()["data"]["id"]).status == "sent"
