@@ -16,7 +16,9 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Text,
     TypeDecorator,
+    cast,
     func,
     or_,
     select,
@@ -36,6 +38,23 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     if dialect_name(session) == "postgresql":
         return postgresql.insert(table).values(rows).on_conflict_do_nothing()
     return sqlite.insert(table).values(rows).on_conflict_do_nothing()
+
+
+def insert_ignore_from_select(session: Session, table: Table, columns: Sequence[str], query: Any) -> Insert:
+    """INSERT INTO table (columns) SELECT ... ON CONFLICT DO NOTHING: rows made in the database,
+    a statement however many there are."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table).from_select(list(columns), query).on_conflict_do_nothing()
+    return sqlite.insert(table).from_select(list(columns), query).on_conflict_do_nothing()
+
+
+def random_id(session: Session) -> Any:
+    """A random 26-character id made by the database for each row (upper-case hex, 104 bits), for
+    rows inserted by INSERT ... SELECT, where no id can come from Python."""
+    if dialect_name(session) == "postgresql":
+        uuid = func.replace(cast(func.gen_random_uuid(), Text), "-", "")
+        return func.upper(func.substr(uuid, 1, 26))
+    return func.upper(func.hex(func.randomblob(13)))
 
 
 def upsert(
