@@ -68,7 +68,7 @@ def test_an_audience_is_planned_once_per_profile_however_often_it_is_asked(
     assert next(r for r in rows if r.profile_id == ids[0]).id == first.id
     for row in rows:
         if row.id != first.id:
-            assert re.fullmatch(r"[0-9A-F]{26}", row.id)
+            assert re.fullmatch(r"[0-9A-Z]{26}", row.id)
             assert row.message_id == f"<{row.id.lower()}.{account.lower()}@shop.example>"
 
     # They send like any other row, through the campaign message's definition.

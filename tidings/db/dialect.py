@@ -24,6 +24,9 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import (
+    literal as literal_text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -48,13 +51,11 @@ def insert_ignore_from_select(session: Session, table: Table, columns: Sequence[
     return sqlite.insert(table).from_select(list(columns), query).on_conflict_do_nothing()
 
 
-def random_id(session: Session) -> Any:
-    """A random 26-character id made by the database for each row (upper-case hex, 104 bits), for
-    rows inserted by INSERT ... SELECT, where no id can come from Python."""
+def zero_padded(session: Session, number: Any, width: int) -> Any:
+    """An integer as text padded with zeros to `width` characters (ids made in SQL)."""
     if dialect_name(session) == "postgresql":
-        uuid = func.replace(cast(func.gen_random_uuid(), Text), "-", "")
-        return func.upper(func.substr(uuid, 1, 26))
-    return func.upper(func.hex(func.randomblob(13)))
+        return func.lpad(cast(number, Text), width, "0")
+    return func.substr(literal_text("0" * width) + cast(number, Text), -width, width)
 
 
 def upsert(

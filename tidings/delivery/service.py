@@ -190,6 +190,7 @@ def plan_many(
         domain=domain,
         created=now,
         planned_for=planned_for or now,
+        id_prefix=ulid()[: 26 - repository.ID_DIGITS],
     )
 
     if written:
