@@ -16,11 +16,16 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Text,
     TypeDecorator,
+    cast,
     func,
     or_,
     select,
     text,
+)
+from sqlalchemy import (
+    literal as literal_text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -36,6 +41,21 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
     if dialect_name(session) == "postgresql":
         return postgresql.insert(table).values(rows).on_conflict_do_nothing()
     return sqlite.insert(table).values(rows).on_conflict_do_nothing()
+
+
+def insert_ignore_from_select(session: Session, table: Table, columns: Sequence[str], query: Any) -> Insert:
+    """INSERT INTO table (columns) SELECT ... ON CONFLICT DO NOTHING: rows made in the database,
+    a statement however many there are."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table).from_select(list(columns), query).on_conflict_do_nothing()
+    return sqlite.insert(table).from_select(list(columns), query).on_conflict_do_nothing()
+
+
+def zero_padded(session: Session, number: Any, width: int) -> Any:
+    """An integer as text padded with zeros to `width` characters (ids made in SQL)."""
+    if dialect_name(session) == "postgresql":
+        return func.lpad(cast(number, Text), width, "0")
+    return func.substr(literal_text("0" * width) + cast(number, Text), -width, width)
 
 
 def upsert(

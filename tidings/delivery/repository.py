@@ -7,19 +7,84 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, select, update
+from sqlalchemy import Select, Table, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
-from tidings.db.dialect import bulk_update, in_values, insert_ignore, skip_locked
+from tidings.db.base import UTCDateTime
+from tidings.db.dialect import (
+    bulk_update,
+    in_values,
+    insert_ignore,
+    insert_ignore_from_select,
+    skip_locked,
+    zero_padded,
+)
 from tidings.delivery.tables import MessageSend, SendingDomain, SendStatus
 
 TABLE: Table = MessageSend.__table__  # type: ignore[assignment]
+ID_DIGITS = 10  # an audience of up to 9,999,999,999 profiles in one statement
 
 
 def insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; whether this call made the row."""
     stmt = insert_ignore(session, TABLE, row).returning(TABLE.c.id)
     return session.execute(stmt).first() is not None
+
+
+def plan_audience(
+    session: Session,
+    account_id: str,
+    profiles: Select[Any],
+    *,
+    key_prefix: str,
+    channel: str,
+    source_kind: str,
+    source_id: str,
+    domain: str,
+    created: dt.datetime,
+    planned_for: dt.datetime,
+    id_prefix: str,
+) -> int:
+    """INSERT INTO message_sends SELECT ... FROM (the profiles) ON CONFLICT DO NOTHING: a planned
+    row per distinct profile, its id `id_prefix` + its number in profile order, its key
+    `key_prefix + profile id`, its Message-ID from its id. Returns the rows written."""
+    chosen = profiles.subquery("audience")
+    profile_id = chosen.c[chosen.c.keys()[0]]
+    unique = select(profile_id.label("profile_id")).distinct().subquery("unique_audience")
+    # Ids in profile order after a prefix of this statement's own (a ULID's time and randomness):
+    # unique, time-ordered like every other id, and written into each index in order (random
+    # ids cost PostgreSQL more than twice the time, scattered over the indexes' pages).
+    number = func.row_number().over(order_by=unique.c.profile_id)
+    made = literal(id_prefix) + zero_padded(session, number, ID_DIGITS)
+    ids = select(made.label("id"), unique.c.profile_id).subquery("planned")
+    row = {
+        "account_id": literal(account_id),
+        "id": ids.c.id,
+        "idempotency_key": literal(key_prefix) + ids.c.profile_id,
+        "channel": literal(channel),
+        "profile_id": ids.c.profile_id,
+        "source_kind": literal(source_kind),
+        "source_id": literal(source_id),
+        "status": literal(SendStatus.PLANNED.value),
+        "attempts": literal(0),
+        "resends": literal(0),
+        # The row's own id makes its Message-ID: unique, and fixed for every attempt.
+        "message_id": literal("<") + func.lower(ids.c.id) + literal(f".{account_id.lower()}@{domain}>"),
+        "created": literal(created, UTCDateTime()),
+        "planned_for": literal(planned_for, UTCDateTime()),
+    }
+    # SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT (its parser's ambiguity).
+    chosen_rows = select(*row.values()).where(true())
+    session.execute(insert_ignore_from_select(session, TABLE, list(row), chosen_rows))
+    # Count this statement's rows (they, and only they, carry its creation time): drivers do not
+    # all report the row count of an INSERT ... SELECT ... ON CONFLICT.
+    written = select(func.count()).where(
+        TABLE.c.account_id == account_id,
+        TABLE.c.source_kind == source_kind,
+        TABLE.c.source_id == source_id,
+        TABLE.c.created == created,
+    )
+    return int(session.execute(written).scalar_one())
 
 
 def by_key(session: Session, account_id: str, key: str) -> MessageSend | None:

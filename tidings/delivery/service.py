@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
@@ -161,6 +162,40 @@ def plan(
     send = repository.by_key(session, account_id, key)
     assert send is not None  # inserted now, or there before
     return Planned(send, created)
+
+
+def plan_many(
+    session: Session,
+    account_id: str,
+    *,
+    source: CampaignMessageSource,
+    profiles: Select[Any],
+    channel: Channel,
+    domain: str,
+    planned_for: dt.datetime | None = None,
+) -> int:
+    """Plan the message for every profile `profiles` selects (one column, the profile id;
+    duplicates are fine) in one INSERT ... SELECT, insert-if-absent: a profile planned before
+    for this campaign message is left as it was. No row goes through Python, however large the
+    audience. Returns how many rows were written."""
+    now = utcnow()
+    written = repository.plan_audience(
+        session,
+        account_id,
+        profiles,
+        key_prefix=idempotency_key(source, ""),
+        channel=Channel(channel).value,
+        source_kind=SourceKind.CAMPAIGN_MESSAGE.value,
+        source_id=source.campaign_message_id,
+        domain=domain,
+        created=now,
+        planned_for=planned_for or now,
+        id_prefix=ulid()[: 26 - repository.ID_DIGITS],
+    )
+
+    if written:
+        session.info[PLANNED_FLAG] = True
+    return written
 
 
 def _source_columns(source: Source) -> tuple[str, str | None, str | None, int | None]:

@@ -92,6 +92,7 @@ class DeliveryWorker:
         self.name = f"delivery:{os.getpid()}:{index}"
         self._providers: dict[Channel, Provider] = dict(providers_by_channel or {})
         self._limits: dict[Channel, asyncio.Semaphore] = {}
+        self._unavailable: set[Channel] = set()  # channels whose provider could not be built
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failpoint = Failpoints(os.environ.get("TIDINGS_FAILPOINTS"))
@@ -154,19 +155,33 @@ class DeliveryWorker:
         """What to claim now. Email: up to a batch ahead of its connections (a row claimed and
         not yet sent when the process dies is simply sent again). SMS and push: no more than
         their provider's free slots, since a row caught in `sending` by a crash ends `unknown`
-        and is never sent: only the messages really in the air may end so."""
-        batch = self.settings.delivery_batch
-        email_room = batch - len(sending[Channel.EMAIL])
-        if email_room < max(1, batch // 2) and sending[Channel.EMAIL]:
-            email_room = 0
-        wants = [([Channel.EMAIL], email_room)]
-        for channel in (Channel.SMS, Channel.PUSH):
-            try:
-                slots = max(1, self.provider(channel).concurrency)
-            except Exception:  # misconfigured: one row at a time, each told why it waits
-                slots = 1
-            wants.append(([channel], slots - len(sending[channel])))
+        and is never sent: only the messages really in the air may end so. A channel whose
+        provider cannot be built (misconfigured) is not claimed: its rows wait, planned."""
+        wants: list[tuple[list[Channel], int]] = []
+        for channel in Channel:
+            provider = self._available(channel)
+            if provider is None:
+                continue
+            if channel is Channel.EMAIL:
+                batch = self.settings.delivery_batch
+                room = batch - len(sending[channel])
+                if room < max(1, batch // 2) and sending[channel]:
+                    room = 0
+            else:
+                room = max(1, provider.concurrency) - len(sending[channel])
+            wants.append(([channel], room))
         return wants
+
+    def _available(self, channel: Channel) -> Provider | None:
+        try:
+            provider = self.provider(channel)
+        except Exception as error:
+            if channel not in self._unavailable:
+                log.error("delivery.provider_unavailable", channel=channel, error=str(error))
+                self._unavailable.add(channel)
+            return None
+        self._unavailable.discard(channel)
+        return provider
 
     async def _pause(self) -> None:
         """Until a commit in this process planned a send, or the poll interval passed."""
@@ -191,7 +206,8 @@ class DeliveryWorker:
         settler = asyncio.create_task(self._settle_loop(settle_queue))
         try:
             for _ in range(rounds):
-                claims = await asyncio.to_thread(self.claim_batch, self.settings.delivery_batch)
+                channels = [channel for channel in Channel if self._available(channel) is not None]
+                claims = await asyncio.to_thread(self.claim_batch, self.settings.delivery_batch, channels)
                 if not claims:
                     break
                 await asyncio.gather(*(self._send(held, settle_queue) for held in claims))
