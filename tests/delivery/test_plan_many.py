@@ -81,3 +81,25 @@ def test_an_audience_is_planned_once_per_profile_however_often_it_is_asked(
         ).scalars()
         assert set(statuses) == {"sent"}
     assert len(list(tmp_path.glob("*/*.eml"))) == 5
+
+
+def test_an_email_without_content_is_skipped_not_sent_empty(
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = make_account(db).id
+    with db.write() as session:
+        pid = create_profile(session, account, {"email": "empty@example.com"}).profile.id
+        service.plan_many(
+            session,
+            account,
+            source=CampaignMessageSource("CM-EMPTY"),
+            profiles=select(Profile.id).where(Profile.account_id == account, Profile.id == pid),
+            channel=Channel.EMAIL,
+            domain="shop.example",
+        )
+    definition = EmailDefinition(subject="Nothing yet", smart_sending=False)
+    monkeypatch.setitem(sources._resolvers, SourceKind.CAMPAIGN_MESSAGE, lambda s, a, m: definition)
+    deliver_due(db, settings.model_copy(update={"outbox_dir": str(tmp_path)}))
+    with db.read() as session:
+        row = session.execute(select(MessageSend).where(MessageSend.account_id == account)).scalar_one()
+    assert (row.status, row.reason) == ("skipped", "Message Draft")

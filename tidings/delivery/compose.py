@@ -190,6 +190,8 @@ class Composer:
         address = recipient.profile.get("email")
         if not address:
             return Skip(SkipReason.MISSING_EMAIL)
+        if definition.template_id is None and not definition.html:
+            return Skip(SkipReason.MESSAGE_DRAFT, "the message has no content (no template, no html)")
         marketing = not definition.transactional
         result = self._render_email(row, definition, recipient, marketing)
         if isinstance(result, SkippedMessage):
