@@ -248,6 +248,13 @@ class Claim:
     context: dict[str, Any] | None = None  # the properties of the message's events
 
 
+class Claims(list[Claim]):
+    """The claims of one call, and how many due rows it took (claimed, skipped or held): fewer
+    than asked means nothing more was due."""
+
+    examined: int = 0
+
+
 def claim(
     session: Session,
     account_id: str | None,
@@ -258,7 +265,7 @@ def claim(
     lease_seconds: float = LEASE_SECONDS,
     now: dt.datetime | None = None,
     channels: Sequence[Channel] | None = None,
-) -> list[Claim]:
+) -> Claims:
     """Take due `planned` rows (of one account, or of every account with None) into `sending`
     with a lease. A row rendered before keeps its content; a new one first passes the gate
     (skipped, or held until a later time), then is rendered now and its bytes stored, or
@@ -268,7 +275,10 @@ def claim(
     rows = repository.lock_due(session, account_id, now, limit, wanted)
     verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
     with session.no_autoflush:  # one flush at the end, not one per rendered row
-        claims = [c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))]
+        claims = Claims(
+            c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))
+        )
+    claims.examined = len(rows)
     session.flush()
     return claims
 

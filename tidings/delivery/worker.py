@@ -93,6 +93,7 @@ class DeliveryWorker:
         self._providers: dict[Channel, Provider] = dict(providers_by_channel or {})
         self._limits: dict[Channel, asyncio.Semaphore] = {}
         self._unavailable: set[Channel] = set()  # channels whose provider could not be built
+        self.full = False  # the last claim found as many due rows as it asked for
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failpoint = Failpoints(os.environ.get("TIDINGS_FAILPOINTS"))
@@ -120,23 +121,23 @@ class DeliveryWorker:
         sending: dict[Channel, set[asyncio.Task[None]]] = {channel: set() for channel in Channel}
         try:
             while not self._stop.is_set():
-                saturated = False
-                for channels, limit in self._wants(sending):
-                    if limit <= 0:
-                        saturated = True
-                        continue
+                wants = self._wants(sending)
+                saturated = any(limit <= 0 for _, limit in wants)
+                wanted = [(channels, limit) for channels, limit in wants if limit > 0]
+                claims: list[Claim] = []
+                if wanted:
                     try:
-                        claims = await asyncio.to_thread(self.claim_batch, limit, channels)
+                        claims = await asyncio.to_thread(self.claim_wanted, wanted)
                     except Exception:
                         log.exception("delivery.claim_failed", worker=self.name)
                         await asyncio.sleep(1.0)
                         continue
-                    for held in claims:
-                        task = asyncio.create_task(self._send(held, settle_queue))
-                        bucket = sending[held.message.channel]
-                        bucket.add(task)
-                        task.add_done_callback(bucket.discard)
-                    saturated = saturated or len(claims) >= limit
+                for held in claims:
+                    task = asyncio.create_task(self._send(held, settle_queue))
+                    bucket = sending[held.message.channel]
+                    bucket.add(task)
+                    task.add_done_callback(bucket.discard)
+                saturated = saturated or (bool(wanted) and self.full)
                 running = _all(sending)
                 if saturated and running:
                     # More may be due: claim again as soon as a send frees room.
@@ -223,7 +224,15 @@ class DeliveryWorker:
     def claim_batch(self, limit: int, channels: Sequence[Channel] | None = None) -> list[Claim]:
         """Claim, gate and render up to `limit` due rows (of `channels`, or of every channel);
         committed before returning."""
+        return self.claim_wanted([(list(channels) if channels is not None else None, limit)])
+
+    def claim_wanted(self, wants: Sequence[tuple[list[Channel] | None, int]]) -> list[Claim]:
+        """Each (channels, limit) claimed, gated and rendered, in one transaction committed
+        before returning (an idle worker costs one short write transaction a poll). Sets
+        `self.full`: whether any of them found as many due rows as it asked for."""
         definitions: dict[str, MessageDefinition] = {}
+        claims: list[Claim] = []
+        self.full = False
         with self.db.write() as session:
             composer = Composer(session, self.settings, definitions)
 
@@ -232,15 +241,18 @@ class DeliveryWorker:
                 composer.prefetch([row for row in rows if row.id not in verdicts])
                 return verdicts
 
-            claims = service.claim(
-                session,
-                None,
-                composer,
-                gate=check,
-                limit=limit,
-                lease_seconds=self.settings.delivery_lease_seconds,
-                channels=channels,
-            )
+            for channels, limit in wants:
+                taken = service.claim(
+                    session,
+                    None,
+                    composer,
+                    gate=check,
+                    limit=limit,
+                    lease_seconds=self.settings.delivery_lease_seconds,
+                    channels=channels,
+                )
+                claims += taken
+                self.full = self.full or taken.examined >= limit
         if claims:
             self.failpoint("after_claim_commit")
         return claims
