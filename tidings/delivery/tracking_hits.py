@@ -28,82 +28,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
-import threading
-import time
 from concurrent.futures import Future
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from tidings.db.dialect import bulk_insert
 from tidings.db.session import Database
 from tidings.delivery.tables import TrackingHit
-from tidings.jobs import queue as jobs
+from tidings.jobs.group_commit import MAX_ROWS_PER_COMMIT, GroupCommitWriter, slot
 
 log = structlog.get_logger("tidings.delivery")
 
 TRACK_JOB = "delivery.track"
-MAX_ROWS_PER_COMMIT = 5000
 LANES = 2  # PostgreSQL connections a process writes hits on at once
 HITS = TrackingHit.__table__
-
-Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"] | Future[None]
 
 
 def track_slot(now: float | None = None) -> str:
     """One job per account per 100 ms: a job takes everything pending."""
-    return f"slot:{int((now or time.time()) * 10)}"
+    return slot(now)
 
 
-class HitWriter:
+class HitWriter(GroupCommitWriter):
+    """Hits, group-committed (`tidings.jobs.group_commit`); on PostgreSQL by `AsyncFlusher`s on
+    the server's event loops instead of the writer thread."""
+
     def __init__(self, db: Database) -> None:
-        self.db = db
-        self._connection: Connection | None = None
-        self._enqueued: set[tuple[str, str]] = set()
-        self._queue: queue.Queue[tuple[dict[str, Any], Waiter]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        super().__init__(db, HITS, TRACK_JOB, name="hit-writer")  # type: ignore[arg-type]
         self._flushers: dict[asyncio.AbstractEventLoop, AsyncFlusher] = {}
-        self.commits = 0
-        self.rows = 0
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._run, name="tidings-hit-writer", daemon=True)
-                self._thread.start()
-
-    def enqueue_job(self, account_id: str, slot: str) -> None:
-        """The account's processing job for this slot, in a transaction of its own (the async
-        writer's hits are already committed; a job that finds none is harmless)."""
-        if (account_id, slot) in self._enqueued:
-            return
-        with self.db.write() as session:
-            jobs.enqueue(session, TRACK_JOB, account_id=account_id, dedup_key=slot)
-        with self._lock:
-            self._enqueued = {pair for pair in self._enqueued if pair[1] == slot}
-            self._enqueued.add((account_id, slot))
 
     def stop(self, timeout: float = 10.0) -> None:
         for flusher in list(self._flushers.values()):
             flusher.close()
         self._flushers.clear()
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().stop(timeout)
 
     def submit(self, row: dict[str, Any]) -> Future[None]:
         """Queue a hit for the next commit; the future completes once it is durable."""
-        future: Future[None] = Future()
-        self._put(row, future)
-        return future
+        return self.submit_rows([row])
 
     async def write(self, row: dict[str, Any]) -> None:
         """Queue a hit and wait until it is durable."""
@@ -114,65 +77,7 @@ class HitWriter:
                 flusher = self._flushers[loop] = AsyncFlusher(self)
             await flusher.write(row)
             return
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        self._put(row, (loop, waiter))
-        await waiter
-
-    def _put(self, row: dict[str, Any], waiter: Waiter) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self.start()
-        self._queue.put((row, waiter))
-
-    def _run(self) -> None:
-        while not (self._stopping.is_set() and self._queue.empty()):
-            try:
-                first = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            pending = [first]
-            while len(pending) < MAX_ROWS_PER_COMMIT:
-                try:
-                    pending.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            error: Exception | None = None
-            try:
-                self._commit([row for row, _ in pending])
-            except Exception as exc:
-                log.exception("tracking.commit_failed", rows=len(pending))
-                error = exc
-            _settle([waiter for _, waiter in pending], error)
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _commit(self, rows: list[dict[str, Any]]) -> None:
-        slot = track_slot()
-        enqueue = [a for a in {r["account_id"] for r in rows} if (a, slot) not in self._enqueued]
-        if self._connection is None:
-            self._connection = self.db.write_connection()
-        session = Session(self._connection, expire_on_commit=False)
-        try:
-            bulk_insert(session, HITS, rows)  # type: ignore[arg-type]
-            for account_id in enqueue:
-                jobs.enqueue(session, TRACK_JOB, account_id=account_id, dedup_key=slot)
-            session.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                session.rollback()
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                session.close()
-        if enqueue:
-            self._enqueued = {pair for pair in self._enqueued if pair[1] == slot}
-            self._enqueued.update((a, slot) for a in enqueue)
-        self.commits += 1
-        self.rows += len(rows)
+        await self.write_rows([row])
 
 
 COLUMNS = ("account_id", "id", "send_id", "kind", "link", "url", "method", "user_agent", "ip", "received")
@@ -252,7 +157,7 @@ class AsyncFlusher:
     def _enqueue(self, accounts: set[str]) -> None:
         slot = track_slot()
         for account_id in accounts:
-            if (account_id, slot) not in self.writer._enqueued:
+            if not self.writer.enqueued(account_id, slot):
                 self.loop.run_in_executor(None, self._enqueue_quietly, account_id, slot)
 
     def _enqueue_quietly(self, account_id: str, slot: str) -> None:
@@ -266,28 +171,3 @@ async def _close(connection: Any) -> None:
     if connection is not None:
         with contextlib.suppress(Exception):
             await connection.close()
-
-
-def _settle(waiters: list[Waiter], error: Exception | None) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for waiter in waiters:
-        if isinstance(waiter, Future):
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
-        else:
-            by_loop.setdefault(waiter[0], []).append(waiter[1])
-    for loop, futures in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(_wake, futures, error)
-
-
-def _wake(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_account
 from tidings.db.base import utcnow
-from tidings.events.ingest import inbox
 from tidings.events.ingest.inbox import InboxItem, InboxWriter
 from tidings.events.ingest.tables import EventInbox
+from tidings.jobs import group_commit
 from tidings.jobs.tables import Job
 
 
@@ -26,16 +26,16 @@ def test_a_failed_commit_is_reported_and_the_next_one_reconnects(db, monkeypatch
     try:
         writer.submit([item]).result(10)
         assert _stored(db, account.id) == 1
-        real = inbox.bulk_insert
+        real = group_commit.bulk_insert
 
         def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise ConnectionError("the database went away")
 
-        monkeypatch.setattr(inbox, "bulk_insert", broken)
+        monkeypatch.setattr(group_commit, "bulk_insert", broken)
         with pytest.raises(ConnectionError):
             writer.submit([item]).result(10)  # not acknowledged: the request answers 503
         assert writer._connection is None  # dropped, reopened by the next commit
-        monkeypatch.setattr(inbox, "bulk_insert", real)
+        monkeypatch.setattr(group_commit, "bulk_insert", real)
         writer.submit([item, item]).result(10)
         assert _stored(db, account.id) == 3
     finally:
