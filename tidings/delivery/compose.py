@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -73,6 +73,7 @@ class Composer:
         self._accounts: dict[str, AccountView] = {}
         self._senders: dict[str, tuple[str, str]] = {}
         self._catalogs: dict[str, CatalogLookup] = {}
+        self._universal: dict[str, Callable[[str], Any]] = {}
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._recipients: dict[str | None, Recipient] = {}
         self._tracking: dict[str, dict[str, Any]] = {}
@@ -121,6 +122,12 @@ class Composer:
         if account_id not in self._accounts:
             self._accounts[account_id] = account_view(self.session, account_id)
         return self._accounts[account_id]
+
+    def universal(self, account_id: str) -> Callable[[str], Any]:
+        """The account's universal content, each block looked up once per batch, not per message."""
+        if account_id not in self._universal:
+            self._universal[account_id] = templates.universal_resolver(self.session, account_id)
+        return self._universal[account_id]
 
     def catalog(self, account_id: str) -> CatalogLookup:
         if account_id not in self._catalogs:
@@ -266,7 +273,7 @@ class Composer:
             self.account(row.account_id),
             signer=self.signer,
             catalog=self.catalog(row.account_id),
-            universal=templates.universal_resolver(self.session, row.account_id),
+            universal=self.universal(row.account_id),
             marketing=marketing,
             limits=self.limits,
         )
@@ -282,7 +289,7 @@ class Composer:
             self.account(row.account_id),
             signer=self.signer,
             catalog=self.catalog(row.account_id),
-            universal=templates.universal_resolver(self.session, row.account_id),
+            universal=self.universal(row.account_id),
             limits=self.limits,
         )
         if isinstance(result, SkippedMessage):
