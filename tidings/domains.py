@@ -97,6 +97,7 @@ from tidings.segments import tables as _segments_tables  # noqa: F401
 from tidings.segments.gateway import SegmentsGateway
 from tidings.segments.participants import SEGMENT_MEMBERSHIPS
 from tidings.segments.routes import router as segments_router
+from tidings.segments.routes_changes import router as segment_changes_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
 
@@ -113,6 +114,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     consent_router,
     consent_client_router,
     segments_router,
+    segment_changes_router,
     catalogs_router,
     catalog_bulk_router,
     back_in_stock_router,

@@ -22,22 +22,3 @@ def test_last_event_date_follows_the_newest_event(sdk, db, account) -> None:
             [NewEvent(pid, MetricKey("Viewed"), newer - dt.timedelta(days=3), unique_id="o")],
         )
     assert sdk.Profiles.get_profile(pid).data.attributes.last_event_date == newer
-
-
-def test_bookkeeping_events_leave_last_event_date_alone(sdk, db, account) -> None:
-    """An event that only records Tidings' own bookkeeping (a segment entry) is not activity."""
-    pid = sdk.Profiles.create_profile(
-        {"data": {"type": "profile", "attributes": {"email": "quiet@example.com"}}}
-    ).data.id
-    when = dt.datetime(2026, 5, 2, 10, 0, tzinfo=dt.UTC)
-    with db.write() as session:
-        write_events(
-            session,
-            account.id,
-            [
-                NewEvent(
-                    pid, MetricKey("Entered Segment"), when, unique_id="s", source="segment", activity=False
-                )
-            ],
-        )
-    assert sdk.Profiles.get_profile(pid).data.attributes.last_event_date is None

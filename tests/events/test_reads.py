@@ -16,6 +16,7 @@ from tests.profiles.factories import make_profile
 from tidings.db.ids import ulid
 from tidings.events.tables import Event
 from tidings.jobs.worker import drain
+from tidings.segments.tables import SegmentChange
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -272,9 +273,9 @@ def test_a_numeric_value_property_is_the_events_value(db, sdk, account: AccountK
     }
 
 
-def test_segment_entries_are_not_listed_as_events(sdk, db) -> None:
-    """Entered/Exited Segment are Tidings' bookkeeping (Klaviyo has no such events): a profile's
-    event list shows what it did, however many segments it entered meanwhile."""
+def test_segment_entries_are_not_listed_as_events(sdk, db, account) -> None:
+    """A segment entry is not an event (Klaviyo has none): a profile's event list shows what it
+    did, however many segments it entered meanwhile; the entry is in the change log."""
     profile = sdk.Profiles.create_profile(
         {
             "data": {
@@ -305,7 +306,12 @@ def test_segment_entries_are_not_listed_as_events(sdk, db) -> None:
     ] == [profile]
     with db.read() as session:
         stored = session.execute(select(Event.id).where(Event.profile_id == profile)).scalars().all()
-    assert len(stored) == 1  # the entry is recorded (segments and flows read it) ...
-    assert sdk.Events.get_events(filter=f'equals(profile_id,"{profile}")').data == []  # ... not listed
-    with pytest.raises(NotFoundException):
-        sdk.Events.get_event(stored[0])  # ... nor shown by id
+        entries = session.execute(
+            select(SegmentChange.profile_id, SegmentChange.entered).where(
+                SegmentChange.account_id == account.id
+            )
+        ).all()
+    assert stored == []
+    assert sdk.Events.get_events(filter=f'equals(profile_id,"{profile}")').data == []
+    assert [tuple(e) for e in entries] == [(profile, True)]
+    assert [m.attributes.name for m in sdk.Metrics.get_metrics().data] == []

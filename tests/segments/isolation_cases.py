@@ -48,6 +48,7 @@ CASES = [
     Case("GET", "/api/segments/{id}/flow-triggers", a_segment),
     Case("GET", "/api/segments/{id}/relationships/flow-triggers", a_segment),
     Case("GET", "/api/x-tidings/segments/{id}/explain", a_segment),
+    Case("GET", "/api/x-tidings/segments/{id}/changes", a_segment),
 ]
 
 LISTINGS = [Listing("/api/segments", lambda env: [a_segment(env)["id"]])]

@@ -213,8 +213,9 @@ def test_count_threshold_instant(db, frozen: Clock) -> None:  # type: ignore[no-
     assert _members(db, account.id, segment_id) == set()
 
 
-def test_membership_events(db, frozen: Clock) -> None:  # type: ignore[no-untyped-def]
-    """Entries and exits are events on the profile; a segment on those events updates once."""
+def test_membership_changes_are_a_change_log_not_events(db, client, frozen: Clock) -> None:  # type: ignore[no-untyped-def]
+    """Entries and exits go to the change log, listed under /api/x-tidings/; the events API and
+    the metrics list show only what integrations sent (Klaviyo has no "Entered Segment")."""
     account = make_account(db)
     [buyer] = _profiles(db, account.id, 1)
     t0 = frozen.now
@@ -223,48 +224,38 @@ def test_membership_events(db, frozen: Clock) -> None:  # type: ignore[no-untype
     recent = _segment(
         db, account.id, _count_condition(placed, "greater-than-or-equal", 1, LAST_30_DAYS), name="Recent"
     )
-    entered = _metric(db, account.id, membership.ENTERED_METRIC)
-    last_day = {"type": "date", "operator": "in-the-last", "quantity": 1, "unit": "day"}
-    # Exactly one entry in the last day: entering records an entry, so re-reading the events
-    # after every change would never settle; re-reading them once keeps it finite.
-    flip = {
-        "type": "profile-metric",
-        "metric_id": entered,
-        "measurement": "count",
-        "measurement_filter": {"type": "numeric", "operator": "equals", "value": 1},
-        "timeframe_filter": last_day,
-    }
-    watcher = _segment(db, account.id, flip, name="Watcher")
-    # The watcher's build entered the buyer (one entry: recent's), which recorded a second entry;
-    # the second pass re-read it once (two entries: out), and that exit started nothing more.
-    assert _members(db, account.id, watcher) == set()
-    exited = _metric(db, account.id, membership.EXITED_METRIC)
+    assert _members(db, account.id, recent) == {buyer}
     frozen.advance(DAY + SECOND)
     _tick(db)
-    assert drain(db) == 0  # nothing left going round in circles
+    assert drain(db) == 0
     assert _members(db, account.id, recent) == set()
-    with db.read() as session:
-        events = session.execute(
-            select(Event.metric_id, Event.properties, Event.source).where(
-                Event.account_id == account.id,
-                Event.profile_id == buyer,
-                Event.metric_id.in_([entered, exited]),
-            )
-        ).all()
-        profile = session.get(Profile, (account.id, buyer))
-        assert profile is not None and profile.last_event_date == t0 - 29 * DAY  # bookkeeping, not activity
-        metric = session.get(Metric, (account.id, exited))
-        assert metric is not None and metric.integration["name"] == "Tidings"
-    names = {recent: "Recent", watcher: "Watcher"}
-    assert sorted((m, p["segment_id"], p["reason"]) for m, p, _ in events) == sorted(
-        [
-            (entered, recent, "build"),
-            (exited, recent, "time"),
-            (entered, watcher, "build"),
-            (exited, watcher, "segment"),
-        ]
+
+    response = client.get(f"/api/x-tidings/segments/{recent}/changes", headers=account.headers())
+    assert response.status_code == 200, response.text
+    changes = [item["attributes"] for item in response.json()["data"]]
+    assert [(c["profile_id"], c["action"], c["reason"]) for c in changes] == [
+        (buyer, "entered", "build"),
+        (buyer, "exited", "time"),
+    ]
+    assert changes[1]["at"] == iso(frozen.now)
+    exits = client.get(
+        f"/api/x-tidings/segments/{recent}/changes",
+        params={"filter": "equals(entered,false)"},
+        headers=account.headers(),
     )
-    assert all(p["segment_name"] == names[p["segment_id"]] and source == "segment" for _, p, source in events)
+    assert [item["attributes"]["action"] for item in exits.json()["data"]] == ["exited"]
+
+    metrics = client.get("/api/metrics", headers=account.headers()).json()["data"]
+    assert [m["attributes"]["name"] for m in metrics] == ["Placed Order"]
+    events = client.get(
+        "/api/events", params={"filter": f'equals(profile_id,"{buyer}")'}, headers=account.headers()
+    )
+    assert [e["relationships"]["metric"]["data"]["id"] for e in events.json()["data"]] == [placed]
+    with db.read() as session:
+        profile = session.get(Profile, (account.id, buyer))
+        assert profile is not None and profile.last_event_date == t0 - 29 * DAY
+        stored = session.execute(select(Event.metric_id).where(Event.account_id == account.id)).scalars()
+        assert list(stored) == [placed]
 
 
 def test_profile_update_moves_profile(sdk, db, account) -> None:  # type: ignore[no-untyped-def]

@@ -26,12 +26,9 @@ RAISE_LAST_EVENT_DATE = "profiles.raise_last_event_date"  # the name queued jobs
 
 
 def keep_last_event_date(session: Session, account_id: str, written: list[WrittenEvent]) -> None:
-    """Raise each profile's last_event_date to its newest written event (an event that only
-    records Tidings' own bookkeeping, such as a segment entry, does not count)."""
+    """Raise each profile's last_event_date to its newest written event."""
     latest: dict[str, dt.datetime] = {}
     for event in written:
-        if not event.activity:
-            continue
         if event.profile_id not in latest or event.time > latest[event.profile_id]:
             latest[event.profile_id] = event.time
     if not latest:

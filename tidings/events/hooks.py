@@ -25,8 +25,7 @@ class WrittenEvent(NamedTuple):
     time: dt.datetime
     backfill: bool
     properties: dict[str, Any]
-    source: str = "api"  # NewEvent.source: "api", "client", "legacy", "internal", "segment", ...
-    activity: bool = True  # NewEvent.activity: False for bookkeeping (a segment entry or exit)
+    source: str = "api"  # NewEvent.source: "api", "client", "legacy", "internal", ...
 
 
 Listener = Callable[[Session, str, list[WrittenEvent]], None]

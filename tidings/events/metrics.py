@@ -16,7 +16,6 @@ from tidings.events.tables import Metric, MetricProperty
 from tidings.inference import PropertyType, infer_type
 
 KLAVIYO = "klaviyo"  # Klaviyo's own metrics: Received Email, Subscribed to List, ...
-TIDINGS = "tidings"  # Tidings' own metrics, beyond Klaviyo's: Entered Segment, Exited Segment
 API = "api"
 PLACED_ORDER = "Placed Order"  # the metric historic order values and predictive conditions read
 
@@ -27,13 +26,6 @@ INTEGRATIONS: dict[str, dict[str, Any]] = {
         "id": "klaviyo",
         "key": "klaviyo",
         "name": "Klaviyo",
-        "category": "Internal",
-    },
-    TIDINGS: {
-        "object": "integration",
-        "id": "tidings",
-        "key": "tidings",
-        "name": "Tidings",
         "category": "Internal",
     },
 }

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tidings.db.dialect import bulk_insert_ignore
-from tidings.events.metrics import PLACED_ORDER, TIDINGS
+from tidings.events.metrics import PLACED_ORDER
 from tidings.events.tables import Event, Metric, MetricProperty
 
 
@@ -26,15 +26,7 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]
 
 
 def get_event(session: Session, account_id: str, event_id: str) -> Event | None:
-    event = session.get(Event, (account_id, event_id))
-    if event is None:
-        return None
-    metric = session.get(Metric, (account_id, event.metric_id))
-    return None if metric is not None and metric.integration_key == TIDINGS else event
-
-
-def _internal_metrics(account_id: str) -> Select[Any]:
-    return select(Metric.id).where(Metric.account_id == account_id, Metric.integration_key == TIDINGS)
+    return session.get(Event, (account_id, event_id))
 
 
 def get_metric(session: Session, account_id: str, metric_id: str) -> Metric | None:
@@ -51,11 +43,7 @@ def metrics_by_id(session: Session, account_id: str, ids: set[str]) -> dict[str,
 
 
 def events_query(account_id: str) -> Select[Any]:
-    """The events the API lists: all but Tidings' own bookkeeping (`Entered Segment`, ...), which
-    Klaviyo does not have; segments and flows read those from the table."""
-    return select(Event).where(
-        Event.account_id == account_id, Event.metric_id.not_in(_internal_metrics(account_id))
-    )
+    return select(Event).where(Event.account_id == account_id)
 
 
 def metrics_query(account_id: str) -> Select[Any]:

@@ -31,9 +31,6 @@ class NewEvent:
     unique_id: str | None = None
     backfill: bool = False
     source: str = "api"
-    # False for bookkeeping about the profile rather than something it did (a segment entry or
-    # exit): it leaves last_event_date alone and starts no segment update.
-    activity: bool = True
 
     @property
     def dedup_key(self) -> str:
@@ -48,7 +45,6 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
     ids = metrics.ensure_metrics(session, account_id, {e.metric for e in events})
     received = utcnow()
     rows: list[dict[str, Any]] = []
-    passive: set[int] = set()  # indexes in rows of events that are not the profile's activity
     times_ms: list[int] = []
     seen_in_batch: set[tuple[str, str, str]] = set()
     # Events of one group share its receipt time: each distinct time is converted once.
@@ -65,8 +61,6 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
             when = event.time.astimezone(dt.UTC).replace(microsecond=0)
             converted = whens[event.time] = (when, int(when.timestamp() * 1000))
         times_ms.append(converted[1])
-        if not event.activity:
-            passive.add(len(rows))
         value, properties = event.value, event.properties
         if value is None and "$value" in properties:
             value, properties = _value_property(properties)
@@ -90,7 +84,6 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
         row["id"] = event_id
     written = set(repository.insert_events(session, rows))
     kept = [row for row in rows if row["id"] in written]
-    passive_ids = {rows[i]["id"] for i in passive}
     metrics.record_properties(session, account_id, [(row["metric_id"], row["properties"]) for row in kept])
     hooks.notify(
         session,
@@ -104,7 +97,6 @@ def write_events(session: Session, account_id: str, events: list[NewEvent]) -> l
                 r["backfill"],
                 r["properties"],
                 r["source"],
-                r["id"] not in passive_ids,
             )
             for r in kept
         ],

@@ -11,8 +11,7 @@ from tidings.segments.service import enqueue_update, has_segments
 
 
 def events_written(session: Session, account_id: str, written: list[WrittenEvent]) -> None:
-    # Membership events are the segments' own record; re-reading them is run()'s second pass.
-    profiles = [e.profile_id for e in written if e.activity]
+    profiles = [e.profile_id for e in written]
     if profiles and has_segments(session, account_id):
         enqueue_update(session, account_id, profiles, "event")
 

@@ -1,17 +1,16 @@
 """Segment membership: evaluate the compiled predicate, store the difference, keep the history.
 
 Every evaluation (a build, an incremental update after writes, the clock's tick) goes through
-`apply`: the compiled query over the profiles concerned; the entries and exits stored, kept in
-`segment_changes` (reports and explanations read it) and recorded as events on the profile
-("Entered Segment", "Exited Segment", integration Tidings: flows read one event stream); and
-the profiles' next-change instants refreshed (tidings/segments/instants.py), which the
-`segments.tick` job waits for.
+`apply`: the compiled query over the profiles concerned; the entries and exits stored and kept
+in `segment_changes`, the change log (reports, explanations and flow triggers read it; it is
+listed under `/api/x-tidings/segments/{id}/changes`); and the profiles' next-change instants
+refreshed (tidings/segments/instants.py), which the `segments.tick` job waits for.
+
+An entry or exit is not an event: Klaviyo's events API shows what integrations sent and
+Klaviyo's own metrics, and it has no "Entered Segment" metric.
 
 `run` evaluates segments in dependency order, so one pass over the touched profiles carries a
-change through every segment that depends on it. Then, once, it re-evaluates the segments
-whose conditions read the membership events themselves, for the profiles that moved; what
-that second pass records starts nothing more (the events listener ignores membership events),
-so membership events can never feed a loop.
+change through every segment that depends on it.
 """
 
 from __future__ import annotations
@@ -28,19 +27,12 @@ from tidings.db.base import utcnow
 from tidings.db.chunks import chunked
 from tidings.db.dialect import bulk_insert
 from tidings.db.ids import ulid
-from tidings.events.metrics import TIDINGS, MetricKey
-from tidings.events.store import NewEvent, write_events
-from tidings.events.tables import Metric
 from tidings.profiles.tables import Profile
 from tidings.segments import clock, compiler, instants, sql
 from tidings.segments.definition import SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
 CHUNK = 500
-ENTERED_METRIC = "Entered Segment"
-EXITED_METRIC = "Exited Segment"
-SEGMENT_SOURCE = "segment"  # the source of the events above
-EVENTS_CHUNK = 20_000
 # Members and change rows written per statement (one array per column on PostgreSQL).
 WRITE_CHUNK = 20_000
 TICK_BATCH = 500
@@ -55,16 +47,6 @@ def references(definition: dict[str, Any]) -> set[str]:
             if cond.get("type") == "profile-group-membership":
                 ids.update(cond.get("group_ids") or [])
     return ids
-
-
-def metric_references(definition: dict[str, Any]) -> set[str]:
-    """Metric ids a stored definition's profile-metric conditions measure."""
-    return {
-        str(cond.get("metric_id"))
-        for group in definition.get("condition_groups", [])
-        for cond in group.get("conditions", [])
-        if cond.get("type") == "profile-metric"
-    }
 
 
 def ordered(segments: list[Segment]) -> list[Segment]:
@@ -176,9 +158,7 @@ def record_changes(
     reason: str,
     now: dt.datetime,
 ) -> None:
-    """Each entry and exit: a `segment_changes` row, and an event on the profile with the same id
-    as its unique_id ("Entered Segment" / "Exited Segment", properties segment_id, segment_name,
-    reason)."""
+    """Each entry and exit: a `segment_changes` row (ids in time order: the change log's cursor)."""
     changes = [(ulid(), p, True) for p in entered] + [(ulid(), p, False) for p in exited]
     if not changes:
         return
@@ -199,22 +179,6 @@ def record_changes(
                 for change_id, p, went_in in changes[start : start + WRITE_CHUNK]
             ],
         )
-    properties = {"segment_id": segment.id, "segment_name": segment.name, "reason": reason}
-    events = [
-        NewEvent(
-            profile_id=p,
-            metric=MetricKey(ENTERED_METRIC if went_in else EXITED_METRIC, TIDINGS),
-            time=now,
-            properties=properties,
-            unique_id=change_id,
-            source=SEGMENT_SOURCE,
-            activity=False,
-        )
-        for change_id, p, went_in in changes
-    ]
-    # A build can move a whole account: the events go to the store in bounded slices.
-    for start in range(0, len(events), EVENTS_CHUNK):
-        write_events(session, account_id, events[start : start + EVENTS_CHUNK])
 
 
 def active_segments(session: Session, account_id: str) -> list[Segment]:
@@ -256,27 +220,10 @@ def evaluate(
 
 
 def run(session: Session, account_id: str, targets: Targets, reason: str, now: dt.datetime) -> None:
-    """`evaluate`, then once more the segments that read membership events, for who moved."""
     segments = active_segments(session, account_id)
     targets = {sid: ids for sid, ids in targets.items() if any(s.id == sid for s in segments)}
-    if not targets:
-        return
-    moved = evaluate(session, account_id, segments, targets, reason, now)
-    if moved:
-        listening = _listening(session, account_id, segments)
-        if listening:
-            evaluate(session, account_id, segments, {s.id: sorted(moved) for s in listening}, "segment", now)
-
-
-def _listening(session: Session, account_id: str, segments: list[Segment]) -> list[Segment]:
-    """Segments with a condition on the membership events' metrics."""
-    stmt = select(Metric.id).where(
-        Metric.account_id == account_id,
-        Metric.integration_key == TIDINGS,
-        Metric.name.in_([ENTERED_METRIC, EXITED_METRIC]),
-    )
-    ids = set(session.execute(stmt).scalars())
-    return [s for s in segments if metric_references(s.definition) & ids] if ids else []
+    if targets:
+        evaluate(session, account_id, segments, targets, reason, now)
 
 
 def update_profiles(session: Session, account_id: str, profile_ids: list[str], reason: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tidings.jsonapi.filters import FilterField
 from tidings.profiles.tables import Profile
-from tidings.segments.tables import Segment, SegmentMember
+from tidings.segments.tables import Segment, SegmentChange, SegmentMember
 
 FILTERS: dict[str, FilterField] = {
     "id": FilterField(Segment.id),
@@ -76,3 +76,10 @@ def segments_of_profiles(
         .order_by(Segment.id)
     )
     return [(pid, found) for pid, found in session.execute(stmt).all()]
+
+
+def changes_query(account_id: str, segment_id: str) -> Select[Any]:
+    """The change log of one segment: every entry and exit, oldest first by id."""
+    return select(SegmentChange).where(
+        SegmentChange.account_id == account_id, SegmentChange.segment_id == segment_id
+    )
