@@ -28,6 +28,8 @@ END = "<!-- operations:end -->"
 
 # operationId -> what is missing. Only for operations the app serves.
 PARTIAL: dict[str, str] = {
+    "create_coupon": "monitor_configuration is kept and shown; no low-balance alert is sent",
+    "update_coupon": "monitor_configuration is kept and shown; no low-balance alert is sent",
     "get_profile": (
         "predictive_analytics: the historic values from Placed Order events, the predicted ones null"
         " (no model); include=conversations is empty (no conversations)"

@@ -119,6 +119,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "segment_memberships",
         "import_jobs",
         "sends",
+        "coupon_codes",
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
@@ -139,4 +140,4 @@ def test_every_cli_command_runs_wired(tmp_path) -> None:
         [sys.executable, "-c", probe, "[]"], capture_output=True, text=True, check=True, env=env
     )
     wired = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 7
+    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 8

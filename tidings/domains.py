@@ -41,6 +41,10 @@ from tidings.consent import tables as _consent_tables  # noqa: F401
 from tidings.consent.participants import CONSENT
 from tidings.consent.routes import client_router as consent_client_router
 from tidings.consent.routes import router as consent_router
+from tidings.coupons import jobs as coupon_jobs
+from tidings.coupons import tables as _coupons_tables  # noqa: F401
+from tidings.coupons.participants import COUPON_CODES
+from tidings.coupons.routes import router as coupons_router
 from tidings.db.session import Database
 from tidings.delivery import jobs as delivery_jobs
 from tidings.delivery import optin, transactional
@@ -116,6 +120,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     segments_router,
     segment_changes_router,
     catalogs_router,
+    coupons_router,
     catalog_bulk_router,
     back_in_stock_router,
     profile_imports_router,
@@ -140,6 +145,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *consent_jobs.JOBS,
     *segment_jobs.JOBS,
     *catalog_jobs.JOBS,
+    *coupon_jobs.JOBS,
     *profile_import_jobs.JOBS,
     *delivery_jobs.JOBS,
 )
@@ -153,6 +159,7 @@ PROFILE_PARTICIPANTS = (
     SEGMENT_MEMBERSHIPS,
     IMPORT_JOBS,
     SENDS,
+    COUPON_CODES,
 )
 
 _lock = threading.Lock()

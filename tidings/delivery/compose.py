@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
 from tidings.config import Settings
+from tidings.coupons import service as coupons
+from tidings.db.base import utcnow
 from tidings.delivery import dkim, tracking, tracking_settings, verp
 from tidings.delivery.messages import EmailDefinition, MessageDefinition, PushDefinition, PushPayload
 from tidings.delivery.mime import EmailParts, build_email, clean_header
@@ -33,7 +35,7 @@ from tidings.jsonapi.errors import NotFound
 from tidings.profiles.tables import PushToken
 from tidings.templates import service as templates
 from tidings.templates.context import CatalogLookup, catalog_lookup
-from tidings.templates.errors import RenderError, TemplateError
+from tidings.templates.errors import MessageSkipped, RenderError, TemplateError
 from tidings.templates.limits import RenderLimits
 from tidings.templates.links import LinkSigner, instance_secret
 from tidings.templates.messages import (
@@ -57,6 +59,7 @@ UTM_KIND: dict[str, Literal["campaign", "flow"]] = {
 MAX_EMAIL_BYTES = 10 * 1024 * 1024  # what relays commonly accept; a larger message is skipped
 ENABLED_PUSH = ("AUTHORIZED", "PROVISIONAL")
 CATALOG_SKIP = "Catalog Item Unavailable"
+COUPON_SKIP = "Coupon Unavailable"
 
 
 class Composer:
@@ -78,6 +81,7 @@ class Composer:
         self._recipients: dict[str | None, Recipient] = {}
         self._tracking: dict[str, dict[str, Any]] = {}
         self._tracking_signer: tracking.TrackingSigner | None = None
+        self._coupons_handed: set[str] = set()  # rows that took a coupon code
 
     def prefetch(self, rows: Sequence[MessageSend]) -> None:
         """Load the recipients of the rows about to be rendered, a few queries per account."""
@@ -99,14 +103,34 @@ class Composer:
                 )
             except NotFound:
                 return Skip(SkipReason.PERSON_DELETED)
+        result: Rendered | Skip
         try:
             if isinstance(definition, EmailDefinition):
-                return self._email(row, definition, recipient)
-            if isinstance(definition, PushDefinition):
-                return self._push(row, definition, recipient)
-            return self._sms(row, definition.body, recipient, definition.context)
+                result = self._email(row, definition, recipient)
+            elif isinstance(definition, PushDefinition):
+                result = self._push(row, definition, recipient)
+            else:
+                result = self._sms(row, definition.body, recipient, definition.context)
         except (TemplateError, RenderError) as error:
-            return Skip(SkipReason.TEMPLATE_ERROR, str(error)[:500])
+            result = Skip(SkipReason.TEMPLATE_ERROR, str(error)[:500])
+        if isinstance(result, Skip) and row.id in self._coupons_handed:
+            coupons.give_back(self.session, row.account_id, row.id)  # not sent: the codes go back
+        return result
+
+    def coupon(self, row: MessageSend) -> Callable[[str], str]:
+        """`{% coupon_code %}` for this message: its own code of each coupon, taken once."""
+
+        def issue(coupon_id: str) -> str:
+            try:
+                code = coupons.hand_out(
+                    self.session, row.account_id, coupon_id, row.profile_id, row.id, utcnow()
+                )
+            except (coupons.CouponsExhausted, coupons.UnknownCoupon) as error:
+                raise MessageSkipped(COUPON_SKIP) from error
+            self._coupons_handed.add(row.id)
+            return code
+
+        return issue
 
     # ------------------------------------------------------------------ shared
 
@@ -189,6 +213,8 @@ class Composer:
     def _skipped(result: SkippedMessage) -> Skip:
         if result.reason == CATALOG_SKIP:
             return Skip(SkipReason.CATALOG_ITEM_UNAVAILABLE, result.detail)
+        if result.reason == COUPON_SKIP:
+            return Skip(SkipReason.COUPON_UNAVAILABLE, "no unassigned, unexpired code of the coupon is left")
         return Skip(SkipReason.TEMPLATE_ERROR, result.detail or result.reason)
 
     # ------------------------------------------------------------------ email
@@ -274,6 +300,7 @@ class Composer:
             signer=self.signer,
             catalog=self.catalog(row.account_id),
             universal=self.universal(row.account_id),
+            coupon=self.coupon(row),
             marketing=marketing,
             limits=self.limits,
         )
@@ -290,6 +317,7 @@ class Composer:
             signer=self.signer,
             catalog=self.catalog(row.account_id),
             universal=self.universal(row.account_id),
+            coupon=self.coupon(row),
             limits=self.limits,
         )
         if isinstance(result, SkippedMessage):

@@ -57,6 +57,7 @@ class SkipReason(StrEnum):
     QUIET_HOURS = "Quiet Hours"  # ours: Klaviyo reschedules; kept for a window that cannot wait
     TEMPLATE_ERROR = "Email Syntax Error"
     CATALOG_ITEM_UNAVAILABLE = "Catalog Item Unavailable"
+    COUPON_UNAVAILABLE = "Coupon Unavailable"  # ours: the coupon has no free code left (or none exists)
     NO_LONGER_IN_LIST = "Person No Longer in List"
     FAILS_FLOW_FILTERS = "Fails Flow Filters"
     FAILS_ADDITIONAL_FILTERS = "Fails Additional Filters"

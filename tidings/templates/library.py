@@ -399,6 +399,35 @@ def do_catalog(parser: Parser, token: Token) -> Node:
     return CatalogNode(parser.compile_filter(bits[1]), cancel, nodelist)
 
 
+# ---------------------------------------------------------------------------- coupons
+
+PREVIEW_CODE = "PREVIEW-{}"  # what a preview shows in place of a unique code
+
+
+class CouponNode(Node):
+    child_nodelists = ()
+
+    def __init__(self, coupon: FilterExpression) -> None:
+        self.coupon = coupon
+
+    def render(self, context: Context) -> str:
+        name = str(self.coupon.resolve(context) or "")
+        issue = current_env().coupon
+        # A send hands out this message's code (raising MessageSkipped when none is left); a
+        # preview takes none from the pool.
+        code = issue(name) if issue is not None else PREVIEW_CODE.format(name)
+        return str(escape(code)) if context.autoescape else code
+
+
+@register.tag("coupon_code")
+def do_coupon_code(parser: Parser, token: Token) -> Node:
+    """`{% coupon_code 'COUPON_ID' %}`: a unique code of that coupon for this recipient."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise TemplateSyntaxError("'coupon_code' takes the coupon's id: {% coupon_code 'WELCOME10' %}.")
+    return CouponNode(parser.compile_filter(bits[1]))
+
+
 # ---------------------------------------------------------------------------- currency
 
 

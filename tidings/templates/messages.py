@@ -77,6 +77,7 @@ def _render_env(
     signer: LinkSigner,
     catalog: CatalogLookup | None,
     universal: Callable[[str], Any] | None,
+    coupon: Callable[[str], str] | None = None,
 ) -> tuple[LinkBuilder, RenderEnv]:
     links = LinkBuilder(
         signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
@@ -84,6 +85,7 @@ def _render_env(
     env = RenderEnv(
         universal=universal,
         catalog=catalog,
+        coupon=coupon,
         links=links,
         currency=account.currency,
         locale=account.locale.replace("-", "_"),
@@ -130,6 +132,7 @@ def render_message(
     signer: LinkSigner,
     catalog: CatalogLookup | None = None,
     universal: Callable[[str], Any] | None = None,
+    coupon: Callable[[str], str] | None = None,
     marketing: bool = True,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
@@ -138,7 +141,7 @@ def render_message(
 
     A render over its budget skips the message; other RenderErrors and TemplateError propagate.
     """
-    links, env = _render_env(recipient, account, signer, catalog, universal)
+    links, env = _render_env(recipient, account, signer, catalog, universal, coupon)
     derived = text_template(content.html) if content.text is None and content.html else None
     parts = _render_parts(
         {
@@ -174,12 +177,13 @@ def render_plain(
     signer: LinkSigner,
     catalog: CatalogLookup | None = None,
     universal: Callable[[str], Any] | None = None,
+    coupon: Callable[[str], str] | None = None,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
 ) -> dict[str, str | None] | SkippedMessage:
     """Plain-text parts (an SMS body, a push title and body) rendered for one recipient, without
     HTML escaping or any of an email's additions, within one budget."""
-    _links, env = _render_env(recipient, account, signer, catalog, universal)
+    _links, env = _render_env(recipient, account, signer, catalog, universal, coupon)
     return _render_parts(
         {name: (source, False) for name, source in parts.items()}, recipient, account, env, now, limits
     )

@@ -325,6 +325,7 @@ class RenderEnv:
 
     universal: Callable[[str], Any] | None = None  # id -> compiled template or None
     catalog: Callable[[str], Any] | None = None  # item id -> CatalogItemView or None
+    coupon: Callable[[str], str] | None = None  # coupon id -> this message's code (None: a preview)
     links: Any = None  # LinkBuilder or None
     currency: str = "USD"
     locale: str = "en_US"
