@@ -65,9 +65,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=database_url,
+        image_dir=str(tmp_path_factory.mktemp("images")),
         rate_limits_enabled=False,
         auth_failures_per_minute=1_000_000,  # tests share one client address; tests/accounts/test_keys.py sets its own
         workers=0,

@@ -90,7 +90,12 @@ def create_app(
     # The last middleware added runs first: Tidings' (limits, metrics, logs) wraps the lean path.
     app.add_middleware(IngestFastPath, runtime=runtime, routes=ingest_router.routes)
     app.add_middleware(TrackingFastPath, runtime=runtime)  # the open pixel and click redirect
-    app.add_middleware(TidingsMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        TidingsMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        upload_limits=domains.UPLOAD_LIMITS,
+    )
     return app
 
 

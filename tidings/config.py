@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"  # links and image URLs when TIDINGS_PUBLIC_URL is unset
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_", env_file=".env", extra="ignore")
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     template_render_seconds: float = Field(2.0, gt=0)
     template_max_output_chars: int = Field(5 * 1024 * 1024, ge=1024)
     template_max_items: int = Field(100_000, ge=100)
+    # Images of the asset library (tidings/images/): where their files are kept
+    image_dir: str = "./images"
     # Catalog feeds (scheduled downloads)
     feed_timeout_seconds: float = Field(300.0, gt=0)
     feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)

@@ -69,6 +69,11 @@ from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router
+from tidings.images import service as image_service
+from tidings.images import tables as _images_tables  # noqa: F401
+from tidings.images.routes import UPLOAD_PATHS as IMAGE_UPLOAD_PATHS
+from tidings.images.routes import public_router as image_files_router
+from tidings.images.routes import router as images_router
 from tidings.jobs import handlers as queue_jobs
 from tidings.jobs import registry as job_registry
 from tidings.jobs import tables as _jobs_tables  # noqa: F401
@@ -105,6 +110,9 @@ from tidings.segments.routes_changes import router as segment_changes_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
 
+# Paths that take bodies larger than TIDINGS_MAX_BODY_BYTES (an image of 5 MB, as a file or a data URI).
+UPLOAD_LIMITS: dict[str, int] = dict.fromkeys(IMAGE_UPLOAD_PATHS, image_service.UPLOAD_BODY_BYTES)
+
 # Every router the app serves, lowest domain first.
 ROUTERS: tuple[APIRouter, ...] = (
     ops_router,
@@ -121,6 +129,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     segment_changes_router,
     catalogs_router,
     coupons_router,
+    images_router,
+    image_files_router,
     catalog_bulk_router,
     back_in_stock_router,
     profile_imports_router,

@@ -34,8 +34,8 @@ from itsdangerous import BadSignature, Signer
 from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy.orm import Session
 
-from tidings.config import Settings
-from tidings.templates.links import DEFAULT_PUBLIC_URL, PAGES, instance_secret
+from tidings.config import DEFAULT_PUBLIC_URL, Settings
+from tidings.templates.links import PAGES, instance_secret
 
 OPEN_PATH = "/t/o/"
 CLICK_PATH = "/t/c/"

@@ -63,10 +63,21 @@ def carry(window: bytes, before: int) -> tuple[bytes, int]:
 
 
 class TidingsMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    """`upload_limits`: paths that take larger bodies (an image of 5 MB, as a file or a data URI),
+    with their own limit; a multipart body is a file, not JSON, so it is not scanned for NULs."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        upload_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        self.upload_limits = upload_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,14 +90,14 @@ class TidingsMiddleware:
         started = time.perf_counter()
         status = 500
 
+        limit = max(self.max_body, self.upload_limits.get(scope["path"], 0))
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body:
+        if declared is not None and declared > limit:
             status = 413
-            await _send_error(
-                send, PayloadTooLarge(f"The request body is larger than {self.max_body} bytes.")
-            )
+            await _send_error(send, PayloadTooLarge(f"The request body is larger than {limit} bytes."))
             self._record(scope, status, started)
             return
+        scan = not _is_multipart(scope)
 
         received = 0
         tail = b""
@@ -98,8 +109,10 @@ class TidingsMiddleware:
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
-                if received > self.max_body:
+                if received > limit:
                     raise BodyTooLarge()
+                if not scan:
+                    return message
                 window = tail + chunk
                 if any(escape in window for escape in NUL_ESCAPES) and holds_nul(window, before):
                     raise NulInBody()
@@ -135,6 +148,13 @@ class TidingsMiddleware:
             ms=round(elapsed * 1000, 2),
             account_id=scope.get("state", {}).get("account_id"),
         )
+
+
+def _is_multipart(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return value.lower().startswith(b"multipart/form-data")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

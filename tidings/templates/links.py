@@ -19,11 +19,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tidings.config import DEFAULT_PUBLIC_URL
 from tidings.db.dialect import insert_ignore
 from tidings.templates.tables import InstanceSetting
 
 SECRET_NAME = "secret_key"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 
 # kind -> path of the page that will serve it
 PAGES = {
