@@ -38,7 +38,37 @@ def parse_rate(text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def index_operation(method: str, path: str, op: dict) -> dict:
+def _schema(spec: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def to_one_includes(spec: dict, op: dict, includes: list[str]) -> list[str]:
+    """The included relationships whose linkage is one resource (`data` an object or null), read
+    from the 200 response's resource schema; the others are to-many (`data` a list)."""
+    content = op.get("responses", {}).get("200", {}).get("content", {})
+    schema = next(iter(content.values()), {}).get("schema")
+    if not schema:
+        return []
+    data = _schema(spec, _schema(spec, schema).get("properties", {}).get("data", {}))
+    if data.get("type") == "array":
+        data = _schema(spec, data.get("items", {}))
+    related = data.get("properties", {}).get("relationships", {}).get("properties", {})
+    linkage = {name: related.get(name, {}).get("properties", {}).get("data", {}) for name in includes}
+    return [name for name, shape in linkage.items() if shape.get("type") == "object"]
+
+
+def to_one_everywhere(spec: dict, index: dict[str, dict]) -> None:
+    """A resource schema that leaves an included relationship out says nothing of its shape; one
+    name has one shape across the spec (`metric` is one resource wherever it is included)."""
+    to_one = {name for entry in index.values() for name in entry.get("includes_to_one", [])}
+    for entry in index.values():
+        if one := [name for name in entry.get("includes", []) if name in to_one]:
+            entry["includes_to_one"] = one
+
+
+def index_operation(method: str, path: str, op: dict, spec: dict | None = None) -> dict:
     entry: dict = {
         "method": method.upper(),
         "path": path,
@@ -62,6 +92,8 @@ def index_operation(method: str, path: str, op: dict) -> dict:
             entry["cursor"] = True
         elif name == "include":
             entry["includes"] = schema.get("items", {}).get("enum", [])
+            if spec is not None and (one := to_one_includes(spec, op, entry["includes"])):
+                entry["includes_to_one"] = one
         elif name.startswith("fields["):
             entry.setdefault("fields", {})[name[7:-1]] = schema.get("items", {}).get("enum", [])
         elif name.startswith("additional-fields["):
@@ -88,7 +120,8 @@ def main() -> None:
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             if isinstance(op, dict) and "operationId" in op:
-                index[op["operationId"]] = index_operation(method, path, op)
+                index[op["operationId"]] = index_operation(method, path, op, spec)
+    to_one_everywhere(spec, index)
     revision = spec.get("info", {}).get("version", "")
     OUT.write_text(json.dumps({"revision": revision, "operations": index}, indent=1, sort_keys=True) + "\n")
     print(f"{len(index)} operations -> {OUT}")

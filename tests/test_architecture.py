@@ -51,6 +51,7 @@ PROBE = """
 import importlib, json, sys
 for name in json.loads(sys.argv[1]):
     importlib.import_module(name)
+from tidings.accounts import hooks as accounts
 from tidings.catalogs import history
 from tidings.consent import gateways
 from tidings.events import hooks as events
@@ -58,14 +59,16 @@ from tidings.jobs import registry
 from tidings.lists import hooks as lists
 from tidings.profiles import facets, participants
 from tidings.profiles import hooks as profiles
+from tidings.tags import kinds
 print(json.dumps({
     "jobs": sorted(registry.HANDLERS),
     "periodic": sorted(registry.PERIODIC),
     "hooks": [len(list(h)) for h in (events.EVENTS_WRITTEN, profiles.PROFILES_CHANGED,
-              lists.MEMBERSHIP_CHANGED, history.CATALOG_CHANGED)],
+              lists.MEMBERSHIP_CHANGED, history.CATALOG_CHANGED, accounts.ACCOUNT_CREATED)],
     "participants": [p.name for p in participants.participants()],
     "facets": sorted(facets.filters()),
     "gateways": [type(gateways.lists()).__name__, type(gateways.segments()).__name__],
+    "taggables": [kind.type for kind in kinds.kinds()],
 }))
 """
 
@@ -85,10 +88,11 @@ def test_importing_every_domain_registers_nothing() -> None:
         assert _registrations(order) == {
             "jobs": [],
             "periodic": [],
-            "hooks": [0, 0, 0, 0],
+            "hooks": [0, 0, 0, 0, 0],
             "participants": [],
             "facets": [],
             "gateways": ["NoLists", "NoSegments"],
+            "taggables": [],
         }
 
 
@@ -97,10 +101,11 @@ def test_the_composition_root_registers_every_domain() -> None:
     assert found == {
         "jobs": [],
         "periodic": [],
-        "hooks": [0, 0, 0, 0],
+        "hooks": [0, 0, 0, 0, 0],
         "participants": [],
         "facets": [],
         "gateways": ["NoLists", "NoSegments"],
+        "taggables": [],
     }, "importing the root registers nothing either"
     probe = PROBE.replace(
         "print(json.dumps(", "import tidings.domains; tidings.domains.install()\nprint(json.dumps("
@@ -111,6 +116,8 @@ def test_the_composition_root_registers_every_domain() -> None:
         wired["jobs"]
     )
     assert wired["hooks"][:3] == [2, 1, 1]  # last_event_date and segments; segments; segments
+    assert wired["hooks"][4] == 1  # the default tag group
+    assert wired["taggables"] == ["list", "segment", "campaign"]
     assert wired["participants"] == [
         "events",
         "push_tokens",

@@ -19,6 +19,7 @@ import threading
 from fastapi import APIRouter
 
 # Tables: imported so that every table is in the metadata (migrations, autogenerate).
+from tidings.accounts import hooks as account_hooks
 from tidings.accounts import tables as _accounts_tables  # noqa: F401
 from tidings.accounts.authority import KeyAuthority
 from tidings.accounts.routes import router as accounts_router
@@ -27,6 +28,7 @@ from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
 from tidings.campaigns.routes import router as campaigns_router
 from tidings.campaigns.routes_audiences import router as campaign_audiences_router
 from tidings.campaigns.routes_variations import router as campaign_variations_router
+from tidings.campaigns.tagging import CAMPAIGNS as TAGGABLE_CAMPAIGNS
 from tidings.catalogs import jobs as catalog_jobs
 from tidings.catalogs import tables as _catalogs_tables  # noqa: F401
 from tidings.catalogs.routes import router as catalogs_router
@@ -84,6 +86,7 @@ from tidings.lists import tables as _lists_tables  # noqa: F401
 from tidings.lists.gateway import ListsGateway
 from tidings.lists.participants import LIST_MEMBERSHIPS
 from tidings.lists.routes import router as lists_router
+from tidings.lists.tagging import LISTS as TAGGABLE_LISTS
 from tidings.ops.routes import router as ops_router
 from tidings.profile_imports import jobs as profile_import_jobs
 from tidings.profile_imports import tables as _profile_imports_tables  # noqa: F401
@@ -107,6 +110,11 @@ from tidings.segments.gateway import SegmentsGateway
 from tidings.segments.participants import SEGMENT_MEMBERSHIPS
 from tidings.segments.routes import router as segments_router
 from tidings.segments.routes_changes import router as segment_changes_router
+from tidings.segments.tagging import SEGMENTS as TAGGABLE_SEGMENTS
+from tidings.tags import kinds as tag_kinds
+from tidings.tags import service as tags_service
+from tidings.tags import tables as _tags_tables  # noqa: F401
+from tidings.tags.routes import router as tags_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
 
@@ -122,6 +130,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     profile_extensions_router,
     events_router,
     ingest_router,
+    tags_router,
     lists_router,
     consent_router,
     consent_client_router,
@@ -191,6 +200,11 @@ def install() -> None:
         list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
         profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
         consent_hooks.DOUBLE_OPTIN_REQUESTED.register(optin.request_confirmation)
+        account_hooks.ACCOUNT_CREATED.register(tags_service.create_default_group)
+
+        # What tags can be put on (flows register here when they exist).
+        for taggable in (TAGGABLE_LISTS, TAGGABLE_SEGMENTS, TAGGABLE_CAMPAIGNS):
+            tag_kinds.register(taggable)
 
         for participant in PROFILE_PARTICIPANTS:
             profile_participants.register(participant)

@@ -30,6 +30,8 @@ CASES = [
     Case("GET", "/api/metrics/{id}", _metric),
     Case("GET", "/api/metrics/{id}/metric-properties", _metric),
     Case("GET", "/api/metrics/{id}/relationships/metric-properties", _metric),
+    Case("GET", "/api/metrics/{id}/flow-triggers", _metric),
+    Case("GET", "/api/metrics/{id}/relationships/flow-triggers", _metric),
     Case("GET", "/api/metric-properties/{id}", _property),
     Case("GET", "/api/metric-properties/{id}/metric", _property),
     Case("GET", "/api/metric-properties/{id}/relationships/metric", _property),

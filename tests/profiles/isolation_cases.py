@@ -45,6 +45,8 @@ def sources_kept(env: Env, params: dict[str, str]) -> None:
 
 CASES = [
     Case("GET", "/api/profiles/{id}", a_profile),
+    Case("GET", "/api/profiles/{id}/conversations", a_profile),
+    Case("GET", "/api/profiles/{id}/relationships/conversations", a_profile),
     Case(
         "PATCH",
         "/api/profiles/{id}",

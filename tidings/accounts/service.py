@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from tidings.accounts import repository
+from tidings.accounts import hooks, repository
 from tidings.accounts.keycache import KeyCache, Principal
 from tidings.accounts.schemas import AccountCreate, ContactInformation
 from tidings.accounts.tables import Account, ApiKey
@@ -60,6 +60,7 @@ def create_account(session: Session, data: AccountCreate) -> Account:
     )
     session.add(account)
     session.flush()
+    hooks.notify(session, account.id)
     return account
 
 

@@ -92,13 +92,13 @@ def campaign_resource(
             urls.related("campaigns", campaign.id, "campaign-audiences"),
             many=True,
         ),
-        "tags": relationship(
-            "tag",
-            [],
-            urls.relationship("campaigns", campaign.id, "tags"),
-            urls.related("campaigns", campaign.id, "tags"),
-            many=True,
-        ),
+        # Linkage with include=tags only (tags.render.include_tags), as lists and segments do.
+        "tags": {
+            "links": {
+                "self": urls.relationship("campaigns", campaign.id, "tags"),
+                "related": urls.related("campaigns", campaign.id, "tags"),
+            }
+        },
     }
     return resource(
         "campaign",

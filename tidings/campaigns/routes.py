@@ -20,6 +20,8 @@ from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.errors import InvalidInput, NotFound
 from tidings.jsonapi.filters import find_values
 from tidings.jsonapi.pagination import paginate
+from tidings.tags import service as tags
+from tidings.tags.render import include_tags, tag_resource
 
 router = APIRouter(prefix="/api", tags=["Campaigns"])
 
@@ -51,7 +53,7 @@ def _campaign_included(
         for campaign in campaigns:
             ids = [message.id for message in by_campaign.get(campaign.id, [])]
             included.append(audience_resource(ctx, campaign, ids))
-    return included  # include=tags: tags are not built, nothing to include
+    return included
 
 
 def _message_included(
@@ -83,11 +85,13 @@ def _one(ctx: ApiContext, campaign: Campaign, status: int = 200) -> JSONAPIRespo
         if status == 200 and ctx.request.method == "GET"
         else ctx.urls.resource("campaigns", campaign.id)
     )
-    body = single(
-        _campaign(ctx, campaign, by_campaign[campaign.id]),
-        self_url,
-        _campaign_included(ctx, by_campaign, [campaign]),
-    )
+    data = _campaign(ctx, campaign, by_campaign[campaign.id])
+    included = _campaign_included(ctx, by_campaign, [campaign])
+    if included is not None and "tags" in ctx.params.include:
+        included += include_tags(
+            ctx.session, ctx.account_id, ctx.urls, "campaign", [data], ctx.params.fields.get("tag")
+        )
+    body = single(data, self_url, included, include=ctx.params.include)
     return JSONAPIResponse(body, status_code=status)
 
 
@@ -125,7 +129,13 @@ def get_campaigns(ctx: ApiContext = api(operations.GET_CAMPAIGNS)) -> JSONAPIRes
     by_campaign = service.messages_of(ctx.session, ctx.account_id, [c.id for c in campaigns])
     data = [_campaign(ctx, campaign, by_campaign[campaign.id]) for campaign in campaigns]
     included = _campaign_included(ctx, by_campaign, campaigns)
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+    if included is not None and "tags" in ctx.params.include:
+        included += include_tags(
+            ctx.session, ctx.account_id, ctx.urls, "campaign", data, ctx.params.fields.get("tag")
+        )
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
+    )
 
 
 @router.get("/campaigns/{id}", operation_id="get_campaign")
@@ -188,7 +198,8 @@ def get_messages_for_campaign(
     campaign = service.get_campaign(ctx.session, ctx.account_id, id)
     messages = service.messages_of(ctx.session, ctx.account_id, [id])[id]
     data = [_message(ctx, message, campaign) for message in messages]
-    return JSONAPIResponse(collection(data, ctx.urls, included=_message_included(ctx, messages, campaign)))
+    included = _message_included(ctx, messages, campaign)
+    return JSONAPIResponse(collection(data, ctx.urls, included=included, include=ctx.params.include))
 
 
 @router.get("/campaigns/{id}/relationships/campaign-messages", operation_id="get_message_ids_for_campaign")
@@ -204,13 +215,16 @@ def get_message_ids_for_campaign(
 @router.get("/campaigns/{id}/tags", operation_id="get_tags_for_campaign")
 def get_tags_for_campaign(id: str, ctx: ApiContext = api("get_tags_for_campaign")) -> JSONAPIResponse:
     service.get_campaign(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))  # tags are not built
+    found = tags.tags_of(ctx.session, ctx.account_id, "campaign", [id]).get(id, [])
+    fields = ctx.params.fields.get("tag")
+    return JSONAPIResponse(collection([tag_resource(ctx.urls, t, fields) for t in found], ctx.urls))
 
 
 @router.get("/campaigns/{id}/relationships/tags", operation_id="get_tag_ids_for_campaign")
 def get_tag_ids_for_campaign(id: str, ctx: ApiContext = api("get_tag_ids_for_campaign")) -> JSONAPIResponse:
     service.get_campaign(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    found = tags.tags_of(ctx.session, ctx.account_id, "campaign", [id]).get(id, [])
+    return JSONAPIResponse(collection([{"type": "tag", "id": t.id} for t in found], ctx.urls))
 
 
 # ---------------------------------------------------------------------------- campaign messages
@@ -225,7 +239,10 @@ def _message_and_campaign(ctx: ApiContext, id: str) -> tuple[CampaignMessage, Ca
 def get_campaign_message(id: str, ctx: ApiContext = api(operations.GET_MESSAGE)) -> JSONAPIResponse:
     message, campaign = _message_and_campaign(ctx, id)
     body = single(
-        _message(ctx, message, campaign), ctx.urls.current(), _message_included(ctx, [message], campaign)
+        _message(ctx, message, campaign),
+        ctx.urls.current(),
+        _message_included(ctx, [message], campaign),
+        include=ctx.params.include,
     )
     return JSONAPIResponse(body)
 

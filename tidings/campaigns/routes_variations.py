@@ -130,7 +130,9 @@ def get_campaign_messages(ctx: ApiContext = api(GET_MESSAGES)) -> JSONAPIRespons
             ]
         if "campaign-variations" in ctx.params.include:
             included += [variation_resource(ctx, message) for message in messages]
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
+    )
 
 
 @router.get("/campaign-variations/{id}", operation_id=GET_VARIATION.operation_id)

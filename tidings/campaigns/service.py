@@ -33,6 +33,7 @@ from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.jsonapi.errors import Conflict, ErrorList, InvalidInput, NotFound
+from tidings.tags import service as tags
 from tidings.templates import repository as templates
 
 DRAFT = "Draft"
@@ -291,6 +292,7 @@ def updated_audiences(
 def delete_campaign(session: Session, account_id: str, campaign_id: str) -> None:
     campaign = get_campaign(session, account_id, campaign_id)
     check_deletable(campaign)
+    tags.forget_resources(session, account_id, "campaign", [campaign_id])
     repository.delete_campaign(session, account_id, campaign_id)
 
 

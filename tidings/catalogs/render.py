@@ -139,16 +139,12 @@ def job_resource(
     related: tuple[str, str] | None,
     fields: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`related` is (relationship name, resource type) for the jobs that create or update."""
+    """`related` is (relationship name, resource type) for the jobs that create or update. The
+    relationship carries its linkage and no links: the spec serves no route under a job's."""
     relationships = None
     if related is not None:
         name, type_ = related
-        relationships = {
-            name: {
-                "data": [{"type": type_, "id": i} for i in job.resource_ids or []],
-                "links": _links(urls, collection, job.id, name),
-            }
-        }
+        relationships = {name: {"data": [{"type": type_, "id": i} for i in job.resource_ids or []]}}
     return resource(
         job.job_type,
         job.id,

@@ -49,7 +49,9 @@ def _items(
 
 def _item_page(ctx: ApiContext, page: Page) -> JSONAPIResponse:
     data, included = _items(ctx, page.rows)
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
+    )
 
 
 def _ids_page(ctx: ApiContext, page: Page, type_: str) -> JSONAPIResponse:
@@ -82,7 +84,7 @@ def create_catalog_item(
 def get_catalog_item(id: str, ctx: ApiContext = api("get_catalog_item")) -> JSONAPIResponse:
     item = service.get_item(ctx.session, ctx.account_id, id)
     data, included = _items(ctx, [item])
-    return JSONAPIResponse(single(data[0], ctx.urls.current(), included))
+    return JSONAPIResponse(single(data[0], ctx.urls.current(), included, include=ctx.params.include))
 
 
 @router.patch("/catalog-items/{id}", operation_id="update_catalog_item")

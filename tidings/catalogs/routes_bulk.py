@@ -49,7 +49,9 @@ def _register(kind: bulk.BulkKind) -> None:
             fields = ctx.params.fields.get(kind.resource)
             rows = bulk.related_resources(ctx.session, ctx.account_id, kind, job)
             included = [RENDER[kind.resource](ctx.urls, row, fields) for row in rows]
-        return JSONAPIResponse(single(_job(ctx, kind, job), ctx.urls.current(), included))
+        return JSONAPIResponse(
+            single(_job(ctx, kind, job), ctx.urls.current(), included, include=ctx.params.include)
+        )
 
     router.add_api_route(path, create, methods=["POST"], operation_id=kind.create_op, status_code=202)
     router.add_api_route(path, list_jobs, methods=["GET"], operation_id=kind.list_op)

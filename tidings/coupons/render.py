@@ -52,15 +52,8 @@ def job_resource(urls: Urls, job: CouponCodeJob, fields: list[str] | None = None
         "errors": job.errors or [],
         "expires_at": iso(job.expires_at),
     }
-    relationships = {
-        "coupon-codes": relationship(
-            "coupon-code",
-            job.code_ids or [],
-            urls.relationship(JOBS, job.id, "coupon-codes"),
-            urls.related(JOBS, job.id, "coupon-codes"),
-            many=True,
-        )
-    }
+    # The codes the job made: linkage only (the spec has no route under a job for them).
+    relationships = {"coupon-codes": {"data": [{"type": "coupon-code", "id": i} for i in job.code_ids or []]}}
     return resource(
         "coupon-code-bulk-create-job",
         job.id,

@@ -36,7 +36,14 @@ def get_events(ctx: ApiContext = api("get_events")) -> JSONAPIResponse:
     page = service.list_events(ctx.session, ctx.account_id, ctx.params, ctx.op.operation_id)
     data = [event_resource(ctx.urls, e, ctx.params.fields.get("event")) for e in page.rows]
     return JSONAPIResponse(
-        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, _included(ctx, page.rows))
+        collection(
+            data,
+            ctx.urls,
+            page.next_cursor,
+            page.prev_cursor,
+            _included(ctx, page.rows),
+            include=ctx.params.include,
+        )
     )
 
 
@@ -44,7 +51,9 @@ def get_events(ctx: ApiContext = api("get_events")) -> JSONAPIResponse:
 def get_event(id: str, ctx: ApiContext = api("get_event")) -> JSONAPIResponse:
     event = service.get_event(ctx.session, ctx.account_id, id)
     data = event_resource(ctx.urls, event, ctx.params.fields.get("event"))
-    return JSONAPIResponse(single(data, ctx.urls.current(), _included(ctx, [event])))
+    return JSONAPIResponse(
+        single(data, ctx.urls.current(), _included(ctx, [event]), include=ctx.params.include)
+    )
 
 
 @router.get("/events/{id}/metric", operation_id="get_metric_for_event")
@@ -91,15 +100,33 @@ def get_profile_id_for_event(id: str, ctx: ApiContext = api("get_profile_id_for_
 def get_metrics(ctx: ApiContext = api("get_metrics")) -> JSONAPIResponse:
     page = service.list_metrics(ctx.session, ctx.account_id, ctx.params, ctx.op.operation_id)
     data = [metric_resource(ctx.urls, m, ctx.params.fields.get("metric")) for m in page.rows]
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, include=ctx.params.include)
+    )
 
 
 @router.get("/metrics/{id}", operation_id="get_metric")
 def get_metric(id: str, ctx: ApiContext = api("get_metric")) -> JSONAPIResponse:
     metric = service.get_metric(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(
-        single(metric_resource(ctx.urls, metric, ctx.params.fields.get("metric")), ctx.urls.current())
-    )
+    data = metric_resource(ctx.urls, metric, ctx.params.fields.get("metric"))
+    return JSONAPIResponse(single(data, ctx.urls.current(), include=ctx.params.include))
+
+
+# Flows are another domain's; until they exist no flow is triggered by a metric.
+@router.get("/metrics/{id}/flow-triggers", operation_id="get_flows_triggered_by_metric")
+def get_flows_triggered_by_metric(
+    id: str, ctx: ApiContext = api("get_flows_triggered_by_metric")
+) -> JSONAPIResponse:
+    service.get_metric(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(collection([], ctx.urls))
+
+
+@router.get("/metrics/{id}/relationships/flow-triggers", operation_id="get_ids_for_flows_triggered_by_metric")
+def get_ids_for_flows_triggered_by_metric(
+    id: str, ctx: ApiContext = api("get_ids_for_flows_triggered_by_metric")
+) -> JSONAPIResponse:
+    service.get_metric(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(collection([], ctx.urls))
 
 
 def _samples(ctx: ApiContext) -> bool:
@@ -133,7 +160,7 @@ def get_metric_property(id: str, ctx: ApiContext = api("get_metric_property")) -
     if "metric" in ctx.params.include:
         metric = service.get_metric(ctx.session, ctx.account_id, prop.metric_id)
         included = [metric_resource(ctx.urls, metric, ctx.params.fields.get("metric"))]
-    return JSONAPIResponse(single(data, ctx.urls.current(), included))
+    return JSONAPIResponse(single(data, ctx.urls.current(), included, include=ctx.params.include))
 
 
 @router.get("/metric-properties/{id}/metric", operation_id="get_metric_for_metric_property")

@@ -1,9 +1,11 @@
-"""JSON:API documents in Klaviyo's shape: every resource carries `links.self`."""
+"""JSON:API documents in Klaviyo's shape: every resource carries `links.self`; a document asked to
+`include` carries `included` (`[]` when nothing is related) and, on each primary resource, the
+linkage (`data`) of every relationship it named (`[]` or `null` when empty)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -104,8 +106,40 @@ def relationship(
     return {"data": data, "links": {"self": self_url, "related": related_url}}
 
 
-def single(data: dict[str, Any] | None, self_url: str, included: list[dict[str, Any]] | None = None) -> dict:
+class Include(list[str]):
+    """The relationships a request named in `include`, in its order; `to_one` are those whose
+    linkage is one resource (`data` an object or null), as the operation's spec says."""
+
+    def __init__(self, names: Iterable[str] = (), to_one: Iterable[str] = ()) -> None:
+        super().__init__(names)
+        self.to_one = frozenset(to_one)
+
+
+def link_included(resources: Iterable[dict[str, Any]], include: Sequence[str]) -> None:
+    """Give every relationship named in `include` its linkage on each resource: what the domain
+    filled in stays; a relationship it left with links only has nothing related (flow triggers
+    before flows exist, say), so its `data` is `[]`, or `null` for a to-one relationship."""
+    to_one = include.to_one if isinstance(include, Include) else frozenset()
+    for obj in resources:
+        relationships = obj.setdefault("relationships", {})
+        for name in include:
+            found = relationships.get(name) or {}
+            if "data" not in found:
+                relationships[name] = {"data": None if name in to_one else [], **found}
+
+
+def single(
+    data: dict[str, Any] | None,
+    self_url: str,
+    included: list[dict[str, Any]] | None = None,
+    *,
+    include: Sequence[str] = (),
+) -> dict:
+    """A document of one resource; `include`: what the request named (see `link_included`)."""
     doc: dict[str, Any] = {"data": data, "links": {"self": self_url}}
+    if include:
+        link_included([data] if data is not None else [], include)
+        included = [] if included is None else included
     if included is not None:
         doc["included"] = included
     return doc
@@ -117,7 +151,13 @@ def collection(
     next_cursor: str | None = None,
     prev_cursor: str | None = None,
     included: list[dict[str, Any]] | None = None,
+    *,
+    include: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """A page of resources; `include`: what the request named (see `link_included`)."""
+    if include:
+        link_included(data, include)
+        included = [] if included is None else included
     doc: dict[str, Any] = {
         "data": data,
         "links": {

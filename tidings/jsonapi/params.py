@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tidings.jsonapi.documents import Include
 from tidings.jsonapi.errors import InvalidInput
 from tidings.jsonapi.filters import Node, check_whitelist, parse_filter
 from tidings.jsonapi.pagination import Cursor, decode_cursor
@@ -19,7 +20,7 @@ class QueryParams:
     page_size: int = 20
     cursor: Cursor | None = None
     fields: dict[str, list[str]] = field(default_factory=dict)
-    include: list[str] = field(default_factory=list)
+    include: Include = field(default_factory=Include)
     additional_fields: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,7 @@ def parse_query(op: Operation, query: Mapping[str, str]) -> QueryParams:
                 if item not in extra:
                     raise InvalidInput(f"{item!r} is not an additional field of {kind!r}.", parameter=name)
             params.additional_fields[kind] = wanted
+    params.include = Include(to_one=op.includes_to_one)
     if "include" in query:
         for item in _list(query["include"]):
             if item not in op.includes:

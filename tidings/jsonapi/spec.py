@@ -27,6 +27,7 @@ class Operation:
     page_max: int | None = None
     cursor: bool = False
     includes: tuple[str, ...] = ()
+    includes_to_one: tuple[str, ...] = ()  # the includes whose linkage is one resource, not a list
     fields: dict[str, list[str]] = field(default_factory=dict)
     additional_fields: dict[str, list[str]] = field(default_factory=dict)
 
@@ -61,6 +62,7 @@ def operation(operation_id: str) -> Operation:
         page_max=page.get("max"),
         cursor=bool(raw.get("cursor")),
         includes=tuple(raw.get("includes", [])),
+        includes_to_one=tuple(raw.get("includes_to_one", [])),
         fields=raw.get("fields", {}),
         additional_fields=raw.get("additional_fields", {}),
     )

@@ -15,6 +15,8 @@ from tidings.lists.render import list_resource
 from tidings.lists.schemas import ListCreateQuery, ListMembersQuery, ListUpdateQuery
 from tidings.lists.tables import List, ListMember
 from tidings.profiles import service as profiles
+from tidings.tags import service as tags
+from tidings.tags.render import include_tags, tag_resource
 
 router = APIRouter(prefix="/api", tags=["Lists"])
 
@@ -25,7 +27,15 @@ def _one(ctx: ApiContext, found: List, status: int = 200) -> JSONAPIResponse:
         count = repository.profile_counts(ctx.session, ctx.account_id, [found.id])[found.id]
     data = list_resource(ctx.urls, found, fields=ctx.params.fields.get("list"), profile_count=count)
     self_url = ctx.urls.current() if status == 200 else ctx.urls.resource("lists", found.id)
-    return JSONAPIResponse(single(data, self_url), status_code=status)
+    included = _included(ctx, [data])
+    return JSONAPIResponse(single(data, self_url, included, include=ctx.params.include), status_code=status)
+
+
+def _included(ctx: ApiContext, data: list[dict]) -> list[dict] | None:
+    """include=tags: the lists' tags (flows are not built: flow-triggers stay empty)."""
+    if "tags" not in ctx.params.include:
+        return None
+    return include_tags(ctx.session, ctx.account_id, ctx.urls, "list", data, ctx.params.fields.get("tag"))
 
 
 @router.get("/lists", operation_id="get_lists")
@@ -46,8 +56,9 @@ def get_lists(ctx: ApiContext = api("get_lists")) -> JSONAPIResponse:
         filter_text=ctx.params.filter_text,
     )
     data = [list_resource(ctx.urls, found, fields=ctx.params.fields.get("list")) for found in page.rows]
+    included = _included(ctx, data)
     return JSONAPIResponse(
-        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, [] if ctx.params.include else None)
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
     )
 
 
@@ -112,17 +123,22 @@ def remove_profiles_from_list(
     return Response(status_code=204)
 
 
-# Tags and flows are other domains'; until they exist a list has none.
 @router.get("/lists/{id}/tags", operation_id="get_tags_for_list")
 def get_tags_for_list(id: str, ctx: ApiContext = api("get_tags_for_list")) -> JSONAPIResponse:
     service.get_list(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    found = tags.tags_of(ctx.session, ctx.account_id, "list", [id]).get(id, [])
+    fields = ctx.params.fields.get("tag")
+    return JSONAPIResponse(collection([tag_resource(ctx.urls, t, fields) for t in found], ctx.urls))
 
 
 @router.get("/lists/{id}/relationships/tags", operation_id="get_tag_ids_for_list")
 def get_tag_ids_for_list(id: str, ctx: ApiContext = api("get_tag_ids_for_list")) -> JSONAPIResponse:
     service.get_list(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    found = tags.tags_of(ctx.session, ctx.account_id, "list", [id]).get(id, [])
+    return JSONAPIResponse(collection([{"type": "tag", "id": t.id} for t in found], ctx.urls))
+
+
+# Flows are another domain's; until they exist no flow is triggered by a list.
 
 
 @router.get("/lists/{id}/flow-triggers", operation_id="get_flows_triggered_by_list")

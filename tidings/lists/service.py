@@ -16,6 +16,7 @@ from tidings.jsonapi.errors import Conflict, InvalidInput, NotFound, PayloadTooL
 from tidings.lists import hooks, repository
 from tidings.lists.tables import List, ListFirstJoin, ListMember
 from tidings.profiles import repository as profiles_repository
+from tidings.tags import service as tags
 
 # The account default for lists created without one: Klaviyo's default is double opt-in.
 DEFAULT_OPT_IN = "double_opt_in"
@@ -83,6 +84,7 @@ def delete_list(session: Session, account_id: str, list_id: str) -> None:
     )
     for table in (ListMember, ListFirstJoin):
         session.execute(delete(table).where(table.account_id == account_id, table.list_id == list_id))
+    tags.forget_resources(session, account_id, "list", [list_id])
     session.delete(found)
     session.flush()
     hooks.notify(session, account_id, list_id, members)

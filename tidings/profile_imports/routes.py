@@ -72,7 +72,7 @@ def get_bulk_import_profiles_job(
         found = lists.lists_by_ids(ctx.session, ctx.account_id, list(job.list_ids))
         fields = ctx.params.fields.get("list")
         included = [list_resource(ctx.urls, found[i], fields=fields) for i in job.list_ids if i in found]
-    return JSONAPIResponse(single(data, ctx.urls.current(), included))
+    return JSONAPIResponse(single(data, ctx.urls.current(), included, include=ctx.params.include))
 
 
 @router.get(f"/{COLLECTION}/{{id}}/import-errors", operation_id="get_errors_for_bulk_import_profiles_job")

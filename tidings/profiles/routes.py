@@ -113,7 +113,14 @@ def get_profiles(ctx: ApiContext = api("get_profiles")) -> JSONAPIResponse:
     profiles = [row[0] for row in page.rows] if key_of is not None else list(page.rows)
     related, included = _included(ctx, profiles)
     return JSONAPIResponse(
-        collection(_render(ctx, profiles, related), ctx.urls, page.next_cursor, page.prev_cursor, included)
+        collection(
+            _render(ctx, profiles, related),
+            ctx.urls,
+            page.next_cursor,
+            page.prev_cursor,
+            included,
+            include=ctx.params.include,
+        )
     )
 
 
@@ -130,7 +137,7 @@ def get_profile(id: str, ctx: ApiContext = api("get_profile")) -> JSONAPIRespons
     profile = service.get_profile(ctx.session, ctx.account_id, id)
     related, included = _included(ctx, [profile])
     [data] = _render(ctx, [profile], related)
-    return JSONAPIResponse(single(data, ctx.urls.current(), included))
+    return JSONAPIResponse(single(data, ctx.urls.current(), included, include=ctx.params.include))
 
 
 @router.patch("/profiles/{id}", operation_id="update_profile")
@@ -212,14 +219,16 @@ def get_push_tokens(ctx: ApiContext = api("get_push_tokens")) -> JSONAPIResponse
         filter_text=ctx.params.filter_text,
     )
     data, included = _token_documents(ctx, list(page.rows))
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
+    )
 
 
 @router.get("/push-tokens/{id}", operation_id="get_push_token")
 def get_push_token(id: str, ctx: ApiContext = api("get_push_token")) -> JSONAPIResponse:
     token = push_tokens.get_token(ctx.session, ctx.account_id, id)
     [data], included = _token_documents(ctx, [token])
-    return JSONAPIResponse(single(data, ctx.urls.current(), included))
+    return JSONAPIResponse(single(data, ctx.urls.current(), included, include=ctx.params.include))
 
 
 @router.delete("/push-tokens/{id}", operation_id="delete_push_token", status_code=204)
@@ -265,6 +274,23 @@ def get_push_token_ids_for_profile(
     service.get_profile(ctx.session, ctx.account_id, id)
     tokens = push_tokens.tokens_for_profiles(ctx.session, ctx.account_id, [id])
     return JSONAPIResponse(collection([{"type": "push-token", "id": t.id} for t in tokens], ctx.urls))
+
+
+# Conversations (the SMS and WhatsApp inbox) are not built: a profile has none.
+@router.get("/profiles/{id}/conversations", operation_id="get_conversations_for_profile")
+def get_conversations_for_profile(
+    id: str, ctx: ApiContext = api("get_conversations_for_profile")
+) -> JSONAPIResponse:
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(collection([], ctx.urls))
+
+
+@router.get("/profiles/{id}/relationships/conversations", operation_id="get_conversation_ids_for_profile")
+def get_conversation_ids_for_profile(
+    id: str, ctx: ApiContext = api("get_conversation_ids_for_profile")
+) -> JSONAPIResponse:
+    service.get_profile(ctx.session, ctx.account_id, id)
+    return JSONAPIResponse(collection([], ctx.urls))
 
 
 # ----------------------------------------------------------------------------- data privacy

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
@@ -25,6 +23,8 @@ from tidings.segments.schemas import (
     SegmentValuesQuery,
 )
 from tidings.segments.tables import Segment, SegmentMember
+from tidings.tags import service as tags
+from tidings.tags.render import include_tags, tag_resource
 
 router = APIRouter(prefix="/api", tags=["Segments"])
 
@@ -35,7 +35,15 @@ def _one(ctx: ApiContext, segment: Segment, status: int = 200) -> JSONAPIRespons
         count = repository.profile_count(ctx.session, ctx.account_id, segment.id)
     data = segment_resource(ctx.urls, segment, fields=ctx.params.fields.get("segment"), profile_count=count)
     self_url = ctx.urls.current() if status == 200 else ctx.urls.resource("segments", segment.id)
-    return JSONAPIResponse(single(data, self_url), status_code=status)
+    included = _included(ctx, [data])
+    return JSONAPIResponse(single(data, self_url, included, include=ctx.params.include), status_code=status)
+
+
+def _included(ctx: ApiContext, data: list[dict]) -> list[dict] | None:
+    """include=tags: the segments' tags (flows are not built: flow-triggers stay empty)."""
+    if "tags" not in ctx.params.include:
+        return None
+    return include_tags(ctx.session, ctx.account_id, ctx.urls, "segment", data, ctx.params.fields.get("tag"))
 
 
 @router.get("/segments", operation_id="get_segments")
@@ -56,8 +64,10 @@ def get_segments(ctx: ApiContext = api("get_segments")) -> JSONAPIResponse:
         filter_text=ctx.params.filter_text,
     )
     data = [segment_resource(ctx.urls, s, fields=ctx.params.fields.get("segment")) for s in page.rows]
-    included: list[dict[str, Any]] | None = [] if ctx.params.include else None
-    return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included))
+    included = _included(ctx, data)
+    return JSONAPIResponse(
+        collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
+    )
 
 
 @router.post("/segments", operation_id="create_segment", status_code=201)
@@ -102,20 +112,25 @@ def get_profile_ids_for_segment(
     return member_ids(ctx, repository.members_query(ctx.account_id, id), SegmentMember.joined_group_at)
 
 
-# Tags and flows are other domains'; until they exist a segment has none.
-def _none(ctx: ApiContext, segment_id: str) -> JSONAPIResponse:
-    service.get_segment(ctx.session, ctx.account_id, segment_id)
-    return JSONAPIResponse(collection([], ctx.urls))
-
-
 @router.get("/segments/{id}/tags", operation_id="get_tags_for_segment")
 def get_tags_for_segment(id: str, ctx: ApiContext = api("get_tags_for_segment")) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    found = tags.tags_of(ctx.session, ctx.account_id, "segment", [id]).get(id, [])
+    fields = ctx.params.fields.get("tag")
+    return JSONAPIResponse(collection([tag_resource(ctx.urls, t, fields) for t in found], ctx.urls))
 
 
 @router.get("/segments/{id}/relationships/tags", operation_id="get_tag_ids_for_segment")
 def get_tag_ids_for_segment(id: str, ctx: ApiContext = api("get_tag_ids_for_segment")) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    found = tags.tags_of(ctx.session, ctx.account_id, "segment", [id]).get(id, [])
+    return JSONAPIResponse(collection([{"type": "tag", "id": t.id} for t in found], ctx.urls))
+
+
+# Flows are another domain's; until they exist no flow is triggered by a segment.
+def _none(ctx: ApiContext, segment_id: str) -> JSONAPIResponse:
+    service.get_segment(ctx.session, ctx.account_id, segment_id)
+    return JSONAPIResponse(collection([], ctx.urls))
 
 
 @router.get("/segments/{id}/flow-triggers", operation_id="get_flows_triggered_by_segment")

@@ -18,6 +18,7 @@ from tidings.lists.tables import List
 from tidings.segments import compiler, membership, sql
 from tidings.segments.definition import CONDITION_TYPES, MAX_CONDITIONS, SegmentDefinition
 from tidings.segments.tables import Segment, SegmentChange, SegmentClock, SegmentMember
+from tidings.tags import service as tags
 
 DEFINITION = "/data/attributes/definition"
 BUILD_JOB = "segments.build"
@@ -181,6 +182,7 @@ def delete_segment(session: Session, account_id: str, segment_id: str) -> None:
     # Nothing refers to it (checked above), so no other segment's membership changes.
     for table in (SegmentMember, SegmentChange, SegmentClock):
         session.execute(delete(table).where(table.account_id == account_id, table.segment_id == segment_id))
+    tags.forget_resources(session, account_id, "segment", [segment_id])
     session.delete(segment)
     session.flush()
 

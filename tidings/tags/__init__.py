@@ -1,0 +1,1 @@
+"""Tags and tag groups, and the taggings that link tags to lists, segments, campaigns and flows."""
