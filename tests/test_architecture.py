@@ -53,6 +53,7 @@ for name in json.loads(sys.argv[1]):
     importlib.import_module(name)
 from tidings.catalogs import history
 from tidings.consent import gateways
+from tidings.events import flow_triggers
 from tidings.events import hooks as events
 from tidings.jobs import registry
 from tidings.lists import hooks as lists
@@ -66,6 +67,7 @@ print(json.dumps({
     "participants": [p.name for p in participants.participants()],
     "facets": sorted(facets.filters()),
     "gateways": [type(gateways.lists()).__name__, type(gateways.segments()).__name__],
+    "flow_triggers": type(flow_triggers.reader()).__name__,
 }))
 """
 
@@ -89,6 +91,7 @@ def test_importing_every_domain_registers_nothing() -> None:
             "participants": [],
             "facets": [],
             "gateways": ["NoLists", "NoSegments"],
+            "flow_triggers": "NoFlows",
         }
 
 
@@ -101,6 +104,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "participants": [],
         "facets": [],
         "gateways": ["NoLists", "NoSegments"],
+        "flow_triggers": "NoFlows",
     }, "importing the root registers nothing either"
     probe = PROBE.replace(
         "print(json.dumps(", "import tidings.domains; tidings.domains.install()\nprint(json.dumps("
@@ -122,6 +126,7 @@ def test_the_composition_root_registers_every_domain() -> None:
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
+    assert wired["flow_triggers"] == "FlowTriggersReader"
 
 
 def test_every_cli_command_runs_wired(tmp_path) -> None:

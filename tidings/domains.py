@@ -56,7 +56,7 @@ from tidings.delivery.tables import SourceKind
 from tidings.delivery.tracking_hits import HitWriter
 from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
-from tidings.events import activity
+from tidings.events import activity, flow_triggers
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
 from tidings.events.ingest import jobs as event_jobs
@@ -65,6 +65,9 @@ from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router
+from tidings.flows import tables as _flows_tables  # noqa: F401
+from tidings.flows.routes import router as flows_router
+from tidings.flows.triggers import FlowTriggersReader
 from tidings.jobs import handlers as queue_jobs
 from tidings.jobs import registry as job_registry
 from tidings.jobs import tables as _jobs_tables  # noqa: F401
@@ -127,6 +130,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns_router,
     campaign_variations_router,
     campaign_audiences_router,
+    flows_router,
 )
 
 # Every job handler the workers run.
@@ -188,6 +192,9 @@ def install() -> None:
         # What consent asks of the domains above it.
         consent_gateways.set_list_gateway(ListsGateway())
         consent_gateways.set_segment_gateway(SegmentsGateway())
+
+        # Which flows a metric, a list or a segment triggers (their flow-trigger relationships).
+        flow_triggers.set_reader(FlowTriggersReader())
 
         # Where each kind of send finds its message.
         delivery_sources.register(transactional.KIND, transactional.resolve_api_message)

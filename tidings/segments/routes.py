@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
+from tidings.events import flow_triggers
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.errors import InvalidInput, NotFound
@@ -122,7 +123,10 @@ def get_tag_ids_for_segment(id: str, ctx: ApiContext = api("get_tag_ids_for_segm
 def get_flows_triggered_by_segment(
     id: str, ctx: ApiContext = api("get_flows_triggered_by_segment")
 ) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    fields = ctx.params.fields.get("flow")
+    flows = flow_triggers.reader().flows(ctx.session, ctx.account_id, "segment", id, ctx.urls, fields)
+    return JSONAPIResponse(collection(flows, ctx.urls))
 
 
 @router.get(
@@ -131,7 +135,9 @@ def get_flows_triggered_by_segment(
 def get_ids_for_flows_triggered_by_segment(
     id: str, ctx: ApiContext = api("get_ids_for_flows_triggered_by_segment")
 ) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    ids = flow_triggers.reader().flow_ids(ctx.session, ctx.account_id, "segment", id)
+    return JSONAPIResponse(collection([{"type": "flow", "id": i} for i in ids], ctx.urls))
 
 
 @router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
