@@ -47,14 +47,16 @@ PARTIAL: dict[str, str] = {
     ),
     "get_tags_for_list": "tags are not built yet: always an empty list",
     "get_tag_ids_for_list": "tags are not built yet: always an empty list",
-    "get_flows_triggered_by_list": "flows are not built yet: always an empty list",
-    "get_ids_for_flows_triggered_by_list": "flows are not built yet: always an empty list",
-    "get_lists": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
+    "get_lists": (
+        "include=tags,flow-triggers returns no included resources (tags not built; flow triggers not"
+        " linked yet)"
+    ),
     "get_tags_for_segment": "tags are not built yet: always an empty list",
     "get_tag_ids_for_segment": "tags are not built yet: always an empty list",
-    "get_flows_triggered_by_segment": "flows are not built yet: always an empty list",
-    "get_ids_for_flows_triggered_by_segment": "flows are not built yet: always an empty list",
-    "get_segments": "include=tags,flow-triggers returns no included resources (tags and flows not built)",
+    "get_segments": (
+        "include=tags,flow-triggers returns no included resources (tags not built; flow triggers not"
+        " linked yet)"
+    ),
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "
@@ -72,6 +74,14 @@ PARTIAL: dict[str, str] = {
     "get_tag_ids_for_campaign": "tags are not built yet: always an empty list",
     "get_campaign_message": "include=image returns nothing (no images)",
     "get_messages_for_campaign": "include=image returns nothing (no images)",
+    "create_flow": (
+        "flows do not run yet (no executor); custom-object triggers, code and WhatsApp actions refused"
+    ),
+    "update_flow": "flows do not run yet (no executor): live is a status only",
+    "get_flows": "include=tags returns no included resources (tags not built); archived always false",
+    "get_flow": "include=tags returns no included resources (tags not built)",
+    "get_tags_for_flow": "tags are not built yet: always an empty list",
+    "get_tag_ids_for_flow": "tags are not built yet: always an empty list",
     "get_image_for_campaign_message": "images are not built yet: always `data: null`",
     "get_image_id_for_campaign_message": "images are not built yet: always `data: null`",
     "update_image_for_campaign_message": "images are not built yet: every image id is a 404 at `/data/id`",

@@ -400,6 +400,12 @@ class RefusedAction(_Action):
     model_config = ConfigDict(extra="allow")
     type: Literal["code", "send-whatsapp", "internal-service", "action-output-split", "content-experiment"]
 
+    def edges(self) -> list[tuple[str, str, str | None]]:
+        links = getattr(self, "links", None)
+        if not isinstance(links, dict):
+            return []
+        return [(n, f"/links/{n}", t) for n, t in links.items() if t is None or isinstance(t, str)]
+
 
 REFUSALS = {
     "code": "Code actions run customer code on Klaviyo's servers; Tidings does not run customer code.",
