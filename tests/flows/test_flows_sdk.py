@@ -271,3 +271,30 @@ def test_flow_triggers_of_metrics_lists_and_segments(sdk, shop: Shop, db, accoun
     ]
     sdk.Flows.delete_flow(by_list.data.id)
     assert sdk.Lists.get_flows_triggered_by_list(list_id).data == []
+
+
+def test_get_flows_filters_sorts_pages_and_includes(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-untyped-def]
+    cart = metric(db, account.id, "Added to Cart")
+    list_id = shop.make_list()
+    made = {}
+    for name, trigger in (
+        ("Alpha", {"type": "metric", "id": cart}),
+        ("Beta", {"type": "list", "id": list_id}),
+    ):
+        made[name] = sdk.Flows.create_flow(body(name, linear(trigger, email("e", None, name)))).data.id
+    made["Gamma"] = sdk.Flows.create_flow(
+        body("Gamma", {"triggers": [], "entry_action_id": None, "actions": []})
+    ).data.id
+    by_name = sdk.Flows.get_flows(sort="-name")
+    assert [f.attributes.name for f in by_name.data] == ["Gamma", "Beta", "Alpha"]
+    metric_flows = sdk.Flows.get_flows(filter="equals(trigger_type,'Metric')")
+    assert [f.id for f in metric_flows.data] == [made["Alpha"]]
+    named = sdk.Flows.get_flows(filter="contains(name,'mm')")
+    assert [f.id for f in named.data] == [made["Gamma"]]
+    first = sdk.Flows.get_flows(sort="name", page_size=2)
+    assert [f.attributes.name for f in first.data] == ["Alpha", "Beta"]
+    second = sdk.Flows.get_flows(sort="name", page_size=2, page_cursor=first.links.next)
+    assert [f.attributes.name for f in second.data] == ["Gamma"]
+    included = sdk.Flows.get_flows(include=["flow-actions"], filter="equals(trigger_type,'Added to List')")
+    assert [i["type"] for i in included.included] == ["flow-action"]
+    assert included.included[0]["attributes"]["definition"]["data"]["message"]["subject_line"] == "Beta"

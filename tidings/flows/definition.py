@@ -159,9 +159,9 @@ def parse(raw: Any, base: str) -> FlowDefinition:
             elif kind == "missing":
                 message = f"'{loc[-1]}' is a required field." if loc else "A required field is missing."
             elif kind == "union_tag_invalid":
-                message = (
-                    f"Unknown type: {item.get('input', {}).get('type')!r} is not a type the spec has here."
-                )
+                given = item.get("input")
+                named = given.get("type") if isinstance(given, dict) else given
+                message = f"Unknown type: {named!r} is not a type the spec has here."
             else:
                 message = f"Invalid flow definition: {item.get('msg')}"
             errors.append(InvalidInput(message, pointer=pointer(loc, base)))
