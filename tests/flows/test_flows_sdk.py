@@ -298,3 +298,24 @@ def test_get_flows_filters_sorts_pages_and_includes(sdk, shop: Shop, db, account
     included = sdk.Flows.get_flows(include=["flow-actions"], filter="equals(trigger_type,'Added to List')")
     assert [i["type"] for i in included.included] == ["flow-action"]
     assert included.included[0]["attributes"]["definition"]["data"]["message"]["subject_line"] == "Beta"
+
+
+def test_a_definition_read_back_makes_a_copy_of_the_flow(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-untyped-def]
+    ids = _ids(shop, db, account.id)
+    original = sdk.Flows.create_flow(
+        body("Cart", abandoned_cart(ids["cart"], ids["order"], ids["us"], ids["other"]))
+    )
+    read = shop.request(
+        "GET", f"/api/flows/{original.data.id}", params={"additional-fields[flow]": "definition"}
+    ).json()["data"]["attributes"]["definition"]
+    copy = sdk.Flows.create_flow(body("Cart (copy)", read))
+    old_actions = read["actions"]
+    new_actions = copy.data.attributes.definition.actions
+    assert [a["type"] for a in new_actions] == [a["type"] for a in old_actions]
+    assert {a["id"] for a in new_actions}.isdisjoint({a["id"] for a in old_actions})
+    emails = [a for a in new_actions if a["type"] == "send-email"]
+    html = {
+        sdk.Flows.get_template_for_flow_message(e["data"]["message"]["id"]).data.attributes.html
+        for e in emails
+    }
+    assert html == {"<p>Hi {{ person.first_name }}, US</p>", "<p>Hi {{ person.first_name }}</p>"}

@@ -81,11 +81,26 @@ def existing_metric_ids(session: Session, account_id: str, ids: Iterable[str]) -
 
 
 def existing_template_ids(session: Session, account_id: str, ids: Iterable[str]) -> set[str]:
-    return _ids(session, Template.id, Template.account_id, account_id, ids)
+    """Templates of the account, and flow messages' template copies (a definition read back
+    names its messages' copies, and may be sent again)."""
+    wanted = list(ids)
+    found = _ids(session, Template.id, Template.account_id, account_id, wanted)
+    return found | _ids(
+        session, FlowMessage.template_id, FlowMessage.account_id, account_id, set(wanted) - found
+    )
 
 
-def get_template(session: Session, account_id: str, template_id: str) -> Template | None:
-    return session.get(Template, (account_id, template_id)) if len(template_id) <= 26 else None
+def get_template(session: Session, account_id: str, template_id: str) -> Template | FlowMessage | None:
+    """The template, or the flow message holding that template copy."""
+    if len(template_id) > 26:
+        return None
+    template = session.get(Template, (account_id, template_id))
+    if template is not None:
+        return template
+    stmt = select(FlowMessage).where(
+        FlowMessage.account_id == account_id, FlowMessage.template_id == template_id
+    )
+    return session.execute(stmt.limit(1)).scalars().first()
 
 
 def flows_query(account_id: str, filter_node: Node | None) -> Select[Any]:

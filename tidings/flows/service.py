@@ -202,13 +202,23 @@ def _copy_template(session: Session, message: FlowMessage, template_id: str, at:
     template = repository.get_template(session, message.account_id, template_id)
     if template is None:
         raise NotFound(f"A template with id {template_id} does not exist.", pointer=at)
+    if isinstance(template, FlowMessage):  # another message's copy: copy the copy
+        source_id, name, editor = (
+            template.template_source_id,
+            template.template_name,
+            template.template_editor_type,
+        )
+        html, text, amp = template.template_html, template.template_text, template.template_amp
+    else:
+        source_id, name, editor = template.id, template.name, template.editor_type
+        html, text, amp = template.html, template.text, template.amp
     message.template_id = ulid()
-    message.template_source_id = template.id
-    message.template_name = template.name
-    message.template_editor_type = template.editor_type
-    message.template_html = template.html
-    message.template_text = template.text
-    message.template_amp = template.amp
+    message.template_source_id = source_id
+    message.template_name = name
+    message.template_editor_type = editor
+    message.template_html = html
+    message.template_text = text
+    message.template_amp = amp
     message.template_copied_at = utcnow()
 
 
