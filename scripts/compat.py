@@ -47,23 +47,8 @@ PARTIAL: dict[str, str] = {
         "blocks other than html/text (button, image, spacer, ...) are stored but render empty, "
         "except horizontal_rule (`<hr>`); display_options are not applied"
     ),
-    "get_flows_triggered_by_metric": "flows are not built yet: always an empty list",
-    "get_ids_for_flows_triggered_by_metric": "flows are not built yet: always an empty list",
-    "get_metrics": "include=flow-triggers: `data: []` on each metric (flows are not built)",
-    "get_metric": "include=flow-triggers: `data: []` (flows are not built)",
     "get_conversations_for_profile": "conversations are not built: always an empty list",
     "get_conversation_ids_for_profile": "conversations are not built: always an empty list",
-    "get_flows_triggered_by_list": "flows are not built yet: always an empty list",
-    "get_ids_for_flows_triggered_by_list": "flows are not built yet: always an empty list",
-    "get_lists": "include=flow-triggers: `data: []` on each list (flows are not built)",
-    "get_list": "include=flow-triggers: `data: []` (flows are not built)",
-    "get_flows_triggered_by_segment": "flows are not built yet: always an empty list",
-    "get_ids_for_flows_triggered_by_segment": "flows are not built yet: always an empty list",
-    "get_segments": "include=flow-triggers: `data: []` on each segment (flows are not built)",
-    "get_segment": "include=flow-triggers: `data: []` (flows are not built)",
-    "tag_flows": "until flows: flows are not built, so every flow id is unknown (404)",
-    "remove_tag_from_flows": "until flows: flows are not built, so every flow id is unknown (404)",
-    "get_flow_ids_for_tag": "until flows: flows are not built, always an empty list",
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "
@@ -77,6 +62,14 @@ PARTIAL: dict[str, str] = {
     "update_campaign_message": "a message's image relationship is refused (no images)",
     "get_campaign_message": "include=image returns nothing (no images)",
     "get_messages_for_campaign": "include=image returns nothing (no images)",
+    "create_flow": (
+        "flows do not run yet (no executor); custom-object triggers, code and WhatsApp actions refused"
+    ),
+    "update_flow": "flows do not run yet (no executor): live is a status only",
+    "get_flows": "include=tags returns no included resources (tags not built); archived always false",
+    "get_flow": "include=tags returns no included resources (tags not built)",
+    "get_tags_for_flow": "tags are not built yet: always an empty list",
+    "get_tag_ids_for_flow": "tags are not built yet: always an empty list",
     "get_image_for_campaign_message": "images are not built yet: always `data: null`",
     "get_image_id_for_campaign_message": "images are not built yet: always `data: null`",
     "update_image_for_campaign_message": "images are not built yet: every image id is a 404 at `/data/id`",

@@ -54,6 +54,7 @@ for name in json.loads(sys.argv[1]):
 from tidings.accounts import hooks as accounts
 from tidings.catalogs import history
 from tidings.consent import gateways
+from tidings.events import flow_triggers
 from tidings.events import hooks as events
 from tidings.jobs import registry
 from tidings.lists import hooks as lists
@@ -69,6 +70,7 @@ print(json.dumps({
     "facets": sorted(facets.filters()),
     "gateways": [type(gateways.lists()).__name__, type(gateways.segments()).__name__],
     "taggables": [kind.type for kind in kinds.kinds()],
+    "flow_triggers": type(flow_triggers.reader()).__name__,
 }))
 """
 
@@ -93,6 +95,7 @@ def test_importing_every_domain_registers_nothing() -> None:
             "facets": [],
             "gateways": ["NoLists", "NoSegments"],
             "taggables": [],
+            "flow_triggers": "NoFlows",
         }
 
 
@@ -106,6 +109,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "facets": [],
         "gateways": ["NoLists", "NoSegments"],
         "taggables": [],
+        "flow_triggers": "NoFlows",
     }, "importing the root registers nothing either"
     probe = PROBE.replace(
         "print(json.dumps(", "import tidings.domains; tidings.domains.install()\nprint(json.dumps("
@@ -117,7 +121,7 @@ def test_the_composition_root_registers_every_domain() -> None:
     )
     assert wired["hooks"][:3] == [2, 1, 1]  # last_event_date and segments; segments; segments
     assert wired["hooks"][4] == 1  # the default tag group
-    assert wired["taggables"] == ["list", "segment", "campaign"]
+    assert wired["taggables"] == ["list", "segment", "campaign", "flow"]
     assert wired["participants"] == [
         "events",
         "push_tokens",
@@ -130,6 +134,7 @@ def test_the_composition_root_registers_every_domain() -> None:
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
+    assert wired["flow_triggers"] == "FlowTriggersReader"
 
 
 def test_every_cli_command_runs_wired(tmp_path) -> None:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from tests.conftest import REVISION, make_account
 from tidings.campaigns import routes_audiences, routes_variations
 from tidings.delivery import routes as delivery_routes
+from tidings.flows import routes as flow_routes
 from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
 from tidings.jsonapi.spec import Operation
@@ -39,6 +40,7 @@ OWN = {
         *routes_variations.OPERATIONS,
         *routes_audiences.OPERATIONS,
         *routes_changes.OPERATIONS,
+        flow_routes.CREATE_FLOW_ACTION,
     )
 }
 

@@ -62,7 +62,7 @@ from tidings.delivery.tables import SourceKind
 from tidings.delivery.tracking_hits import HitWriter
 from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
-from tidings.events import activity
+from tidings.events import activity, flow_triggers
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
 from tidings.events.ingest import jobs as event_jobs
@@ -71,6 +71,10 @@ from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router
+from tidings.flows import tables as _flows_tables  # noqa: F401
+from tidings.flows.routes import router as flows_router
+from tidings.flows.tagging import FLOWS as TAGGABLE_FLOWS
+from tidings.flows.triggers import FlowTriggersReader
 from tidings.images import service as image_service
 from tidings.images import tables as _images_tables  # noqa: F401
 from tidings.images.routes import UPLOAD_PATHS as IMAGE_UPLOAD_PATHS
@@ -153,6 +157,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns_router,
     campaign_variations_router,
     campaign_audiences_router,
+    flows_router,
 )
 
 # Every job handler the workers run.
@@ -203,7 +208,7 @@ def install() -> None:
         account_hooks.ACCOUNT_CREATED.register(tags_service.create_default_group)
 
         # What tags can be put on (flows register here when they exist).
-        for taggable in (TAGGABLE_LISTS, TAGGABLE_SEGMENTS, TAGGABLE_CAMPAIGNS):
+        for taggable in (TAGGABLE_LISTS, TAGGABLE_SEGMENTS, TAGGABLE_CAMPAIGNS, TAGGABLE_FLOWS):
             tag_kinds.register(taggable)
 
         for participant in PROFILE_PARTICIPANTS:
@@ -221,6 +226,9 @@ def install() -> None:
         # What consent asks of the domains above it.
         consent_gateways.set_list_gateway(ListsGateway())
         consent_gateways.set_segment_gateway(SegmentsGateway())
+
+        # Which flows a metric, a list or a segment triggers (their flow-trigger relationships).
+        flow_triggers.set_reader(FlowTriggersReader())
 
         # Where each kind of send finds its message.
         delivery_sources.register(transactional.KIND, transactional.resolve_api_message)

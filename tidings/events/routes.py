@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from tidings.events import aggregates, service
+from tidings.events import aggregates, flow_triggers, service
 from tidings.events.render import event_resource, metric_property_resource, metric_resource
 from tidings.events.schemas import MetricAggregateQuery
 from tidings.http import ApiContext, api
@@ -112,13 +112,14 @@ def get_metric(id: str, ctx: ApiContext = api("get_metric")) -> JSONAPIResponse:
     return JSONAPIResponse(single(data, ctx.urls.current(), include=ctx.params.include))
 
 
-# Flows are another domain's; until they exist no flow is triggered by a metric.
 @router.get("/metrics/{id}/flow-triggers", operation_id="get_flows_triggered_by_metric")
 def get_flows_triggered_by_metric(
     id: str, ctx: ApiContext = api("get_flows_triggered_by_metric")
 ) -> JSONAPIResponse:
     service.get_metric(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    fields = ctx.params.fields.get("flow")
+    flows = flow_triggers.reader().flows(ctx.session, ctx.account_id, "metric", id, ctx.urls, fields)
+    return JSONAPIResponse(collection(flows, ctx.urls))
 
 
 @router.get("/metrics/{id}/relationships/flow-triggers", operation_id="get_ids_for_flows_triggered_by_metric")
@@ -126,7 +127,8 @@ def get_ids_for_flows_triggered_by_metric(
     id: str, ctx: ApiContext = api("get_ids_for_flows_triggered_by_metric")
 ) -> JSONAPIResponse:
     service.get_metric(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    ids = flow_triggers.reader().flow_ids(ctx.session, ctx.account_id, "metric", id)
+    return JSONAPIResponse(collection([{"type": "flow", "id": i} for i in ids], ctx.urls))
 
 
 def _samples(ctx: ApiContext) -> bool:

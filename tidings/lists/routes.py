@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
+from tidings.events import flow_triggers
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.filters import compile_filter
@@ -146,7 +147,9 @@ def get_flows_triggered_by_list(
     id: str, ctx: ApiContext = api("get_flows_triggered_by_list")
 ) -> JSONAPIResponse:
     service.get_list(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    fields = ctx.params.fields.get("flow")
+    flows = flow_triggers.reader().flows(ctx.session, ctx.account_id, "list", id, ctx.urls, fields)
+    return JSONAPIResponse(collection(flows, ctx.urls))
 
 
 @router.get("/lists/{id}/relationships/flow-triggers", operation_id="get_ids_for_flows_triggered_by_list")
@@ -154,7 +157,8 @@ def get_ids_for_flows_triggered_by_list(
     id: str, ctx: ApiContext = api("get_ids_for_flows_triggered_by_list")
 ) -> JSONAPIResponse:
     service.get_list(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(collection([], ctx.urls))
+    ids = flow_triggers.reader().flow_ids(ctx.session, ctx.account_id, "list", id)
+    return JSONAPIResponse(collection([{"type": "flow", "id": i} for i in ids], ctx.urls))
 
 
 @router.get("/profiles/{id}/lists", operation_id="get_lists_for_profile")

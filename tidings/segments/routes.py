@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
+from tidings.events import flow_triggers
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.errors import InvalidInput, NotFound
@@ -137,7 +138,10 @@ def _none(ctx: ApiContext, segment_id: str) -> JSONAPIResponse:
 def get_flows_triggered_by_segment(
     id: str, ctx: ApiContext = api("get_flows_triggered_by_segment")
 ) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    fields = ctx.params.fields.get("flow")
+    flows = flow_triggers.reader().flows(ctx.session, ctx.account_id, "segment", id, ctx.urls, fields)
+    return JSONAPIResponse(collection(flows, ctx.urls))
 
 
 @router.get(
@@ -146,7 +150,9 @@ def get_flows_triggered_by_segment(
 def get_ids_for_flows_triggered_by_segment(
     id: str, ctx: ApiContext = api("get_ids_for_flows_triggered_by_segment")
 ) -> JSONAPIResponse:
-    return _none(ctx, id)
+    service.get_segment(ctx.session, ctx.account_id, id)
+    ids = flow_triggers.reader().flow_ids(ctx.session, ctx.account_id, "segment", id)
+    return JSONAPIResponse(collection([{"type": "flow", "id": i} for i in ids], ctx.urls))
 
 
 @router.get("/profiles/{id}/segments", operation_id="get_segments_for_profile")
