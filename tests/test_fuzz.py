@@ -26,6 +26,7 @@ from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
 from tidings.jsonapi.spec import Operation
 from tidings.profiles import extensions
+from tidings.webhooks import routes_deliveries as webhook_deliveries
 
 # Tidings' own operations are declared where they are served, not in Klaviyo's index.
 OWN = {
@@ -37,6 +38,7 @@ OWN = {
         *delivery_routes.OPERATIONS,
         *routes_variations.OPERATIONS,
         *routes_audiences.OPERATIONS,
+        *webhook_deliveries.OPERATIONS,
     )
 }
 

@@ -99,6 +99,12 @@ from tidings.segments.participants import SEGMENT_MEMBERSHIPS
 from tidings.segments.routes import router as segments_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
+from tidings.webhooks import jobs as webhook_jobs
+from tidings.webhooks import listeners as webhook_listeners
+from tidings.webhooks import tables as _webhooks_tables  # noqa: F401
+from tidings.webhooks.routes import router as webhooks_router
+from tidings.webhooks.routes_deliveries import router as webhook_deliveries_router
+from tidings.webhooks.sender import WebhookSender, webhook_senders
 
 # Every router the app serves, lowest domain first.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -127,6 +133,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns_router,
     campaign_variations_router,
     campaign_audiences_router,
+    webhooks_router,
+    webhook_deliveries_router,
 )
 
 # Every job handler the workers run.
@@ -140,6 +148,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *catalog_jobs.JOBS,
     *profile_import_jobs.JOBS,
     *delivery_jobs.JOBS,
+    *webhook_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.
@@ -169,6 +178,7 @@ def install() -> None:
         # Listeners, in the writer's transaction.
         event_hooks.EVENTS_WRITTEN.register(activity.keep_last_event_date)
         event_hooks.EVENTS_WRITTEN.register(segment_listeners.events_written)
+        event_hooks.EVENTS_WRITTEN.register(webhook_listeners.events_written)
         list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
         profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
         consent_hooks.DOUBLE_OPTIN_REQUESTED.register(optin.request_confirmation)
@@ -206,10 +216,14 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
 
 def background_workers(
     db: Database, settings: Settings, workers: int | None = None
-) -> list[Worker | DeliveryWorker]:
-    """What `tidings serve` runs in-process: job workers of every lane and delivery workers
-    (none at all when TIDINGS_WORKERS, or `workers`, is 0)."""
+) -> list[Worker | DeliveryWorker | WebhookSender]:
+    """What `tidings serve` runs in-process: job workers of every lane, delivery workers and
+    webhook senders (none at all when TIDINGS_WORKERS, or `workers`, is 0)."""
     count = settings.workers if workers is None else workers
     if not count:
         return []
-    return [*serving_workers(db, settings, count), *delivery_workers(db, settings)]
+    return [
+        *serving_workers(db, settings, count),
+        *delivery_workers(db, settings),
+        *webhook_senders(db, settings),
+    ]

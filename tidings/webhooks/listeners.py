@@ -1,0 +1,80 @@
+"""Events written -> the webhook outbox, in the writer's transaction.
+
+The composition root registers `events_written` on `events.hooks.EVENTS_WRITTEN`. For an
+account with no enabled webhook this costs one small query per transaction. Otherwise each
+written event whose metric's topic an enabled endpoint subscribes to becomes one outbox row
+per endpoint (the key `(account, endpoint, event)`: at most one), which commits, or not, with
+the event; the sender (`webhooks.sender`) batches and sends them after the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tidings.db.dialect import bulk_insert_ignore
+from tidings.events.hooks import WrittenEvent
+from tidings.jobs.gather import transaction_scoped
+from tidings.webhooks import repository, topics
+from tidings.webhooks.tables import WebhookOutbox
+
+_SUBSCRIPTIONS = "webhooks.subscriptions"
+_OUTBOXED = "webhooks.outboxed"
+# (account, metric id) -> topic: a metric's integration and name never change.
+_metric_topics: dict[tuple[str, str], str] = {}
+_MAX_CACHED = 100_000
+OUTBOX = WebhookOutbox.__table__
+
+# Set after a commit that put events in the outbox, so this process's sender looks at once.
+wakeup = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_sender(session: Session) -> None:
+    if session.info.pop(_OUTBOXED, False):
+        wakeup.set()
+
+
+def subscriptions(session: Session, account_id: str) -> dict[str, list[str]]:
+    """Topic -> enabled endpoints, read once per transaction and account."""
+    known: dict[str, dict[str, list[str]]] = transaction_scoped(session, _SUBSCRIPTIONS)
+    if account_id not in known:
+        known[account_id] = repository.enabled_subscriptions(session, account_id)
+    return known[account_id]
+
+
+def _topics(session: Session, account_id: str, metric_ids: set[str]) -> dict[str, str]:
+    found = {m: t for m in metric_ids if (t := _metric_topics.get((account_id, m))) is not None}
+    missing = [m for m in metric_ids if m not in found]
+    if missing:
+        looked_up = topics.metric_topics(session, account_id, missing)
+        if len(_metric_topics) > _MAX_CACHED:
+            _metric_topics.clear()
+        for metric_id, topic in looked_up.items():
+            _metric_topics[(account_id, metric_id)] = topic
+        found.update(looked_up)
+    return found
+
+
+def events_written(session: Session, account_id: str, written: list[WrittenEvent]) -> None:
+    subscribed = subscriptions(session, account_id)
+    if not subscribed:
+        return
+    by_metric = _topics(session, account_id, {e.metric_id for e in written})
+    endpoints = {m: subscribed.get(t) for m, t in by_metric.items()}
+    rows = [
+        {"account_id": account_id, "webhook_id": webhook_id, "event_id": e.id}
+        for e in written
+        for webhook_id in endpoints.get(e.metric_id) or ()
+    ]
+    if rows:
+        bulk_insert_ignore(
+            session,
+            OUTBOX,  # type: ignore[arg-type]
+            rows,
+            index_elements=["account_id", "webhook_id", "event_id"],
+            returning="event_id",
+        )
+        session.info[_OUTBOXED] = True
