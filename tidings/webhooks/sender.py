@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tidings.config import Settings
@@ -119,10 +119,43 @@ def claim(
     )
     if account_id is not None:
         stmt = stmt.where(Webhook.account_id == account_id)
-    turns: list[Turn] = []
     lease = dt.timedelta(seconds=settings.webhook_timeout_seconds * BATCHES_PER_TURN + 60)
+    urls = Urls(base_url, "", [])
+    renderers: dict[str, payloads.Renderer] = {}
+    taken: list[tuple[Webhook, list[Batch], list[str]]] = []
     for webhook in session.execute(skip_locked(session, stmt)).scalars():
-        batches = _batches(session, settings, webhook, now, base_url)
+        pending, event_ids = _take(session, settings, webhook)
+        if not pending and not event_ids:
+            continue
+        taken.append((webhook, pending, event_ids))
+        renderer = renderers.setdefault(
+            webhook.account_id, payloads.Renderer(session, webhook.account_id, urls)
+        )
+        renderer.prefetch(event_ids)  # nothing rendered twice for two endpoints
+    turns: list[Turn] = []
+    new_rows: list[dict[str, object]] = []
+    size = settings.webhook_batch_size
+    for webhook, batches, event_ids in taken:
+        renderer = renderers[webhook.account_id]
+        for start in range(0, len(event_ids), size):
+            body = renderer.body(webhook.id, event_ids[start : start + size], now)
+            if not body.event_ids:
+                continue
+            batch_id = ulid()
+            new_rows.append(
+                {
+                    "account_id": webhook.account_id,
+                    "id": batch_id,
+                    "webhook_id": webhook.id,
+                    "status": PENDING,
+                    "event_ids": body.event_ids,
+                    "topics": body.topics,
+                    "body": body.text,
+                    "attempts": 0,
+                    "created": now,
+                }
+            )
+            batches.append(Batch(batch_id, body.text.encode()))
         if not batches:
             continue
         webhook.claimed_until, webhook.lease_token = now + lease, ulid()
@@ -136,13 +169,14 @@ def claim(
                 batches,
             )
         )
+    if new_rows:
+        session.execute(insert(WebhookBatch), new_rows)
     session.flush()
     return turns
 
 
-def _batches(
-    session: Session, settings: Settings, webhook: Webhook, now: dt.datetime, base_url: str
-) -> list[Batch]:
+def _take(session: Session, settings: Settings, webhook: Webhook) -> tuple[list[Batch], list[str]]:
+    """The endpoint's pending batches, and events taken out of its outbox for new ones."""
     account_id, webhook_id = webhook.account_id, webhook.id
     rows = session.execute(
         select(WebhookBatch.id, WebhookBatch.body)
@@ -157,7 +191,7 @@ def _batches(
     batches = [Batch(batch_id, body.encode()) for batch_id, body in rows]
     room = (BATCHES_PER_TURN - len(batches)) * settings.webhook_batch_size
     if room <= 0:
-        return batches
+        return batches, []
     event_ids = list(
         session.execute(
             select(WebhookOutbox.event_id)
@@ -166,35 +200,15 @@ def _batches(
             .limit(room)
         ).scalars()
     )
-    if not event_ids:
-        return batches
-    session.execute(
-        delete(WebhookOutbox).where(
-            WebhookOutbox.account_id == account_id,
-            WebhookOutbox.webhook_id == webhook_id,
-            WebhookOutbox.event_id.in_(event_ids),
+    if event_ids:
+        session.execute(
+            delete(WebhookOutbox).where(
+                WebhookOutbox.account_id == account_id,
+                WebhookOutbox.webhook_id == webhook_id,
+                WebhookOutbox.event_id.in_(event_ids),
+            )
         )
-    )
-    urls = Urls(base_url, "", [])
-    size = settings.webhook_batch_size
-    for start in range(0, len(event_ids), size):
-        body = payloads.build(session, account_id, webhook_id, event_ids[start : start + size], urls, now)
-        if not body.event_ids:
-            continue
-        batch = WebhookBatch(
-            account_id=account_id,
-            id=ulid(),
-            webhook_id=webhook_id,
-            status=PENDING,
-            event_ids=body.event_ids,
-            topics=body.topics,
-            body=body.text,
-            attempts=0,
-            created=now,
-        )
-        session.add(batch)
-        batches.append(Batch(batch.id, body.text.encode()))
-    return batches
+    return batches, event_ids
 
 
 # ------------------------------------------------------------------------------ send
