@@ -14,7 +14,7 @@ import threading
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tidings.db.dialect import bulk_insert_ignore
+from tidings.db.dialect import bulk_insert
 from tidings.events.hooks import WrittenEvent
 from tidings.jobs.gather import transaction_scoped
 from tidings.webhooks import repository, topics
@@ -70,11 +70,7 @@ def events_written(session: Session, account_id: str, written: list[WrittenEvent
         for webhook_id in endpoints.get(e.metric_id) or ()
     ]
     if rows:
-        bulk_insert_ignore(
-            session,
-            OUTBOX,  # type: ignore[arg-type]
-            rows,
-            index_elements=["account_id", "webhook_id", "event_id"],
-            returning="event_id",
-        )
+        # A plain INSERT (one statement of arrays on PostgreSQL): the events are new, so no row
+        # can exist yet; a batch retried row by row rolled its savepoint's rows back with it.
+        bulk_insert(session, OUTBOX, rows)  # type: ignore[arg-type]
         session.info[_OUTBOXED] = True

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tidings.db.dialect import in_values
 from tidings.events.render import event_resource
 from tidings.events.tables import Event
 from tidings.jsonapi.documents import Urls
@@ -44,7 +45,9 @@ class Renderer:
         for start in range(0, len(missing), 1000):
             chunk = missing[start : start + 1000]
             rows = self.session.execute(
-                select(EVENTS).where(EVENTS.c.account_id == self.account_id, EVENTS.c.id.in_(chunk))
+                select(EVENTS).where(
+                    EVENTS.c.account_id == self.account_id, in_values(self.session, EVENTS.c.id, chunk)
+                )
             ).all()
             unknown = sorted({r.metric_id for r in rows} - set(self._topics))
             self._topics.update(metric_topics(self.session, self.account_id, unknown))

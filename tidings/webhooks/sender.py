@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from tidings.config import Settings
 from tidings.db.base import utcnow
-from tidings.db.dialect import skip_locked
+from tidings.db.dialect import in_values, skip_locked
 from tidings.db.ids import ulid
 from tidings.db.session import Database
 from tidings.jsonapi.documents import Urls
@@ -200,12 +200,12 @@ def _take(session: Session, settings: Settings, webhook: Webhook) -> tuple[list[
             .limit(room)
         ).scalars()
     )
-    if event_ids:
+    if event_ids:  # the endpoint's row is locked: no other sender takes these meanwhile
         session.execute(
             delete(WebhookOutbox).where(
                 WebhookOutbox.account_id == account_id,
                 WebhookOutbox.webhook_id == webhook_id,
-                WebhookOutbox.event_id.in_(event_ids),
+                in_values(session, WebhookOutbox.event_id, event_ids),
             )
         )
     return batches, event_ids
