@@ -115,12 +115,24 @@ def subscribe_everything(db: Database, account_id: str, receiver_url: str, endpo
 
 
 def outbox_left(engine) -> int:
+    """(endpoint, event) pairs waiting: matched events times their endpoints, and fanned-out rows."""
     with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM webhook_outbox")).scalar() or 0)
+        matched = conn.execute(
+            text(
+                "SELECT coalesce(sum(length(webhook_ids) - length(replace(webhook_ids, ',', '')) + 1), 0) "
+                "FROM webhook_matches"
+            )
+        ).scalar()
+        return int(matched or 0) + int(
+            conn.execute(text("SELECT count(*) FROM webhook_outbox")).scalar() or 0
+        )
+
+
+_POLL = httpx.Client(timeout=5)  # one client: a new one per poll costs a TLS context's CPU
 
 
 def receiver_count(url: str) -> tuple[int, int]:
-    requests, events = httpx.get(url, timeout=5).text.split()
+    requests, events = _POLL.get(url).text.split()
     return int(requests), int(events)
 
 
@@ -133,7 +145,7 @@ def deliver(db: Database, settings: Settings, engine, receiver_url: str) -> tupl
     started = time.perf_counter()
     sender.start()
     while receiver_count(receiver_url)[1] - before < expected:
-        time.sleep(0.05)
+        time.sleep(0.2)
     elapsed = time.perf_counter() - started
     sender.stop()
     delivered = receiver_count(receiver_url)[1] - before
@@ -212,7 +224,7 @@ def main() -> None:
             )
         base, hooked = (sum(r[1][1:]) for r in runs)
         print(
-            f"  outbox rows written: {outboxed:,}; CPU with webhooks / without: {hooked / base:.2f} (target <= 1.20)"
+            f"  endpoint-event pairs matched: {outboxed:,}; CPU with webhooks / without: {hooked / base:.2f} (target <= 1.20)"
         )
 
         rate, delivered, sender_cpu = deliver(db, settings, engine, receiver_url)

@@ -43,7 +43,9 @@ def test_addresses_that_are_refused(address: str) -> None:
     assert refusal(ipaddress.ip_address(address)) is not None
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "2a00:1450:4001::200e"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "2a00:1450:4001::200e"]
+)
 def test_public_addresses_pass(address: str) -> None:
     assert refusal(ipaddress.ip_address(address)) is None
 
@@ -192,7 +194,9 @@ def test_each_redirect_is_checked_like_the_first_url(redirector: str) -> None:
 # ------------------------------------------------------------------ every entry point, with a private address
 
 
-def test_feed_entry_points_refuse_a_private_address(db, account: AccountKeys, monkeypatch, redirector: str) -> None:  # type: ignore[no-untyped-def]
+def test_feed_entry_points_refuse_a_private_address(
+    db, account: AccountKeys, monkeypatch, redirector: str
+) -> None:  # type: ignore[no-untyped-def]
     url = f"{redirector}/feed.json"
     with db.write() as session, pytest.raises(URLRefused, match="https://"):  # `tidings catalog feed set`
         sync.set_feed(session, account.id, url, 3600, allow_private=False)
@@ -214,7 +218,9 @@ def test_feed_entry_points_refuse_a_private_address(db, account: AccountKeys, mo
             catalog_jobs.sync_feed(session, context)
         with db.read() as session:
             (feed,) = sync.list_feeds(session, account.id)
-            assert feed.last_status == "failed: could not download the feed: The URL must start with https://."
+            assert (
+                feed.last_status == "failed: could not download the feed: The URL must start with https://."
+            )
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

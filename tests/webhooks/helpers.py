@@ -12,7 +12,7 @@ from tidings.config import Settings
 from tidings.db.session import Database
 from tidings.outbound.client import OutboundClient
 from tidings.webhooks.sender import policy_for, run_round
-from tidings.webhooks.tables import Webhook, WebhookOutbox
+from tidings.webhooks.tables import Webhook, WebhookMatch, WebhookOutbox
 
 SECRET = "s3cret-key-for-tests"
 
@@ -71,10 +71,18 @@ def time_passes(db: Database, account_id: str, webhook_id: str) -> None:
 
 
 def outbox(db: Database, account_id: str) -> list[tuple[str, str]]:
+    """(endpoint, event) pairs waiting for a batch: matched, or fanned out already."""
     with db.read() as session:
         rows = session.execute(
             select(WebhookOutbox.webhook_id, WebhookOutbox.event_id).where(
                 WebhookOutbox.account_id == account_id
             )
         )
-        return sorted((w, e) for w, e in rows)
+        pairs = [(w, e) for w, e in rows]
+        matched = session.execute(
+            select(WebhookMatch.webhook_ids, WebhookMatch.event_id).where(
+                WebhookMatch.account_id == account_id
+            )
+        )
+        pairs += [(w, e) for ids, e in matched for w in ids.split(",")]
+        return sorted(pairs)

@@ -16,6 +16,7 @@ from tests.conftest import AccountKeys
 from tests.events.factories import make_events
 from tests.webhooks.helpers import SECRET, endpoint, make_webhook, outbox, send_all, send_round, time_passes
 from tests.webhooks.receiver import Answer, Receiver
+from tidings.webhooks import sender
 
 ORDER = "event:api.placed_order"
 
@@ -92,6 +93,10 @@ def test_at_most_one_outbox_row_per_endpoint_and_event(
     item = {"metric": "Placed Order", "unique_id": "order-1", "profile_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ"}
     (event_id,) = make_events(db, account.id, [item])
     assert make_events(db, account.id, [item]) == []  # the same event again is not written again
+    assert outbox(db, account.id) == sorted([(a, event_id), (b, event_id)])
+    with db.write() as session:  # fanned out into one row per endpoint, still once each
+        assert sender.fan_out(session, account.id) == 1
+        assert sender.fan_out(session, account.id) == 0
     assert outbox(db, account.id) == sorted([(a, event_id), (b, event_id)])
 
 

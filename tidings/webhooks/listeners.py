@@ -2,9 +2,10 @@
 
 The composition root registers `events_written` on `events.hooks.EVENTS_WRITTEN`. For an
 account with no enabled webhook this costs one small query per transaction. Otherwise each
-written event whose metric's topic an enabled endpoint subscribes to becomes one outbox row
-per endpoint (the key `(account, endpoint, event)`: at most one), which commits, or not, with
-the event; the sender (`webhooks.sender`) batches and sends them after the commit.
+written event whose metric's topic enabled endpoints subscribe to becomes one `webhook_matches`
+row naming those endpoints (the key `(account, event)`: at most one), which commits, or not,
+with the event; the sender (`webhooks.sender`) fans it out into one outbox row per endpoint
+(the key `(account, endpoint, event)`), batches and sends them after the commit.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from tidings.db.dialect import bulk_insert
 from tidings.events.hooks import WrittenEvent
 from tidings.jobs.gather import transaction_scoped
 from tidings.webhooks import repository, topics
-from tidings.webhooks.tables import WebhookOutbox
+from tidings.webhooks.tables import WebhookMatch
 
 _SUBSCRIPTIONS = "webhooks.subscriptions"
 _OUTBOXED = "webhooks.outboxed"
 # (account, metric id) -> topic: a metric's integration and name never change.
 _metric_topics: dict[tuple[str, str], str] = {}
 _MAX_CACHED = 100_000
-OUTBOX = WebhookOutbox.__table__
+MATCHES = WebhookMatch.__table__
 
 # Set after a commit that put events in the outbox, so this process's sender looks at once.
 wakeup = threading.Event()
@@ -63,14 +64,14 @@ def events_written(session: Session, account_id: str, written: list[WrittenEvent
     if not subscribed:
         return
     by_metric = _topics(session, account_id, {e.metric_id for e in written})
-    endpoints = {m: subscribed.get(t) for m, t in by_metric.items()}
+    endpoints = {m: ",".join(subscribed[t]) for m, t in by_metric.items() if t in subscribed}
     rows = [
-        {"account_id": account_id, "webhook_id": webhook_id, "event_id": e.id}
+        {"account_id": account_id, "event_id": e.id, "webhook_ids": endpoints[e.metric_id]}
         for e in written
-        for webhook_id in endpoints.get(e.metric_id) or ()
+        if e.metric_id in endpoints
     ]
     if rows:
         # A plain INSERT (one statement of arrays on PostgreSQL): the events are new, so no row
         # can exist yet; a batch retried row by row rolled its savepoint's rows back with it.
-        bulk_insert(session, OUTBOX, rows)  # type: ignore[arg-type]
+        bulk_insert(session, MATCHES, rows)  # type: ignore[arg-type]
         session.info[_OUTBOXED] = True

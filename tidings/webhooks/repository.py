@@ -12,6 +12,7 @@ from tidings.webhooks.tables import (
     Webhook,
     WebhookAttempt,
     WebhookBatch,
+    WebhookMatch,
     WebhookOutbox,
     WebhookTopic,
 )
@@ -88,8 +89,13 @@ def pending_events(session: Session, account_id: str, webhook_id: str) -> int:
         WebhookBatch.webhook_id == webhook_id,
         WebhookBatch.status == PENDING,
     )
-    return int(session.execute(outbox).scalar_one()) + sum(
-        len(ids) for ids in session.execute(pending).scalars()
+    matched = select(func.count()).where(
+        WebhookMatch.account_id == account_id, WebhookMatch.webhook_ids.contains(webhook_id)
+    )
+    return (
+        int(session.execute(outbox).scalar_one())
+        + int(session.execute(matched).scalar_one())
+        + sum(len(ids) for ids in session.execute(pending).scalars())
     )
 
 

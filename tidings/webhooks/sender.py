@@ -2,11 +2,13 @@
 
 A round, for every endpoint that is enabled, has work and is not waiting out a failure:
 
-1. claim (one short write transaction): lock the endpoint (`SKIP LOCKED` on PostgreSQL) and
-   give it a lease; take its pending batches and, up to BATCHES_PER_TURN, make new ones from its
-   outbox rows (at most `TIDINGS_WEBHOOK_BATCH_SIZE` events each, oldest first; the rows are
-   deleted as they join a batch, and the body is built once, so every attempt sends the same
-   bytes under the same `webhook-id`);
+1. claim (one short write transaction): fan the matched events out (`webhook_matches`, one
+   row per event, written by the events' transaction) into one outbox row per endpoint; lock
+   each due endpoint (`SKIP LOCKED` on PostgreSQL) and give it a lease; take its pending
+   batches and, up to BATCHES_PER_TURN, make new ones from its outbox rows (at most
+   `TIDINGS_WEBHOOK_BATCH_SIZE` events each, oldest first; the rows are deleted as they join a
+   batch, and the body is built once, so every attempt sends the same bytes under the same
+   `webhook-id`);
 2. send (no transaction open): each endpoint's batches in order through the outbound guard,
    signed (`signing.headers`), stopping at its first failure, endpoints concurrently;
 3. settle (one short write transaction): an attempt row per request; a 2xx marks the batch
@@ -37,14 +39,22 @@ from sqlalchemy.orm import Session
 
 from tidings.config import Settings
 from tidings.db.base import utcnow
-from tidings.db.dialect import in_values, skip_locked
+from tidings.db.dialect import bulk_insert_ignore, in_values, skip_locked
 from tidings.db.ids import ulid
 from tidings.db.session import Database
 from tidings.jsonapi.documents import Urls
 from tidings.outbound.addresses import Policy, URLRefused
 from tidings.outbound.client import OutboundClient, OutboundFailed, OutboundResponse
 from tidings.webhooks import listeners, payloads, signing
-from tidings.webhooks.tables import DELIVERED, PENDING, Webhook, WebhookAttempt, WebhookBatch, WebhookOutbox
+from tidings.webhooks.tables import (
+    DELIVERED,
+    PENDING,
+    Webhook,
+    WebhookAttempt,
+    WebhookBatch,
+    WebhookMatch,
+    WebhookOutbox,
+)
 
 log = structlog.get_logger("tidings.webhooks")
 
@@ -52,6 +62,7 @@ SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)  # seconds to wait after th
 MAX_RETRY_AFTER = 24 * 3600
 BATCHES_PER_TURN = 10
 ENDPOINTS_PER_ROUND = 50
+FAN_OUT = 10_000  # matched events fanned out per round
 RESPONSE_KEPT = 2048  # characters of a response body kept with its attempt
 
 
@@ -102,10 +113,50 @@ def _has_work() -> object:
     return or_(outbox, batches)
 
 
+def fan_out(session: Session, account_id: str | None = None, limit: int = FAN_OUT) -> int:
+    """Matched events (`webhook_matches`, one row per event) into one outbox row per endpoint
+    that still exists; returns the matches taken."""
+    stmt = select(WebhookMatch.account_id, WebhookMatch.event_id, WebhookMatch.webhook_ids)
+    if account_id is not None:
+        stmt = stmt.where(WebhookMatch.account_id == account_id)
+    stmt = stmt.order_by(WebhookMatch.account_id, WebhookMatch.event_id).limit(limit)
+    matches = session.execute(skip_locked(session, stmt)).all()
+    if not matches:
+        return 0
+    by_account: dict[str, list[tuple[str, str]]] = {}
+    for account, event_id, webhook_ids in matches:
+        by_account.setdefault(account, []).append((event_id, webhook_ids))
+    rows: list[dict[str, object]] = []
+    for account, items in by_account.items():
+        existing = set(session.execute(select(Webhook.id).where(Webhook.account_id == account)).scalars())
+        rows += [
+            {"account_id": account, "webhook_id": webhook_id, "event_id": event_id}
+            for event_id, webhook_ids in items
+            for webhook_id in webhook_ids.split(",")
+            if webhook_id in existing
+        ]
+        session.execute(
+            delete(WebhookMatch).where(
+                WebhookMatch.account_id == account,
+                in_values(session, WebhookMatch.event_id, [event_id for event_id, _ids in items]),
+            )
+        )
+    if rows:
+        bulk_insert_ignore(
+            session,
+            WebhookOutbox.__table__,  # type: ignore[arg-type]
+            rows,
+            index_elements=["account_id", "webhook_id", "event_id"],
+            returning="event_id",
+        )
+    return len(matches)
+
+
 def claim(
     session: Session, settings: Settings, now: dt.datetime, base_url: str, account_id: str | None = None
 ) -> list[Turn]:
     """Due endpoints with work (of one account only, when given) and their batches."""
+    fan_out(session, account_id)
     stmt = (
         select(Webhook)
         .where(

@@ -53,9 +53,21 @@ class WebhookTopic(Base):
     topic: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
+class WebhookMatch(Base):
+    """An event written whose topic enabled endpoints subscribe to, with those endpoints' ids
+    (comma-separated): one narrow row per event, written in the events' transaction, so that
+    matching costs the events processor little. The sender fans it out into `webhook_outbox`."""
+
+    __tablename__ = "webhook_matches"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    webhook_ids: Mapped[str] = mapped_column(Text)
+
+
 class WebhookOutbox(Base):
-    """An event matched to an endpoint, written in the events' transaction and waiting for a
-    batch (at most one per endpoint and event: the key). A batch takes and deletes it."""
+    """An event waiting for a batch of one endpoint (at most one per endpoint and event: the
+    key). A batch takes and deletes it."""
 
     __tablename__ = "webhook_outbox"
 

@@ -1,4 +1,4 @@
-"""Outbound webhooks: endpoints, topics, the outbox, batches and attempts.
+"""Outbound webhooks: endpoints, topics, matched events, the outbox, batches and attempts.
 
 Revision ID: 0022_webhooks
 Revises: 0019_campaigns
@@ -49,6 +49,13 @@ def upgrade() -> None:
         sa.Column("topic", sa.String(255), nullable=False),
         sa.ForeignKeyConstraint(*WEBHOOK_FK, ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("account_id", "webhook_id", "topic"),
+    )
+    op.create_table(
+        "webhook_matches",
+        sa.Column("account_id", sa.String(6), nullable=False),
+        sa.Column("event_id", sa.String(26), nullable=False),
+        sa.Column("webhook_ids", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "event_id"),
     )
     op.create_table(
         "webhook_outbox",
@@ -106,5 +113,6 @@ def downgrade() -> None:
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_batches")
     op.drop_table("webhook_outbox")
+    op.drop_table("webhook_matches")
     op.drop_table("webhook_subscriptions")
     op.drop_table("webhooks")
