@@ -33,6 +33,9 @@ from tidings.db.session import Database
 from tidings.ops.logs import configure_logging
 
 REVISION = "2026-10-15"
+# Tests reach their fakes on 127.0.0.1 through the outbound guard; tests of the guard itself
+# give it a policy of their own (or set this to false for one test).
+os.environ.setdefault("TIDINGS_ALLOW_PRIVATE_URLS", "true")
 configure_logging("WARNING", "console")
 domains.install()  # what the app, the workers and the CLI do first: every registration
 POSTGRES_ADMIN = os.environ.get(
@@ -72,6 +75,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         rate_limits_enabled=False,
         auth_failures_per_minute=1_000_000,  # tests share one client address; tests/accounts/test_keys.py sets its own
         workers=0,
+        allow_private_urls=True,
         log_level="WARNING",
         log_format="console",
     )

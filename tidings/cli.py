@@ -162,6 +162,10 @@ def worker(
         int | None,
         typer.Option(help="Delivery workers in this process. Default: TIDINGS_DELIVERY_WORKERS."),
     ] = None,
+    webhooks: Annotated[
+        int | None,
+        typer.Option(help="Webhook senders in this process. Default: TIDINGS_WEBHOOK_WORKERS."),
+    ] = None,
 ) -> None:
     """Run background workers only (scale them out as separate processes)."""
     from tidings import domains
@@ -170,6 +174,7 @@ def worker(
     from tidings.jobs.worker import Worker, lane_workers
     from tidings.ops.gc_tuning import tune_gc
     from tidings.ops.logs import configure_logging
+    from tidings.webhooks.sender import WebhookSender, webhook_senders
 
     lanes = lane or list(LANES)
     unknown = [name for name in lanes if name not in LANES]
@@ -180,9 +185,10 @@ def worker(
     _ensure_schema(False)
     domains.install()
     db = _database()
-    pool: list[Worker | DeliveryWorker] = [
+    pool: list[Worker | DeliveryWorker | WebhookSender] = [
         *lane_workers(db, dict.fromkeys(lanes, concurrency)),
         *delivery_workers(db, settings, delivery),
+        *webhook_senders(db, settings, webhooks),
     ]
     tune_gc()
     stop = threading.Event()
@@ -190,7 +196,9 @@ def worker(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for item in pool:
         item.start()
-    typer.echo(f"{len(pool)} worker(s) running ({', '.join(lanes)}, delivery); Ctrl-C to stop.", err=True)
+    typer.echo(
+        f"{len(pool)} worker(s) running ({', '.join(lanes)}, delivery, webhooks); Ctrl-C to stop.", err=True
+    )
     stop.wait()
     for item in pool:
         item.stop()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     template_max_items: int = Field(100_000, ge=100)
     # Images of the asset library (tidings/images/): where their files are kept
     image_dir: str = "./images"
+    # Outbound requests to URLs users give (webhooks, feeds): true allows private, loopback and
+    # link-local addresses, and plain http to loopback (local development and tests only)
+    allow_private_urls: bool = False
     # Catalog feeds (scheduled downloads)
     feed_timeout_seconds: float = Field(300.0, gt=0)
     feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)
@@ -94,6 +97,14 @@ class Settings(BaseSettings):
     apns_topic: str | None = None
     # Open and click hits: false lets PostgreSQL acknowledge them before its WAL is on disk
     tracking_synchronous_commit: bool = True
+
+    # Outbound webhooks (tidings/webhooks/): senders per process, events per request, how long one
+    # request may take and how much of its answer is read, how long delivered batches are kept
+    webhook_workers: int = Field(1, ge=0)
+    webhook_batch_size: int = Field(100, ge=1, le=1000)
+    webhook_timeout_seconds: float = Field(15.0, gt=0)
+    webhook_max_response_bytes: int = Field(64 * 1024, ge=1024)
+    webhook_retention_days: int = Field(30, ge=1)
 
     # Logs
     log_level: str = "INFO"

@@ -121,6 +121,12 @@ from tidings.tags import tables as _tags_tables  # noqa: F401
 from tidings.tags.routes import router as tags_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
+from tidings.webhooks import jobs as webhook_jobs
+from tidings.webhooks import listeners as webhook_listeners
+from tidings.webhooks import tables as _webhooks_tables  # noqa: F401
+from tidings.webhooks.routes import router as webhooks_router
+from tidings.webhooks.routes_deliveries import router as webhook_deliveries_router
+from tidings.webhooks.sender import WebhookSender, webhook_senders
 
 # Paths that take bodies larger than TIDINGS_MAX_BODY_BYTES (an image of 5 MB, as a file or a data URI).
 UPLOAD_LIMITS: dict[str, int] = dict.fromkeys(IMAGE_UPLOAD_PATHS, image_service.UPLOAD_BODY_BYTES)
@@ -158,6 +164,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaign_variations_router,
     campaign_audiences_router,
     flows_router,
+    webhooks_router,
+    webhook_deliveries_router,
 )
 
 # Every job handler the workers run.
@@ -172,6 +180,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *coupon_jobs.JOBS,
     *profile_import_jobs.JOBS,
     *delivery_jobs.JOBS,
+    *webhook_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.
@@ -202,6 +211,7 @@ def install() -> None:
         # Listeners, in the writer's transaction.
         event_hooks.EVENTS_WRITTEN.register(activity.keep_last_event_date)
         event_hooks.EVENTS_WRITTEN.register(segment_listeners.events_written)
+        event_hooks.EVENTS_WRITTEN.register(webhook_listeners.events_written)
         list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
         profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
         consent_hooks.DOUBLE_OPTIN_REQUESTED.register(optin.request_confirmation)
@@ -247,10 +257,14 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
 
 def background_workers(
     db: Database, settings: Settings, workers: int | None = None
-) -> list[Worker | DeliveryWorker]:
-    """What `tidings serve` runs in-process: job workers of every lane and delivery workers
-    (none at all when TIDINGS_WORKERS, or `workers`, is 0)."""
+) -> list[Worker | DeliveryWorker | WebhookSender]:
+    """What `tidings serve` runs in-process: job workers of every lane, delivery workers and
+    webhook senders (none at all when TIDINGS_WORKERS, or `workers`, is 0)."""
     count = settings.workers if workers is None else workers
     if not count:
         return []
-    return [*serving_workers(db, settings, count), *delivery_workers(db, settings)]
+    return [
+        *serving_workers(db, settings, count),
+        *delivery_workers(db, settings),
+        *webhook_senders(db, settings),
+    ]

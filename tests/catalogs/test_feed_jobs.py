@@ -107,7 +107,7 @@ def feed_limits(monkeypatch) -> Iterator[Callable[..., None]]:  # type: ignore[n
 
 def _schedule(db: Database, account_id: str, url: str) -> None:
     with db.write() as session:
-        sync.set_feed(session, account_id, url, 3600)
+        sync.set_feed(session, account_id, url, 3600, allow_private=True)
         assert sync.enqueue_due_feeds(session, utcnow()) >= 1
 
 
@@ -191,7 +191,7 @@ def test_a_feed_larger_than_the_limit_is_refused(
     _schedule(db, account.id, f"{feed_server.url}{path}")
     drain(db)
     status = _feed(db, account.id).last_status
-    assert status == "failed: could not download the feed: the feed is larger than 100 bytes"
+    assert status == "failed: could not download the feed: the response is larger than 100 bytes"
     assert _items(db, account.id) == []
 
 

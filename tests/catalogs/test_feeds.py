@@ -241,7 +241,7 @@ def test_scheduled_feed_runs_per_account(run, feed_server, client, db, account) 
 
 def test_scheduled_feed_that_cannot_be_downloaded_records_why(db, account) -> None:
     with db.write() as session:
-        sync.set_feed(session, account.id, "http://127.0.0.1:9/missing.json", 3600)
+        sync.set_feed(session, account.id, "http://127.0.0.1:9/missing.json", 3600, allow_private=True)
         sync.enqueue_due_feeds(session, dt.datetime.now(dt.UTC))
     drain(db)
     with db.read() as session:

@@ -6,10 +6,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from openapi_client.exceptions import ApiException, BadRequestException, NotFoundException
 from PIL import Image as PILImage
+
+from tidings.images import service
+from tidings.jsonapi.errors import InvalidInput
 
 
 def _png(width: int = 3, height: int = 2, color: str = "red") -> bytes:
@@ -85,9 +90,6 @@ def test_what_is_not_an_image_is_refused(sdk, client, account) -> None:  # type:
     assert "this one is BMP" in unsupported.value.body
     with pytest.raises(BadRequestException):
         _import(sdk, "data:image/png;base64,@@@")
-    with pytest.raises(BadRequestException) as remote:
-        _import(sdk, "https://example.com/a.png")
-    assert "not available yet" in remote.value.body
     upload = client.post(
         "/api/image-upload", files={"file": ("x.png", b"\x89PNG garbage")}, headers=account.headers()
     )
@@ -122,3 +124,50 @@ def test_another_account_sees_none_of_them(sdk, other_account, server) -> None: 
         theirs.Images.get_image(mine.id)
     assert hidden.value.status == 404
     assert theirs.Images.get_images().data == []
+
+
+@pytest.fixture
+def picture_server():  # type: ignore[no-untyped-def]
+    """A local web server with one PNG at /pics/shop-logo.png (and a page that is not one)."""
+    png = _png(5, 5)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = (
+                (png, "image/png") if self.path == "/pics/shop-logo.png" else (b"<html></html>", "text/html")
+            )
+            self.send_response(200 if self.path != "/missing.png" else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", png
+    server.shutdown()
+
+
+def test_import_from_a_url_goes_through_the_guard(sdk, picture_server) -> None:  # type: ignore[no-untyped-def]
+    base, png = picture_server
+    image = _import(sdk, f"{base}/pics/shop-logo.png")  # loopback: the suite allows private URLs
+    assert image.attributes.name == "shop-logo.png"
+    assert image.attributes.size == len(png)
+    with pytest.raises(BadRequestException) as page:
+        _import(sdk, f"{base}/index.html")
+    assert "not a JPEG, PNG or GIF" in page.value.body
+    with pytest.raises(BadRequestException) as missing:
+        _import(sdk, f"{base}/missing.png")
+    assert "answered 404" in missing.value.body
+
+
+def test_a_private_address_is_refused_without_the_setting(picture_server) -> None:  # type: ignore[no-untyped-def]
+    base, _png_bytes = picture_server
+    for url in (f"{base}/pics/shop-logo.png", "https://127.0.0.1/x.png", "https://10.0.0.1/x.png"):
+        with pytest.raises(InvalidInput) as refused:
+            service.fetch(url, "/data/attributes/import_from_url", allow_private=False)
+        assert refused.value.pointer == "/data/attributes/import_from_url"
+        assert "cannot be used" in refused.value.detail

@@ -69,7 +69,10 @@ def sync(
     if fmt not in (None, "json", "csv"):
         _fail("--format must be json or csv.")
     try:
-        raw, size = syncing.open_source(source)
+        settings = get_settings()
+        raw, size = syncing.open_source(
+            source, max_bytes=settings.feed_max_bytes, allow_private=settings.allow_private_urls
+        )
     except (OSError, ValueError) as exc:
         _fail(f"Cannot open {source}: {exc}")
     summary = syncing.SyncSummary()
@@ -177,7 +180,7 @@ def feed_set(
     _check_account(db, account)
     try:
         with db.write() as session:
-            syncing.set_feed(session, account, url, every)
+            syncing.set_feed(session, account, url, every, allow_private=get_settings().allow_private_urls)
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(f"Feed set for {account}: {url}, every {every} s (the workers run it).")

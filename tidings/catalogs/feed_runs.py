@@ -11,14 +11,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
@@ -27,9 +25,14 @@ from tidings.catalogs.feeds import Product
 from tidings.catalogs.tables import CatalogFeed, CatalogFeedChunk
 from tidings.db.base import utcnow
 from tidings.jobs import queue
+from tidings.outbound import client as outbound
+from tidings.outbound.addresses import Policy, URLRefused
+from tidings.outbound.client import OutboundFailed
 
 APPLY_JOB = "catalogs.apply_feed"
 CHUNK_SIZE = sync.BATCH_SIZE  # products per apply step
+FEED_REDIRECTS = 5  # each one checked by the guard like the first URL
+USER_AGENT = "tidings-catalog-sync"
 STALE_CHUNKS = dt.timedelta(days=7)  # chunks of a run abandoned (its step dead) this long are deleted
 
 
@@ -40,55 +43,37 @@ class DownloadError(ValueError):
 # ------------------------------------------------------------------------------ downloading
 
 
-def download(url: str, *, max_bytes: int, timeout: float) -> Path:
-    """The feed in a temporary file (the caller deletes it). `timeout` bounds the whole
-    transfer, however the server paces its bytes; a larger body than `max_bytes` is refused."""
-    try:
-        return asyncio.run(_download(url, max_bytes, timeout))
-    except TimeoutError:
-        raise DownloadError(f"it took longer than {timeout:g} seconds") from None
-    except httpx.HTTPError as exc:
-        raise DownloadError(str(exc) or type(exc).__name__) from None
-
-
-async def _download(url: str, max_bytes: int, timeout: float) -> Path:
+def download(url: str, *, max_bytes: int, timeout: float, allow_private: bool = False) -> Path:
+    """The feed in a temporary file (the caller deletes it), through the outbound guard
+    (`tidings.outbound`): `timeout` bounds the whole transfer, however the server paces its
+    bytes; a larger body than `max_bytes` is refused; redirects are followed only to addresses
+    the guard allows."""
+    policy = Policy(
+        allow_private=allow_private, timeout=timeout, max_bytes=max_bytes, redirects=FEED_REDIRECTS
+    )
     suffix = Path(url.split("?")[0]).suffix
-    handle = tempfile.NamedTemporaryFile(prefix="tidings-feed-", suffix=suffix, delete=False)  # noqa: SIM115
-    path = Path(handle.name)
     try:
-        with handle:
-            async with (
-                asyncio.timeout(timeout),
-                httpx.AsyncClient(
-                    timeout=timeout, follow_redirects=True, headers={"User-Agent": "tidings-catalog-sync"}
-                ) as client,
-                client.stream("GET", url) as response,
-            ):
-                response.raise_for_status()
-                length = response.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > max_bytes:
-                    raise DownloadError(f"the feed is larger than {max_bytes} bytes")
-                copied = 0
-                async for chunk in response.aiter_bytes():
-                    copied += len(chunk)
-                    if copied > max_bytes:
-                        raise DownloadError(f"the feed is larger than {max_bytes} bytes")
-                    handle.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+        return outbound.download(url, policy, prefix="tidings-feed-", suffix=suffix, user_agent=USER_AGENT)
+    except (URLRefused, OutboundFailed) as exc:
+        raise DownloadError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------ step 1
 
 
 def download_and_stage(
-    session: Session, account_id: str, run_id: str, url: str, *, max_bytes: int, timeout: float
+    session: Session,
+    account_id: str,
+    run_id: str,
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool = False,
 ) -> None:
     """Step 1. Everything before the staging runs with no transaction open."""
     try:
-        path = download(url, max_bytes=max_bytes, timeout=timeout)
+        path = download(url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private)
     except DownloadError as exc:
         sync.finish_feed(session, account_id, f"failed: could not download the feed: {exc}", None)
         return

@@ -33,6 +33,7 @@ def sync_feed(session: Session, context: JobContext) -> None:
         str(context.payload["url"]),
         max_bytes=settings.feed_max_bytes,
         timeout=settings.feed_timeout_seconds,
+        allow_private=settings.allow_private_urls,
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import queue as queue_module
 import threading
-import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,9 @@ from tidings.db.base import utcnow
 from tidings.db.dialect import Written, bulk_upsert
 from tidings.jobs import queue
 from tidings.jobs.tables import NETWORK_LANE
+from tidings.outbound import client as outbound
+from tidings.outbound.addresses import Policy, check_now
+from tidings.outbound.client import OutboundFailed
 
 SYNC_JOB = "catalogs.sync_feed"
 BATCH_SIZE = 1000
@@ -210,13 +212,23 @@ def apply_batch(session: Session, account_id: str, batch: list[Product], summary
 # ------------------------------------------------------------------------------ sources
 
 
-def open_source(source: str, *, timeout: float = 60.0) -> tuple[IO[bytes], int | None]:
-    """A local file or an http(s) URL as a byte stream, with its size when known."""
+def open_source(
+    source: str, *, timeout: float = 60.0, max_bytes: int = 1024**3, allow_private: bool = False
+) -> tuple[IO[bytes], int | None]:
+    """A local file or an http(s) URL as a byte stream, with its size when known. A URL is
+    downloaded first, through the outbound guard (`tidings.outbound`)."""
     if source.startswith(("http://", "https://")):
-        request = urllib.request.Request(source, headers={"User-Agent": "tidings-catalog-sync"})
-        response = urllib.request.urlopen(request, timeout=timeout)
-        length = response.headers.get("Content-Length")
-        return response, int(length) if length and length.isdigit() else None
+        policy = Policy(allow_private=allow_private, timeout=timeout, max_bytes=max_bytes, redirects=5)
+        try:
+            path = outbound.download(
+                source, policy, prefix="tidings-feed-", user_agent="tidings-catalog-sync"
+            )
+        except OutboundFailed as exc:
+            raise ValueError(str(exc)) from None
+        size = path.stat().st_size
+        handle = path.open("rb")
+        path.unlink()  # the file goes when the handle closes
+        return handle, size
     if "://" in source:
         raise ValueError(f"Unsupported feed location {source!r}: use a file path or an http(s) URL.")
     path = Path(source)
@@ -227,10 +239,18 @@ def open_source(source: str, *, timeout: float = 60.0) -> tuple[IO[bytes], int |
 
 
 def set_feed(
-    session: Session, account_id: str, url: str, interval_seconds: int = DEFAULT_INTERVAL
+    session: Session,
+    account_id: str,
+    url: str,
+    interval_seconds: int = DEFAULT_INTERVAL,
+    *,
+    allow_private: bool = False,
 ) -> CatalogFeed:
+    """Raises ValueError (URLRefused among them: the guard's rules, checked now and at each
+    download)."""
     if not url.startswith(("http://", "https://")):
         raise ValueError("A scheduled feed needs an http(s) URL.")
+    check_now(url, Policy(allow_private=allow_private))
     if interval_seconds < 60:
         raise ValueError("The interval must be at least 60 seconds.")
     feed = session.get(CatalogFeed, account_id)

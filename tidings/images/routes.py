@@ -15,7 +15,7 @@ from tidings.images.render import image_resource
 from tidings.images.schemas import ImageCreateQuery, ImageUpdateQuery
 from tidings.images.tables import Image
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.errors import InvalidInput, NotFound
+from tidings.jsonapi.errors import NotFound
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 
@@ -63,11 +63,9 @@ def upload_image_from_url(
     if source.lower().startswith("data:"):
         data, default_name = service.decode_data_uri(source, IMPORT_POINTER), "image"
     else:
-        raise InvalidInput(
-            "Importing from an http(s) URL is not available yet; send the image as a data URI "
-            "(data:image/png;base64,...) or upload the file to /api/image-upload.",
-            pointer=IMPORT_POINTER,
-        )
+        allow_private = ctx.runtime.settings.allow_private_urls
+        data = service.fetch(source, IMPORT_POINTER, allow_private=allow_private)
+        default_name = service.name_from_url(source)
     image = service.create_image(
         ctx.session,
         ctx.runtime.settings,
