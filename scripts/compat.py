@@ -63,10 +63,14 @@ PARTIAL: dict[str, str] = {
     "update_segment": "as create_segment",
     "get_campaigns": "include=tags returns no included resources (tags not built)",
     "get_campaign": "include=tags returns no included resources (tags not built)",
-    "create_campaign": (
-        "Draft only (sending is not built yet); a message's image relationship is refused (no images)"
+    "create_campaign": "a message's image relationship is refused (no images)",
+    "update_campaign": (
+        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules; "
+        "SDK 25's schedule_campaign is not built)"
     ),
-    "update_campaign": "omni `send_settings.send_strategy` is kept out (scheduling is not built yet)",
+    "send_campaign": "recipients are decided when the job runs (Klaviyo's default); no 'determine at send "
+    "time' option; A/B test campaigns are not built",
+    "refresh_campaign_recipient_estimation": "smart sending is not counted (applied at send time)",
     "update_campaign_message": "a message's image relationship is refused (no images)",
     "get_tags_for_campaign": "tags are not built yet: always an empty list",
     "get_tag_ids_for_campaign": "tags are not built yet: always an empty list",

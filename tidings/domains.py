@@ -22,10 +22,12 @@ from fastapi import APIRouter
 from tidings.accounts import tables as _accounts_tables  # noqa: F401
 from tidings.accounts.authority import KeyAuthority
 from tidings.accounts.routes import router as accounts_router
+from tidings.campaigns import jobs as campaign_jobs
 from tidings.campaigns import resolver as campaign_resolver
 from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
 from tidings.campaigns.routes import router as campaigns_router
 from tidings.campaigns.routes_audiences import router as campaign_audiences_router
+from tidings.campaigns.routes_send_jobs import router as campaign_send_jobs_router
 from tidings.campaigns.routes_variations import router as campaign_variations_router
 from tidings.catalogs import jobs as catalog_jobs
 from tidings.catalogs import tables as _catalogs_tables  # noqa: F401
@@ -127,6 +129,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns_router,
     campaign_variations_router,
     campaign_audiences_router,
+    campaign_send_jobs_router,
 )
 
 # Every job handler the workers run.
@@ -140,6 +143,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *catalog_jobs.JOBS,
     *profile_import_jobs.JOBS,
     *delivery_jobs.JOBS,
+    *campaign_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.
