@@ -165,7 +165,7 @@ def plan_recipients(
             if definition is not None
             else FALLBACK_DOMAIN
         )
-        delivery.plan_many(
+        recipients += delivery.plan_many(
             session,
             account_id,
             source=source,
@@ -174,8 +174,6 @@ def plan_recipients(
             domain=domain,
             planned_for=plan.at,
         )
-        report = delivery.source_report(session, account_id, source)
-        recipients += report.total - report.statuses.get(SendStatus.CANCELLED, 0)
     job.recipients = recipients
     job.planned_at = now
     job.first_due = plan.first_due
