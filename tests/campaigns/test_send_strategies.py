@@ -14,6 +14,7 @@ from tidings.campaigns import schedule, sending
 from tidings.config import Settings
 from tidings.db.session import Database
 from tidings.delivery.worker import deliver_due
+from tidings.events.store import record_event
 
 TOMORROW = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date()
 
@@ -104,3 +105,29 @@ def test_smart_send_time_picks_the_hour_people_open_or_the_default(shop: Shop, d
     assert row.planned_for == dt.datetime.combine(
         TOMORROW, dt.time(schedule.SMART_DEFAULT_HOUR), tzinfo=dt.UTC
     )
+
+
+def test_smart_send_time_follows_the_hour_most_opens_happened(shop: Shop, db: Database) -> None:
+    account = shop.keys.id
+    list_id = shop.make_list()
+    [person] = people(db, account, list_id, [{"email": "opens@example.com"}])
+    recent = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
+    with db.write() as session:
+        for n in range(schedule.SMART_MIN_OPENS + 10):
+            hour = 17 if n % 3 else 6  # two in three at 17:00 UTC
+            record_event(
+                session,
+                account,
+                profile_id=person,
+                metric_name="Opened Email",
+                time=recent.replace(hour=hour) - dt.timedelta(days=n % 20),
+                unique_id=f"open-{n}",
+            )
+    strategy = {"method": "smart_send_time", "date": TOMORROW.isoformat()}
+    campaign = sendable(
+        shop, {"name": "Smart", "audiences": {"included": [list_id]}, "send_strategy": strategy}
+    )
+    assert send(shop, campaign["id"]).status_code == 202
+    _plan(db, account, campaign["id"], dt.datetime.combine(TOMORROW, dt.time(0, 0), tzinfo=dt.UTC))
+    [row] = rows(db, account, campaign["message"])
+    assert row.planned_for == dt.datetime.combine(TOMORROW, dt.time(17), tzinfo=dt.UTC)

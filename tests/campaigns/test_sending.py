@@ -210,3 +210,27 @@ def test_recipient_estimation_counts_who_may_receive(shop: Shop, db: Database) -
     estimation = shop.request("GET", f"/api/campaign-recipient-estimations/{campaign['id']}").json()["data"]
     assert estimation["type"] == "campaign-recipient-estimation"
     assert estimation["attributes"] == {"estimated_recipient_count": 3}
+
+
+def test_an_sms_campaign_goes_to_those_subscribed_to_sms(shop: Shop, db: Database) -> None:
+    from tidings.consent.policy import Channel as ConsentChannel
+    from tidings.consent.policy import Purpose
+
+    account = shop.keys.id
+    list_id = shop.make_list()
+    yes, no = people(
+        db, account, list_id, [{"phone_number": "+16175550123"}, {"phone_number": "+16175550124"}]
+    )
+    with db.write() as session:
+        consent.subscribe(session, account, yes, ConsentChannel.SMS, Purpose.MARKETING)
+    sms = {"channel": "sms", "content": {"body": "Sale today"}}
+    campaign = sendable(shop, {"name": "Texts", "audiences": {"included": [list_id]}}, sms)
+    body = {"data": {"type": "campaign-recipient-estimation-job", "id": campaign["id"]}}
+    assert shop.request("POST", "/api/campaign-recipient-estimation-jobs", json=body).status_code == 202
+    assert send(shop, campaign["id"]).status_code == 202
+    drain(db)
+    estimation = shop.request("GET", f"/api/campaign-recipient-estimations/{campaign['id']}").json()["data"]
+    assert estimation["attributes"]["estimated_recipient_count"] == 1
+    planned = rows(db, account, campaign["message"])
+    assert {(r.profile_id, r.channel) for r in planned} == {(yes, "sms"), (no, "sms")}
+    assert status(shop, campaign["id"]) == "Sending"
