@@ -1,66 +1,75 @@
 """Who a campaign goes to, as SQL: the included lists and segments minus the excluded ones.
 
-`recipients` is the select the ledger plans from (`delivery.service.plan_many`: one row per
-profile, duplicates folded there); `estimate` counts the same people who may receive the
-channel now (the consent rules of `tidings.consent.policy`, written as SQL so a million
-profiles are counted by the database, not in Python). Smart sending is not in the estimate: it
-depends on what is sent until the campaign goes out, and the gate applies it at send time.
+`recipients` is the select the ledger plans from (`delivery.service.plan_many`): profiles in
+an included group and in no excluded one, so each person once however many lists hold them.
+`estimate` counts the same people who may receive the channel now (the consent rules of
+`tidings.consent.policy`, written as SQL so a million profiles are counted by the database, not
+in Python). Smart sending is not in the estimate: it depends on what is sent until the campaign
+goes out, and the gate applies it at send time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from tidings.consent.tables import EmailSuppression, Subscription
-from tidings.lists.tables import ListMember
+from tidings.lists.tables import List, ListMember
 from tidings.profiles.tables import Profile, PushToken
 from tidings.segments.tables import SegmentMember
 
 ENABLED_PUSH = ("AUTHORIZED", "PROVISIONAL")
 
 
-def _members(account_id: str, group_ids: list[str]) -> Any:
-    """The profile ids in any of these lists or segments (duplicates kept)."""
-    lists = select(ListMember.profile_id.label("profile_id")).where(
-        ListMember.account_id == account_id, ListMember.list_id.in_(group_ids)
+def _groups(session: Session, account_id: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    """These ids split into the account's lists and the rest (segments, or gone)."""
+    if not ids:
+        return [], []
+    found = set(
+        session.execute(select(List.id).where(List.account_id == account_id, List.id.in_(ids))).scalars()
     )
-    segments = select(SegmentMember.profile_id.label("profile_id")).where(
-        SegmentMember.account_id == account_id, SegmentMember.segment_id.in_(group_ids)
-    )
-    return union_all(lists, segments).subquery("members")
+    return [i for i in ids if i in found], [i for i in ids if i not in found]
 
 
-def _excluded(account_id: str, profile_id: Any, excluded: list[str]) -> ColumnElement[bool]:
-    in_list = exists().where(
-        ListMember.account_id == account_id,
-        ListMember.list_id.in_(excluded),
-        ListMember.profile_id == profile_id,
-    )
-    in_segment = exists().where(
-        SegmentMember.account_id == account_id,
-        SegmentMember.segment_id.in_(excluded),
-        SegmentMember.profile_id == profile_id,
-    )
-    return or_(in_list, in_segment)
+def _in_any(session: Session, account_id: str, ids: list[str]) -> ColumnElement[bool]:
+    """`Profile` is a member of one of these lists or segments: an EXISTS per kind, which the
+    database runs as a semi-join (no DISTINCT over the members, whose count it cannot guess)."""
+    list_ids, segment_ids = _groups(session, account_id, ids)
+    parts: list[ColumnElement[bool]] = []
+    if list_ids:
+        parts.append(
+            exists().where(
+                ListMember.account_id == account_id,
+                ListMember.list_id.in_(list_ids),
+                ListMember.profile_id == Profile.id,
+            )
+        )
+    if segment_ids:
+        parts.append(
+            exists().where(
+                SegmentMember.account_id == account_id,
+                SegmentMember.segment_id.in_(segment_ids),
+                SegmentMember.profile_id == Profile.id,
+            )
+        )
+    return or_(*parts) if parts else false()
 
 
-def recipients(account_id: str, audiences: dict[str, Any]) -> Select[Any]:
-    """The profile ids of the audience (a person in two included lists appears twice)."""
+def in_audience(session: Session, account_id: str, audiences: dict[str, Any]) -> ColumnElement[bool]:
+    """On `Profile`: in an included list or segment and in no excluded one."""
     included = [str(i) for i in audiences.get("included") or []]
     excluded = [str(i) for i in audiences.get("excluded") or []]
-    members = _members(account_id, included)
-    query = select(members.c.profile_id)
+    condition = and_(Profile.account_id == account_id, _in_any(session, account_id, included))
     if excluded:
-        query = query.where(not_(_excluded(account_id, members.c.profile_id, excluded)))
-    return query
+        condition = and_(condition, not_(_in_any(session, account_id, excluded)))
+    return condition
 
 
-def distinct_recipients(account_id: str, audiences: dict[str, Any]) -> Any:
-    """The audience with each profile once, as a subquery with one column, `profile_id`."""
-    return recipients(account_id, audiences).distinct().subquery("recipients")
+def recipients(session: Session, account_id: str, audiences: dict[str, Any]) -> Select[Any]:
+    """The profile ids of the audience, each once."""
+    return select(Profile.id).where(in_audience(session, account_id, audiences))
 
 
 def _may_receive(account_id: str, channel: str) -> ColumnElement[bool]:
@@ -96,17 +105,13 @@ def _may_receive(account_id: str, channel: str) -> ColumnElement[bool]:
 
 def estimate(session: Session, account_id: str, audiences: dict[str, Any], channel: str) -> int:
     """How many distinct profiles of the audience may receive the channel's marketing now."""
-    audience = distinct_recipients(account_id, audiences)
-    query = (
-        select(func.count())
-        .select_from(audience)
-        .join(Profile, and_(Profile.account_id == account_id, Profile.id == audience.c.profile_id))
-        .where(_may_receive(account_id, channel))
+    query = select(func.count()).where(
+        in_audience(session, account_id, audiences), _may_receive(account_id, channel)
     )
     return int(session.execute(query).scalar_one())
 
 
 def count(session: Session, account_id: str, audiences: dict[str, Any]) -> int:
     """How many distinct profiles the audience holds."""
-    audience = distinct_recipients(account_id, audiences)
-    return int(session.execute(select(func.count()).select_from(audience)).scalar_one())
+    query = select(func.count()).where(in_audience(session, account_id, audiences))
+    return int(session.execute(query).scalar_one())

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
@@ -115,7 +115,7 @@ def plan(session: Session, campaign: Campaign, now: dt.datetime) -> Plan:
     account_id = campaign.account_id
     strategy = campaign.send_strategy or {"method": "immediate"}
     method = strategy.get("method", "immediate")
-    recipients = audience.recipients(account_id, campaign.audiences)
+    recipients = audience.recipients(session, account_id, campaign.audiences)
     if method == "static" and is_local(strategy):
         return _local(session, campaign, strategy, now)
     if method == "throttled":
@@ -151,9 +151,8 @@ def _local(session: Session, campaign: Campaign, strategy: dict[str, Any], now: 
         if instants
         else literal(fallback, UTCDateTime())
     )
-    people = audience.distinct_recipients(account_id, campaign.audiences)
-    profiles = select(people.c.profile_id, due.label("planned_for")).join(
-        Profile, and_(Profile.account_id == account_id, Profile.id == people.c.profile_id)
+    profiles = select(Profile.id, due.label("planned_for")).where(
+        audience.in_audience(session, account_id, campaign.audiences)
     )
     return Plan(profiles, min([fallback, *instants.values()]), None)
 
@@ -165,9 +164,11 @@ def _throttled(session: Session, campaign: Campaign, strategy: dict[str, Any], n
     percentage = int(strategy.get("throttle_percentage") or 100)
     batch = max(1, math.ceil(total * percentage / 100))
     batches = max(1, math.ceil(total / batch))
-    people = audience.distinct_recipients(account_id, campaign.audiences)
-    number = func.row_number().over(order_by=people.c.profile_id) - 1
-    numbered = select(people.c.profile_id, (number // literal(batch)).label("batch")).subquery("numbered")
+    people = audience.recipients(session, account_id, campaign.audiences).subquery("recipients")
+    number = func.row_number().over(order_by=people.c.id) - 1
+    numbered = select(people.c.id.label("profile_id"), (number // literal(batch)).label("batch")).subquery(
+        "numbered"
+    )
     due = case(
         {k: literal(start + dt.timedelta(hours=k), UTCDateTime()) for k in range(batches)},
         value=numbered.c.batch,
