@@ -1,7 +1,7 @@
 """Campaigns and campaign messages: create, read, update, clone, delete, assign a template.
 
-Everything created here is a Draft; sending (status changes, the ledger) comes with the send
-step, which extends `check_editable`. A campaign has one message (Klaviyo's stable API), whose
+Everything created here is a Draft, and only a Draft may change (`check_editable`); sending and
+the other statuses are `sending.py`'s. A campaign has one message (Klaviyo's stable API), whose
 channel is the campaign's. Audiences name lists and segments of the same account; an unknown id
 is a 400 at its pointer, the same answer whether it does not exist or is another account's.
 """
