@@ -55,13 +55,17 @@ PARTIAL: dict[str, str] = {
     "profile-postal-code-distance, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
-    "create_campaign": (
-        "Draft only (sending is not built yet); a message's image relationship is refused (no images)"
+    "create_campaign": "a message's image relationship is refused (images are not linked to messages yet)",
+    "update_campaign": (
+        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules; "
+        "SDK 25's schedule_campaign is not built)"
     ),
-    "update_campaign": "omni `send_settings.send_strategy` is kept out (scheduling is not built yet)",
-    "update_campaign_message": "a message's image relationship is refused (no images)",
-    "get_campaign_message": "include=image returns nothing (no images)",
-    "get_messages_for_campaign": "include=image returns nothing (no images)",
+    "send_campaign": "recipients are decided when the job runs (Klaviyo's default); no 'determine at send "
+    "time' option; A/B test campaigns are not built",
+    "refresh_campaign_recipient_estimation": "smart sending is not counted (applied at send time)",
+    "update_campaign_message": "a message's image relationship is refused (not linked to messages yet)",
+    "get_campaign_message": "include=image returns nothing (images are not linked to messages yet)",
+    "get_messages_for_campaign": "include=image returns nothing (images are not linked to messages yet)",
     "create_flow": (
         "flows do not run yet (no executor); custom-object triggers, code and WhatsApp actions refused"
     ),

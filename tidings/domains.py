@@ -23,10 +23,12 @@ from tidings.accounts import hooks as account_hooks
 from tidings.accounts import tables as _accounts_tables  # noqa: F401
 from tidings.accounts.authority import KeyAuthority
 from tidings.accounts.routes import router as accounts_router
+from tidings.campaigns import jobs as campaign_jobs
 from tidings.campaigns import resolver as campaign_resolver
 from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
 from tidings.campaigns.routes import router as campaigns_router
 from tidings.campaigns.routes_audiences import router as campaign_audiences_router
+from tidings.campaigns.routes_send_jobs import router as campaign_send_jobs_router
 from tidings.campaigns.routes_variations import router as campaign_variations_router
 from tidings.campaigns.tagging import CAMPAIGNS as TAGGABLE_CAMPAIGNS
 from tidings.catalogs import jobs as catalog_jobs
@@ -166,6 +168,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     flows_router,
     webhooks_router,
     webhook_deliveries_router,
+    campaign_send_jobs_router,
 )
 
 # Every job handler the workers run.
@@ -181,6 +184,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *profile_import_jobs.JOBS,
     *delivery_jobs.JOBS,
     *webhook_jobs.JOBS,
+    *campaign_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.

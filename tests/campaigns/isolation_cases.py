@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.isolation import EXEMPT, Case, Env, Listing
+from tidings.jobs.worker import drain
 
 STABLE = "2026-07-15"
 
@@ -198,4 +199,64 @@ CASES += [
         body=lambda p: {"data": {"type": "image", "id": "123"}},
         unchanged=message_unchanged,
     ),
+]
+
+
+# Send jobs and recipient estimations carry the campaign's id: B naming A's campaign gets a 404.
+def a_sent_campaign(env: Env) -> dict[str, str]:
+    params = a_campaign(env)
+    response = env.as_a(
+        "POST", "/api/campaign-send-jobs", json={"data": {"type": "campaign-send-job", "id": params["id"]}}
+    )
+    assert response.status_code == 202, response.text
+    estimation = {"data": {"type": "campaign-recipient-estimation-job", "id": params["id"]}}
+    response = env.as_a("POST", "/api/campaign-recipient-estimation-jobs", json=estimation)
+    assert response.status_code == 202, response.text
+    return params
+
+
+def an_estimated_campaign(env: Env) -> dict[str, str]:
+    params = a_sent_campaign(env)
+    drain(env.db)  # the estimation exists for A
+    assert env.as_a("GET", f"/api/campaign-recipient-estimations/{params['id']}").status_code == 200
+    return params
+
+
+def still_sending(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/campaigns/{params['id']}")
+    assert response.json()["data"]["attributes"]["status"] == "Adding Recipients"
+
+
+def still_draft(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/campaigns/{params['id']}")
+    assert response.json()["data"]["attributes"]["status"] == "Draft"
+    assert env.as_a("GET", f"/api/campaign-send-jobs/{params['id']}").status_code == 404
+
+
+CASES += [
+    Case(
+        "POST",
+        "/api/campaign-send-jobs",
+        a_campaign,
+        body=lambda p: {"data": {"type": "campaign-send-job", "id": p["id"]}},
+        unchanged=still_draft,
+    ),
+    Case("GET", "/api/campaign-send-jobs/{id}", a_sent_campaign),
+    Case(
+        "PATCH",
+        "/api/campaign-send-jobs/{id}",
+        a_sent_campaign,
+        body=lambda p: {
+            "data": {"type": "campaign-send-job", "id": p["id"], "attributes": {"action": "cancel"}}
+        },
+        unchanged=still_sending,
+    ),
+    Case(
+        "POST",
+        "/api/campaign-recipient-estimation-jobs",
+        a_campaign,
+        body=lambda p: {"data": {"type": "campaign-recipient-estimation-job", "id": p["id"]}},
+    ),
+    Case("GET", "/api/campaign-recipient-estimation-jobs/{id}", a_sent_campaign),
+    Case("GET", "/api/campaign-recipient-estimations/{id}", an_estimated_campaign),
 ]

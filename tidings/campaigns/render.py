@@ -21,7 +21,17 @@ OMNI_STRATEGY = {
     "throttled": "throttled",
     "smart_send_time": "send_time_optimization",
 }
-OMNI_STATUS = {"Draft": "draft", "Scheduled": "scheduled", "Sending": "sending", "Sent": "sent"}
+OMNI_STATUS = {
+    "Draft": "draft",
+    "Adding Recipients": "scheduled",
+    "Scheduled": "scheduled",
+    "Sending": "sending",
+    "Sent": "sent",
+}
+
+
+def omni_status(status: str) -> str:
+    return "cancelled" if status.startswith("Cancelled") else OMNI_STATUS.get(status, "draft")
 
 
 def omni_strategy(strategy: dict[str, Any]) -> str:
@@ -121,7 +131,7 @@ def message_definition(message: CampaignMessage, campaign: Campaign) -> dict[str
     definition.update(
         {
             "name": message.label,
-            "status": OMNI_STATUS.get(campaign.status, "draft"),
+            "status": omni_status(campaign.status),
             "tracking_options": {
                 "is_add_utm": tracking.get("add_tracking_params"),
                 "is_tracking_clicks": tracking.get("is_tracking_clicks"),

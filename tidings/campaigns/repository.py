@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
-from tidings.campaigns.tables import Campaign, CampaignMessage
+from tidings.campaigns.tables import (
+    Campaign,
+    CampaignMessage,
+    CampaignRecipientEstimation,
+    CampaignSendJob,
+)
 from tidings.jsonapi.filters import FilterField, Node, compile_filter
 from tidings.lists.tables import List
 from tidings.segments.tables import Segment
@@ -127,7 +132,10 @@ def existing_audience_ids(session: Session, account_id: str, ids: Iterable[str])
 
 
 def delete_campaign(session: Session, account_id: str, campaign_id: str) -> None:
-    """The campaign and its messages (messages first: SQLite may run without foreign keys)."""
+    """The campaign, its messages, send job and estimation (children first: SQLite may run
+    without foreign keys)."""
+    for table in (CampaignSendJob, CampaignRecipientEstimation):
+        session.execute(delete(table).where(table.account_id == account_id, table.id == campaign_id))
     session.execute(
         delete(CampaignMessage).where(
             CampaignMessage.account_id == account_id, CampaignMessage.campaign_id == campaign_id

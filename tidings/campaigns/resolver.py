@@ -25,8 +25,8 @@ def resolve(
     if message is None:
         return None
     campaign = repository.get_campaign(session, account_id, message.campaign_id)
-    if campaign is None:
-        return None
+    if campaign is None or campaign.status.startswith("Cancelled"):
+        return None  # gone or cancelled: a row claimed anyway is skipped, never sent
     smart_sending = bool((campaign.send_options or {}).get("use_smart_sending", True))
     content: dict[str, Any] = dict(message.definition.get("content") or {})
     context: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """Campaigns and campaign messages: create, read, update, clone, delete, assign a template.
 
-Everything created here is a Draft; sending (status changes, the ledger) comes with the send
-step, which extends `check_editable`. A campaign has one message (Klaviyo's stable API), whose
+Everything created here is a Draft, and only a Draft may change (`check_editable`); sending and
+the other statuses are `sending.py`'s. A campaign has one message (Klaviyo's stable API), whose
 channel is the campaign's. Audiences name lists and segments of the same account; an unknown id
 is a 400 at its pointer, the same answer whether it does not exist or is another account's.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.campaigns import repository
+from tidings.campaigns import repository, schedule, sending
 from tidings.campaigns.schemas import (
     AudiencesUpdate,
     CampaignCreate,
@@ -37,8 +37,8 @@ from tidings.tags import service as tags
 from tidings.templates import repository as templates
 
 DRAFT = "Draft"
-# Statuses in which a campaign and its messages may be changed. The send step adds the rest of
-# Klaviyo's machine (Scheduled may be edited after a revert, Sending and Sent never).
+# Statuses in which a campaign and its messages may be changed: a Draft only (a scheduled
+# campaign is reverted to Draft first, as in Klaviyo; sending and sent ones never change).
 EDITABLE = frozenset({DRAFT})
 CHANNELS = ("email", "sms", "mobile_push")
 
@@ -46,7 +46,12 @@ CHANNELS = ("email", "sms", "mobile_push")
 def check_editable(campaign: Campaign, action: str = "edited") -> None:
     """Refuse a change to a campaign whose status does not allow it (400, as Klaviyo answers)."""
     if campaign.status not in EDITABLE:
-        raise InvalidInput(f"A campaign with status {campaign.status!r} cannot be {action}.")
+        hint = (
+            " Revert it to Draft first (cancel_campaign_send, action revert)."
+            if campaign.status in (sending.REVERTIBLE)
+            else ""
+        )
+        raise InvalidInput(f"A campaign with status {campaign.status!r} cannot be {action}.{hint}")
 
 
 # ---------------------------------------------------------------------------- reads
@@ -94,6 +99,16 @@ def strategy_document(strategy: SendStrategy | None) -> dict[str, Any]:
             )
         document["options"] = options
     return document
+
+
+def check_future(strategy: dict[str, Any]) -> None:
+    """A scheduled time must be ahead (a local send: ahead somewhere on Earth), as Klaviyo asks."""
+    if schedule.in_the_past(strategy, utcnow()):
+        key = "date" if strategy.get("method") == "smart_send_time" else "datetime"
+        raise InvalidInput(
+            "The send time is in the past; choose a time in the future.",
+            pointer=f"/data/attributes/send_strategy/{key}",
+        )
 
 
 def send_time_of(strategy: dict[str, Any]) -> dt.datetime | None:
@@ -201,6 +216,7 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
     channel = definition.channel
     now = utcnow()
     strategy = strategy_document(attributes.send_strategy)
+    check_future(strategy)
     campaign = Campaign(
         account_id=account_id,
         id=ulid(),
@@ -261,6 +277,7 @@ def update_campaign(
         )
     if "send_strategy" in given and attributes.send_strategy is not None:
         campaign.send_strategy = strategy_document(attributes.send_strategy)
+        check_future(campaign.send_strategy)
         campaign.send_time = send_time_of(campaign.send_strategy)
     campaign.updated_at = utcnow()
     session.flush()
@@ -292,13 +309,14 @@ def updated_audiences(
 def delete_campaign(session: Session, account_id: str, campaign_id: str) -> None:
     campaign = get_campaign(session, account_id, campaign_id)
     check_deletable(campaign)
+    sending.withdraw_all(session, campaign)  # a scheduled campaign's rows are not sent
     tags.forget_resources(session, account_id, "campaign", [campaign_id])
     repository.delete_campaign(session, account_id, campaign_id)
 
 
 def check_deletable(campaign: Campaign) -> None:
     """Any campaign but one being sent may be deleted (the send step says which those are)."""
-    if campaign.status in {"Sending", "Adding Recipients", "Preparing to send", "Sending Segments"}:
+    if campaign.status in {sending.SENDING, sending.ADDING_RECIPIENTS}:
         raise InvalidInput(f"A campaign with status {campaign.status!r} cannot be deleted.")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -78,3 +78,48 @@ class CampaignMessage(Base):
     template_copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignSendJob(Base):
+    """A campaign's send, as `/api/campaign-send-jobs/{id}` shows it (its id is the campaign's, as
+    Klaviyo's is). One per campaign: a campaign reverted to Draft and sent again reuses it.
+
+    `status` is Klaviyo's job status (queued, processing, complete, cancelled); the campaign's
+    own status says where the send stands in Klaviyo's words. `recipients` is how many ledger
+    rows planning wrote; what became of each is read from the ledger (`message_sends`)."""
+
+    __tablename__ = "campaign_send_jobs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "id"], ["campaigns.account_id", "campaigns.id"], ondelete="CASCADE"
+        ),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)  # the campaign's id
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    recipients: Mapped[int | None] = mapped_column(Integer, nullable=True)  # rows planned
+    first_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    planned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CampaignRecipientEstimation(Base):
+    """The last recipient estimation of a campaign (`/api/campaign-recipient-estimations/{id}`)
+    and the job that refreshes it (`/api/campaign-recipient-estimation-jobs/{id}`); both carry
+    the campaign's id."""
+
+    __tablename__ = "campaign_recipient_estimations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "id"], ["campaigns.account_id", "campaigns.id"], ondelete="CASCADE"
+        ),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)  # the campaign's id
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    estimated_recipient_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    estimated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, func, literal, select, true, update
+from sqlalchemy import Select, Table, delete, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from tidings.db.base import UTCDateTime
@@ -47,16 +47,21 @@ def plan_audience(
 ) -> int:
     """INSERT INTO message_sends SELECT ... FROM (the profiles) ON CONFLICT DO NOTHING: a planned
     row per distinct profile, its id `id_prefix` + its number in profile order, its key
-    `key_prefix + profile id`, its Message-ID from its id. Returns the rows written."""
+    `key_prefix + profile id`, its Message-ID from its id. `profiles` selects the profile id
+    and, optionally, a second column: the row's due time (a function of the profile, so that
+    the distinct pairs are still one per profile); without it every row is due at
+    `planned_for`. Returns the rows written."""
     chosen = profiles.subquery("audience")
-    profile_id = chosen.c[chosen.c.keys()[0]]
-    unique = select(profile_id.label("profile_id")).distinct().subquery("unique_audience")
+    columns = list(chosen.c)
+    chosen_due = [columns[1].label("planned_for")] if len(columns) > 1 else []
+    unique = select(columns[0].label("profile_id"), *chosen_due).distinct().subquery("unique_audience")
     # Ids in profile order after a prefix of this statement's own (a ULID's time and randomness):
     # unique, time-ordered like every other id, and written into each index in order (random
     # ids cost PostgreSQL more than twice the time, scattered over the indexes' pages).
     number = func.row_number().over(order_by=unique.c.profile_id)
     made = literal(id_prefix) + zero_padded(session, number, ID_DIGITS)
-    ids = select(made.label("id"), unique.c.profile_id).subquery("planned")
+    due = [unique.c.planned_for] if chosen_due else []
+    ids = select(made.label("id"), unique.c.profile_id, *due).subquery("planned")
     row = {
         "account_id": literal(account_id),
         "id": ids.c.id,
@@ -71,7 +76,7 @@ def plan_audience(
         # The row's own id makes its Message-ID: unique, and fixed for every attempt.
         "message_id": literal("<") + func.lower(ids.c.id) + literal(f".{account_id.lower()}@{domain}>"),
         "created": literal(created, UTCDateTime()),
-        "planned_for": literal(planned_for, UTCDateTime()),
+        "planned_for": ids.c.planned_for if chosen_due else literal(planned_for, UTCDateTime()),
     }
     # SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT (its parser's ambiguity).
     chosen_rows = select(*row.values()).where(true())
@@ -185,6 +190,57 @@ def update_planned(
         query = query.where(TABLE.c.source_id == source_id)
     result = session.execute(query.values(values))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_unattempted(session: Session, account_id: str, source_kind: str, source_id: str) -> int:
+    """Delete the source's `planned` rows never claimed (no attempt, nothing rendered); how many."""
+    result = session.execute(
+        delete(TABLE).where(
+            TABLE.c.account_id == account_id,
+            TABLE.c.source_kind == source_kind,
+            TABLE.c.source_id == source_id,
+            TABLE.c.status == SendStatus.PLANNED,
+            TABLE.c.attempts == 0,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def source_counts(
+    session: Session, account_id: str, source_kind: str, source_id: str
+) -> list[tuple[str, str | None, int]]:
+    """(status, reason, rows) of one source's rows."""
+    query = (
+        select(TABLE.c.status, TABLE.c.reason, func.count())
+        .where(
+            TABLE.c.account_id == account_id,
+            TABLE.c.source_kind == source_kind,
+            TABLE.c.source_id == source_id,
+        )
+        .group_by(TABLE.c.status, TABLE.c.reason)
+    )
+    return [(str(status), reason, int(count)) for status, reason, count in session.execute(query)]
+
+
+def source_pending(
+    session: Session, account_id: str, source_kind: str, source_id: str
+) -> tuple[bool, dt.datetime | None]:
+    """Whether any of the source's rows is still `planned` or `sending`, and the earliest due
+    time of its `planned` rows."""
+    base = (
+        TABLE.c.account_id == account_id,
+        TABLE.c.source_kind == source_kind,
+        TABLE.c.source_id == source_id,
+    )
+    sending = session.execute(
+        select(TABLE.c.id).where(*base, TABLE.c.status == SendStatus.SENDING).limit(1)
+    ).first()
+    earliest = session.execute(
+        select(func.min(TABLE.c.planned_for)).where(*base, TABLE.c.status == SendStatus.PLANNED)
+    ).scalar()
+    if earliest is not None and earliest.tzinfo is None:
+        earliest = earliest.replace(tzinfo=dt.UTC)
+    return (sending is not None or earliest is not None), earliest
 
 
 def sends_query(account_id: str) -> Select[Any]:

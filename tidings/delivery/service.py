@@ -175,10 +175,11 @@ def plan_many(
     domain: str,
     planned_for: dt.datetime | None = None,
 ) -> int:
-    """Plan the message for every profile `profiles` selects (one column, the profile id;
-    duplicates are fine) in one INSERT ... SELECT, insert-if-absent: a profile planned before
-    for this campaign message is left as it was. No row goes through Python, however large the
-    audience. Returns how many rows were written."""
+    """Plan the message for every profile `profiles` selects (the profile id; duplicates are
+    fine; a second column, if any, is each row's due time, else `planned_for`) in one
+    INSERT ... SELECT, insert-if-absent: a profile planned before for this campaign message is
+    left as it was. No row goes through Python, however large the audience. Returns how many
+    rows were written."""
     now = utcnow()
     written = repository.plan_audience(
         session,
@@ -452,6 +453,53 @@ def cancel(
         raise ValueError("cancel needs send_ids or source_id")
     values = {**_released(), "status": SendStatus.CANCELLED, "finished_at": utcnow()}
     return repository.update_planned(session, account_id, values, send_ids=send_ids, source_id=source_id)
+
+
+def withdraw(session: Session, account_id: str, *, source: CampaignMessageSource) -> int:
+    """Take back a campaign message's rows not sent yet (a scheduled campaign reverted to Draft):
+    `planned` rows never claimed are deleted, so that a later send plans them again; `planned`
+    rows with an attempt behind them (a retry) are cancelled. Returns how many."""
+    kind, source_id, _run, _visit = _source_columns(source)
+    assert source_id is not None
+    deleted = repository.delete_unattempted(session, account_id, kind, source_id)
+    return deleted + cancel(session, account_id, source_id=source_id)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What became of a source's rows: rows by status, skipped and failed rows by reason."""
+
+    statuses: dict[str, int]
+    reasons: dict[str, dict[str, int]]  # status -> reason -> rows
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def pending(self) -> int:
+        return self.statuses.get(SendStatus.PLANNED, 0) + self.statuses.get(SendStatus.SENDING, 0)
+
+
+def source_report(session: Session, account_id: str, source: CampaignMessageSource) -> SourceReport:
+    kind, source_id, _run, _visit = _source_columns(source)
+    assert source_id is not None
+    statuses: dict[str, int] = {}
+    reasons: dict[str, dict[str, int]] = {}
+    for status, reason, count in repository.source_counts(session, account_id, kind, source_id):
+        statuses[status] = statuses.get(status, 0) + count
+        if reason is not None and status in (SendStatus.SKIPPED, SendStatus.FAILED, SendStatus.UNKNOWN):
+            reasons.setdefault(status, {})[reason] = reasons.get(status, {}).get(reason, 0) + count
+    return SourceReport(statuses, reasons)
+
+
+def source_pending(
+    session: Session, account_id: str, source: CampaignMessageSource
+) -> tuple[bool, dt.datetime | None]:
+    """Whether any row of the source is still planned or sending; the earliest planned one's time."""
+    kind, source_id, _run, _visit = _source_columns(source)
+    assert source_id is not None
+    return repository.source_pending(session, account_id, kind, source_id)
 
 
 @dataclass(frozen=True)
