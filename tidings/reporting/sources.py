@@ -44,8 +44,9 @@ class Source:
     default_group_by: tuple[str, ...]
     required_group_by: tuple[str, ...]
     scalar_filters: tuple[str, ...]
-    # The grouping attributes as SQL over the ledger row, and the FROM clause they need.
-    columns: Callable[[Session], tuple[Columns, FromClause]]
+    # The grouping attributes as SQL over the ledger row, and what joins them to a FROM clause
+    # that holds the ledger table (outer joins to the source's own tables).
+    columns: Callable[[Session], tuple[Columns, Callable[[FromClause], FromClause]]]
 
 
 def send_channel() -> Any:
@@ -55,16 +56,28 @@ def send_channel() -> Any:
     )
 
 
-def message_key(session: Session) -> Any:
+def message_key(session: Session, sends: Any = SENDS) -> Any:
     """The message a row delivers, as its events name it (`$message`); a row not rendered yet
     has no context, and its source id is the message (campaigns: the campaign message)."""
-    return func.coalesce(json_text(session, SENDS.c.context, "$message"), SENDS.c.source_id)
+    return func.coalesce(json_text(session, sends.c.context, "$message"), sends.c.source_id)
 
 
-def _campaign_columns(session: Session) -> tuple[Columns, FromClause]:
-    joined = SENDS.outerjoin(
+def sent_at(sends: Any = SENDS) -> Any:
+    """When a row went out: its outcome's time, else its last claim, else its planned time."""
+    return func.coalesce(sends.c.finished_at, sends.c.sending_at, sends.c.planned_for)
+
+
+def _campaign_messages(base: FromClause) -> FromClause:
+    return base.outerjoin(
         MESSAGES, and_(MESSAGES.c.account_id == SENDS.c.account_id, MESSAGES.c.id == SENDS.c.source_id)
     )
+
+
+def _nothing_to_join(base: FromClause) -> FromClause:
+    return base
+
+
+def _campaign_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
     columns: Columns = {
         "campaign_id": MESSAGES.c.campaign_id,
         "campaign_message_id": SENDS.c.source_id,
@@ -73,10 +86,10 @@ def _campaign_columns(session: Session) -> tuple[Columns, FromClause]:
         "variation": func.coalesce(json_text(session, SENDS.c.context, "$variation"), SENDS.c.source_id),
         "variation_name": MESSAGES.c.label,  # a message is its own default variation
     }
-    return columns, joined
+    return columns, _campaign_messages
 
 
-def _flow_columns(session: Session) -> tuple[Columns, FromClause]:
+def _flow_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
     nothing = null().cast(String)  # names live in the flows domain, which does not exist yet
     columns: Columns = {
         "flow_id": json_text(session, SENDS.c.context, "$flow"),
@@ -87,7 +100,7 @@ def _flow_columns(session: Session) -> tuple[Columns, FromClause]:
         "variation": json_text(session, SENDS.c.context, "$variation"),
         "variation_name": nothing,
     }
-    return columns, SENDS
+    return columns, _nothing_to_join
 
 
 CAMPAIGNS = Source(
