@@ -107,6 +107,7 @@ from tidings.profiles.extensions import router as profile_extensions_router
 from tidings.profiles.push_tokens import PUSH_TOKENS
 from tidings.profiles.routes import client_router as profiles_client_router
 from tidings.profiles.routes import router as profiles_router
+from tidings.reporting.routes import router as reporting_router
 from tidings.runtime import Runtime
 from tidings.segments import facets as segment_facets
 from tidings.segments import jobs as segment_jobs
@@ -169,6 +170,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks_router,
     webhook_deliveries_router,
     campaign_send_jobs_router,
+    reporting_router,
 )
 
 # Every job handler the workers run.

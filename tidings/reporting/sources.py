@@ -1,0 +1,139 @@
+"""What a report is about: the ledger rows of one kind of source, and what they are grouped by.
+
+A report counts the delivery ledger's rows (tidings.delivery.tables.MessageSend) of one source
+kind: campaign messages for the campaign reports, flow actions for the flow reports. The
+computation (repository.py) is the same for every kind; a `Source` says which rows it covers and
+gives each of Klaviyo's grouping attributes as an SQL expression over a ledger row (and the
+tables it joins). Flow rows name their flow and flow message by the properties their events
+carry, `$flow` and `$message`, fixed on the row (`context`) when the message was rendered, so
+the flow reports work as soon as the flow executor writes ledger rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, case, func, literal, null
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
+
+from tidings.campaigns.tables import CampaignMessage
+from tidings.db.dialect import json_text
+from tidings.delivery.tables import MessageSend, SourceKind
+
+SENDS = MessageSend.__table__
+MESSAGES = CampaignMessage.__table__
+
+# Klaviyo's names for the channels (the values of `send_channel`, in groupings and filters).
+SEND_CHANNELS = {"email": "email", "sms": "sms", "push": "push-notification"}
+KNOWN_CHANNELS = ("email", "sms", "push-notification", "whatsapp")
+
+# Groupings and filters the spec names that need something Tidings does not keep yet: tags
+# (no tags domain), campaign groups and the SMS/MMS format.
+UNSUPPORTED = ("group", "group_name", "tag_id", "tag_name", "text_message_format")
+
+Columns = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    resource: str  # the report's type: campaign-values-report, flow-values-report ...
+    default_group_by: tuple[str, ...]
+    required_group_by: tuple[str, ...]
+    scalar_filters: tuple[str, ...]
+    # The grouping attributes as SQL over the ledger row, and what joins them to a FROM clause
+    # that holds the ledger table (outer joins to the source's own tables).
+    columns: Callable[[Session], tuple[Columns, Callable[[FromClause], FromClause]]]
+
+
+def send_channel() -> Any:
+    return case(
+        *[(SENDS.c.channel == ours, literal(theirs)) for ours, theirs in SEND_CHANNELS.items()],
+        else_=SENDS.c.channel,
+    )
+
+
+def message_key(session: Session, sends: Any = SENDS) -> Any:
+    """The message a row delivers, as its events name it (`$message`); a row not rendered yet
+    has no context, and its source id is the message (campaigns: the campaign message)."""
+    return func.coalesce(json_text(session, sends.c.context, "$message"), sends.c.source_id)
+
+
+def sent_at(sends: Any = SENDS) -> Any:
+    """When a row went out: its outcome's time, else its last claim, else its planned time."""
+    return func.coalesce(sends.c.finished_at, sends.c.sending_at, sends.c.planned_for)
+
+
+def _campaign_messages(base: FromClause) -> FromClause:
+    return base.outerjoin(
+        MESSAGES, and_(MESSAGES.c.account_id == SENDS.c.account_id, MESSAGES.c.id == SENDS.c.source_id)
+    )
+
+
+def _nothing_to_join(base: FromClause) -> FromClause:
+    return base
+
+
+def _campaign_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
+    columns: Columns = {
+        "campaign_id": MESSAGES.c.campaign_id,
+        "campaign_message_id": SENDS.c.source_id,
+        "campaign_message_name": MESSAGES.c.label,
+        "send_channel": send_channel(),
+        "variation": func.coalesce(json_text(session, SENDS.c.context, "$variation"), SENDS.c.source_id),
+        "variation_name": MESSAGES.c.label,  # a message is its own default variation
+    }
+    return columns, _campaign_messages
+
+
+def _flow_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
+    nothing = null().cast(String)  # names live in the flows domain, which does not exist yet
+    columns: Columns = {
+        "flow_id": json_text(session, SENDS.c.context, "$flow"),
+        "flow_message_id": message_key(session),
+        "flow_message_name": nothing,
+        "flow_name": nothing,
+        "send_channel": send_channel(),
+        "variation": json_text(session, SENDS.c.context, "$variation"),
+        "variation_name": nothing,
+    }
+    return columns, _nothing_to_join
+
+
+CAMPAIGNS = Source(
+    kind=SourceKind.CAMPAIGN_MESSAGE.value,
+    resource="campaign-values-report",
+    default_group_by=("campaign_id", "campaign_message_id", "send_channel"),
+    required_group_by=("campaign_id", "campaign_message_id"),
+    scalar_filters=(
+        "send_channel",
+        "campaign_id",
+        "campaign_message_id",
+        "campaign_message_name",
+        "variation",
+        "variation_name",
+        "text_message_format",
+    ),
+    columns=_campaign_columns,
+)
+
+FLOWS = Source(
+    kind=SourceKind.FLOW_ACTION.value,
+    resource="flow-values-report",
+    default_group_by=("flow_id", "flow_message_id", "send_channel"),
+    required_group_by=("flow_id", "flow_message_id"),
+    scalar_filters=(
+        "flow_id",
+        "flow_name",
+        "send_channel",
+        "flow_message_id",
+        "flow_message_name",
+        "text_message_format",
+        "variation",
+        "variation_name",
+    ),
+    columns=_flow_columns,
+)
