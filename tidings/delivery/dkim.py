@@ -2,8 +2,8 @@
 
 `DkimSigner` writes the header `dkim.sign` writes, byte for byte, from the header block and body
 of a message Tidings built itself (CRLF throughout), without dkimpy's parsing of the whole
-message (0.5 ms of a 0.6 ms signature's Python work for a 12 KB message); anything else goes
-through `dkim.sign` itself. There,
+message by regular expressions: for a 12 KB message, 0.1 ms of Python beside the RSA signature
+instead of about 0.5 ms (2026-12-07). Anything else goes through `dkim.sign` itself. There,
 dkimpy does RSA in pure Python (about 5.5 ms a 2048-bit signature, the delivery-and-flows note
 §2.3); `cryptography` does the same signature in about 0.3 ms. dkimpy calls one function for
 it, `dkim.RSASSA_PKCS1_v1_5_sign(hash, private_key)` (PKCS #1 v1.5 over the header hash, the
