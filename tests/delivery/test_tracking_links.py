@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from hashlib import sha256
 from urllib.parse import parse_qsl, urlsplit
+
+from itsdangerous import Signer
+from itsdangerous.encoding import base64_encode
 
 from tidings.delivery.tracking import TrackingLinks, TrackingSigner, instrument, with_parameters
 from tidings.delivery.tracking_events import apple_privacy_open, client_of
@@ -134,3 +138,16 @@ def test_clients_machines_and_bots() -> None:
     assert apple_privacy_open("Mozilla/5.0", None)
     assert apple_privacy_open(iphone, "17.58.1.2")
     assert not apple_privacy_open(iphone, "203.0.113.9")
+
+
+def test_tokens_are_the_ones_itsdangerous_writes() -> None:
+    """Tokens are signed with the derived key kept, not through itsdangerous each time: the
+    bytes must stay what `Signer.sign` writes, so links already sent keep working."""
+    clicks = Signer("s3cret", salt="tidings.track.click", key_derivation="hmac", digest_method=sha256)
+    opens = Signer("s3cret", salt="tidings.track.open", key_derivation="hmac", digest_method=sha256)
+    click = base64_encode('["AbCdEf","01JSEND",3,"https://shop.test/é?a=1"]'.encode())
+    opened = base64_encode(b'["AbCdEf","01JSEND"]')
+    assert SIGNER.click_url("AbCdEf", "01JSEND", 3, "https://shop.test/é?a=1") == (
+        f"{BASE}/t/c/{clicks.sign(click).decode()}"
+    )
+    assert SIGNER.open_url("AbCdEf", "01JSEND") == f"{BASE}/t/o/{opens.sign(opened).decode()}.gif"

@@ -137,9 +137,8 @@ class Composer:
     @property
     def signer(self) -> LinkSigner:
         if self._signer is None:
-            self._signer = templates.link_signer(
-                self.session, self.settings.secret_key, self.settings.public_url
-            )
+            secret = instance_secret(self.session, self.settings.secret_key)
+            self._signer = _BatchLinkSigner(secret, self.settings.public_url)
         return self._signer
 
     def account(self, account_id: str) -> AccountView:
@@ -365,6 +364,30 @@ class Composer:
         return Rendered(
             content, recipient=token.token, sender=token.platform, context=dict(definition.context)
         )
+
+
+class _BatchLinkSigner(LinkSigner):
+    """A claim batch's link signer: a link asked for twice for one message (the unsubscribe link
+    of the footer and of `List-Unsubscribe`) is signed once."""
+
+    def __init__(self, secret: str, public_url: str | None) -> None:
+        super().__init__(secret, public_url)
+        self._urls: dict[tuple[str, str, str | None, str | None, str | None], str] = {}
+
+    def url(
+        self,
+        kind: str,
+        account_id: str,
+        profile_id: str | None,
+        message_id: str | None,
+        *,
+        list_id: str | None = None,
+    ) -> str:
+        key = (kind, account_id, profile_id, message_id, list_id)
+        found = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = super().url(kind, account_id, profile_id, message_id, list_id=list_id)
+        return found
 
 
 def _with_preview(html: str, preview: str | None) -> str:

@@ -1,5 +1,9 @@
-"""DKIM signing: dkimpy for the message handling, `cryptography` for the RSA.
+"""DKIM signing: dkimpy's format, `cryptography` for the RSA.
 
+`DkimSigner` writes the header `dkim.sign` writes, byte for byte, from the header block and body
+of a message Tidings built itself (CRLF throughout), without dkimpy's parsing of the whole
+message by regular expressions: for a 12 KB message, 0.1 ms of Python beside the RSA signature
+instead of about 0.5 ms (2026-12-07). Anything else goes through `dkim.sign` itself. There,
 dkimpy does RSA in pure Python (about 5.5 ms a 2048-bit signature, the delivery-and-flows note
 §2.3); `cryptography` does the same signature in about 0.3 ms. dkimpy calls one function for
 it, `dkim.RSASSA_PKCS1_v1_5_sign(hash, private_key)` (PKCS #1 v1.5 over the header hash, the
@@ -30,6 +34,7 @@ import dkim
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from dkim.canonicalization import CanonicalizationPolicy
 from sqlalchemy.orm import Session
 
 from tidings.delivery import repository
@@ -115,19 +120,72 @@ install_fast_rsa()
 
 class DkimSigner:
     """Signs messages for one (domain, selector, key): `sign(message)` returns the message with
-    its `DKIM-Signature` header first, relaxed/simple, over `SIGNED_HEADERS`."""
+    its `DKIM-Signature` header first, relaxed/simple, over `SIGNED_HEADERS`.
+
+    The header is the one `dkim.sign` writes (the same tags in the same order, folded by dkimpy's
+    own `fold`, hashed by its own `hash_headers` and canonicalization), without dkimpy's costs that
+    do not apply to a message Tidings built itself: its parsing of the whole message by regular
+    expressions (the headers are split here, the body is taken as it is: the message is CRLF
+    throughout), the canonicalization of headers that are not signed, and its own key parsing.
+    tests/delivery/test_dkim.py checks the bytes against `dkim.sign`'s. A message that is not
+    CRLF throughout, or whose header block this reading cannot split, goes through `dkim.sign`."""
 
     def __init__(self, domain: str, selector: str, private_key_pem: str | bytes) -> None:
         self.domain = ascii_domain(domain, "DKIM domain")
         self.selector = selector
         pem = private_key_pem.encode("ascii") if isinstance(private_key_pem, str) else private_key_pem
         self._pem = _pkcs1_pem(pem)
+        key = serialization.load_pem_private_key(self._pem, password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)  # _pkcs1_pem refuses any other
+        self._key = key
         self._domain = self.domain.encode("ascii")
         self._selector = selector.encode("ascii")
         self._headers = [name.encode("ascii") for name in SIGNED_HEADERS]
+        self._fields_before_time = [
+            (b"v", b"1"),
+            (b"a", b"rsa-sha256"),
+            (b"c", _CANON.to_c_value()),
+            (b"d", self._domain),
+            (b"i", b"@" + self._domain),
+            (b"q", b"dns/txt"),
+            (b"s", self._selector),
+        ]
+        self._h = (b"h", b" : ".join(self._headers))
 
-    def signature(self, message: bytes) -> bytes:
-        """The `DKIM-Signature: ...\\r\\n` header for the message."""
+    def signature(self, message: bytes, *, timestamp: int | None = None) -> bytes:
+        """The `DKIM-Signature: ...\r\n` header for the message (`t=` is `timestamp`, else now)."""
+        head, blank, body = message.partition(b"\r\n\r\n")
+        headers = _split_headers(head + b"\r\n") if blank else None
+        if headers is None or message.count(b"\n") != message.count(b"\r\n"):
+            return self._stock(message, timestamp)
+        global fast_signatures
+        body_hash = base64.b64encode(hashlib.sha256(_CANON.canonicalize_body(body)).digest())
+        stamp = str(int(time.time()) if timestamp is None else timestamp).encode("ascii")
+        fields = [
+            *self._fields_before_time,
+            (b"t", stamp),
+            self._h,
+            (b"bh", body_hash),
+            # dkimpy's placeholder: b= folds onto its own line, so the final header keeps the
+            # whitespace of the one hashed.
+            (b"b", b"0" * 60),
+        ]
+        value = dkim.fold(b"; ".join(b"=".join(f) for f in fields), namelen=len(_NAME), linesep=b"\r\n")
+        value = dkim.RE_BTAG.sub(b"\\1", value)
+        hasher = hashlib.sha256()
+        for name, field in _selected(headers, self._headers):
+            hasher.update(_relaxed(name, field))
+        # The signature's own header, b= empty, hashed without its CRLF (RFC 6376 §3.7).
+        hasher.update(_relaxed(_NAME, b" " + value)[:-2])
+        signed = self._key.sign(hasher.digest(), padding.PKCS1v15(), Prehashed(_HASHES["sha256"]))
+        fast_signatures += 1
+        fields[-1] = (b"b", base64.b64encode(signed))
+        value = b"; ".join(b"=".join(f) for f in fields) + b"\r\n"
+        return _NAME + b": " + dkim.fold(value, namelen=len(_NAME), linesep=b"\r\n")
+
+    def _stock(self, message: bytes, timestamp: int | None) -> bytes:
+        if timestamp is not None:
+            raise ValueError("a timestamp can only be given for a CRLF message")
         return bytes(
             dkim.sign(
                 message,
@@ -141,6 +199,49 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         return self.signature(message) + message
+
+
+_NAME = b"DKIM-Signature"
+_CANON = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
+_WSP = re.compile(rb"[\t ]+")
+_HEADER_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
+
+
+def _relaxed(name: bytes, value: bytes) -> bytes:
+    """One header in relaxed canonicalization (RFC 6376 §3.4.2), as dkimpy's `Relaxed` writes it:
+    the name in lower case, the value unfolded, runs of WSP one space, stripped, then CRLF."""
+    return name.lower() + b":" + _WSP.sub(b" ", value.replace(b"\r\n", b"")).strip() + b"\r\n"
+
+
+def _selected(headers: list[tuple[bytes, bytes]], include: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """dkimpy's `select_headers`: for each name to sign, the last instance not yet taken."""
+    by_name: dict[bytes, list[tuple[bytes, bytes]]] = {}
+    for header in headers:
+        by_name.setdefault(header[0].lower(), []).append(header)
+    chosen = []
+    for name in include:
+        found = by_name.get(name)
+        if found:
+            chosen.append(found.pop())
+    return chosen
+
+
+def _split_headers(head: bytes) -> list[tuple[bytes, bytes]] | None:
+    """`(name, value)` pairs as dkimpy's `rfc822_parse` makes them (the value keeps what follows
+    the colon, continuation lines and their CRLFs); None for anything that reading would treat
+    otherwise (a line without a field name, an mbox `From ` line)."""
+    headers: list[list[bytes]] = []
+    for line in head[:-2].split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not headers:
+                return None
+            headers[-1][1] += line + b"\r\n"
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon or not _HEADER_NAME.fullmatch(name):
+            return None
+        headers.append([name, value + b"\r\n"])
+    return [(name, value) for name, value in headers]
 
 
 def _pkcs1_pem(pem: bytes) -> bytes:
