@@ -101,6 +101,25 @@ def test_what_is_not_an_image_is_refused(sdk, client, account) -> None:  # type:
         headers=account.headers(),
     )
     assert too_big.status_code == 413
+    nul = client.post(
+        "/api/image-upload",
+        files={"file": ("a\x00.png", _png())},
+        data={"name": "bad\x00name"},
+        headers=account.headers(),
+    )
+    assert nul.status_code == 400 and nul.json()["errors"][0]["source"] == {"parameter": "name"}
+    raw = (
+        b'--X\r\nContent-Disposition: form-data; name="file"; filename="a\x00.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + _png() + b"\r\n--X--\r\n"
+    )
+    unnamed = client.post(
+        "/api/image-upload",
+        content=raw,
+        headers={**account.headers(), "Content-Type": "multipart/form-data; boundary=X"},
+    )
+    assert unnamed.status_code in (201, 400), unnamed.text  # never a 500, never a NUL kept
+    if unnamed.status_code == 201:
+        assert "\x00" not in unnamed.json()["data"]["attributes"]["name"]
     with pytest.raises(NotFoundException):
         sdk.Images.get_image("01HZZZZZZZZZZZZZZZZZZZZZZZ")
 

@@ -15,7 +15,7 @@ from tidings.images.render import image_resource
 from tidings.images.schemas import ImageCreateQuery, ImageUpdateQuery
 from tidings.images.tables import Image
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.errors import NotFound
+from tidings.jsonapi.errors import InvalidInput, NotFound
 from tidings.jsonapi.filters import compile_filter
 from tidings.jsonapi.pagination import paginate
 
@@ -86,6 +86,8 @@ def upload_image_from_file(
     hidden: bool = Form(False),
     ctx: ApiContext = api("upload_image_from_file"),
 ) -> JSONAPIResponse:
+    if name is not None and "\x00" in name:  # a form is not scanned for NULs as JSON is
+        raise InvalidInput("The name may not contain a NUL character.", parameter="name")
     data = file.file.read(service.MAX_BYTES + 1)
     image = service.create_image(
         ctx.session,
@@ -93,7 +95,7 @@ def upload_image_from_file(
         ctx.account_id,
         data,
         name=name,
-        default_name=file.filename or "image",
+        default_name=(file.filename or "image").replace("\x00", ""),
         hidden=hidden,
         parameter="file",
     )
