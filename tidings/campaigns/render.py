@@ -14,6 +14,7 @@ from typing import Any
 
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.jsonapi.documents import Urls, iso, relationship, resource
+from tidings.templates.copies import copy_resource
 
 OMNI_STRATEGY = {
     "immediate": "static",
@@ -230,26 +231,4 @@ def message_resource(
     )
 
 
-def template_resource(
-    urls: Urls, message: CampaignMessage, *, fields: list[str] | None = None
-) -> dict[str, Any] | None:
-    """The message's copy of its template, as a `template` resource (None: no template)."""
-    if message.template_id is None:
-        return None
-    copied = message.template_copied_at or message.updated_at
-    attributes = {
-        "name": message.template_name or "",
-        "editor_type": message.template_editor_type or "CODE",
-        "html": message.template_html or "",
-        "text": message.template_text,
-        "amp": message.template_amp,
-        "created": iso(copied),
-        "updated": iso(copied),
-    }
-    return resource(
-        "template",
-        message.template_id,
-        attributes,
-        urls.resource("templates", message.template_id),
-        fields=fields,
-    )
+template_resource = copy_resource  # the message's copy of its template

@@ -35,6 +35,7 @@ from tidings.db.ids import ulid
 from tidings.jsonapi.errors import Conflict, ErrorList, InvalidInput, NotFound
 from tidings.tags import service as tags
 from tidings.templates import repository as templates
+from tidings.templates.copies import take_copy
 
 DRAFT = "Draft"
 # Statuses in which a campaign and its messages may be changed: a Draft only (a scheduled
@@ -426,14 +427,15 @@ def copy_template(
     template = templates.get_template(session, account_id, template_id) if len(template_id) <= 26 else None
     if template is None:
         raise NotFound(f"A template with id {template_id} does not exist.", pointer=pointer)
-    message.template_id = ulid()
-    message.template_source_id = template.id
-    message.template_name = template.name
-    message.template_editor_type = template.editor_type
-    message.template_html = template.html
-    message.template_text = template.text
-    message.template_amp = template.amp
-    message.template_copied_at = utcnow()
+    take_copy(
+        message,
+        source_id=template.id,
+        name=template.name,
+        editor_type=template.editor_type,
+        html=template.html,
+        text=template.text,
+        amp=template.amp,
+    )
 
 
 def same_id(path_id: str, body_id: str) -> None:

@@ -21,6 +21,7 @@ from tidings.flows.definition import TRIGGER_TYPE_NAMES, FlowDefinition, parse, 
 from tidings.flows.tables import Flow, FlowAction, FlowMessage
 from tidings.jsonapi.errors import APIError, Conflict, ErrorList, InvalidInput, NotFound
 from tidings.tags import service as tags
+from tidings.templates.copies import take_copy
 
 STATUSES = ("draft", "manual", "live")
 ACTION = TypeAdapter(Action)
@@ -204,23 +205,25 @@ def _copy_template(session: Session, message: FlowMessage, template_id: str, at:
     if template is None:
         raise NotFound(f"A template with id {template_id} does not exist.", pointer=at)
     if isinstance(template, FlowMessage):  # another message's copy: copy the copy
-        source_id, name, editor = (
-            template.template_source_id,
-            template.template_name,
-            template.template_editor_type,
+        take_copy(
+            message,
+            source_id=template.template_source_id,
+            name=template.template_name,
+            editor_type=template.template_editor_type,
+            html=template.template_html,
+            text=template.template_text,
+            amp=template.template_amp,
         )
-        html, text, amp = template.template_html, template.template_text, template.template_amp
     else:
-        source_id, name, editor = template.id, template.name, template.editor_type
-        html, text, amp = template.html, template.text, template.amp
-    message.template_id = ulid()
-    message.template_source_id = source_id
-    message.template_name = name
-    message.template_editor_type = editor
-    message.template_html = html
-    message.template_text = text
-    message.template_amp = amp
-    message.template_copied_at = utcnow()
+        take_copy(
+            message,
+            source_id=template.id,
+            name=template.name,
+            editor_type=template.editor_type,
+            html=template.html,
+            text=template.text,
+            amp=template.amp,
+        )
 
 
 # ------------------------------------------------------------------------ read, status
