@@ -38,11 +38,6 @@ def test_email_survives_kills_with_at_most_one_identical_copy_per_connection(
     assert result.duplicates <= result.bound
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="KNOWN BUG, open (issue 17): on 2026-12-07 one CI run on PostgreSQL counted 5 SMS sent twice "
-    "after SIGKILLs (another run passed); to be found and fixed, then this mark removed",
-)
 def test_sms_is_never_sent_twice_and_the_ambiguous_are_unknown(
     crash: ModuleType, db: object, database_url: str
 ) -> None:
