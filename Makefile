@@ -24,7 +24,9 @@ install: $(STAMP) ## Create .venv and install Tidings with its test tools
 run: $(STAMP) ## Serve on SQLite (./tidings.db), printing the account's keys and the URL (make run PORT=8091)
 	$(BIN)/tidings serve --port $(PORT) --default-account
 
-test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
+test: $(STAMP) ## Run the whole suite on SQLite and on PostgreSQL (both at once; each one's output when it ends)
+	@echo "running the suite on SQLite and on PostgreSQL at the same time; each prints when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP) ## Run the suite on SQLite
 	TIDINGS_TEST_DB=sqlite $(BIN)/pytest
