@@ -50,7 +50,7 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format tidings tests bench scripts
 
 bench: $(STAMP) ## Run the benchmarks against PostgreSQL (see docs/BENCHMARKS.md)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(filter-out bench/_% bench/profile_%,$(wildcard bench/*.py)); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 migration: $(STAMP) ## New migration from the models: make migration m="what it does"
 	TIDINGS_DATABASE_URL=sqlite:///./.migration-scratch.db $(BIN)/tidings db upgrade
