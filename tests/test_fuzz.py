@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from tests.conftest import REVISION, make_account
 from tidings.campaigns import routes_audiences, routes_variations
 from tidings.delivery import routes as delivery_routes
+from tidings.delivery import routes_sending
 from tidings.flows import routes as flow_routes
 from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
@@ -38,6 +39,7 @@ OWN = {
         extensions.GET_MERGE,
         extensions.CREATE_UNMERGE,
         *delivery_routes.OPERATIONS,
+        *routes_sending.OPERATIONS,
         *routes_variations.OPERATIONS,
         *routes_audiences.OPERATIONS,
         *routes_changes.OPERATIONS,

@@ -57,6 +57,7 @@ from tidings.delivery import tables as _delivery_tables  # noqa: F401
 from tidings.delivery.pages import router as recipient_pages_router
 from tidings.delivery.participants import SENDS
 from tidings.delivery.routes import router as delivery_router
+from tidings.delivery.routes_sending import router as sending_settings_router
 from tidings.delivery.routes_sms import router as sms_webhooks_router
 from tidings.delivery.routes_tracking import router as tracking_settings_router
 from tidings.delivery.routes_webhooks import router as delivery_webhooks_router
@@ -163,6 +164,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     sms_webhooks_router,
     tracking_router,
     tracking_settings_router,
+    sending_settings_router,
     campaigns_router,
     campaign_variations_router,
     campaign_audiences_router,

@@ -10,11 +10,13 @@ verdict: a retry or a resend is the same message). Each row gets one of:
 The rules, from Klaviyo's documented behaviour (klaviyo-semantics §6-7):
 - consent: `tidings.consent.policy` (marketing or transactional, per channel, list suppressions);
 - smart sending: a marketing message with smart sending on is skipped when the profile had an
-  attempted delivery on the same channel within the window (email 16 h, SMS 24 h, push 24 h),
-  counted from the ledger (sending, sent, unknown and failed rows), and within the batch;
-- quiet hours: an SMS marked for them (flows) waits while it is 21:00-08:00 where the recipient
-  is: the phone number's time zone (the easternmost when the number spans several, as Klaviyo
-  does), else the account's.
+  attempted delivery on the same channel whose window has not ended (each attempt stores the end
+  of the account's window at the time: email 16 h, SMS 24 h, push 24 h unless the account's
+  sending settings say otherwise), counted from the ledger (sending, sent, unknown and failed
+  rows), and within the batch;
+- quiet hours: an SMS marked for them (flows) waits while it is quiet hours (21:00-08:00 unless
+  the account's sending settings say otherwise) where the recipient is: the phone number's time
+  zone (the easternmost when the number spans several, as Klaviyo does), else the account's.
 """
 
 from __future__ import annotations
@@ -33,16 +35,10 @@ from sqlalchemy.orm import Session
 from tidings.accounts.repository import get_account
 from tidings.consent import policy
 from tidings.delivery.messages import EmailDefinition, MessageDefinition, SmsDefinition
+from tidings.delivery.sending_settings import LONGEST_WINDOW, SendingSettings, settings_of
 from tidings.delivery.service import Skip, SkipReason
 from tidings.delivery.tables import Channel, MessageSend, SendStatus
 
-SMART_SENDING_WINDOWS = {
-    Channel.EMAIL: dt.timedelta(hours=16),
-    Channel.SMS: dt.timedelta(hours=24),
-    Channel.PUSH: dt.timedelta(hours=24),
-}
-QUIET_STARTS = dt.time(21, 0)
-QUIET_ENDS = dt.time(8, 0)
 ATTEMPTED = (SendStatus.SENDING, SendStatus.SENT, SendStatus.UNKNOWN, SendStatus.FAILED)
 
 CONSENT_CHANNEL = {
@@ -88,9 +84,10 @@ def check(session: Session, rows: Sequence[Gated], now: dt.datetime) -> dict[str
             if not decision:
                 verdicts[item.row.id] = Skip(_skip_reason(channel, decision.reason), decision.reason)
     passed = [item for item in rows if item.row.id not in verdicts]
-    verdicts.update(_smart_sending(session, passed, now))
+    settings = settings_of(session, {item.row.account_id for item in passed})
+    verdicts.update(_smart_sending(session, passed, now, settings))
     passed = [item for item in passed if item.row.id not in verdicts]
-    verdicts.update(_quiet_hours(session, passed, now))
+    verdicts.update(_quiet_hours(session, passed, now, settings))
     return verdicts
 
 
@@ -102,7 +99,9 @@ def _skip_reason(channel: Channel, reason: str) -> SkipReason:
     return SkipReason.UNSUBSCRIBED
 
 
-def _smart_sending(session: Session, rows: Sequence[Gated], now: dt.datetime) -> dict[str, Verdict]:
+def _smart_sending(
+    session: Session, rows: Sequence[Gated], now: dt.datetime, settings: dict[str, SendingSettings]
+) -> dict[str, Verdict]:
     """Skip marketing rows whose profile had an attempted delivery on the channel lately."""
     wanted = [i for i in rows if i.definition.smart_sending and not i.definition.transactional]
     verdicts: dict[str, Verdict] = {}
@@ -110,7 +109,6 @@ def _smart_sending(session: Session, rows: Sequence[Gated], now: dt.datetime) ->
     for item in wanted:
         by_account[(item.row.account_id, Channel(item.row.channel))].append(item)
     for (account_id, channel), items in by_account.items():
-        since = now - SMART_SENDING_WINDOWS[channel]
         last: set[str] = set(
             session.execute(
                 select(MessageSend.profile_id)
@@ -120,7 +118,8 @@ def _smart_sending(session: Session, rows: Sequence[Gated], now: dt.datetime) ->
                     MessageSend.channel == channel.value,
                     MessageSend.profile_id.in_({i.row.profile_id for i in items}),
                     MessageSend.status.in_([s.value for s in ATTEMPTED]),
-                    MessageSend.sending_at >= since,
+                    MessageSend.sending_at >= now - LONGEST_WINDOW,  # the index's range
+                    MessageSend.smart_until > now,
                 )
             ).scalars()
         )
@@ -130,8 +129,8 @@ def _smart_sending(session: Session, rows: Sequence[Gated], now: dt.datetime) ->
             if profile in last or profile in taken:
                 verdicts[item.row.id] = Skip(
                     SkipReason.SMART_SENDING,
-                    f"received a {channel.value} message less than "
-                    f"{SMART_SENDING_WINDOWS[channel].total_seconds() / 3600:g} hours ago",
+                    f"received a {channel.value} message within the smart sending window "
+                    f"({settings[account_id].smart_sending_hours[channel]} hours now)",
                 )
             else:
                 taken.add(profile)
@@ -139,7 +138,9 @@ def _smart_sending(session: Session, rows: Sequence[Gated], now: dt.datetime) ->
     return verdicts
 
 
-def _quiet_hours(session: Session, rows: Sequence[Gated], now: dt.datetime) -> dict[str, Verdict]:
+def _quiet_hours(
+    session: Session, rows: Sequence[Gated], now: dt.datetime, settings: dict[str, SendingSettings]
+) -> dict[str, Verdict]:
     held = [
         item
         for item in rows
@@ -158,7 +159,7 @@ def _quiet_hours(session: Session, rows: Sequence[Gated], now: dt.datetime) -> d
         for item in items:
             state = states.get(item.row.profile_id)
             zone = recipient_zone(state.phone_number if state is not None else None, fallback)
-            resume = quiet_until(now, zone)
+            resume = quiet_until(now, zone, settings[account_id].quiet_start, settings[account_id].quiet_end)
             if resume is not None:
                 verdicts[item.row.id] = resume
     return verdicts
@@ -187,11 +188,16 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def quiet_until(now: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
-    """When quiet hours end, if `now` falls in them where `zone` is; None when it does not."""
+def quiet_until(
+    now: dt.datetime, zone: ZoneInfo, starts: dt.time = dt.time(21, 0), ends: dt.time = dt.time(8, 0)
+) -> dt.datetime | None:
+    """When quiet hours (from `starts` to `ends`, across midnight when `starts` is later) end, if
+    `now` falls in them where `zone` is; None when it does not."""
     local = now.astimezone(zone)
     clock = local.time()
-    if QUIET_ENDS <= clock < QUIET_STARTS:
+    overnight = starts > ends
+    quiet = (clock >= starts or clock < ends) if overnight else (starts <= clock < ends)
+    if not quiet:
         return None
-    day = local.date() if clock < QUIET_ENDS else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(day, QUIET_ENDS, tzinfo=zone).astimezone(dt.UTC)
+    day = local.date() + dt.timedelta(days=1) if overnight and clock >= starts else local.date()
+    return dt.datetime.combine(day, ends, tzinfo=zone).astimezone(dt.UTC)

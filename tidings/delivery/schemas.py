@@ -126,3 +126,33 @@ class TrackingSettingData(Strict):
 
 class TrackingSettingUpdate(Strict):
     data: TrackingSettingData
+
+
+SmartSendingHours = Annotated[int, Field(ge=1, le=720)]  # an hour to 30 days
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # HH:MM
+
+
+class SmartSendingWindows(Strict):
+    email: SmartSendingHours | None = None
+    sms: SmartSendingHours | None = None
+    push: SmartSendingHours | None = None
+
+
+class QuietHours(Strict):
+    start: ClockTime
+    end: ClockTime
+
+
+class SendingSettingAttributes(Strict):
+    smart_sending_hours: SmartSendingWindows | None = None
+    sms_quiet_hours: QuietHours | None = None
+
+
+class SendingSettingData(Strict):
+    type: Literal["sending-setting"]
+    id: str
+    attributes: SendingSettingAttributes
+
+
+class SendingSettingUpdate(Strict):
+    data: SendingSettingData

@@ -36,6 +36,7 @@ from tidings.db.base import utcnow
 from tidings.db.ids import ulid
 from tidings.delivery import repository
 from tidings.delivery.provider import OutboundMessage, SendError
+from tidings.delivery.sending_settings import SendingSettings, settings_of
 from tidings.delivery.tables import Channel, MessageSend, SendStatus, SourceKind
 
 LEASE_SECONDS = 120.0  # a claim's time to render, call the provider and record the outcome
@@ -276,9 +277,12 @@ def claim(
     wanted = [c.value for c in channels] if channels is not None else None
     rows = repository.lock_due(session, account_id, now, limit, wanted)
     verdicts = gate(session, [r for r in rows if r.content is None], now) if gate is not None else {}
+    settings = settings_of(session, {row.account_id for row in rows})
     with session.no_autoflush:  # one flush at the end, not one per rendered row
         claims = Claims(
-            c for row in rows if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds))
+            c
+            for row in rows
+            if (c := _take(row, verdicts.get(row.id), render, now, lease_seconds, settings[row.account_id]))
         )
     claims.examined = len(rows)
     session.flush()
@@ -291,6 +295,7 @@ def _take(
     render: Renderer,
     now: dt.datetime,
     lease_seconds: float,
+    settings: SendingSettings,
 ) -> Claim | None:
     """One due row: skipped, held, or rendered (once) and taken into `sending`."""
     if isinstance(verdict, Skip):
@@ -315,6 +320,7 @@ def _take(
     row.lease_token = token
     row.claimed_until = now + dt.timedelta(seconds=lease_seconds)
     row.sending_at = now
+    row.smart_until = now + settings.window(Channel(row.channel))
     return Claim(
         account_id=row.account_id,
         send_id=row.id,

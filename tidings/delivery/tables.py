@@ -96,6 +96,9 @@ class MessageSend(Base):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     planned_for: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last claim
+    # Until when this attempt holds off smart-sending messages on its channel: the claim time plus
+    # the account's window then (a later change of the window is not retroactive, as in Klaviyo).
+    smart_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What came back (delivery/bounces.py): `hard` or `soft`, and when; a spam complaint.
     bounce_type: Mapped[str | None] = mapped_column(String(4), nullable=True)
@@ -187,4 +190,19 @@ class TrackingSetting(Base):
 
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SendingSetting(Base):
+    """An account's sending settings (`/api/x-tidings/sending-settings`): smart sending windows
+    per channel and SMS quiet hours; no row: Klaviyo's defaults."""
+
+    __tablename__ = "sending_settings"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    email_smart_sending_hours: Mapped[int] = mapped_column(Integer)
+    sms_smart_sending_hours: Mapped[int] = mapped_column(Integer)
+    push_smart_sending_hours: Mapped[int] = mapped_column(Integer)
+    sms_quiet_hours_start: Mapped[str] = mapped_column(String(5))  # HH:MM, the recipient's time
+    sms_quiet_hours_end: Mapped[str] = mapped_column(String(5))
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
