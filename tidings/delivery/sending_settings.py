@@ -12,6 +12,7 @@ retroactively affect recipients").
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,21 +47,37 @@ class SendingSettings:
 
 
 DEFAULTS = SendingSettings(dict(DEFAULT_HOURS), *DEFAULT_QUIET)
+CACHE_SECONDS = 5.0
+_recent: dict[str, tuple[float, SendingSettings]] = {}  # account -> (until when, settings)
 
 
 def get_settings(session: Session, account_id: str) -> SendingSettings:
+    """The account's settings as stored now (not the workers' recent copy)."""
+    _recent.pop(account_id, None)
     return settings_of(session, [account_id])[account_id]
 
 
 def settings_of(session: Session, account_ids: Iterable[str]) -> dict[str, SendingSettings]:
-    """The settings of each account (the defaults where it has no row), in one query."""
-    wanted = set(account_ids)
-    found = {account_id: DEFAULTS for account_id in wanted}
-    if wanted:
-        for row in session.execute(
-            select(SendingSetting).where(SendingSetting.account_id.in_(wanted))
-        ).scalars():
-            found[row.account_id] = _from_row(row)
+    """The settings of each account (the defaults where it has no row), in one query for those
+    not read in the last few seconds: every claim of the delivery workers asks, and a change
+    made in another process may take that long to apply (Klaviyo's does not apply at once either)."""
+    now = time.monotonic()
+    found: dict[str, SendingSettings] = {}
+    missing: set[str] = set()
+    for account_id in set(account_ids):
+        cached = _recent.get(account_id)
+        if cached is not None and cached[0] > now:
+            found[account_id] = cached[1]
+        else:
+            missing.add(account_id)
+    if missing:
+        read = dict.fromkeys(missing, DEFAULTS)
+        rows = session.execute(select(SendingSetting).where(SendingSetting.account_id.in_(missing)))
+        for row in rows.scalars():
+            read[row.account_id] = _from_row(row)
+        for account_id, settings in read.items():
+            _recent[account_id] = (now + CACHE_SECONDS, settings)
+        found.update(read)
     return found
 
 
@@ -87,6 +104,7 @@ def update_settings(session: Session, account_id: str, changes: SendingSettingAt
                 pointer="/data/attributes/sms_quiet_hours/end",
             )
     updated = SendingSettings(hours, quiet_start, quiet_end)
+    _recent.pop(account_id, None)  # this process applies it at once
     values = {
         "account_id": account_id,
         "email_smart_sending_hours": hours[Channel.EMAIL],
