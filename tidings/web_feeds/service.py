@@ -29,6 +29,7 @@ from tidings.config import Settings
 from tidings.db.base import utcnow
 from tidings.db.ids import short_id
 from tidings.jobs import queue
+from tidings.jobs.tables import NETWORK_LANE
 from tidings.jsonapi.errors import Conflict, InvalidInput, NotFound
 from tidings.jsonapi.filters import FilterField
 from tidings.outbound.addresses import Policy, URLRefused, check_now
@@ -39,7 +40,6 @@ from tidings.web_feeds.tables import WebFeed
 log = logging.getLogger(__name__)
 
 REFRESH_JOB = "web_feeds.refresh"
-NETWORK_LANE = "network"
 MAX_FEEDS = 10  # Klaviyo: "Accounts can have up to 10 web feeds."
 NIGHTLY = dt.timedelta(days=1)
 NIGHTLY_AFTER = 12  # failures in a row (3 hours of 15-minute refreshes) before refreshing nightly
