@@ -3,6 +3,8 @@ guard, and rendered in templates from the stored content (never a network call w
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.server
 import json
 import threading
@@ -17,6 +19,7 @@ from sqlalchemy import delete, select
 from tests.conftest import AccountKeys
 from tidings.config import Settings
 from tidings.db.ids import ulid
+from tidings.delivery.worker import deliver_due
 from tidings.jobs.registry import JobContext
 from tidings.jobs.tables import QUEUED, Job
 from tidings.templates import messages
@@ -281,3 +284,31 @@ def test_xml_to_template_data() -> None:
     entities = b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>'
     with pytest.raises(ContentError):
         parse(entities, "xml")
+
+
+def test_a_sent_email_shows_the_feed_without_fetching_it(  # type: ignore[no-untyped-def]
+    db, sdk, client, account: AccountKeys, feeds: FeedServer, settings: Settings, tmp_path
+) -> None:
+    """The delivery worker renders at send time from the stored content: no request to the feed."""
+    create(sdk, "Deals", serve(feeds, "/send/deals.json", {"deals": [{"name": "Half off boots"}]}))
+    refresh_all(db, account.id)
+    asked = len(feeds.seen)
+    attributes = {
+        "idempotency_key": f"feed-{ulid()}",
+        "profile": {"email": "ada@example.com"},
+        "subject": "{{ feeds.Deals.deals.0.name }}",
+        "html": "<p>{% for d in feeds.Deals.deals %}{{ d.name }}{% endfor %}</p>",
+    }
+    answer = client.post(
+        "/api/x-tidings/message-sends",
+        json={"data": {"type": "message-send", "attributes": attributes}},
+        headers=account.headers(),
+    )
+    assert answer.status_code == 202, answer.text
+    outbox = settings.model_copy(update={"outbox_dir": str(tmp_path / "outbox")})
+    deliver_due(db, outbox)
+    (path,) = (tmp_path / "outbox").glob(f"*/{answer.json()['data']['id']}.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Half off boots"
+    assert "<p>Half off boots</p>" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert len(feeds.seen) == asked
