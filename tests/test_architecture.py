@@ -54,7 +54,7 @@ for name in json.loads(sys.argv[1]):
 from tidings.accounts import hooks as accounts
 from tidings.catalogs import history
 from tidings.consent import gateways
-from tidings.events import flow_triggers
+from tidings.events import custom_metrics, flow_triggers
 from tidings.events import hooks as events
 from tidings.jobs import registry
 from tidings.lists import hooks as lists
@@ -71,6 +71,7 @@ print(json.dumps({
     "gateways": [type(gateways.lists()).__name__, type(gateways.segments()).__name__],
     "taggables": [kind.type for kind in kinds.kinds()],
     "flow_triggers": type(flow_triggers.reader()).__name__,
+    "metric_filters": type(custom_metrics.filters()).__name__,
 }))
 """
 
@@ -96,6 +97,7 @@ def test_importing_every_domain_registers_nothing() -> None:
             "gateways": ["NoLists", "NoSegments"],
             "taggables": [],
             "flow_triggers": "NoFlows",
+            "metric_filters": "NoFilters",
         }
 
 
@@ -110,6 +112,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "gateways": ["NoLists", "NoSegments"],
         "taggables": [],
         "flow_triggers": "NoFlows",
+        "metric_filters": "NoFilters",
     }, "importing the root registers nothing either"
     probe = PROBE.replace(
         "print(json.dumps(", "import tidings.domains; tidings.domains.install()\nprint(json.dumps("
@@ -122,6 +125,7 @@ def test_the_composition_root_registers_every_domain() -> None:
     assert wired["hooks"][:3] == [3, 1, 1]  # last_event_date, segments, webhooks; segments; segments
     assert wired["hooks"][4] == 1  # the default tag group
     assert wired["taggables"] == ["list", "segment", "campaign", "flow"]
+    assert wired["metric_filters"] == "SegmentMetricFilters"
     assert wired["participants"] == [
         "events",
         "push_tokens",

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Catalog feeds (scheduled downloads)
     feed_timeout_seconds: float = Field(300.0, gt=0)
     feed_max_bytes: int = Field(1024 * 1024 * 1024, ge=1)
+    # Web feeds (tidings/web_feeds/): how often each is refreshed, how long and how large a fetch may be
+    web_feed_refresh_seconds: int = Field(900, ge=10)
+    web_feed_timeout_seconds: float = Field(5.0, gt=0)
+    web_feed_max_bytes: int = Field(4 * 1024 * 1024, ge=1)
 
     # Delivery: who sends (tidings/delivery/providers/), how much at once, and where mail comes back
     delivery_workers: int = Field(1, ge=0)

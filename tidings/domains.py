@@ -65,7 +65,7 @@ from tidings.delivery.tables import SourceKind
 from tidings.delivery.tracking_hits import HitWriter
 from tidings.delivery.tracking_routes import router as tracking_router
 from tidings.delivery.worker import DeliveryWorker, delivery_workers
-from tidings.events import activity, flow_triggers
+from tidings.events import activity, custom_metrics, flow_triggers
 from tidings.events import hooks as event_hooks
 from tidings.events import tables as _events_tables  # noqa: F401
 from tidings.events.ingest import jobs as event_jobs
@@ -74,6 +74,7 @@ from tidings.events.ingest.routes import router as ingest_router
 from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router
+from tidings.events.routes_metrics import router as metrics_router
 from tidings.flows import tables as _flows_tables  # noqa: F401
 from tidings.flows.routes import router as flows_router
 from tidings.flows.tagging import FLOWS as TAGGABLE_FLOWS
@@ -115,6 +116,7 @@ from tidings.segments import jobs as segment_jobs
 from tidings.segments import listeners as segment_listeners
 from tidings.segments import tables as _segments_tables  # noqa: F401
 from tidings.segments.gateway import SegmentsGateway
+from tidings.segments.metric_filters import METRIC_FILTERS
 from tidings.segments.participants import SEGMENT_MEMBERSHIPS
 from tidings.segments.routes import router as segments_router
 from tidings.segments.routes_changes import router as segment_changes_router
@@ -125,6 +127,9 @@ from tidings.tags import tables as _tags_tables  # noqa: F401
 from tidings.tags.routes import router as tags_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
+from tidings.web_feeds import jobs as web_feed_jobs
+from tidings.web_feeds import tables as _web_feeds_tables  # noqa: F401
+from tidings.web_feeds.routes import router as web_feeds_router
 from tidings.webhooks import jobs as webhook_jobs
 from tidings.webhooks import listeners as webhook_listeners
 from tidings.webhooks import tables as _webhooks_tables  # noqa: F401
@@ -143,6 +148,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     profiles_client_router,
     profile_extensions_router,
     events_router,
+    metrics_router,
     ingest_router,
     tags_router,
     lists_router,
@@ -153,6 +159,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     catalogs_router,
     coupons_router,
     images_router,
+    web_feeds_router,
     image_files_router,
     catalog_bulk_router,
     back_in_stock_router,
@@ -189,6 +196,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *delivery_jobs.JOBS,
     *webhook_jobs.JOBS,
     *campaign_jobs.JOBS,
+    *web_feed_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.
@@ -247,6 +255,8 @@ def install() -> None:
 
         # Which flows a metric, a list or a segment triggers (their flow-trigger relationships).
         flow_triggers.set_reader(FlowTriggersReader())
+        # A custom metric's property filters: the segment engine's SQL, read by aggregates too.
+        custom_metrics.set_filters(METRIC_FILTERS)
 
         # Where each kind of send finds its message.
         delivery_sources.register(transactional.KIND, transactional.resolve_api_message)

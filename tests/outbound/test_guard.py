@@ -20,11 +20,14 @@ from tests.conftest import ROOT, AccountKeys
 from tidings.catalogs import feed_runs, sync
 from tidings.catalogs import jobs as catalog_jobs
 from tidings.catalogs.feed_runs import DownloadError
-from tidings.config import get_settings
+from tidings.config import Settings, get_settings
 from tidings.jobs.registry import JobContext
+from tidings.jsonapi.errors import InvalidInput
 from tidings.outbound import client as outbound
 from tidings.outbound.addresses import Policy, URLRefused, check_now, refusal, target
 from tidings.outbound.client import OutboundClient, OutboundFailed
+from tidings.web_feeds import jobs as web_feed_jobs
+from tidings.web_feeds import service as feeds_service
 
 STRICT = Policy(allow_private=False)
 LOCAL = Policy(allow_private=True, timeout=5, redirects=5)
@@ -221,6 +224,58 @@ def test_feed_entry_points_refuse_a_private_address(
             assert (
                 feed.last_status == "failed: could not download the feed: The URL must start with https://."
             )
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_web_feed_entry_points_refuse_a_private_address(db, account: AccountKeys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A web feed's URL is checked when it is given (a 400 at its pointer) and again by the refresh
+    job, with the production setting: a private URL never reaches the network."""
+    strict = Settings(allow_private_urls=False)
+    for url, reason in (
+        ("https://10.0.0.1/feed.json", "private address"),
+        ("https://127.0.0.1/feed.json", "loopback address"),
+        ("https://169.254.169.254/latest/meta-data", "address"),
+        ("http://127.0.0.1:9/feed.json", "https://"),
+    ):
+        with db.write() as session, pytest.raises(InvalidInput, match=reason) as refused:
+            feeds_service.create_feed(
+                session, strict, account.id, name="Private", url=url, method="get", content_type="json"
+            )
+        assert refused.value.pointer == "/data/attributes/url"
+    assert "private address" in (
+        feeds_service.fetch("https://10.0.0.1/f.json", "get", "json", strict).error or ""
+    )
+
+    # The scheduled refresh, as its job runs it, with the production setting.
+    with db.write() as session:
+        feed = feeds_service.create_feed(
+            session,
+            Settings(allow_private_urls=True),
+            account.id,
+            name="Was allowed",
+            url="http://127.0.0.1:9/feed.json",
+            method="get",
+            content_type="json",
+        )
+        payload = {
+            "feed_id": feed.id,
+            "generation": feed.generation,
+            "url": feed.url,
+            "request_method": "get",
+            "content_type": "json",
+        }
+    monkeypatch.setenv("TIDINGS_ALLOW_PRIVATE_URLS", "false")
+    get_settings.cache_clear()
+    try:
+        with db.write() as session:
+            web_feed_jobs.refresh_feed(
+                session, JobContext("job-1", account.id, feeds_service.REFRESH_JOB, payload, 1)
+            )
+        with db.read() as session:
+            stored = feeds_service.get_feed(session, account.id, feed.id)
+            assert stored.status == "disabled" and "https://" in (stored.last_error or "")
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

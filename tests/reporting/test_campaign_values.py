@@ -187,3 +187,25 @@ def test_sdk_refuses_nothing_the_server_accepts_and_reports_a_bad_metric(
     with pytest.raises(BadRequestException) as raised:
         sdk.Reporting.query_campaign_values(_body(["opens"], "NOPE00"))
     assert "conversion_metric_id" in str(raised.value.body)
+
+
+def test_a_custom_metric_as_the_conversion_metric(sdk, db: Database, client, account: AccountKeys) -> None:  # type: ignore[no-untyped-def]
+    """Custom metrics are usable wherever a metric is: the conversions are its members' events."""
+    made = _one_campaign(db, client, account)
+
+    def custom(name: str, filters: list[dict[str, Any]] | None) -> str:
+        group = {"metric_id": made["order"], "metric_filters": filters}
+        definition = {"aggregation_method": "value", "metric_groups": [group]}
+        body = {"data": {"type": "custom-metric", "attributes": {"name": name, "definition": definition}}}
+        response = client.post("/api/custom-metrics", json=body, headers=account.headers())
+        assert response.status_code == 201, response.text
+        return str(response.json()["data"]["id"])
+
+    def stats(conversion_metric_id: str) -> dict[str, Any]:
+        body = _body(["conversions", "conversion_value"], conversion_metric_id)
+        [result] = sdk.Reporting.query_campaign_values(body).data.attributes.results
+        return dict(result.statistics)
+
+    assert stats(custom("Orders", None)) == {"conversions": 1, "conversion_value": 50.0}
+    nothing = [{"property": "Brand", "filter": {"type": "string", "operator": "equals", "value": "none"}}]
+    assert stats(custom("No orders", nothing)) == {"conversions": 0, "conversion_value": 0.0}

@@ -34,7 +34,7 @@ from tidings.delivery.tables import MessageSend, SourceKind
 from tidings.jsonapi.errors import NotFound
 from tidings.profiles.tables import PushToken
 from tidings.templates import service as templates
-from tidings.templates.context import CatalogLookup, catalog_lookup
+from tidings.templates.context import CatalogLookup, FeedLookup, catalog_lookup, feed_lookup
 from tidings.templates.errors import MessageSkipped, RenderError, TemplateError
 from tidings.templates.limits import RenderLimits
 from tidings.templates.links import LinkSigner, instance_secret
@@ -76,6 +76,7 @@ class Composer:
         self._accounts: dict[str, AccountView] = {}
         self._senders: dict[str, tuple[str, str]] = {}
         self._catalogs: dict[str, CatalogLookup] = {}
+        self._feeds: dict[str, FeedLookup] = {}
         self._universal: dict[str, Callable[[str], Any]] = {}
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._recipients: dict[str | None, Recipient] = {}
@@ -156,6 +157,12 @@ class Composer:
         if account_id not in self._catalogs:
             self._catalogs[account_id] = catalog_lookup(self.session, account_id)
         return self._catalogs[account_id]
+
+    def feeds(self, account_id: str) -> FeedLookup:
+        """The account's web feeds, each read from the database once per batch (never fetched)."""
+        if account_id not in self._feeds:
+            self._feeds[account_id] = feed_lookup(self.session, account_id)
+        return self._feeds[account_id]
 
     def _tracked(self, row: MessageSend, definition: EmailDefinition, html: str) -> str:
         """Links made trackable and the open pixel added, as the message asks; UTM parameters
@@ -302,6 +309,7 @@ class Composer:
             coupon=self.coupon(row),
             marketing=marketing,
             limits=self.limits,
+            feeds=self.feeds(row.account_id),
         )
 
     # ------------------------------------------------------------------ sms and push
@@ -318,6 +326,7 @@ class Composer:
             universal=self.universal(row.account_id),
             coupon=self.coupon(row),
             limits=self.limits,
+            feeds=self.feeds(row.account_id),
         )
         if isinstance(result, SkippedMessage):
             return self._skipped(result)

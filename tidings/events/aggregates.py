@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.base import UTCDateTime
 from tidings.db.dialect import json_text
-from tidings.events import repository
+from tidings.events import custom_metrics, repository
 from tidings.events.schemas import MetricAggregateAttributes
 from tidings.events.tables import Event
 from tidings.jsonapi.errors import InvalidInput, NotFound
@@ -194,8 +194,15 @@ def _decode_offset(cursor: str | None) -> int:
 
 
 def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -> Aggregate:
+    # A metric, or a custom metric: its members' events (custom_metrics.expand, the one expansion).
+    members: Any = and_(Event.account_id == account_id, Event.metric_id == attrs.metric_id)
+    value: Any = Event.value
     if repository.get_metric(session, account_id, attrs.metric_id) is None:
-        raise NotFound(f"A metric with id {attrs.metric_id} does not exist.")
+        expansion = custom_metrics.expand(session, account_id, attrs.metric_id)
+        if expansion is None:
+            raise NotFound(f"A metric with id {attrs.metric_id} does not exist.")
+        members = custom_metrics.member_clause(session, account_id, expansion, Event)
+        value = custom_metrics.value_expression(session, expansion, Event)
     tz = _zone(attrs.timezone)
     conditions = _conditions(attrs.filter)
     start, end = _range(conditions, tz)
@@ -220,14 +227,14 @@ def query(session: Session, account_id: str, attrs: MetricAggregateAttributes) -
     dims = [_dimension(session, name).label(f"d{i}") for i, name in enumerate(attrs.by or [])]
     measures = [
         func.count().label("count"),
-        func.coalesce(func.sum(Event.value), 0.0).label("sum_value"),
+        func.coalesce(func.sum(value), 0.0).label("sum_value"),
         func.count(func.distinct(Event.profile_id)).label("unique"),
     ]
     stmt = (
         select(buckets.c.idx, *dims, *measures)
         .select_from(Event)
         .join(buckets, and_(Event.time >= buckets.c.b_start, Event.time < buckets.c.b_end))
-        .where(Event.account_id == account_id, Event.metric_id == attrs.metric_id)
+        .where(members)
         .group_by(buckets.c.idx, *[d.element for d in dims])
     )
     for cond in conditions:

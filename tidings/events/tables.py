@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -62,4 +62,36 @@ class MetricProperty(Base):
     inferred_type: Mapped[str] = mapped_column(String(16))
     sample_values: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomMetric(Base):
+    """A custom metric: a union of metrics, each with optional property filters and the property
+    its value is read from (`definition`, the spec's CustomMetricDefinition as given)."""
+
+    __tablename__ = "custom_metrics"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        UniqueConstraint("account_id", "name"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MappedMetric(Base):
+    """A conversion kind (revenue, ordered_product, ...) mapped to a metric or a custom metric.
+    A kind without a row maps to the account's metric of Klaviyo's default name (mapped.py)."""
+
+    __tablename__ = "mapped_metrics"
+    __table_args__ = (ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),)
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric_id: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    custom_metric_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from tidings.events import custom_metrics
 from tidings.events.tables import Metric
 from tidings.flows.tables import Flow, FlowAction, FlowMessage
 from tidings.jsonapi.filters import FilterField, Node, compile_filter
@@ -77,7 +78,11 @@ def existing_segment_ids(session: Session, account_id: str, ids: Iterable[str]) 
 
 
 def existing_metric_ids(session: Session, account_id: str, ids: Iterable[str]) -> set[str]:
-    return _ids(session, Metric.id, Metric.account_id, account_id, ids)
+    """Metrics and custom metrics of the account (a custom metric is usable wherever a metric is;
+    the executor expands it with events.custom_metrics.expand)."""
+    wanted = list(ids)
+    found = _ids(session, Metric.id, Metric.account_id, account_id, wanted)
+    return found | custom_metrics.existing_ids(session, account_id, set(wanted) - found)
 
 
 def existing_template_ids(session: Session, account_id: str, ids: Iterable[str]) -> set[str]:

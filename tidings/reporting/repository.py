@@ -46,6 +46,7 @@ from sqlalchemy.sql import FromClause
 
 from tidings.db.base import UTCDateTime
 from tidings.db.dialect import epoch_seconds, json_text
+from tidings.events import custom_metrics
 from tidings.events.metrics import KLAVIYO
 from tidings.events.tables import Event, Metric
 from tidings.reporting.sources import SENDS, Source, message_key, sent_at
@@ -300,17 +301,20 @@ def _attributed(
     touch_metrics = [mid for mid, (_k, w) in metrics.items() if w is not None]
     candidate, on, order = _follows(session, account_id, touch)
     gap = epoch_seconds(session, conversions.c.time) - epoch_seconds(session, touch.c.time)
-    converted = and_(
-        conversions.c.account_id == account_id,
-        conversions.c.metric_id == conversion_metric_id,
-        conversions.c.time >= start,
-    )
+    # A metric, or a custom metric: its members' events, valued by their group's value property.
+    expansion = custom_metrics.expand(session, account_id, conversion_metric_id)
+    member: Any = conversions.c.metric_id == conversion_metric_id
+    value: Any = conversions.c.value
+    if expansion is not None:
+        member = custom_metrics.member_clause(session, account_id, expansion, conversions.c)
+        value = custom_metrics.value_expression(session, expansion, conversions.c)
+    converted = and_(conversions.c.account_id == account_id, member, conversions.c.time >= start)
     # An open or a click: the latest row it follows (ranked per conversion and touch).
     followed = func.row_number().over(partition_by=(conversions.c.id, touch.c.id), order_by=order)
     event_touches = (
         select(
             conversions.c.id.label("conversion_id"),
-            conversions.c.value,
+            value.label("value"),
             touch.c.time.label("touched"),
             candidate.c.id.label("send_id"),
             followed.label("rank"),
@@ -338,7 +342,7 @@ def _attributed(
     delivered = sent_at(sms)
     sms_gap = epoch_seconds(session, conversions.c.time) - epoch_seconds(session, delivered)
     sms_touches = (
-        select(conversions.c.id, conversions.c.value, delivered, sms.c.id)
+        select(conversions.c.id, value.label("value"), delivered, sms.c.id)
         .select_from(
             conversions.join(
                 sms,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tidings.events import custom_metrics
 from tidings.events import repository as events
 from tidings.events.aggregates import bucket_starts
 from tidings.jsonapi.errors import InvalidInput
@@ -146,7 +147,10 @@ def _timeframe(session: Session, account_id: str, attrs: ReportAttributes) -> tu
 
 def _check_metric(session: Session, account_id: str, metric_id: str) -> None:
     # Another account's metric is as unknown here as a made-up id.
-    if events.get_metric(session, account_id, metric_id) is None:
+    if (
+        events.get_metric(session, account_id, metric_id) is None
+        and custom_metrics.expand(session, account_id, metric_id) is None
+    ):
         raise InvalidInput(
             f"A metric with id {metric_id} does not exist.", pointer=f"{POINTER}/conversion_metric_id"
         )

@@ -52,6 +52,7 @@ from tidings.segments.sql import (
     instant_filter,
     json_value,
     metric_events,
+    metric_value,
     profile_value,
 )
 from tidings.segments.tables import SegmentMember
@@ -71,7 +72,8 @@ def metric_condition(ctx: Context, c: d.ProfileMetricCondition, *, alone: bool =
     if isinstance(c.timeframe_filter, d.RelativeAnniversaryDateFilter):
         raise Unsupported("Anniversary timeframes are not computed for metrics.", "/timeframe_filter")
     where = [*metric_events(ctx, c), *instant_bounds(ctx, Event.time, c.timeframe_filter)]
-    aggregate = func.count() if c.measurement == "count" else func.sum(func.coalesce(Event.value, 0.0))
+    value = metric_value(ctx, c.metric_id)
+    aggregate = func.count() if c.measurement == "count" else func.sum(func.coalesce(value, 0.0))
     f = c.measurement_filter
     if alone and ctx.full:
         passes = compare(aggregate, f.operator, f.value)

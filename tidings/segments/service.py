@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.ids import short_id
+from tidings.events import custom_metrics
 from tidings.events.tables import Metric
 from tidings.jobs.gather import gather, transaction_scoped
 from tidings.jobs.queue import enqueue
@@ -70,6 +71,9 @@ def check_definition(
             pointer=f"{DEFINITION}/condition_groups",
         )
     metric_ids = set(session.execute(select(Metric.id).where(Metric.account_id == account_id)).scalars())
+    named = [c.metric_id for _g, _i, c in conditions if c.type == "profile-metric"]
+    named += [s.metric_id for _g, _i, c in conditions if c.type == "profile-metric-funnel" for s in c.steps]
+    metric_ids |= custom_metrics.existing_ids(session, account_id, named)  # usable wherever a metric is
     list_ids = set(session.execute(select(List.id).where(List.account_id == account_id)).scalars())
     segments = list(session.execute(select(Segment).where(Segment.account_id == account_id)).scalars())
     segment_ids = {s.id for s in segments}

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tidings.db import dialect
+from tidings.events import custom_metrics
 from tidings.events.metrics import PLACED_ORDER
 from tidings.events.tables import Event, Metric
 from tidings.profiles.tables import Profile
@@ -399,7 +400,12 @@ def apply_filter(ctx: Context, v: Value, f: Any) -> Clause:
 def metric_events(ctx: Context, c: d.ProfileMetricCondition | d.FunnelStep, events: Any = Event) -> list[Any]:
     """What selects the events a metric condition (or a funnel step) measures, whatever their
     profile and time; `events` may be an alias of the events table."""
-    where: list[Any] = [events.account_id == ctx.account_id, events.metric_id == c.metric_id]
+    expansion = custom_metrics.expand(ctx.session, ctx.account_id, c.metric_id)
+    where: list[Any] = (
+        [events.account_id == ctx.account_id, events.metric_id == c.metric_id]
+        if expansion is None
+        else [custom_metrics.member_clause(ctx.session, ctx.account_id, expansion, events)]
+    )
     for index, mf in enumerate(c.metric_filters or []):
         if mf.filter is None:
             continue
@@ -410,3 +416,11 @@ def metric_events(ctx: Context, c: d.ProfileMetricCondition | d.FunnelStep, even
         except Unsupported as exc:
             raise Unsupported(str(exc), f"/metric_filters/{index}/filter") from exc
     return where
+
+
+def metric_value(ctx: Context, metric_id: str, events: Any = Event) -> Any:
+    """What a `sum` measures on a metric's events: their value; a custom metric's value property."""
+    expansion = custom_metrics.expand(ctx.session, ctx.account_id, metric_id)
+    return (
+        events.value if expansion is None else custom_metrics.value_expression(ctx.session, expansion, events)
+    )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tidings.catalogs.service import lookup_item
 from tidings.templates.sandbox import FrozenDict, freeze
+from tidings.web_feeds.service import contents as web_feed_contents
 
 # Klaviyo's top-level shortcuts for profile fields: {{ first_name }} as well as {{ person.first_name }}.
 PROFILE_SHORTCUTS = ("first_name", "last_name", "email", "phone_number", "external_id")
@@ -49,6 +50,28 @@ class CatalogItemView:
     images: Sequence[str] = ()
     custom_metadata: Mapping[str, Any] = field(default_factory=dict)
     published: bool = True
+
+
+# A web feed's last good content by the feed's name (None: no such feed, or never fetched).
+FeedLookup = Callable[[str], Any]
+
+
+class FeedsView(FrozenDict):
+    """`feeds`: the account's web feeds by name (`{{ feeds.Blog_posts.articles }}`), each read
+    from the database the first time a render names it; an unknown name is a missing variable."""
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self, lookup: FeedLookup) -> None:
+        super().__init__()
+        self._lookup = lookup
+
+    def __missing__(self, name: str) -> Any:
+        content = self._lookup(name)
+        if content is None:
+            raise KeyError(name)
+        dict.__setitem__(self, name, content)
+        return content
 
 
 # Returns a CatalogItemView (this one, or the catalogs domain's, which has the same fields).
@@ -138,6 +161,7 @@ def message_context(
     *,
     timezone: str = "UTC",
     now: dt.datetime | None = None,
+    feeds: FeedLookup | None = None,
 ) -> FrozenDict:
     person = person_context(profile)
     context: dict[str, Any] = {
@@ -152,6 +176,8 @@ def message_context(
     if rendered_event is not None:
         context["event"] = rendered_event
     frozen: FrozenDict = freeze(context)
+    if feeds is not None:
+        dict.__setitem__(frozen, "feeds", FeedsView(feeds))
     return frozen
 
 
@@ -166,5 +192,19 @@ def catalog_lookup(session: Session, account_id: str) -> CatalogLookup:
 
     def lookup(item_ref: str) -> Any:
         return lookup_item(session, account_id, item_ref)
+
+    return lookup
+
+
+def feed_lookup(session: Session, account_id: str) -> FeedLookup:
+    """The account's web feeds by name: their cached content (tidings.web_feeds), frozen once per
+    lookup, so a batch of renders reads and freezes each feed once. Never a network call."""
+    cache: dict[str, Any] = {}
+
+    def lookup(name: str) -> Any:
+        if name not in cache:
+            content = web_feed_contents(session, account_id, name)
+            cache[name] = None if content is None else freeze(content)
+        return cache[name]
 
     return lookup

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from tidings.accounts.repository import get_account
 from tidings.accounts.schemas import ContactInformation
 from tidings.templates import service
-from tidings.templates.context import CatalogLookup, EventView, catalog_lookup, message_context
+from tidings.templates.context import (
+    CatalogLookup,
+    EventView,
+    FeedLookup,
+    catalog_lookup,
+    feed_lookup,
+    message_context,
+)
 from tidings.templates.email import email_parts, plain_enough, text_template
 from tidings.templates.engine import MessageSkipped, RenderError, compile_cached
 from tidings.templates.limits import DEFAULT_LIMITS, RenderLimits, shared_budget
@@ -101,10 +108,16 @@ def _render_parts(
     env: RenderEnv,
     now: dt.datetime | None,
     limits: RenderLimits,
+    feeds: FeedLookup | None = None,
 ) -> dict[str, str | None] | SkippedMessage:
     """Each part (name -> (source, autoescape)) rendered within one shared budget."""
     context = message_context(
-        recipient.profile, recipient.event, account.contact_information, timezone=account.timezone, now=now
+        recipient.profile,
+        recipient.event,
+        account.contact_information,
+        timezone=account.timezone,
+        now=now,
+        feeds=feeds,
     )
     out: dict[str, str | None] = {}
     try:
@@ -136,6 +149,7 @@ def render_message(
     marketing: bool = True,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
+    feeds: FeedLookup | None = None,
 ) -> RenderedMessage | SkippedMessage:
     """Render every part for one recipient, within one budget.
 
@@ -156,6 +170,7 @@ def render_message(
         env,
         now,
         limits,
+        feeds,
     )
     if isinstance(parts, SkippedMessage):
         return parts
@@ -180,12 +195,13 @@ def render_plain(
     coupon: Callable[[str], str] | None = None,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
+    feeds: FeedLookup | None = None,
 ) -> dict[str, str | None] | SkippedMessage:
     """Plain-text parts (an SMS body, a push title and body) rendered for one recipient, without
     HTML escaping or any of an email's additions, within one budget."""
     _links, env = _render_env(recipient, account, signer, catalog, universal, coupon)
     return _render_parts(
-        {name: (source, False) for name, source in parts.items()}, recipient, account, env, now, limits
+        {name: (source, False) for name, source in parts.items()}, recipient, account, env, now, limits, feeds
     )
 
 
@@ -228,4 +244,5 @@ def render_template_message(
         universal=service.universal_resolver(session, recipient.account_id),
         marketing=marketing,
         limits=limits,
+        feeds=feed_lookup(session, recipient.account_id),
     )

@@ -17,7 +17,7 @@ from tidings.db.base import utcnow
 from tidings.db.ids import short_id, ulid
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound, PayloadTooLarge
 from tidings.templates import repository
-from tidings.templates.context import catalog_lookup
+from tidings.templates.context import FeedsView, catalog_lookup, feed_lookup
 from tidings.templates.engine import (
     CompiledTemplate,
     MessageSkipped,
@@ -359,6 +359,8 @@ def render_template(
         data = freeze(context)  # once for the three parts
     except RenderLimitExceeded as error:
         raise InvalidInput(str(error), pointer="/data/attributes/context") from None
+    if "feeds" not in data:  # the account's web feeds, as a send would see them
+        dict.__setitem__(data, "feeds", FeedsView(feed_lookup(session, account_id)))
     with shared_budget(limits):
         for name in PARTS:
             out[name] = _render_part(getattr(template, name), name, data, env)
