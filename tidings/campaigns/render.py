@@ -215,7 +215,7 @@ def message_resource(
         ),
         "image": relationship(
             "image",
-            None,
+            message.image_id,
             urls.relationship("campaign-messages", message.id, "image"),
             urls.related("campaign-messages", message.id, "image"),
             many=False,
