@@ -62,11 +62,11 @@ PARTIAL: dict[str, str] = {
     "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
     "update_campaign": (
-        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules; "
-        "SDK 25's schedule_campaign is not built)"
+        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules, and so do "
+        "SDK 25's schedule_campaign and schedule_campaign_message)"
     ),
     "send_campaign": "recipients are decided when the job runs (Klaviyo's default); no 'determine at send "
-    "time' option; A/B test campaigns are not built",
+    "time' option; A/B tests are not throttled nor sent in local time (see Campaigns)",
     "refresh_campaign_recipient_estimation": "smart sending is not counted (applied at send time)",
     "create_flow": (
         "flows do not run yet (no executor); custom-object triggers, code and WhatsApp actions refused"

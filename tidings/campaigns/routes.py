@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 
 from tidings.campaigns import images as campaign_images
-from tidings.campaigns import omni, operations, render, schemas, service
+from tidings.campaigns import omni, operations, render, schemas, service, variants
 from tidings.campaigns.routes_audiences import audience_resource
 from tidings.campaigns.routes_variations import variation_resource
-from tidings.campaigns.tables import Campaign, CampaignMessage
+from tidings.campaigns.tables import Campaign, CampaignMessage, CampaignVariation
 from tidings.http import ApiContext, api
 from tidings.images.render import image_resource
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
@@ -36,10 +36,18 @@ def _campaign(ctx: ApiContext, campaign: Campaign, messages: list[CampaignMessag
 
 
 def _message(
-    ctx: ApiContext, message: CampaignMessage, campaign: Campaign, *, flat: bool = False
+    ctx: ApiContext,
+    message: CampaignMessage,
+    campaign: Campaign,
+    *,
+    flat: bool = False,
+    extras: dict[str, list[CampaignVariation]] | None = None,
 ) -> dict[str, Any]:
     fields = ctx.params.fields.get("campaign-message")
-    return render.message_resource(ctx.urls, message, campaign, fields=fields, flat=flat)
+    if extras is None:
+        extras = variants.extras_of(ctx.session, ctx.account_id, [message.id])
+    ids = [message.id, *(v.id for v in extras.get(message.id, []))]
+    return render.message_resource(ctx.urls, message, campaign, fields=fields, flat=flat, variation_ids=ids)
 
 
 def _campaign_included(
@@ -49,8 +57,13 @@ def _campaign_included(
         return None
     included: list[dict[str, Any]] = []
     if "campaign-messages" in ctx.params.include:
+        ids = [message.id for campaign in campaigns for message in by_campaign.get(campaign.id, [])]
+        extras = variants.extras_of(ctx.session, ctx.account_id, ids)
         for campaign in campaigns:
-            included += [_message(ctx, message, campaign) for message in by_campaign.get(campaign.id, [])]
+            included += [
+                _message(ctx, message, campaign, extras=extras)
+                for message in by_campaign.get(campaign.id, [])
+            ]
     if "campaign-audiences" in ctx.params.include:
         for campaign in campaigns:
             ids = [message.id for message in by_campaign.get(campaign.id, [])]
@@ -76,7 +89,10 @@ def _message_included(
             t for m in messages if (t := render.template_resource(ctx.urls, m, fields=fields)) is not None
         ]
     if "campaign-variations" in ctx.params.include:
-        included += [variation_resource(ctx, message) for message in messages]
+        extras = variants.extras_of(ctx.session, ctx.account_id, [m.id for m in messages])
+        for message in messages:
+            included.append(variation_resource(ctx, message))
+            included += [variation_resource(ctx, message, v) for v in extras[message.id]]
     if "image" in ctx.params.include:
         fields = ctx.params.fields.get("image")
         settings = ctx.runtime.settings

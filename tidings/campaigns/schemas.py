@@ -394,7 +394,7 @@ class OmniMessage(_Lenient):
     name: str | None = Field(None, max_length=255)
     is_add_utm: bool | None = None
     throttling_type: str | None = Field(None, max_length=40)
-    variations: list[OmniVariation] | None = Field(None, max_length=1)
+    variations: list[OmniVariation] | None = Field(None, max_length=7)  # several: an A/B test
 
 
 class OmniCreateAttributes(_Lenient):
@@ -432,9 +432,18 @@ class OmniMessageTracking(_Lenient):
     is_tracking_opens: bool | None = None
 
 
+class OmniAbTest(_Lenient):
+    """SDK 25's `definition.ab_test` of a message (ABTestSettings)."""
+
+    winner_metric: Literal["opens_unique", "clicks_unique", "placed_orders_unique"] | None = None
+    winner_percentage: int | None = Field(None, ge=0, le=99)
+    winner_wait_hours: int | None = Field(None, ge=1, le=24 * 7)
+
+
 class OmniMessageDefinition(_Lenient):
     name: str | None = Field(None, max_length=255)
     tracking_options: OmniMessageTracking | None = None
+    ab_test: OmniAbTest | None = None
 
 
 class OmniMessageUpdateAttributes(_Lenient):
@@ -504,6 +513,29 @@ class OmniVariationUpdateData(_Lenient):
 
 class OmniVariationUpdate(_Lenient):
     data: OmniVariationUpdateData
+
+
+class MessageRef(_Strict):
+    type: Literal["campaign-message"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class MessageRelation(_Strict):
+    data: MessageRef
+
+
+class VariationCreateRelationships(_Lenient):
+    campaign_message: MessageRelation = Field(alias="campaign-message")
+
+
+class VariationCreateData(_Lenient):
+    type: Literal["campaign-variation"]
+    attributes: OmniVariation
+    relationships: VariationCreateRelationships
+
+
+class VariationCreate(_Lenient):
+    data: VariationCreateData
 
 
 class OmniAudienceUpdate(_Lenient):

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.campaigns import images, repository, schedule, sending
+from tidings.campaigns import images, repository, schedule, sending, variants
 from tidings.campaigns.schemas import (
     AudiencesUpdate,
     CampaignCreate,
@@ -349,10 +349,11 @@ def clone_campaign(session: Session, account_id: str, campaign_id: str, new_name
     )
     session.add(clone)
     for message in repository.messages_of(session, account_id, [campaign_id])[campaign_id]:
+        message_id = ulid()
         session.add(
             CampaignMessage(
                 account_id=account_id,
-                id=ulid(),
+                id=message_id,
                 campaign_id=clone.id,
                 channel=message.channel,
                 label=message.label,
@@ -366,10 +367,13 @@ def clone_campaign(session: Session, account_id: str, campaign_id: str, new_name
                 template_amp=message.template_amp,
                 template_copied_at=message.template_copied_at,
                 image_id=message.image_id,
+                ab_test=dict(message.ab_test) if message.ab_test else None,
                 created_at=now,
                 updated_at=now,
             )
         )
+        session.flush()  # the message before its variations (their foreign key)
+        variants.clone_variations(session, account_id, message.id, message_id, clone.id)
     session.flush()
     return clone
 
