@@ -373,3 +373,25 @@ CASES += [
         unchanged=_still_sending_message,
     ),
 ]
+
+
+# A message created or deleted on its own (omni shape): B naming A's campaign or message: 404.
+CASES += [
+    Case(
+        "POST",
+        "/api/campaign-messages",
+        a_message,
+        body=lambda p: {
+            "data": {
+                "type": "campaign-message",
+                "attributes": {"definition": {"name": "B's"}},
+                "relationships": {
+                    "campaign": {"data": {"type": "campaign", "id": p["campaign"]}},
+                    "campaign-audience": {"data": {"type": "campaign-audience", "id": p["campaign"]}},
+                },
+            }
+        },
+        unchanged=message_unchanged,
+    ),
+    Case("DELETE", "/api/campaign-messages/{id}", a_message, unchanged=message_unchanged),
+]

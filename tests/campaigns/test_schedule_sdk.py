@@ -188,3 +188,80 @@ def test_what_a_schedule_refuses(sdk: Any, shop: Shop, other_shop: Shop) -> None
             }
         }
         sdk.Campaigns.update_campaign_message_schedule(message_id, cancel)
+
+
+def test_create_and_delete_a_message_on_its_own(sdk: Any, shop: Shop, other_shop: Shop, db: Database) -> None:
+    list_id = shop.make_list()
+    people(db, shop.keys.id, list_id, [{"email": "m@example.com"}])
+    body = {
+        "data": {
+            "type": "campaign",
+            "attributes": {
+                "definition": {"name": "Empty"},
+                "audiences": [{"temporary_id": "a", "included": [list_id]}],
+            },
+        }
+    }
+    campaign_id = sdk.Campaigns.create_campaign(body).data.id
+    template = shop.make_template("<p>Hi</p>")
+
+    def message_body(audience_id: str, campaign: str = campaign_id) -> dict[str, Any]:
+        return {
+            "data": {
+                "type": "campaign-message",
+                "attributes": {
+                    "definition": {"name": "Texts", "ab_test": {"winner_percentage": 50}},
+                    "variations": [
+                        {
+                            "definition": {
+                                "name": "A",
+                                "details": {"channel": "email", "subject": "A", "template_id": template},
+                            }
+                        },
+                        {"definition": {"name": "B", "details": {"channel": "email", "subject": "B"}}},
+                    ],
+                },
+                "relationships": {
+                    "campaign": {"data": {"type": "campaign", "id": campaign}},
+                    "campaign-audience": {"data": {"type": "campaign-audience", "id": audience_id}},
+                },
+            }
+        }
+
+    with pytest.raises(NotFoundException) as missing:  # the audience must be the campaign's
+        sdk.Campaigns.create_campaign_message(message_body("01HZZZZZZZZZZZZZZZZZZZZZZZ"))
+    assert _pointer(missing) == "/data/relationships/campaign-audience/data/id"
+    theirs = other_shop.request(
+        "POST", "/api/campaign-messages", json=message_body(campaign_id), revision="2026-10-15"
+    )
+    assert theirs.status_code == 404
+    assert theirs.json()["errors"][0]["source"]["pointer"] == "/data/relationships/campaign/data/id"
+    created = sdk.Campaigns.create_campaign_message(message_body(campaign_id))
+    message_id = created.data.id
+    assert created.data.attributes.definition.name == "Texts"
+    variations = sdk.Campaigns.get_variations_for_campaign_message(message_id).data
+    assert [v.attributes.definition.details["subject"] for v in variations] == ["A", "B"]
+    with pytest.raises(BadRequestException):  # one message per campaign
+        sdk.Campaigns.create_campaign_message(message_body(campaign_id))
+    assert theirs.status_code == 404
+    assert (
+        other_shop.request(
+            "DELETE", f"/api/campaign-messages/{message_id}", revision="2026-10-15"
+        ).status_code
+        == 404
+    )
+    sdk.Campaigns.delete_campaign_message(message_id)
+    with pytest.raises(NotFoundException):
+        sdk.Campaigns.get_campaign_message(message_id)
+    assert sdk.Campaigns.get_message_ids_for_campaign(campaign_id).data == []
+    refused = shop.request(
+        "POST", "/api/campaign-send-jobs", json={"data": {"type": "campaign-send-job", "id": campaign_id}}
+    )
+    assert refused.status_code == 400 and "no message" in refused.json()["errors"][0]["detail"]
+    # A new message, then a schedule: the campaign goes out as an A/B test.
+    message_id = sdk.Campaigns.create_campaign_message(message_body(campaign_id)).data.id
+    later = (utcnow() + dt.timedelta(days=1)).isoformat()
+    sdk.Campaigns.schedule_campaign_message(_message_schedule(message_id, strategy="static", send_time=later))
+    drain(db)
+    assert status(shop, campaign_id) == "Scheduled"
+    assert len(rows(db, shop.keys.id, message_id)) == 1

@@ -95,7 +95,7 @@ def create_campaign(session: Session, account_id: str, document: OmniCreate) -> 
             campaign_id=campaign.id,
             channel=channel,
             label=messages[0].name or campaign.name,
-            definition=_omni_parts(channel, details),
+            definition=omni_parts(channel, details),
             created_at=now,
             updated_at=now,
         )
@@ -118,7 +118,7 @@ def _details_of(inline: Any) -> OmniDetails:
     return OmniDetails()
 
 
-def _omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
+def omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
     if channel == "email":
         return {"content": {key: getattr(details, key) for key in EMAIL_FIELDS}}
     if channel == "sms":

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 
 from tidings.campaigns import images as campaign_images
-from tidings.campaigns import omni, render, repository, schemas, service, variants, variations
+from tidings.campaigns import omni, omni_messages, render, repository, schemas, service, variants, variations
 from tidings.campaigns.tables import CampaignMessage, CampaignVariation
 from tidings.http import ApiContext, api
 from tidings.images.render import image_resource
@@ -80,8 +80,12 @@ GET_IMAGE = _operation(
 GET_IMAGE_ID = _operation(
     "get_image_id_for_campaign_variation", "GET", "/api/campaign-variations/{id}/relationships/image", "read"
 )
+CREATE_MESSAGE = _operation("create_campaign_message", "POST", "/api/campaign-messages", "write")
+DELETE_MESSAGE = _operation("delete_campaign_message", "DELETE", "/api/campaign-messages/{id}", "write")
 OPERATIONS = (
     GET_MESSAGES,
+    CREATE_MESSAGE,
+    DELETE_MESSAGE,
     CREATE_VARIATION,
     DELETE_VARIATION,
     GET_IMAGE,
@@ -175,6 +179,22 @@ def get_campaign_messages(ctx: ApiContext = api(GET_MESSAGES)) -> JSONAPIRespons
     return JSONAPIResponse(
         collection(data, ctx.urls, page.next_cursor, page.prev_cursor, included, include=ctx.params.include)
     )
+
+
+@router.post("/campaign-messages", operation_id=CREATE_MESSAGE.operation_id, status_code=201)
+def create_campaign_message(body: Any = Body(...), ctx: ApiContext = api(CREATE_MESSAGE)) -> JSONAPIResponse:
+    document = schemas.parse(schemas.MessageCreateOmni, body)
+    message = omni_messages.create_message(ctx.session, ctx.account_id, document)
+    campaign = service.get_campaign(ctx.session, ctx.account_id, message.campaign_id)
+    ids = [found.id for found in variants.all_of(ctx.session, message)]
+    data = render.message_resource(ctx.urls, message, campaign, variation_ids=ids)
+    return JSONAPIResponse(single(data, data["links"]["self"]), status_code=201)
+
+
+@router.delete("/campaign-messages/{id}", operation_id=DELETE_MESSAGE.operation_id, status_code=204)
+def delete_campaign_message(id: str, ctx: ApiContext = api(DELETE_MESSAGE)) -> Response:
+    omni_messages.delete_message(ctx.session, ctx.account_id, id)
+    return Response(status_code=204)
 
 
 @router.post("/campaign-variations", operation_id=CREATE_VARIATION.operation_id, status_code=201)

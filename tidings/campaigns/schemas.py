@@ -515,6 +515,44 @@ class OmniVariationUpdate(_Lenient):
     data: OmniVariationUpdateData
 
 
+class CampaignRef(_Strict):
+    type: Literal["campaign"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class CampaignRelation(_Strict):
+    data: CampaignRef
+
+
+class AudienceRef(_Strict):
+    type: Literal["campaign-audience"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class AudienceRelation(_Strict):
+    data: AudienceRef
+
+
+class MessageCreateOmniRelationships(_Lenient):
+    campaign: CampaignRelation
+    campaign_audience: AudienceRelation = Field(alias="campaign-audience")
+
+
+class MessageCreateOmniAttributes(_Lenient):
+    definition: OmniMessageDefinition
+    variations: list[OmniVariation] | None = Field(None, max_length=7)
+
+
+class MessageCreateOmniData(_Lenient):
+    type: Literal["campaign-message"]
+    attributes: MessageCreateOmniAttributes
+    relationships: MessageCreateOmniRelationships
+
+
+class MessageCreateOmni(_Lenient):
+    data: MessageCreateOmniData
+
+
 class MessageRef(_Strict):
     type: Literal["campaign-message"]
     id: str = Field(min_length=1, max_length=64)

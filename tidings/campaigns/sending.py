@@ -99,6 +99,8 @@ def _messages(session: Session, campaign: Campaign) -> list[CampaignMessage]:
 def _check_sendable(session: Session, campaign: Campaign, now: dt.datetime) -> None:
     """What Klaviyo refuses before a send: a message without content, a time in the past."""
     strategy = campaign.send_strategy or {}
+    if not _messages(session, campaign):
+        raise InvalidInput("The campaign has no message; create one before sending.", pointer="/data/id")
     for stored in _messages(session, campaign):
         found = all_of(session, stored)
         if len(found) > 1 and (strategy.get("method") == "throttled" or schedule.is_local(strategy)):
