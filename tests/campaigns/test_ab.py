@@ -319,10 +319,12 @@ def test_the_winner_by_opens_gets_the_rest(
                         "end": (utcnow() + dt.timedelta(days=1)).isoformat(),
                     },
                     "conversion_metric_id": metric_id(db, account),
-                    "group_by": ["campaign_id", "campaign_message_id", "variation"],
+                    "group_by": ["campaign_id", "campaign_message_id", "variation", "variation_name"],
                 },
             }
         }
     )
     per_variation = {r.groupings["variation"]: r.statistics for r in report.data.attributes.results}
     assert per_variation[b]["recipients"] == 9 and per_variation[message_id]["recipients"] == 3
+    names = {r.groupings["variation"]: r.groupings["variation_name"] for r in report.data.attributes.results}
+    assert names == {b: "B", message_id: "Launch"}
