@@ -61,17 +61,13 @@ PARTIAL: dict[str, str] = {
     "profile-postal-code-distance, profile-has-custom-object, profile-permissions, "
     "predictive dimensions other than historic ones (see the deviations table)",
     "update_segment": "as create_segment",
-    "create_campaign": "a message's image relationship is refused (images are not linked to messages yet)",
     "update_campaign": (
-        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules; "
-        "SDK 25's schedule_campaign is not built)"
+        "omni `send_settings.send_strategy` is kept out (the stable `send_strategy` schedules, and so do "
+        "SDK 25's schedule_campaign and schedule_campaign_message)"
     ),
     "send_campaign": "recipients are decided when the job runs (Klaviyo's default); no 'determine at send "
-    "time' option; A/B test campaigns are not built",
+    "time' option; A/B tests are not throttled nor sent in local time (see Campaigns)",
     "refresh_campaign_recipient_estimation": "smart sending is not counted (applied at send time)",
-    "update_campaign_message": "a message's image relationship is refused (not linked to messages yet)",
-    "get_campaign_message": "include=image returns nothing (images are not linked to messages yet)",
-    "get_messages_for_campaign": "include=image returns nothing (images are not linked to messages yet)",
     "create_flow": (
         "flows do not run yet (no executor); custom-object triggers, code and WhatsApp actions refused"
     ),
@@ -80,9 +76,6 @@ PARTIAL: dict[str, str] = {
     "get_flow": "include=tags returns no included resources (tags not built)",
     "get_tags_for_flow": "tags are not built yet: always an empty list",
     "get_tag_ids_for_flow": "tags are not built yet: always an empty list",
-    "get_image_for_campaign_message": "images are not built yet: always `data: null`",
-    "get_image_id_for_campaign_message": "images are not built yet: always `data: null`",
-    "update_image_for_campaign_message": "images are not built yet: every image id is a 404 at `/data/id`",
 }
 
 

@@ -28,6 +28,7 @@ from tidings.campaigns import resolver as campaign_resolver
 from tidings.campaigns import tables as _campaigns_tables  # noqa: F401
 from tidings.campaigns.routes import router as campaigns_router
 from tidings.campaigns.routes_audiences import router as campaign_audiences_router
+from tidings.campaigns.routes_schedules import router as campaign_schedules_router
 from tidings.campaigns.routes_send_jobs import router as campaign_send_jobs_router
 from tidings.campaigns.routes_variations import router as campaign_variations_router
 from tidings.campaigns.tagging import CAMPAIGNS as TAGGABLE_CAMPAIGNS
@@ -179,6 +180,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks_router,
     webhook_deliveries_router,
     campaign_send_jobs_router,
+    campaign_schedules_router,
     reporting_router,
 )
 
@@ -260,7 +262,9 @@ def install() -> None:
 
         # Where each kind of send finds its message.
         delivery_sources.register(transactional.KIND, transactional.resolve_api_message)
-        delivery_sources.register(SourceKind.CAMPAIGN_MESSAGE, campaign_resolver.resolve)
+        delivery_sources.register(
+            SourceKind.CAMPAIGN_MESSAGE, campaign_resolver.resolve, campaign_resolver.resolve_variation
+        )
         _installed = True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tests.isolation import EXEMPT, Case, Env, Listing
@@ -259,4 +260,138 @@ CASES += [
     ),
     Case("GET", "/api/campaign-recipient-estimation-jobs/{id}", a_sent_campaign),
     Case("GET", "/api/campaign-recipient-estimations/{id}", an_estimated_campaign),
+]
+
+
+# A/B variations and a variation's image (the omni shape): B naming A's message or variation: 404.
+def _create_variation_body(params: dict[str, str]) -> Any:
+    return {
+        "data": {
+            "type": "campaign-variation",
+            "attributes": {"definition": {"name": "B", "details": {"channel": "email", "subject": "B"}}},
+            "relationships": {
+                "campaign-message": {"data": {"type": "campaign-message", "id": params["message"]}}
+            },
+        }
+    }
+
+
+def a_variation(env: Env) -> dict[str, str]:
+    params = a_message(env)
+    body = _create_variation_body(params)
+    body["data"]["attributes"]["definition"]["name"] = "A's variation"
+    response = env.as_a("POST", "/api/campaign-variations", json=body)
+    assert response.status_code == 201, response.text
+    return {**params, "id": response.json()["data"]["id"]}
+
+
+def variation_unchanged(env: Env, params: dict[str, str]) -> None:
+    response = env.as_a("GET", f"/api/campaign-variations/{params['id']}")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["definition"]["name"] == "A's variation"
+    listed = env.as_a("GET", f"/api/campaign-messages/{params['message']}/relationships/campaign-variations")
+    assert len(listed.json()["data"]) == 2
+
+
+CASES += [
+    Case(
+        "POST",
+        "/api/campaign-variations",
+        a_message,
+        body=_create_variation_body,
+        unchanged=message_unchanged,
+    ),
+    Case("DELETE", "/api/campaign-variations/{id}", a_variation, unchanged=variation_unchanged),
+    Case(
+        "PATCH",
+        "/api/campaign-variations/{id}",
+        a_variation,
+        body=_variation_body,
+        unchanged=variation_unchanged,
+    ),
+    Case("GET", "/api/campaign-variations/{id}/image", a_message),
+    Case("GET", "/api/campaign-variations/{id}/relationships/image", a_message),
+]
+
+
+# Scheduling in the omni shape names A's campaign or message: a 404 for B, A's campaign a Draft.
+def _later() -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+
+
+def _still_draft_message(env: Env, params: dict[str, str]) -> None:
+    still_draft(env, {"id": params["campaign"]})
+
+
+def a_scheduled_message(env: Env) -> dict[str, str]:
+    params = a_sent_campaign(env)
+    return {**params, "campaign": params["id"], "id": params["message"]}
+
+
+def _still_sending_message(env: Env, params: dict[str, str]) -> None:
+    still_sending(env, {"id": params["campaign"]})
+
+
+CASES += [
+    Case(
+        "POST",
+        "/api/campaign-schedule",
+        a_message,
+        body=lambda p: {
+            "data": {
+                "type": "campaign-schedule",
+                "attributes": {
+                    "message_schedules": [
+                        {"message_id": p["id"], "strategy": "static", "send_time": _later()}
+                    ]
+                },
+                "relationships": {"campaign": {"data": {"type": "campaign", "id": p["campaign"]}}},
+            }
+        },
+        unchanged=_still_draft_message,
+    ),
+    Case(
+        "POST",
+        "/api/campaign-message-schedule",
+        a_message,
+        body=lambda p: {
+            "data": {
+                "type": "campaign-message-schedule",
+                "attributes": {"strategy": "static", "send_time": _later()},
+                "relationships": {"campaign-message": {"data": {"type": "campaign-message", "id": p["id"]}}},
+            }
+        },
+        unchanged=_still_draft_message,
+    ),
+    Case(
+        "PATCH",
+        "/api/campaign-message-schedule/{id}",
+        a_scheduled_message,
+        body=lambda p: {
+            "data": {"type": "campaign-message-schedule", "id": p["id"], "attributes": {"action": "cancel"}}
+        },
+        unchanged=_still_sending_message,
+    ),
+]
+
+
+# A message created or deleted on its own (omni shape): B naming A's campaign or message: 404.
+CASES += [
+    Case(
+        "POST",
+        "/api/campaign-messages",
+        a_message,
+        body=lambda p: {
+            "data": {
+                "type": "campaign-message",
+                "attributes": {"definition": {"name": "B's"}},
+                "relationships": {
+                    "campaign": {"data": {"type": "campaign", "id": p["campaign"]}},
+                    "campaign-audience": {"data": {"type": "campaign-audience", "id": p["campaign"]}},
+                },
+            }
+        },
+        unchanged=message_unchanged,
+    ),
+    Case("DELETE", "/api/campaign-messages/{id}", a_message, unchanged=message_unchanged),
 ]

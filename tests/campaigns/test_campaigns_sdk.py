@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from typing import Any
 
 import pytest
 from openapi_client.exceptions import BadRequestException, NotFoundException
+from PIL import Image as PILImage
 
 from tests.campaigns.conftest import Shop
 
@@ -327,11 +330,92 @@ def test_omni_filters_includes_and_sparse_fieldsets(sdk, shop: Shop) -> None:  #
     assert [c["id"] for c in stable.json()["data"]] == [canvas]
 
 
-def test_images_are_not_built(sdk) -> None:  # type: ignore[no-untyped-def]
-    campaign = sdk.Campaigns.create_campaign(_omni_body("Images", _list(sdk)))
-    message_id = campaign.data.relationships.campaign_messages.data[0].id
+def _image(sdk: Any, name: str = "logo") -> str:
+    out = io.BytesIO()
+    PILImage.new("RGB", (3, 2), "red").save(out, format="PNG")
+    uri = f"data:image/png;base64,{base64.b64encode(out.getvalue()).decode()}"
+    attributes = {"import_from_url": uri, "name": name}
+    return str(
+        sdk.Images.upload_image_from_url({"data": {"type": "image", "attributes": attributes}}).data.id
+    )
+
+
+def _sms_campaign(sdk: Any) -> str:
+    body = _omni_body("Texts", _list(sdk))
+    body["data"]["attributes"]["messages"][0]["variations"][0]["definition"]["details"] = {
+        "channel": "sms",
+        "body": "Sale today",
+    }
+    campaign = sdk.Campaigns.create_campaign(body)
+    return str(campaign.data.relationships.campaign_messages.data[0].id)
+
+
+def test_a_message_shows_an_image(sdk, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    message_id = _sms_campaign(sdk)
     assert sdk.Campaigns.get_image_for_campaign_message(message_id).data is None
     assert sdk.Campaigns.get_image_id_for_campaign_message(message_id).data is None
+    image_id = _image(sdk)
+    sdk.Campaigns.update_image_for_campaign_message(message_id, {"data": {"type": "image", "id": image_id}})
+    image = sdk.Campaigns.get_image_for_campaign_message(message_id).data
+    assert image.id == image_id and image.attributes.name == "logo" and image.attributes.format == "png"
+    assert sdk.Campaigns.get_image_id_for_campaign_message(message_id).data.id == image_id
+    # SDK 25's message has no image relationship (its variations do): read the stable shape.
+    message = shop.request("GET", f"/api/campaign-messages/{message_id}", params={"include": "image"}).json()
+    assert message["data"]["relationships"]["image"]["data"]["id"] == image_id
+    assert [(i["type"], i["id"]) for i in message["included"]] == [("image", image_id)]
+    # The stable update names another image, then none.
+    other_id = _image(sdk, "banner")
+    update = {"data": {"type": "campaign-message", "id": message_id, "attributes": {}}}
+    update["data"]["relationships"] = {"image": {"data": {"type": "image", "id": other_id}}}
+    response = shop.request("PATCH", f"/api/campaign-messages/{message_id}", json=update)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["relationships"]["image"]["data"]["id"] == other_id
+    update["data"]["relationships"] = {"image": {"data": None}}
+    response = shop.request("PATCH", f"/api/campaign-messages/{message_id}", json=update)
+    assert response.json()["data"]["relationships"]["image"]["data"] is None
+    assert sdk.Campaigns.get_image_for_campaign_message(message_id).data is None
+
+
+def test_an_image_on_create_and_what_is_refused(
+    sdk, shop: Shop, other_shop: Shop, server, other_account
+) -> None:  # type: ignore[no-untyped-def]
+    from klaviyo_api import KlaviyoAPI
+
+    list_id = _list(sdk)
+    mine = _image(sdk)
+    theirs = _image(KlaviyoAPI(api_key=other_account.private_key, test_host=server.url, max_retries=0))
+    sms = {"channel": "sms", "content": {"body": "Hi"}}
+
+    def create(definition: dict[str, Any], image_id: str) -> Any:
+        message = {
+            "type": "campaign-message",
+            "attributes": {"definition": definition},
+            "relationships": {"image": {"data": {"type": "image", "id": image_id}}},
+        }
+        attributes = {"name": "With image", "audiences": {"included": [list_id]}}
+        body = {
+            "data": {
+                "type": "campaign",
+                "attributes": {**attributes, "campaign-messages": {"data": [message]}},
+            }
+        }
+        return shop.request("POST", "/api/campaigns", json=body)
+
+    created = create(sms, mine)
+    assert created.status_code == 201, created.text
+    message_id = created.json()["data"]["relationships"]["campaign-messages"]["data"][0]["id"]
+    assert sdk.Campaigns.get_image_id_for_campaign_message(message_id).data.id == mine
+    pointer = "/data/attributes/campaign-messages/data/0/relationships/image/data/id"
+    refused = create(sms, theirs)  # another account's image: as if it did not exist
+    assert refused.status_code == 404
+    assert refused.json()["errors"][0]["source"]["pointer"] == pointer
+    email = {"channel": "email", "label": "L", "content": {"subject": "S"}}
+    refused = create(email, mine)  # the spec: images are for SMS and push messages
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["source"]["pointer"] == pointer
     with pytest.raises(NotFoundException) as info:
-        sdk.Campaigns.update_image_for_campaign_message(message_id, {"data": {"type": "image", "id": "123"}})
+        sdk.Campaigns.update_image_for_campaign_message(message_id, {"data": {"type": "image", "id": theirs}})
     assert json.loads(info.value.body)["errors"][0]["source"]["pointer"] == "/data/id"
+    assert sdk.Campaigns.get_image_id_for_campaign_message(message_id).data.id == mine
+    # Another account cannot see the message, nor its image.
+    assert other_shop.request("GET", f"/api/campaign-messages/{message_id}/image").status_code == 404

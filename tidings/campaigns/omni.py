@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tidings.campaigns import variations
 from tidings.campaigns.schemas import (
     AudiencesUpdate,
+    OmniAbTest,
     OmniAudienceUpdate,
     OmniCreate,
     OmniDefinition,
@@ -93,7 +95,7 @@ def create_campaign(session: Session, account_id: str, document: OmniCreate) -> 
             campaign_id=campaign.id,
             channel=channel,
             label=messages[0].name or campaign.name,
-            definition=_omni_parts(channel, details),
+            definition=omni_parts(channel, details),
             created_at=now,
             updated_at=now,
         )
@@ -101,6 +103,10 @@ def create_campaign(session: Session, account_id: str, document: OmniCreate) -> 
             pointer = "/data/attributes/messages/0/variations/0/definition/details/template_id"
             copy_template(session, account_id, message, details.template_id, pointer)
         session.add(message)
+        session.flush()
+        for index, extra in enumerate((messages[0].variations or [])[1:], start=1):
+            base = f"/data/attributes/messages/0/variations/{index}/definition/details"
+            variations.create_variation(session, account_id, message.id, extra.definition, base=base)
     session.flush()
     return campaign
 
@@ -112,7 +118,7 @@ def _details_of(inline: Any) -> OmniDetails:
     return OmniDetails()
 
 
-def _omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
+def omni_parts(channel: str, details: OmniDetails) -> dict[str, Any]:
     if channel == "email":
         return {"content": {key: getattr(details, key) for key in EMAIL_FIELDS}}
     if channel == "sms":
@@ -174,6 +180,8 @@ def update_message(
     if definition is not None:
         if definition.name is not None:
             message.label = definition.name
+        if definition.ab_test is not None:
+            message.ab_test = ab_settings(definition.ab_test, message.ab_test)
         tracking = definition.tracking_options
         if tracking is not None and campaign.channel != "mobile_push":
             current = dict(campaign.tracking_options or {})
@@ -188,6 +196,17 @@ def update_message(
     message.updated_at = utcnow()
     session.flush()
     return message
+
+
+def ab_settings(given: OmniAbTest, current: dict[str, Any] | None) -> dict[str, Any]:
+    """A message's A/B settings with those given replaced (ab.py applies the defaults)."""
+    if given.winner_metric == "placed_orders_unique":
+        raise InvalidInput(
+            "Tidings picks an A/B winner by opens_unique or clicks_unique;"
+            " placed_orders_unique is not built.",
+            pointer="/data/attributes/definition/ab_test/winner_metric",
+        )
+    return {**(current or {}), **given.model_dump(exclude_unset=True)}
 
 
 # ---------------------------------------------------------------------------- variations

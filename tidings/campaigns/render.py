@@ -145,6 +145,7 @@ def message_definition(message: CampaignMessage, campaign: Campaign) -> dict[str
                 if (campaign.send_options or {}).get("use_smart_sending", True)
                 else "none",
             },
+            "ab_test": dict(message.ab_test) if message.ab_test else None,  # as given (ab.py: defaults)
         }
     )
     return definition
@@ -183,6 +184,7 @@ def message_resource(
     *,
     fields: list[str] | None = None,
     flat: bool = False,
+    variation_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     relationships = {
         "campaign": relationship(
@@ -208,14 +210,14 @@ def message_resource(
         ),
         "campaign-variations": relationship(
             "campaign-variation",
-            [message.id],  # each message is its own default variation (routes_variations.py)
+            variation_ids or [message.id],  # its default variation (itself), then the others
             urls.relationship("campaign-messages", message.id, "campaign-variations"),
             urls.related("campaign-messages", message.id, "campaign-variations"),
             many=True,
         ),
         "image": relationship(
             "image",
-            None,
+            message.image_id,
             urls.relationship("campaign-messages", message.id, "image"),
             urls.related("campaign-messages", message.id, "image"),
             many=False,

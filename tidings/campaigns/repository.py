@@ -13,6 +13,7 @@ from tidings.campaigns.tables import (
     CampaignMessage,
     CampaignRecipientEstimation,
     CampaignSendJob,
+    CampaignVariation,
 )
 from tidings.jsonapi.filters import FilterField, Node, compile_filter
 from tidings.lists.tables import List
@@ -137,8 +138,27 @@ def delete_campaign(session: Session, account_id: str, campaign_id: str) -> None
     for table in (CampaignSendJob, CampaignRecipientEstimation):
         session.execute(delete(table).where(table.account_id == account_id, table.id == campaign_id))
     session.execute(
+        delete(CampaignVariation).where(
+            CampaignVariation.account_id == account_id, CampaignVariation.campaign_id == campaign_id
+        )
+    )
+    session.execute(
         delete(CampaignMessage).where(
             CampaignMessage.account_id == account_id, CampaignMessage.campaign_id == campaign_id
         )
     )
     session.execute(delete(Campaign).where(Campaign.account_id == account_id, Campaign.id == campaign_id))
+
+
+def delete_message(session: Session, account_id: str, message_id: str) -> None:
+    """A message and its variations (children first)."""
+    session.execute(
+        delete(CampaignVariation).where(
+            CampaignVariation.account_id == account_id, CampaignVariation.message_id == message_id
+        )
+    )
+    session.execute(
+        delete(CampaignMessage).where(
+            CampaignMessage.account_id == account_id, CampaignMessage.id == message_id
+        )
+    )

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.campaigns import repository
-from tidings.campaigns.tables import Campaign, CampaignMessage
+from tidings.campaigns import repository, variants
+from tidings.campaigns.tables import Campaign, CampaignMessage, CampaignVariation
 from tidings.delivery.messages import EmailDefinition, PushDefinition, SmsDefinition
 
 
@@ -21,19 +21,32 @@ def resolve(
     session: Session, account_id: str, campaign_message_id: str
 ) -> EmailDefinition | SmsDefinition | PushDefinition | None:
     """The delivery definition of one campaign message, or None when it (or its campaign) is gone."""
+    return resolve_variation(session, account_id, campaign_message_id, campaign_message_id)
+
+
+def resolve_variation(
+    session: Session, account_id: str, campaign_message_id: str, variation_id: str
+) -> EmailDefinition | SmsDefinition | PushDefinition | None:
+    """The definition of one variation of a campaign message (its id: the default variation, the
+    message itself); None when it, its message or its campaign is gone."""
     message = repository.get_message(session, account_id, campaign_message_id)
     if message is None:
         return None
     campaign = repository.get_campaign(session, account_id, message.campaign_id)
     if campaign is None or campaign.status.startswith("Cancelled"):
         return None  # gone or cancelled: a row claimed anyway is skipped, never sent
+    if variation_id != message.id:
+        variation = session.get(CampaignVariation, (account_id, variation_id))
+        if variation is None or variation.message_id != message.id:
+            return None
+        message = variants.merged(message, variation)
     smart_sending = bool((campaign.send_options or {}).get("use_smart_sending", True))
     content: dict[str, Any] = dict(message.definition.get("content") or {})
     context: dict[str, Any] = {
         "$message": message.id,
         "Campaign Name": campaign.name,
-        # The default variation of a message is the message itself; A/B variations get their own.
-        "$variation": message.id,
+        # The default variation of a message is the message itself; A/B variations have their own.
+        "$variation": variation_id,
     }
     if message.channel == "email":
         return _email(campaign, message, content, context, smart_sending)

@@ -11,13 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 
-from tidings.campaigns import omni, operations, render, schemas, service
+from tidings.campaigns import images as campaign_images
+from tidings.campaigns import omni, operations, render, schemas, service, variants
 from tidings.campaigns.routes_audiences import audience_resource
 from tidings.campaigns.routes_variations import variation_resource
-from tidings.campaigns.tables import Campaign, CampaignMessage
+from tidings.campaigns.tables import Campaign, CampaignMessage, CampaignVariation
 from tidings.http import ApiContext, api
+from tidings.images.render import image_resource
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.errors import InvalidInput, NotFound
+from tidings.jsonapi.errors import InvalidInput
 from tidings.jsonapi.filters import find_values
 from tidings.jsonapi.pagination import paginate
 from tidings.tags import service as tags
@@ -34,10 +36,18 @@ def _campaign(ctx: ApiContext, campaign: Campaign, messages: list[CampaignMessag
 
 
 def _message(
-    ctx: ApiContext, message: CampaignMessage, campaign: Campaign, *, flat: bool = False
+    ctx: ApiContext,
+    message: CampaignMessage,
+    campaign: Campaign,
+    *,
+    flat: bool = False,
+    extras: dict[str, list[CampaignVariation]] | None = None,
 ) -> dict[str, Any]:
     fields = ctx.params.fields.get("campaign-message")
-    return render.message_resource(ctx.urls, message, campaign, fields=fields, flat=flat)
+    if extras is None:
+        extras = variants.extras_of(ctx.session, ctx.account_id, [message.id])
+    ids = [message.id, *(v.id for v in extras.get(message.id, []))]
+    return render.message_resource(ctx.urls, message, campaign, fields=fields, flat=flat, variation_ids=ids)
 
 
 def _campaign_included(
@@ -47,8 +57,13 @@ def _campaign_included(
         return None
     included: list[dict[str, Any]] = []
     if "campaign-messages" in ctx.params.include:
+        ids = [message.id for campaign in campaigns for message in by_campaign.get(campaign.id, [])]
+        extras = variants.extras_of(ctx.session, ctx.account_id, ids)
         for campaign in campaigns:
-            included += [_message(ctx, message, campaign) for message in by_campaign.get(campaign.id, [])]
+            included += [
+                _message(ctx, message, campaign, extras=extras)
+                for message in by_campaign.get(campaign.id, [])
+            ]
     if "campaign-audiences" in ctx.params.include:
         for campaign in campaigns:
             ids = [message.id for message in by_campaign.get(campaign.id, [])]
@@ -74,8 +89,16 @@ def _message_included(
             t for m in messages if (t := render.template_resource(ctx.urls, m, fields=fields)) is not None
         ]
     if "campaign-variations" in ctx.params.include:
-        included += [variation_resource(ctx, message) for message in messages]
-    return included  # include=image: images are not built
+        extras = variants.extras_of(ctx.session, ctx.account_id, [m.id for m in messages])
+        for message in messages:
+            included.append(variation_resource(ctx, message))
+            included += [variation_resource(ctx, message, v) for v in extras[message.id]]
+    if "image" in ctx.params.include:
+        fields = ctx.params.fields.get("image")
+        settings = ctx.runtime.settings
+        shown = {i.id: i for m in messages if (i := campaign_images.image_of(ctx.session, m)) is not None}
+        included += [image_resource(ctx.urls, settings, image, fields) for image in shown.values()]
+    return included
 
 
 def _one(ctx: ApiContext, campaign: Campaign, status: int = 200) -> JSONAPIResponse:
@@ -325,23 +348,26 @@ def get_template_id_for_campaign_message(
     return JSONAPIResponse(single(data, ctx.urls.current()))
 
 
-# ---------------------------------------------------------------------------- images (not built)
+# ---------------------------------------------------------------------------- images
 
 
 @router.get("/campaign-messages/{id}/image", operation_id="get_image_for_campaign_message")
 def get_image_for_campaign_message(
     id: str, ctx: ApiContext = api("get_image_for_campaign_message")
 ) -> JSONAPIResponse:
-    service.get_message(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(single(None, ctx.urls.current()))  # images are not built: none is set
+    image = campaign_images.image_of(ctx.session, service.get_message(ctx.session, ctx.account_id, id))
+    fields = ctx.params.fields.get("image")
+    data = image_resource(ctx.urls, ctx.runtime.settings, image, fields) if image is not None else None
+    return JSONAPIResponse(single(data, ctx.urls.current()))
 
 
 @router.get("/campaign-messages/{id}/relationships/image", operation_id="get_image_id_for_campaign_message")
 def get_image_id_for_campaign_message(
     id: str, ctx: ApiContext = api("get_image_id_for_campaign_message")
 ) -> JSONAPIResponse:
-    service.get_message(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(single(None, ctx.urls.current()))
+    image_id = campaign_images.image_id_of(ctx.session, service.get_message(ctx.session, ctx.account_id, id))
+    data = {"type": "image", "id": image_id} if image_id is not None else None
+    return JSONAPIResponse(single(data, ctx.urls.current()))
 
 
 @router.patch(
@@ -354,4 +380,5 @@ def update_image_for_campaign_message(
 ) -> Response:
     service.get_message(ctx.session, ctx.account_id, id)
     document = schemas.parse(schemas.ImageRelation, body)
-    raise NotFound(f"An image with id {document.data.id} does not exist.", pointer="/data/id")
+    service.set_message_image(ctx.session, ctx.account_id, id, document.data.id)
+    return Response(status_code=204)

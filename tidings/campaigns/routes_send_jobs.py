@@ -24,7 +24,10 @@ router = APIRouter(prefix="/api", tags=["Campaigns"])
 
 
 def _send_job(
-    ctx: ApiContext, job: CampaignSendJob, reports: list[SourceReport] | None = None
+    ctx: ApiContext,
+    job: CampaignSendJob,
+    reports: list[SourceReport] | None = None,
+    ab_tests: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "type": "campaign-send-job",
@@ -47,6 +50,8 @@ def _send_job(
             "skipped": reasons.get("skipped", {}),
             "failed": reasons.get("failed", {}),
         }
+        if ab_tests:
+            resource["meta"]["ab_test"] = ab_tests[0]  # one message per campaign
     return resource
 
 
@@ -70,7 +75,9 @@ def send_campaign(body: Any = Body(...), ctx: ApiContext = api("send_campaign"))
 @router.get("/campaign-send-jobs/{id}", operation_id="get_campaign_send_job")
 def get_campaign_send_job(id: str, ctx: ApiContext = api("get_campaign_send_job")) -> JSONAPIResponse:
     report = sending.send_job_report(ctx.session, ctx.account_id, id)
-    return JSONAPIResponse(single(_send_job(ctx, report.job, report.reports), ctx.urls.current()))
+    return JSONAPIResponse(
+        single(_send_job(ctx, report.job, report.reports, report.ab_tests), ctx.urls.current())
+    )
 
 
 @router.patch("/campaign-send-jobs/{id}", operation_id="cancel_campaign_send", status_code=204)

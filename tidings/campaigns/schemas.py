@@ -394,7 +394,7 @@ class OmniMessage(_Lenient):
     name: str | None = Field(None, max_length=255)
     is_add_utm: bool | None = None
     throttling_type: str | None = Field(None, max_length=40)
-    variations: list[OmniVariation] | None = Field(None, max_length=1)
+    variations: list[OmniVariation] | None = Field(None, max_length=7)  # several: an A/B test
 
 
 class OmniCreateAttributes(_Lenient):
@@ -432,9 +432,18 @@ class OmniMessageTracking(_Lenient):
     is_tracking_opens: bool | None = None
 
 
+class OmniAbTest(_Lenient):
+    """SDK 25's `definition.ab_test` of a message (ABTestSettings)."""
+
+    winner_metric: Literal["opens_unique", "clicks_unique", "placed_orders_unique"] | None = None
+    winner_percentage: int | None = Field(None, ge=0, le=99)
+    winner_wait_hours: int | None = Field(None, ge=1, le=24 * 7)
+
+
 class OmniMessageDefinition(_Lenient):
     name: str | None = Field(None, max_length=255)
     tracking_options: OmniMessageTracking | None = None
+    ab_test: OmniAbTest | None = None
 
 
 class OmniMessageUpdateAttributes(_Lenient):
@@ -504,6 +513,67 @@ class OmniVariationUpdateData(_Lenient):
 
 class OmniVariationUpdate(_Lenient):
     data: OmniVariationUpdateData
+
+
+class CampaignRef(_Strict):
+    type: Literal["campaign"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class CampaignRelation(_Strict):
+    data: CampaignRef
+
+
+class AudienceRef(_Strict):
+    type: Literal["campaign-audience"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class AudienceRelation(_Strict):
+    data: AudienceRef
+
+
+class MessageCreateOmniRelationships(_Lenient):
+    campaign: CampaignRelation
+    campaign_audience: AudienceRelation = Field(alias="campaign-audience")
+
+
+class MessageCreateOmniAttributes(_Lenient):
+    definition: OmniMessageDefinition
+    variations: list[OmniVariation] | None = Field(None, max_length=7)
+
+
+class MessageCreateOmniData(_Lenient):
+    type: Literal["campaign-message"]
+    attributes: MessageCreateOmniAttributes
+    relationships: MessageCreateOmniRelationships
+
+
+class MessageCreateOmni(_Lenient):
+    data: MessageCreateOmniData
+
+
+class MessageRef(_Strict):
+    type: Literal["campaign-message"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class MessageRelation(_Strict):
+    data: MessageRef
+
+
+class VariationCreateRelationships(_Lenient):
+    campaign_message: MessageRelation = Field(alias="campaign-message")
+
+
+class VariationCreateData(_Lenient):
+    type: Literal["campaign-variation"]
+    attributes: OmniVariation
+    relationships: VariationCreateRelationships
+
+
+class VariationCreate(_Lenient):
+    data: VariationCreateData
 
 
 class OmniAudienceUpdate(_Lenient):

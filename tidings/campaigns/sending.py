@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tidings.campaigns import repository, resolver, schedule
+from tidings.campaigns import ab, repository, resolver, schedule
 from tidings.campaigns.tables import Campaign, CampaignMessage, CampaignSendJob
+from tidings.campaigns.variants import all_of, merged
 from tidings.db.base import utcnow
 from tidings.delivery import service as delivery
-from tidings.delivery.service import CampaignMessageSource, SkipReason, SourceReport
+from tidings.delivery.service import HELD_UNTIL, CampaignMessageSource, SkipReason, SourceReport
 from tidings.delivery.tables import Channel, SendStatus
 from tidings.delivery.transactional import FALLBACK_DOMAIN, message_domain
 from tidings.jobs.queue import enqueue
@@ -96,16 +98,29 @@ def _messages(session: Session, campaign: Campaign) -> list[CampaignMessage]:
 
 def _check_sendable(session: Session, campaign: Campaign, now: dt.datetime) -> None:
     """What Klaviyo refuses before a send: a message without content, a time in the past."""
-    for message in _messages(session, campaign):
-        content = message.definition.get("content") or {}
-        if message.channel == "email" and not (message.template_html or message.template_text):
+    strategy = campaign.send_strategy or {}
+    if not _messages(session, campaign):
+        raise InvalidInput("The campaign has no message; create one before sending.", pointer="/data/id")
+    for stored in _messages(session, campaign):
+        found = all_of(session, stored)
+        if len(found) > 1 and (strategy.get("method") == "throttled" or schedule.is_local(strategy)):
             raise InvalidInput(
-                "The campaign's message has no template; assign one before sending.", pointer="/data/id"
+                "An A/B test is sent immediately, at a static time or at the smart send time, not"
+                " throttled or in each recipient's local time; change its send_strategy.",
+                pointer="/data/id",
             )
-        if message.channel != "email" and not content.get("body"):
-            raise InvalidInput(
-                "The campaign's message has no body; add one before sending.", pointer="/data/id"
-            )
+        for variation in found:
+            message = merged(stored, variation.variation)
+            content = message.definition.get("content") or {}
+            whose = "message" if variation.variation is None else f"variation {variation.id}"
+            if message.channel == "email" and not (message.template_html or message.template_text):
+                raise InvalidInput(
+                    f"The campaign's {whose} has no template; assign one before sending.", pointer="/data/id"
+                )
+            if message.channel != "email" and not content.get("body"):
+                raise InvalidInput(
+                    f"The campaign's {whose} has no body; add one before sending.", pointer="/data/id"
+                )
     if schedule.in_the_past(campaign.send_strategy or {}, now):
         raise InvalidInput(
             "The campaign's send time is in the past; update its send_strategy before sending.",
@@ -165,6 +180,20 @@ def plan_recipients(
             if definition is not None
             else FALLBACK_DOMAIN
         )
+        if len(all_of(session, message)) > 1:
+            at = plan.at if plan.at is not None else plan.first_due
+            ab.plan_test(
+                session,
+                campaign,
+                message,
+                plan.profiles,
+                channel=CHANNELS[message.channel],
+                domain=domain,
+                at=at,
+                planned_at=now,
+            )
+            recipients += delivery.source_report(session, account_id, source).total
+            continue
         recipients += delivery.plan_many(
             session,
             account_id,
@@ -216,6 +245,8 @@ def progress(session: Session, account_id: str, campaign_id: str, now: dt.dateti
         if campaign.status == CANCELLED:
             delivery.cancel(session, account_id, source_id=message.id)
         waiting, due = delivery.source_pending(session, account_id, source)
+        if due is not None and due >= HELD_UNTIL:  # only an A/B test's rest waits: until its winner
+            due = max(ab.decides_at(message, job.first_due or now), now)
         pending = pending or waiting
         if due is not None and (earliest is None or due < earliest):
             earliest = due
@@ -232,6 +263,34 @@ def progress(session: Session, account_id: str, campaign_id: str, now: dt.dateti
         return
     soon = now + dt.timedelta(seconds=PROGRESS_SECONDS)
     _follow(session, campaign, earliest if earliest is not None and earliest > soon else soon)
+
+
+def decide_ab_test(
+    session: Session,
+    account_id: str,
+    campaign_id: str,
+    message_id: str,
+    planned_at: str | None,
+    now: dt.datetime | None = None,
+) -> str | None:
+    """The job `campaigns.ab_winner`: the test's winner, and the held rest sent it; nothing when
+    the campaign was cancelled, reverted or sent again meanwhile (another planning)."""
+    now = now or utcnow()
+    try:
+        campaign = _lock(session, account_id, campaign_id)
+    except NotFound:
+        return None
+    job = session.get(CampaignSendJob, (account_id, campaign_id))
+    message = session.get(CampaignMessage, (account_id, message_id))
+    if job is None or message is None or campaign.status not in (SCHEDULED, SENDING):
+        return None
+    if message.winner_id is not None or job.planned_at is None or job.planned_at.isoformat() != planned_at:
+        return None
+    winner = ab.decide(session, message, now)
+    campaign.status = SENDING
+    campaign.updated_at = now
+    _follow(session, campaign, now)
+    return winner
 
 
 def final_status(reports: list[SourceReport]) -> str:
@@ -288,6 +347,7 @@ def withdraw_all(session: Session, campaign: Campaign) -> None:
 class SendJobReport:
     job: CampaignSendJob
     reports: list[SourceReport]
+    ab_tests: list[dict[str, Any]]  # ab.report of each message that is an A/B test
 
 
 def send_job_report(session: Session, account_id: str, campaign_id: str) -> SendJobReport:
@@ -295,4 +355,5 @@ def send_job_report(session: Session, account_id: str, campaign_id: str) -> Send
     job = get_send_job(session, account_id, campaign_id)
     messages = repository.messages_of(session, account_id, [campaign_id])[campaign_id]
     reports = [delivery.source_report(session, account_id, CampaignMessageSource(m.id)) for m in messages]
-    return SendJobReport(job, reports)
+    tests = [ab.report(session, m) for m in messages if len(all_of(session, m)) > 1]
+    return SendJobReport(job, reports, tests)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tidings.campaigns import repository, schedule, sending
+from tidings.campaigns import images, repository, schedule, sending, variants
 from tidings.campaigns.schemas import (
     AudiencesUpdate,
     CampaignCreate,
@@ -209,12 +209,16 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
     message = attributes.campaign_messages.data[0]
     definition = message.attributes.definition
     relationships = message.relationships
-    if relationships is not None and relationships.image is not None and relationships.image.data is not None:
-        raise NotFound(
-            "Images are not available in Tidings.",
-            pointer="/data/attributes/campaign-messages/data/0/relationships/image/data/id",
-        )
     channel = definition.channel
+    image_id = None
+    if relationships is not None and relationships.image is not None and relationships.image.data is not None:
+        image_id = images.checked_image_id(
+            session,
+            account_id,
+            channel,
+            relationships.image.data.id,
+            "/data/attributes/campaign-messages/data/0/relationships/image/data/id",
+        )
     now = utcnow()
     strategy = strategy_document(attributes.send_strategy)
     check_future(strategy)
@@ -251,6 +255,7 @@ def create_campaign(session: Session, account_id: str, document: CampaignCreate)
             channel=channel,
             label=label or attributes.name,
             definition=_message_parts(definition),
+            image_id=image_id,
             created_at=now,
             updated_at=now,
         )
@@ -344,10 +349,11 @@ def clone_campaign(session: Session, account_id: str, campaign_id: str, new_name
     )
     session.add(clone)
     for message in repository.messages_of(session, account_id, [campaign_id])[campaign_id]:
+        message_id = ulid()
         session.add(
             CampaignMessage(
                 account_id=account_id,
-                id=ulid(),
+                id=message_id,
                 campaign_id=clone.id,
                 channel=message.channel,
                 label=message.label,
@@ -360,10 +366,14 @@ def clone_campaign(session: Session, account_id: str, campaign_id: str, new_name
                 template_text=message.template_text,
                 template_amp=message.template_amp,
                 template_copied_at=message.template_copied_at,
+                image_id=message.image_id,
+                ab_test=dict(message.ab_test) if message.ab_test else None,
                 created_at=now,
                 updated_at=now,
             )
         )
+        session.flush()  # the message before its variations (their foreign key)
+        variants.clone_variations(session, account_id, message.id, message_id, clone.id)
     session.flush()
     return clone
 
@@ -377,8 +387,15 @@ def update_message(
     message = get_message(session, account_id, message_id)
     check_editable(get_campaign(session, account_id, message.campaign_id))
     relationships = document.data.relationships
-    if relationships is not None and relationships.image is not None and relationships.image.data is not None:
-        raise NotFound("Images are not available in Tidings.", pointer="/data/relationships/image/data/id")
+    if relationships is not None and relationships.image is not None:
+        relation = relationships.image.data
+        message.image_id = (
+            images.checked_image_id(
+                session, account_id, message.channel, relation.id, "/data/relationships/image/data/id"
+            )
+            if relation is not None
+            else None
+        )
     definition = document.data.attributes.definition
     if definition is not None:
         _merge_definition(message, definition)
@@ -441,3 +458,13 @@ def copy_template(
 def same_id(path_id: str, body_id: str) -> None:
     if path_id != body_id:
         raise Conflict("The id in the body does not match the id in the path.", pointer="/data/id")
+
+
+def set_message_image(session: Session, account_id: str, message_id: str, image_id: str) -> CampaignMessage:
+    """`update_image_for_campaign_message`: the message shows this image of the account."""
+    message = get_message(session, account_id, message_id)
+    check_editable(get_campaign(session, account_id, message.campaign_id))
+    message.image_id = images.checked_image_id(session, account_id, message.channel, image_id, "/data/id")
+    message.updated_at = utcnow()
+    session.flush()
+    return message

@@ -76,6 +76,47 @@ class CampaignMessage(Base):
     template_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     template_amp: Mapped[str | None] = mapped_column(Text, nullable=True)
     template_copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An image of the account (SMS and push messages, as the spec says); not a foreign key, so
+    # that deleting an image never touches a campaign (the relationship then names nothing).
+    image_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    # A/B test settings (SDK 25's `definition.ab_test`: winner_metric, winner_percentage,
+    # winner_wait_hours) and, once chosen, the winning variation (`ab.py`).
+    ab_test: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    winner_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    winner_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignVariation(Base):
+    """A variation of a message beyond its default one (the message itself, with the message's
+    id): its own name, content fields (subject, preview text, ... or an SMS/push body) laid
+    over the message's, and its own template copy. Several variations make an A/B test."""
+
+    __tablename__ = "campaign_variations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "message_id"],
+            ["campaign_messages.account_id", "campaign_messages.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_campaign_variations_account_id_message_id", "account_id", "message_id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(26))
+    message_id: Mapped[str] = mapped_column(String(26))
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    template_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    template_source_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    template_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    template_editor_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    template_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_amp: Mapped[str | None] = mapped_column(Text, nullable=True)
+    template_copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

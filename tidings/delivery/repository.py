@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, Table, delete, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
-from tidings.db.base import UTCDateTime
+from tidings.db.base import JSONType, UTCDateTime
 from tidings.db.dialect import (
     bulk_update,
     in_values,
@@ -44,13 +44,15 @@ def plan_audience(
     created: dt.datetime,
     planned_for: dt.datetime,
     id_prefix: str,
+    context: dict[str, Any] | None = None,
 ) -> int:
     """INSERT INTO message_sends SELECT ... FROM (the profiles) ON CONFLICT DO NOTHING: a planned
     row per distinct profile, its id `id_prefix` + its number in profile order, its key
     `key_prefix + profile id`, its Message-ID from its id. `profiles` selects the profile id
     and, optionally, a second column: the row's due time (a function of the profile, so that
     the distinct pairs are still one per profile); without it every row is due at
-    `planned_for`. Returns the rows written."""
+    `planned_for`. `context`, if given, is every row's (e.g. the A/B variation it gets).
+    Returns the rows written."""
     chosen = profiles.subquery("audience")
     columns = list(chosen.c)
     chosen_due = [columns[1].label("planned_for")] if len(columns) > 1 else []
@@ -78,6 +80,8 @@ def plan_audience(
         "created": literal(created, UTCDateTime()),
         "planned_for": ids.c.planned_for if chosen_due else literal(planned_for, UTCDateTime()),
     }
+    if context is not None:
+        row["context"] = literal(context, JSONType)
     # SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT (its parser's ambiguity).
     chosen_rows = select(*row.values()).where(true())
     session.execute(insert_ignore_from_select(session, TABLE, list(row), chosen_rows))
@@ -189,6 +193,31 @@ def update_planned(
     if source_id is not None:
         query = query.where(TABLE.c.source_id == source_id)
     result = session.execute(query.values(values))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_held(
+    session: Session,
+    account_id: str,
+    source_kind: str,
+    source_id: str,
+    *,
+    held_until: dt.datetime,
+    planned_for: dt.datetime,
+    context: dict[str, Any],
+) -> int:
+    """The source's `planned` rows held at `held_until`: due at `planned_for`, with `context`."""
+    result = session.execute(
+        update(TABLE)
+        .where(
+            TABLE.c.account_id == account_id,
+            TABLE.c.source_kind == source_kind,
+            TABLE.c.source_id == source_id,
+            TABLE.c.status == SendStatus.PLANNED,
+            TABLE.c.planned_for == held_until,
+        )
+        .values(planned_for=planned_for, context=context)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

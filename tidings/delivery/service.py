@@ -175,6 +175,7 @@ def plan_many(
     channel: Channel,
     domain: str,
     planned_for: dt.datetime | None = None,
+    context: dict[str, Any] | None = None,
 ) -> int:
     """Plan the message for every profile `profiles` selects (the profile id; duplicates are
     fine; a second column, if any, is each row's due time, else `planned_for`) in one
@@ -194,6 +195,7 @@ def plan_many(
         created=now,
         planned_for=planned_for or now,
         id_prefix=ulid()[: 26 - repository.ID_DIGITS],
+        context=context,
     )
 
     if written:
@@ -459,6 +461,36 @@ def cancel(
         raise ValueError("cancel needs send_ids or source_id")
     values = {**_released(), "status": SendStatus.CANCELLED, "finished_at": utcnow()}
     return repository.update_planned(session, account_id, values, send_ids=send_ids, source_id=source_id)
+
+
+# A planned row due at this time waits for something to release it (an A/B test's rest, until
+# its winner is known): no worker claims it before `release_held` gives it a real due time.
+HELD_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def release_held(
+    session: Session,
+    account_id: str,
+    *,
+    source: CampaignMessageSource,
+    planned_for: dt.datetime,
+    context: dict[str, Any],
+) -> int:
+    """The source's held rows (planned at HELD_UNTIL): due at `planned_for`, with `context`."""
+    kind, source_id, _run, _visit = _source_columns(source)
+    assert source_id is not None
+    released = repository.release_held(
+        session,
+        account_id,
+        kind,
+        source_id,
+        held_until=HELD_UNTIL,
+        planned_for=planned_for,
+        context=context,
+    )
+    if released:
+        session.info[PLANNED_FLAG] = True
+    return released
 
 
 def withdraw(session: Session, account_id: str, *, source: CampaignMessageSource) -> int:

@@ -16,22 +16,35 @@ from sqlalchemy.orm import Session
 from tidings.delivery.messages import MessageDefinition
 
 Resolver = Callable[[Session, str, str], MessageDefinition | None]  # (session, account_id, source_id)
+# A source with variations (a campaign message's A/B test): (session, account_id, source_id,
+# variation); a planned row names its variation in its context (`$variation`).
+VariationResolver = Callable[[Session, str, str, str], MessageDefinition | None]
 
 DEFINITION: TypeAdapter[MessageDefinition] = TypeAdapter(MessageDefinition)
 
 _resolvers: dict[str, Resolver] = {}
+_variation_resolvers: dict[str, VariationResolver] = {}
 
 
-def register(kind: str, resolver: Resolver) -> None:
+def register(kind: str, resolver: Resolver, variations: VariationResolver | None = None) -> None:
     _resolvers[kind] = resolver
+    if variations is not None:
+        _variation_resolvers[kind] = variations
 
 
 def registered() -> dict[str, Resolver]:
     return dict(_resolvers)
 
 
-def resolve(session: Session, account_id: str, kind: str, source_id: str | None) -> MessageDefinition | None:
+def resolve(
+    session: Session, account_id: str, kind: str, source_id: str | None, variation: str | None = None
+) -> MessageDefinition | None:
+    if source_id is None:
+        return None
+    by_variation = _variation_resolvers.get(kind)
+    if variation is not None and by_variation is not None:
+        return by_variation(session, account_id, source_id, variation)
     resolver = _resolvers.get(kind)
-    if resolver is None or source_id is None:
+    if resolver is None:
         return None
     return resolver(session, account_id, source_id)

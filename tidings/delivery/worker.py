@@ -370,12 +370,14 @@ def _gate(
 ) -> dict[str, Skip | Any]:
     """Resolve each row's definition (kept for the composer), then the gate's verdicts."""
     verdicts: dict[str, Skip | Any] = {}
-    cache: dict[tuple[str, str, str | None], MessageDefinition | None] = {}
+    cache: dict[tuple[str, str, str | None, str | None], MessageDefinition | None] = {}
     gated = []
     for row in rows:
-        key = (row.account_id, row.source_kind, row.source_id)
+        variation = (row.context or {}).get("$variation")  # planned with an A/B variation
+        variation = str(variation) if variation is not None else None
+        key = (row.account_id, row.source_kind, row.source_id, variation)
         if key not in cache:
-            cache[key] = sources.resolve(session, row.account_id, row.source_kind, row.source_id)
+            cache[key] = sources.resolve(session, row.account_id, row.source_kind, row.source_id, variation)
         definition = cache[key]
         if definition is None:
             verdicts[row.id] = Skip(SkipReason.EMAIL_CANCELLED, "the message no longer exists")

@@ -19,12 +19,13 @@ from sqlalchemy import String, and_, case, func, literal, null
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
-from tidings.campaigns.tables import CampaignMessage
+from tidings.campaigns.tables import CampaignMessage, CampaignVariation
 from tidings.db.dialect import json_text
 from tidings.delivery.tables import MessageSend, SourceKind
 
 SENDS = MessageSend.__table__
 MESSAGES = CampaignMessage.__table__
+VARIATIONS = CampaignVariation.__table__
 
 # Klaviyo's names for the channels (the values of `send_channel`, in groupings and filters).
 SEND_CHANNELS = {"email": "email", "sms": "sms", "push": "push-notification"}
@@ -84,9 +85,17 @@ def _campaign_columns(session: Session) -> tuple[Columns, Callable[[FromClause],
         "campaign_message_name": MESSAGES.c.label,
         "send_channel": send_channel(),
         "variation": func.coalesce(json_text(session, SENDS.c.context, "$variation"), SENDS.c.source_id),
-        "variation_name": MESSAGES.c.label,  # a message is its own default variation
+        # A message is its own default variation; an A/B test's others have their own names.
+        "variation_name": func.coalesce(VARIATIONS.c.name, MESSAGES.c.label),
     }
-    return columns, _campaign_messages
+
+    def joined(base: FromClause) -> FromClause:
+        variation = json_text(session, SENDS.c.context, "$variation")
+        return _campaign_messages(base).outerjoin(
+            VARIATIONS, and_(VARIATIONS.c.account_id == SENDS.c.account_id, VARIATIONS.c.id == variation)
+        )
+
+    return columns, joined
 
 
 def _flow_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
