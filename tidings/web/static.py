@@ -10,7 +10,7 @@ import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from tidings.http import runtime_of
 
@@ -48,8 +48,8 @@ def _headers(extra: dict[str, str]) -> dict[str, str]:
 
 
 @router.get("/app")
-def app_root() -> Response:
-    return RedirectResponse("/app/", status_code=307)
+def app_root(request: Request) -> Response:
+    return app_files("", request)
 
 
 @router.get("/app/{path:path}")
