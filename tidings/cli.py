@@ -111,7 +111,6 @@ def serve(
     _ensure_schema(migrate)
     if default_account:
         _announce_default_account(DEFAULT_CREDENTIALS, f"http://{host}:{port}")
-        _announce_first_user(f"http://{host}:{port}")
     typer.echo(f"Tidings is serving at http://{host}:{port} (database: {settings.database_url})", err=True)
     typer.echo(delivery_cli.summary(settings), err=True)
     if processes > 1:
@@ -273,12 +272,13 @@ def accounts_ensure_default(
     ] = DEFAULT_CREDENTIALS,
     url: Annotated[str, typer.Option(help="The URL to print.")] = "http://127.0.0.1:8080",
 ) -> None:
-    """Create a default account on first start, and print its keys and the URL."""
+    """Create a default account on first start, and print its keys, the URL and how to sign in."""
     _announce_default_account(credentials, url)
 
 
 def _announce_default_account(credentials: Path, url: str) -> None:
     saved, kept = _default_account(credentials)
+    _announce_first_user(url, saved["account_id"])
     typer.echo("")
     typer.echo(f"Tidings URL:  {url}")
     _print_credentials(saved, False, kept=kept)
@@ -324,14 +324,13 @@ def _save(credentials: Path, data: dict[str, str]) -> None:
 DEFAULT_USER = "owner@tidings.local"
 
 
-def _announce_first_user(url: str) -> None:
+def _announce_first_user(url: str, account_id: str) -> None:
     """The default account's first person, made when it has none: an owner whose password is
     printed this once (never saved); `tidings users set-password` sets a new one."""
     import secrets
 
     from tidings.web import service as web_service
 
-    account_id = json.loads(DEFAULT_CREDENTIALS.read_text())["account_id"]
     with _database().write() as session:
         if web_service.has_members(session, account_id):
             typer.echo(f"Web app:      {url}/app/  (sign in as a user of this account)")
