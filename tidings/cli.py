@@ -278,7 +278,6 @@ def accounts_ensure_default(
 
 def _announce_default_account(credentials: Path, url: str) -> None:
     saved, kept = _default_account(credentials)
-    _announce_first_user(url, saved["account_id"])
     typer.echo("")
     typer.echo(f"Tidings URL:  {url}")
     _print_credentials(saved, False, kept=kept)
@@ -286,6 +285,7 @@ def _announce_default_account(credentials: Path, url: str) -> None:
         f"(try: curl -H 'Authorization: Klaviyo-API-Key {saved['private_key']}' "
         f"-H 'revision: 2026-07-15' {url}/api/accounts)"
     )
+    _announce_first_user(url, saved["account_id"])
     typer.echo("")
 
 
