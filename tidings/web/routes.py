@@ -8,9 +8,9 @@ the cross-site check (`csrf.check`), signing in included (login CSRF)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from tidings.accounts import service as accounts_service
 from tidings.accounts.authority import UserPrincipal
@@ -18,6 +18,7 @@ from tidings.http import ApiContext, api, client_address, rate_limit, runtime_of
 from tidings.jsonapi.documents import JSONAPIResponse, iso
 from tidings.jsonapi.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from tidings.jsonapi.spec import Operation
+from tidings.jsonapi.text import refuse_unstorable_text
 from tidings.web import csrf, repository, roles, service, summary
 from tidings.web.schemas import AcceptInvitation, CreateInvitation, PatchUser, SignIn, SwitchAccount
 from tidings.web.sessions import PLAIN_COOKIE, SECURE_COOKIE, cookie_token, lifetimes, principal_of
@@ -119,7 +120,9 @@ def _me_document(session: Any, user_id: str, account_id: str) -> dict[str, Any]:
 
 
 @router.post("/session", operation_id=SIGN_IN.operation_id, status_code=201)
-def sign_in(body: SignIn, request: Request) -> JSONAPIResponse:
+def sign_in(
+    body: SignIn, request: Request, _text: Annotated[None, Depends(refuse_unstorable_text)] = None
+) -> JSONAPIResponse:
     runtime = runtime_of(request)
     csrf.check(request.method, request.headers)
     rate_limit(runtime, "signin:" + (client_address(request.scope) or "-"), SIGN_IN_LIMIT)
@@ -169,7 +172,9 @@ def switch_account(body: SwitchAccount, ctx: ApiContext = api(SWITCH_ACCOUNT, wr
 
 
 @router.post("/invitations/accept", operation_id=ACCEPT_INVITATION.operation_id, status_code=201)
-def accept_invitation(body: AcceptInvitation, request: Request) -> JSONAPIResponse:
+def accept_invitation(
+    body: AcceptInvitation, request: Request, _text: Annotated[None, Depends(refuse_unstorable_text)] = None
+) -> JSONAPIResponse:
     runtime = runtime_of(request)
     csrf.check(request.method, request.headers)
     rate_limit(runtime, "signin:" + (client_address(request.scope) or "-"), SIGN_IN_LIMIT)
