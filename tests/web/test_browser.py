@@ -78,7 +78,14 @@ def chromium(built: None) -> Iterator[object]:
 
 
 def _axe(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """axe-core on the page as it is; with TIDINGS_WEB_SCREENSHOTS=folder, a screenshot of it too
+    (docs/screenshots/ holds the ones the README links)."""
     from axe_playwright_python.sync_playwright import Axe
+
+    folder = os.environ.get("TIDINGS_WEB_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     results = Axe().run(page)
     severe = [v for v in results.response["violations"] if v.get("impact") in SEVERE]

@@ -37,6 +37,15 @@ function EventsChart({ days }: { days: DayCount[] }) {
           </rect>
         ))}
       </svg>
+      <Group justify="space-between" aria-hidden="true">
+        <Text size="xs" c="dimmed">
+          {days[0]?.date}
+        </Text>
+        <Text size="xs">{total(days)} events</Text>
+        <Text size="xs" c="dimmed">
+          {days[days.length - 1]?.date}
+        </Text>
+      </Group>
       <VisuallyHidden>
         <table>
           <caption>Events per day</caption>

@@ -62,6 +62,12 @@ function show(value: unknown): React.ReactNode {
   return String(value);
 }
 
+// Only the parts of an object that hold something (a location is mostly nulls).
+function present(value: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  const kept = Object.entries(value ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== "");
+  return kept.length ? Object.fromEntries(kept) : null;
+}
+
 function Memberships({ id, kind, label }: { id: string; kind: "lists" | "segments"; label: string }) {
   const found = useQuery({
     queryKey: ["profile", id, kind],
@@ -177,7 +183,7 @@ export default function Profile() {
               ["Organization", show(a.organization)],
               ["Title", show(a.title)],
               ["Locale", show(a.locale)],
-              ["Location", show(a.location)],
+              ["Location", show(present(a.location))],
               ...Object.entries(a.properties ?? {}).map(([k, v]): [string, React.ReactNode] => [k, show(v)]),
             ]}
           />
