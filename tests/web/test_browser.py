@@ -175,6 +175,11 @@ def test_sign_in_home_profiles_switch_and_sign_out(chromium, server, db, client)
         page.get_by_role("link", name="Profiles").click()
         page.get_by_text("No profile found.").wait_for()
 
+        # A tablet's width (768 px): the navigation is still there.
+        page.set_viewport_size({"width": 768, "height": 1024})
+        page.get_by_role("link", name="Home").click()
+        page.get_by_role("heading", name="Home", level=1).wait_for()
+
         # Sign out: back to the sign-in page, and the API no longer answers this browser.
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("heading", name="Sign in to Tidings").wait_for()
