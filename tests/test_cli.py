@@ -92,3 +92,65 @@ def test_serve_on_a_busy_port_says_how_to_pick_another_before_printing_anything(
     assert f"Port {port} on 127.0.0.1 is already in use" in result.output
     assert "make run PORT=" in result.output and "tidings serve --port" in result.output
     assert "Private key" not in result.output and "serving at" not in result.output
+
+
+def test_first_start_makes_an_owner_who_can_sign_in_once_told_the_password(run, tmp_path, app) -> None:
+    from tests.web.helpers import browser
+    from tidings.cli import DEFAULT_USER
+
+    path = tmp_path / "credentials.json"
+    first = run("accounts", "ensure-default", "--credentials", str(path))
+    assert first.exit_code == 0, first.output
+    line = next(line for line in first.output.splitlines() if line.strip().startswith("password"))
+    password = line.split()[1]
+    second = run("accounts", "ensure-default", "--credentials", str(path))
+    assert password not in second.output  # shown once
+    assert "/app/" in second.output
+    with browser(app) as client:
+        signed = client.post(
+            "/api/x-tidings/app/session",
+            json={"data": {"type": "session", "attributes": {"email": DEFAULT_USER, "password": password}}},
+        )
+        assert signed.status_code == 201, signed.text
+        assert signed.json()["data"]["attributes"]["role"] == "owner"
+    # The password can be set again from the command line.
+    assert (
+        run("users", "set-password", "--email", DEFAULT_USER, "--password", "another long one").exit_code == 0
+    )
+
+
+def test_users_create_adds_a_person_with_a_role(run, tmp_path, app, db) -> None:
+    from tests.conftest import make_account
+    from tests.web.helpers import browser, sign_in
+
+    account = make_account(db, name="CLI people")
+    made = run(
+        "users",
+        "create",
+        "--email",
+        "Cleo@Example.com",
+        "--password",
+        "a long password",
+        "--account",
+        account.id,
+        "--role",
+        "content_creator",
+    )
+    assert made.exit_code == 0, made.output
+    assert "cleo@example.com" in run("users", "list", "--account", account.id).output
+    bad = run(
+        "users",
+        "create",
+        "--email",
+        "x@example.com",
+        "--password",
+        "a long password",
+        "--account",
+        account.id,
+        "--role",
+        "wizard",
+    )
+    assert bad.exit_code == 1 and "Unknown role" in bad.output
+    with browser(app) as client:
+        me = sign_in(client, "cleo@example.com", "a long password")["data"]["attributes"]
+    assert me["role"] == "content_creator"

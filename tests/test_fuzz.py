@@ -29,6 +29,7 @@ from tidings.jsonapi import spec as klaviyo_operations
 from tidings.jsonapi.spec import Operation
 from tidings.profiles import extensions
 from tidings.segments import routes_changes
+from tidings.web import routes as web_routes
 from tidings.webhooks import routes_deliveries as webhook_deliveries
 
 # Tidings' own operations are declared where they are served, not in Klaviyo's index.
@@ -45,6 +46,7 @@ OWN = {
         *routes_changes.OPERATIONS,
         flow_routes.CREATE_FLOW_ACTION,
         *webhook_deliveries.OPERATIONS,
+        *web_routes.OPERATIONS,
     )
 }
 

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     webhook_max_response_bytes: int = Field(64 * 1024, ge=1024)
     webhook_retention_days: int = Field(30, ge=1)
 
+    # The web app (/app): sessions and their cookie.
+    web_session_idle_hours: float = Field(12.0, gt=0)  # a session unused this long ends
+    web_session_max_days: float = Field(14.0, gt=0)  # and any session ends this long after sign-in
+    web_cookie_secure: str = Field("auto", pattern="^(auto|true|false)$")  # auto: Secure on https
+    web_dist_dir: str | None = None  # the built app (default: web/dist of the checkout, or the package's)
+
     # Logs
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")

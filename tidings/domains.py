@@ -128,6 +128,10 @@ from tidings.tags import tables as _tags_tables  # noqa: F401
 from tidings.tags.routes import router as tags_router
 from tidings.templates import tables as _templates_tables  # noqa: F401
 from tidings.templates.routes import router as templates_router
+from tidings.web import tables as _web_tables  # noqa: F401
+from tidings.web.routes import router as web_app_router
+from tidings.web.sessions import WebSessions
+from tidings.web.static import router as web_static_router
 from tidings.web_feeds import jobs as web_feed_jobs
 from tidings.web_feeds import tables as _web_feeds_tables  # noqa: F401
 from tidings.web_feeds.routes import router as web_feeds_router
@@ -182,6 +186,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaign_send_jobs_router,
     campaign_schedules_router,
     reporting_router,
+    web_app_router,
+    web_static_router,
 )
 
 # Every job handler the workers run.
@@ -271,7 +277,9 @@ def install() -> None:
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     """A process's shared state, with the domains' process-wide parts."""
     install()
-    runtime = Runtime.create(settings, db, KeyAuthority.for_settings(settings))
+    authority = KeyAuthority.for_settings(settings)
+    runtime = Runtime.create(settings, db, authority)
+    authority.sessions = WebSessions(runtime.db, settings)  # a session cookie authenticates /api too
     runtime.provide(InboxWriter(runtime.db))  # the group-commit writer; its thread starts on first use
     runtime.provide(HitWriter(runtime.db))  # open and click hits, group-committed the same way
     return runtime

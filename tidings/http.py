@@ -46,6 +46,7 @@ class ApiContext:
     urls: Urls
     revision: dt.date
     runtime: Runtime
+    principal: Any = None  # who: a key's principal, or a signed-in person's (the web app)
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -126,12 +127,18 @@ def api(operation_id: str | Operation, *, write: bool | None = None) -> Any:
     ) -> Iterator[ApiContext]:
         runtime = runtime_of(request)
         authority = runtime.authority
-        credential = authority.credential(authorization)
-        with runtime.db.read() as session:
-            principal = authority.authenticate(session, credential, client_address(request.scope))
+        token = authority.session_token(authorization, request.cookies)
+        principal: Principal
+        if token is not None:  # the web app: a session cookie (and no Authorization header)
+            with runtime.db.read() as session:
+                principal = authority.session_principal(session, token, request.method, request.headers)
+        else:
+            credential = authority.credential(authorization)
+            with runtime.db.read() as session:
+                principal = authority.authenticate(session, credential, client_address(request.scope))
         request.state.account_id = principal.account_id  # in the log line, a throttled request's too
         when = check_revision(revision)
-        authority.require_scopes(principal, op.scopes)
+        authority.permit(principal, op)
         _rate_limit(request, runtime, principal.account_id, op)
         params = parse_query(op, request.query_params)
         unit = runtime.db.write() if writes else runtime.db.read()
@@ -145,6 +152,7 @@ def api(operation_id: str | Operation, *, write: bool | None = None) -> Any:
                 urls=urls_for(request, runtime),
                 revision=when,
                 runtime=runtime,
+                principal=principal,
             )
 
     base = inspect.signature(dependency)

@@ -7,6 +7,7 @@ parts only by the protocols it declares (`Authority`) or by their type.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tidings.config import Settings
 from tidings.db.session import Database
+from tidings.jsonapi.spec import Operation
 from tidings.ratelimit import RateLimiter, make_limiter
 
 S = TypeVar("S")
@@ -55,6 +57,21 @@ class Authority(Protocol):
         ...
 
     def require_scopes(self, principal: Any, needed: tuple[str, ...]) -> None: ...
+
+    def session_token(self, authorization: str | None, cookies: Mapping[str, str]) -> str | None:
+        """The web app's session cookie, when it is what authenticates the request (never when an
+        `Authorization` header is present)."""
+        ...
+
+    def session_principal(
+        self, session: Session, token: str, method: str, headers: Mapping[str, str]
+    ) -> Principal:
+        """Who a session cookie is (401 when unknown or expired; 403 for a cross-site unsafe request)."""
+        ...
+
+    def permit(self, principal: Any, op: Operation) -> None:
+        """403 unless the principal may use the operation (scopes; a role's denied operations)."""
+        ...
 
     def refuse_private_key(self, authorization: str | None) -> None:
         """A private key on /client is refused (it would leak from a browser or an app)."""

@@ -9,7 +9,9 @@ them up on every request. The composition root builds one per process and hands 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -17,13 +19,44 @@ from tidings.accounts import service
 from tidings.accounts.keycache import KeyCache, Principal
 from tidings.accounts.service import TTLCache
 from tidings.config import Settings
-from tidings.jsonapi.errors import InvalidInput
+from tidings.jsonapi.errors import InvalidInput, PermissionDenied
+from tidings.jsonapi.spec import Operation
+
+
+@dataclass(frozen=True)
+class UserPrincipal:
+    """A person signed in to the web app (a session cookie): the account they work in now, and
+    the scopes of their role there. `denied` names operations the role may not use although its
+    scopes would allow them (a content creator writes campaigns but does not send them)."""
+
+    account_id: str
+    user_id: str
+    role: str
+    scopes: frozenset[str]
+    denied: frozenset[str] = frozenset()
+
+    @property
+    def key_id(self) -> str:
+        return f"user:{self.user_id}"
+
+
+class SessionLookup(Protocol):
+    """Who a session cookie is: implemented by the web domain (`tidings.web.sessions`), handed to
+    the authority by the composition root. It checks cross-site protection for unsafe methods."""
+
+    def token(self, cookies: Mapping[str, str]) -> str | None: ...
+
+    def principal(
+        self, session: Session, token: str, method: str, headers: Mapping[str, str]
+    ) -> UserPrincipal: ...
 
 
 @dataclass
 class KeyAuthority:
     keys: KeyCache = field(default_factory=KeyCache)
     public_accounts: TTLCache[str] = field(default_factory=TTLCache)
+    # Session cookies (the web app). None: only keys authenticate /api.
+    sessions: SessionLookup | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> KeyAuthority:
@@ -54,6 +87,30 @@ class KeyAuthority:
 
     def require_scopes(self, principal: Principal, needed: tuple[str, ...]) -> None:
         service.require_scopes(principal, needed)
+
+    def session_token(self, authorization: str | None, cookies: Mapping[str, str]) -> str | None:
+        """The session cookie's token, when the request is to be authenticated by it: never when
+        an `Authorization` header is present (a key always wins over a cookie)."""
+        if authorization is not None or self.sessions is None:
+            return None
+        return self.sessions.token(cookies)
+
+    def session_principal(
+        self, session: Session, token: str, method: str, headers: Mapping[str, str]
+    ) -> UserPrincipal:
+        assert self.sessions is not None
+        return self.sessions.principal(session, token, method, headers)
+
+    def permit(self, principal: Any, op: Operation) -> None:
+        """May this principal use this operation: a key by its scopes; a person by the scopes of
+        their role, and not an operation the role is denied."""
+        if isinstance(principal, UserPrincipal):
+            missing = [s for s in op.scopes if not service.grants(principal.scopes, s)]
+            if missing or op.operation_id in principal.denied:
+                role = principal.role.replace("_", " ")
+                raise PermissionDenied(f"Your role ({role}) does not allow {op.operation_id}.")
+            return
+        service.require_scopes(principal, op.scopes)
 
     def refuse_private_key(self, authorization: str | None) -> None:
         if authorization and service.PRIVATE_PREFIX in authorization:

@@ -197,7 +197,7 @@ def active_keys(session: Session, account_id: str) -> list[ApiKey]:
     return [key for key in repository.list_keys(session, account_id) if key.revoked_at is None]
 
 
-def _grants(scopes: frozenset[str], needed: str) -> bool:
+def grants(scopes: frozenset[str], needed: str) -> bool:
     if needed in scopes:
         return True
     area, _, level = needed.rpartition(":")
@@ -207,7 +207,7 @@ def _grants(scopes: frozenset[str], needed: str) -> bool:
 def require_scopes(principal: Principal, needed: tuple[str, ...]) -> None:
     if principal.scopes is None:
         return
-    missing = [scope for scope in needed if not _grants(principal.scopes, scope)]
+    missing = [scope for scope in needed if not grants(principal.scopes, scope)]
     if missing:
         raise PermissionDenied(f"This API key is missing the required scope(s): {', '.join(missing)}.")
 

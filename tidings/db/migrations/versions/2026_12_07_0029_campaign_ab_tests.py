@@ -2,7 +2,7 @@
 the variations beyond its default one (the message itself).
 
 Revision ID: 0029_campaign_ab_tests
-Revises: 0026_campaign_sends
+Revises: 0028_metrics_feeds
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0029_campaign_ab_tests"
-down_revision = "0026_campaign_sends"
+down_revision = "0028_metrics_feeds"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 end of each attempt's smart sending window on the ledger row.
 
 Revision ID: 0032_sending_settings
-Revises: 0028_metrics_feeds
+Revises: 0030_web_users
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0032_sending_settings"
-down_revision = "0028_metrics_feeds"
+down_revision = "0030_web_users"
 branch_labels = None
 depends_on = None
 
