@@ -1,0 +1,218 @@
+"""Recommended catalog items for a profile, from the account's purchases: one SQL statement.
+
+The method (docs/COMPATIBILITY.md states it too):
+
+- A *purchase* is a (profile, product id) pair: the `ProductID` of an `Ordered Product` event,
+  or the `ProductID` of each element of a `Placed Order` event's `Items` (Klaviyo's documented
+  ecommerce events). A product id names a catalog item by its external id. Counting distinct
+  profiles, not events, keeps an order sent as both events from counting twice.
+- What the person bought: every purchase of theirs, at any time (their own events, read
+  through the profile index). Those items are never recommended (Klaviyo leaves out what the
+  recipient already bought), nor unpublished items, nor the items of the triggering event.
+- Everyone else's purchases are read over a bounded window (`WINDOW_DAYS`, Klaviyo's 90-day
+  popularity period, up to now), so the cost is bounded on accounts with millions of events.
+- Ranking, in tiers: (1) co-purchase: items bought by the other people who bought something
+  the person bought, scored by how many such people bought each; (2) items in the same
+  categories as what the person bought; (3) every other item bought in the window. Within a
+  tier: co-purchase score, then popularity (distinct buyers in the window), then item id, so
+  the answer is deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import String, case, distinct, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import Session
+
+from tidings.catalogs import repository
+from tidings.catalogs.ids import PREFIX
+from tidings.catalogs.read_models import CatalogItemView
+from tidings.catalogs.tables import CatalogItem, CatalogItemCategory
+from tidings.db.dialect import json_array_field, json_text
+from tidings.events.tables import Event, Metric
+
+ORDERED_PRODUCT = "Ordered Product"  # one event per line item: properties.ProductID
+PLACED_ORDER = "Placed Order"  # one event per order: properties.Items[].ProductID
+WINDOW_DAYS = 90
+MAX_RECOMMENDATIONS = 24
+
+
+def window_start(now: dt.datetime, days: int = WINDOW_DAYS) -> dt.datetime:
+    """The start of the window: midnight UTC `days` days before `now`'s day (one bound a day)."""
+    day = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - dt.timedelta(days=days)
+
+
+def _metric_ids(session: Session, account_id: str) -> tuple[list[str], list[str]]:
+    rows = session.execute(
+        select(Metric.id, Metric.name).where(
+            Metric.account_id == account_id, Metric.name.in_([ORDERED_PRODUCT, PLACED_ORDER])
+        )
+    ).all()
+    ordered = sorted(r.id for r in rows if r.name == ORDERED_PRODUCT)
+    placed = sorted(r.id for r in rows if r.name == PLACED_ORDER)
+    return ordered, placed
+
+
+def _purchases(
+    session: Session,
+    account_id: str,
+    ordered: list[str],
+    placed: list[str],
+    *,
+    since: dt.datetime | None = None,
+    profile_id: str | None = None,
+) -> Any:
+    """(profile_id, product_id) rows of the purchases in scope, as one UNION ALL."""
+
+    def scope(*conditions: Any) -> list[Any]:
+        out = [Event.account_id == account_id, *conditions]
+        if since is not None:
+            out.append(Event.time >= since)
+        if profile_id is not None:
+            out.append(Event.profile_id == profile_id)
+        return out
+
+    parts = []
+    if ordered:
+        product = json_text(session, Event.properties, "ProductID")
+        parts.append(
+            select(Event.profile_id.label("profile_id"), product.label("product_id")).where(
+                *scope(Event.metric_id.in_(ordered), product.is_not(None))
+            )
+        )
+    if placed:
+        elements, product, is_array = json_array_field(session, Event.properties, "Items", "ProductID")
+        parts.append(
+            select(Event.profile_id.label("profile_id"), product.label("product_id"))
+            .select_from(Event)
+            .join(elements, true())
+            .where(*scope(Event.metric_id.in_(placed), is_array, product.is_not(None)))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def recommended_item_ids(
+    session: Session,
+    account_id: str,
+    profile_id: str | None,
+    count: int,
+    *,
+    exclude: Iterable[str] = (),
+    now: dt.datetime | None = None,
+    window_days: int = WINDOW_DAYS,
+) -> list[str]:
+    """The compound ids of up to `count` recommended items, best first (see the module doc).
+
+    `exclude` holds product (external) ids left out besides the person's purchases: the items
+    of the triggering event. A profile of None (a preview without a person) has no purchases.
+    """
+    count = max(0, min(int(count), MAX_RECOMMENDATIONS))
+    if count == 0:
+        return []
+    ordered, placed = _metric_ids(session, account_id)
+    if not ordered and not placed:
+        return []
+    since = window_start(now or dt.datetime.now(dt.UTC), window_days)
+    purchases = _purchases(session, account_id, ordered, placed, since=since).cte("purchases")
+    if profile_id is not None:
+        own = _purchases(session, account_id, ordered, placed, profile_id=profile_id).subquery("own")
+        mine = select(distinct(own.c.product_id).label("product_id")).cte("mine")
+    else:
+        mine = select(literal("", String).label("product_id")).where(literal(False)).cte("mine")
+    neighbours = (
+        select(distinct(purchases.c.profile_id).label("profile_id"))
+        .where(
+            purchases.c.product_id.in_(select(mine.c.product_id)),
+            purchases.c.profile_id != (profile_id or ""),
+        )
+        .cte("neighbours")
+    )
+    co = (
+        select(purchases.c.product_id, func.count(distinct(purchases.c.profile_id)).label("score"))
+        .where(purchases.c.profile_id.in_(select(neighbours.c.profile_id)))
+        .group_by(purchases.c.product_id)
+        .cte("co")
+    )
+    popularity = (
+        select(purchases.c.product_id, func.count(distinct(purchases.c.profile_id)).label("buyers"))
+        .group_by(purchases.c.product_id)
+        .cte("popularity")
+    )
+    mine_items = select(literal(PREFIX) + mine.c.product_id)
+    categories = select(CatalogItemCategory.category_id).where(
+        CatalogItemCategory.account_id == account_id, CatalogItemCategory.item_id.in_(mine_items)
+    )
+    same_category = select(CatalogItemCategory.item_id).where(
+        CatalogItemCategory.account_id == account_id, CatalogItemCategory.category_id.in_(categories)
+    )
+    score = func.coalesce(co.c.score, 0)
+    buyers = func.coalesce(popularity.c.buyers, 0)
+    in_category = CatalogItem.id.in_(same_category)
+    tier = case((score > 0, 0), (in_category, 1), else_=2)
+    excluded = sorted({str(x) for x in exclude if x not in (None, "")})
+    query = (
+        select(CatalogItem.id)
+        .select_from(CatalogItem)
+        .outerjoin(co, co.c.product_id == CatalogItem.external_id)
+        .outerjoin(popularity, popularity.c.product_id == CatalogItem.external_id)
+        .where(
+            CatalogItem.account_id == account_id,
+            CatalogItem.published.is_(True),
+            CatalogItem.external_id.not_in(select(mine.c.product_id)),
+            or_(score > 0, buyers > 0, in_category),
+            *([CatalogItem.external_id.not_in(excluded)] if excluded else []),
+        )
+        .order_by(tier, score.desc(), buyers.desc(), CatalogItem.id)
+        .limit(count)
+    )
+    return [row[0] for row in session.execute(query)]
+
+
+def items_by_ids(session: Session, account_id: str, item_ids: Sequence[str]) -> list[CatalogItemView]:
+    """The items, in the order given, with variants and category names: three queries in all."""
+    if not item_ids:
+        return []
+    items = {
+        item.id: item
+        for item in session.execute(
+            select(CatalogItem).where(CatalogItem.account_id == account_id, CatalogItem.id.in_(list(item_ids)))
+        ).scalars()
+    }
+    found = [i for i in item_ids if i in items]
+    variants = repository.variants_of_items(session, account_id, found)
+    names = repository.category_names_of_items(session, account_id, found)
+    return [CatalogItemView.of(items[i], variants[i], names[i]) for i in found]
+
+
+def recommend(
+    session: Session,
+    account_id: str,
+    profile_id: str | None,
+    count: int,
+    *,
+    exclude: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> list[CatalogItemView]:
+    """Up to `count` recommended items for the profile, as the templates' product block shows them."""
+    ids = recommended_item_ids(session, account_id, profile_id, count, exclude=exclude, now=now)
+    return items_by_ids(session, account_id, ids)
+
+
+def event_product_ids(properties: Any) -> list[str]:
+    """The product ids an event names (`ProductID`, `Items[].ProductID`, and Shopify's
+    `$extra.line_items[].product_id`): what a message about that event does not recommend."""
+    if not hasattr(properties, "get"):
+        return []
+    found: list[Any] = [properties.get("ProductID")]
+    items = properties.get("Items")
+    if isinstance(items, list | tuple):
+        found.extend(i.get("ProductID") for i in items if hasattr(i, "get"))
+    extra = properties.get("$extra") or properties.get("extra")
+    lines = extra.get("line_items") if hasattr(extra, "get") else None
+    if isinstance(lines, list | tuple):
+        found.extend(i.get("product_id") for i in lines if hasattr(i, "get"))
+    return [str(x) for x in found if x not in (None, "") and not isinstance(x, dict | list)]
