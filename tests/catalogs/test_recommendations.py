@@ -49,6 +49,7 @@ def seed(
     items: dict[str, bool],  # product id -> published
     categories: dict[str, set[str]],  # category -> product ids
     other_events: bool = True,
+    now: dt.datetime = NOW,
 ) -> None:
     with db.write() as session:
         placed = Metric(account_id=account_id, id=_metric_id(), name="Placed Order", integration_key="api")
@@ -74,7 +75,7 @@ def seed(
                     CatalogItemCategory(account_id=account_id, item_id=PREFIX + product, category_id=PREFIX + name)
                 )
         for n, purchase in enumerate(purchases):
-            when = NOW - dt.timedelta(days=purchase.days_ago, hours=1)
+            when = now - dt.timedelta(days=purchase.days_ago, hours=1)
             rows: list[tuple[str, dict[str, Any]]]
             if purchase.placed:
                 # Numbers as product ids, an element that is not an object, one without an id.
@@ -89,10 +90,10 @@ def seed(
                 session.add(_event(account_id, metric_id, purchase.profile, when, properties, n))
         if other_events:
             # Not purchases: a view, an order whose Items is not a list, an order without items.
-            session.add(_event(account_id, viewed.id, "B", NOW, {"ProductID": "p1"}, 10_000))
-            session.add(_event(account_id, placed.id, "B", NOW, {"Items": {"ProductID": "p2"}}, 10_001))
-            session.add(_event(account_id, placed.id, "B", NOW, {"Items": "p3"}, 10_002))
-            session.add(_event(account_id, ordered.id, "B", NOW, {"ProductID": None}, 10_003))
+            session.add(_event(account_id, viewed.id, "B", now, {"ProductID": "p1"}, 10_000))
+            session.add(_event(account_id, placed.id, "B", now, {"Items": {"ProductID": "p2"}}, 10_001))
+            session.add(_event(account_id, placed.id, "B", now, {"Items": "p3"}, 10_002))
+            session.add(_event(account_id, ordered.id, "B", now, {"ProductID": None}, 10_003))
 
 
 def _event(account_id: str, metric_id: str, profile: str, when: dt.datetime, props: dict[str, Any], n: int) -> Event:

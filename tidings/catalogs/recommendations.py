@@ -31,6 +31,7 @@ from tidings.catalogs import repository
 from tidings.catalogs.ids import PREFIX
 from tidings.catalogs.read_models import CatalogItemView
 from tidings.catalogs.tables import CatalogItem, CatalogItemCategory
+from tidings.db.base import utcnow
 from tidings.db.dialect import json_array_field, json_text
 from tidings.events.tables import Event, Metric
 
@@ -116,7 +117,7 @@ def recommended_item_ids(
     ordered, placed = _metric_ids(session, account_id)
     if not ordered and not placed:
         return []
-    since = window_start(now or dt.datetime.now(dt.UTC), window_days)
+    since = window_start(now or utcnow(), window_days)
     purchases = _purchases(session, account_id, ordered, placed, since=since).cte("purchases")
     if profile_id is not None:
         own = _purchases(session, account_id, ordered, placed, profile_id=profile_id).subquery("own")
