@@ -53,7 +53,9 @@ def seed(
 ) -> None:
     with db.write() as session:
         placed = Metric(account_id=account_id, id=_metric_id(), name="Placed Order", integration_key="api")
-        ordered = Metric(account_id=account_id, id=_metric_id(), name="Ordered Product", integration_key="api")
+        ordered = Metric(
+            account_id=account_id, id=_metric_id(), name="Ordered Product", integration_key="api"
+        )
         viewed = Metric(account_id=account_id, id=_metric_id(), name="Viewed Product", integration_key="api")
         session.add_all([placed, ordered, viewed])
         for product, published in items.items():
@@ -72,7 +74,9 @@ def seed(
             session.add(CatalogCategory(account_id=account_id, id=PREFIX + name, external_id=name, name=name))
             for product in members:
                 session.add(
-                    CatalogItemCategory(account_id=account_id, item_id=PREFIX + product, category_id=PREFIX + name)
+                    CatalogItemCategory(
+                        account_id=account_id, item_id=PREFIX + product, category_id=PREFIX + name
+                    )
                 )
         for n, purchase in enumerate(purchases):
             when = now - dt.timedelta(days=purchase.days_ago, hours=1)
@@ -96,7 +100,9 @@ def seed(
             session.add(_event(account_id, ordered.id, "B", now, {"ProductID": None}, 10_003))
 
 
-def _event(account_id: str, metric_id: str, profile: str, when: dt.datetime, props: dict[str, Any], n: int) -> Event:
+def _event(
+    account_id: str, metric_id: str, profile: str, when: dt.datetime, props: dict[str, Any], n: int
+) -> Event:
     return Event(
         account_id=account_id,
         id=ulid(),
@@ -211,7 +217,10 @@ def test_tiers_on_a_small_shop(db: Database) -> None:
             PREFIX + "p3",
             PREFIX + "p4",
         ]
-        assert recommended_item_ids(session, account.id, "nobody", 2, now=NOW) == [PREFIX + "p1", PREFIX + "p2"]
+        assert recommended_item_ids(session, account.id, "nobody", 2, now=NOW) == [
+            PREFIX + "p1",
+            PREFIX + "p2",
+        ]
         # Another account sees none of it.
         other = make_account(db)
         assert recommended_item_ids(session, other.id, "A", 4, now=NOW) == []

@@ -51,7 +51,9 @@ SEEDS = (
 
 def _render(html: str, event: Any = CART, **kwargs: Any) -> RenderedMessage:
     recipient = Recipient("AbC123", PROFILE, event, message_id="send-1")
-    result = render_message(MessageContent(html=html), recipient, ACCOUNT, signer=SIGNER, marketing=False, **kwargs)
+    result = render_message(
+        MessageContent(html=html), recipient, ACCOUNT, signer=SIGNER, marketing=False, **kwargs
+    )
     assert isinstance(result, RenderedMessage), result
     return result
 
@@ -205,8 +207,12 @@ def test_a_template_failing_for_one_recipient_skips_that_message_with_the_reason
     html = '<p>{% catalog event.ProductID unpublished="cancel" %}{{ catalog_item.title }}{% endcatalog %}</p>'
     first = _profile(client, account, "one@example.com")
     second = _profile(client, account, "two@example.com")
-    skipped = _send(db, account, first, "bis-1", html=html, subject="s", event_properties={"ProductID": "gone"})
-    sent = _send(db, account, second, "bis-2", html="<p>{{ event.ProductID }}</p>", subject="s", event_properties={})
+    skipped = _send(
+        db, account, first, "bis-1", html=html, subject="s", event_properties={"ProductID": "gone"}
+    )
+    sent = _send(
+        db, account, second, "bis-2", html="<p>{{ event.ProductID }}</p>", subject="s", event_properties={}
+    )
     deliver_due(db, outbox_settings)
     with db.read() as session:
         row = session.get(MessageSend, (account.id, skipped))
@@ -218,4 +224,6 @@ def test_a_template_failing_for_one_recipient_skips_that_message_with_the_reason
 def test_event_properties_default_to_none() -> None:
     definition = EmailDefinition(html="x")
     assert definition.event_properties is None
-    assert EmailDefinition.model_validate({"html": "x", "event_properties": {"a": 1}}).event_properties == {"a": 1}
+    assert EmailDefinition.model_validate({"html": "x", "event_properties": {"a": 1}}).event_properties == {
+        "a": 1
+    }

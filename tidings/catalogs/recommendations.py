@@ -180,7 +180,9 @@ def items_by_ids(session: Session, account_id: str, item_ids: Sequence[str]) -> 
     items = {
         item.id: item
         for item in session.execute(
-            select(CatalogItem).where(CatalogItem.account_id == account_id, CatalogItem.id.in_(list(item_ids)))
+            select(CatalogItem).where(
+                CatalogItem.account_id == account_id, CatalogItem.id.in_(list(item_ids))
+            )
         ).scalars()
     }
     found = [i for i in item_ids if i in items]

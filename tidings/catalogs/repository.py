@@ -245,7 +245,9 @@ def category_names_of_item(session: Session, account_id: str, item_id: str) -> l
     return [row[0] for row in rows]
 
 
-def category_names_of_items(session: Session, account_id: str, item_ids: Sequence[str]) -> dict[str, list[str]]:
+def category_names_of_items(
+    session: Session, account_id: str, item_ids: Sequence[str]
+) -> dict[str, list[str]]:
     """The category names of many items, in one query."""
     out: dict[str, list[str]] = {item_id: [] for item_id in item_ids}
     if not item_ids:
