@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tests.conftest import make_account
 from tidings.catalogs import recommendations
@@ -52,12 +54,9 @@ def seed(
     now: dt.datetime = NOW,
 ) -> None:
     with db.write() as session:
-        placed = Metric(account_id=account_id, id=_metric_id(), name="Placed Order", integration_key="api")
-        ordered = Metric(
-            account_id=account_id, id=_metric_id(), name="Ordered Product", integration_key="api"
+        placed, ordered, viewed = (
+            _metric(session, account_id, name) for name in ("Placed Order", "Ordered Product", "Viewed Product")
         )
-        viewed = Metric(account_id=account_id, id=_metric_id(), name="Viewed Product", integration_key="api")
-        session.add_all([placed, ordered, viewed])
         for product, published in items.items():
             session.add(
                 CatalogItem(
@@ -100,6 +99,14 @@ def seed(
             session.add(_event(account_id, ordered.id, "B", now, {"ProductID": None}, 10_003))
 
 
+def _metric(session: Session, account_id: str, name: str) -> Metric:
+    found = session.execute(select(Metric).where(Metric.account_id == account_id, Metric.name == name)).scalar()
+    if found is None:
+        found = Metric(account_id=account_id, id=_metric_id(), name=name, integration_key="api")
+        session.add(found)
+    return found
+
+
 def _event(
     account_id: str, metric_id: str, profile: str, when: dt.datetime, props: dict[str, Any], n: int
 ) -> Event:
@@ -122,6 +129,7 @@ def brute(
     profile: str | None,
     count: int,
     exclude: set[str] = frozenset(),  # type: ignore[assignment]
+    cap: int = 1000,
 ) -> list[str]:
     """The documented method, in plain Python."""
     since = recommendations.window_start(NOW)
@@ -133,7 +141,11 @@ def brute(
         if NOW - dt.timedelta(days=p.days_ago, hours=1) >= since
     }
     mine = {product for who, product in pairs if who == profile}
-    neighbours = {who for who, product in recent if product in mine and who != profile}
+    shared: dict[str, int] = defaultdict(int)
+    for who, product in recent:
+        if product in mine and who != profile:
+            shared[who] += 1
+    neighbours = set(sorted(shared, key=lambda who: (-shared[who], who))[:cap])
     co: dict[str, set[str]] = defaultdict(set)
     buyers: dict[str, set[str]] = defaultdict(set)
     for who, product in recent:
@@ -175,6 +187,7 @@ category_sets = st.dictionaries(
     profile=st.one_of(st.none(), st.sampled_from(PROFILES)),
     count=st.integers(1, 8),
     exclude=st.sets(st.sampled_from(PRODUCTS), max_size=2),
+    cap=st.sampled_from([1, 2, 1000]),
 )
 def test_recommendations_match_brute_force(
     db: Database,
@@ -184,13 +197,16 @@ def test_recommendations_match_brute_force(
     profile: str | None,
     count: int,
     exclude: set[str],
+    cap: int,
 ) -> None:
     account = make_account(db)
     categories = {c: {p for p in members if p in items} for c, members in categories.items()}
     seed(db, account.id, purchases=purchases, items=items, categories=categories)
-    with db.read() as session:
-        got = recommended_item_ids(session, account.id, profile, count, exclude=exclude, now=NOW)
-    assert got == brute(purchases, items, categories, profile, count, exclude)
+    with db.write() as session:
+        got = recommended_item_ids(
+            session, account.id, profile, count, exclude=exclude, now=NOW, neighbours=cap
+        )
+    assert got == brute(purchases, items, categories, profile, count, exclude, cap)
 
 
 def test_tiers_on_a_small_shop(db: Database) -> None:
@@ -208,7 +224,8 @@ def test_tiers_on_a_small_shop(db: Database) -> None:
     items = {p: p != "p6" for p in ["p1", "p2", "p3", "p4", "p5", "p6"]}
     categories = {"boots": {"p1", "p4"}}
     seed(db, account.id, purchases=purchases, items=items, categories=categories, other_events=False)
-    with db.read() as session:
+    other = make_account(db)
+    with db.write() as session:
         got = recommend(session, account.id, "A", 10, now=NOW)
         assert [i.external_id for i in got] == ["p2", "p3", "p4", "p5"]
         assert got[2].categories == ["boots"]
@@ -222,7 +239,6 @@ def test_tiers_on_a_small_shop(db: Database) -> None:
             PREFIX + "p2",
         ]
         # Another account sees none of it.
-        other = make_account(db)
         assert recommended_item_ids(session, other.id, "A", 4, now=NOW) == []
 
 
@@ -231,7 +247,8 @@ def test_one_statement_for_the_ranking_and_three_for_the_items(db: Database) -> 
     purchases = [Purchase("A", ("p1",), 2, True), Purchase("B", ("p1", "p2", "p3", "p4"), 3, False)]
     seed(db, account.id, purchases=purchases, items=dict.fromkeys(PRODUCTS, True), categories={})
     statements: list[str] = []
-    with db.read() as session:
+    with db.write() as session:
+        recommend(session, account.id, "B", 3, now=NOW)  # builds the day's snapshot
         engine = session.get_bind()
 
         def count(*args: Any) -> None:
@@ -244,8 +261,8 @@ def test_one_statement_for_the_ranking_and_three_for_the_items(db: Database) -> 
         finally:
             sa_event.remove(engine, "before_cursor_execute", count)
     assert [i.external_id for i in got] == ["p2", "p3", "p4"]
-    # metrics, the ranking, items, variants, categories: never one query per item.
-    assert len(statements) == 5
+    # The snapshot's row, metrics, the ranking, items, variants, categories: none per item.
+    assert len(statements) == 6
 
 
 def test_event_product_ids() -> None:
@@ -253,3 +270,19 @@ def test_event_product_ids() -> None:
     assert event_product_ids({"ProductID": 12}) == ["12"]
     assert event_product_ids({"Items": [{"ProductID": "a"}, "x", {"ProductID": None}]}) == ["a"]
     assert event_product_ids({"$extra": {"line_items": [{"product_id": 5}]}}) == ["5"]
+
+
+def test_the_snapshot_is_built_once_a_day(db: Database) -> None:
+    account = make_account(db)
+    seed(db, account.id, purchases=[Purchase("B", ("p1",), 1, True)], items=dict.fromkeys(PRODUCTS, True), categories={})
+    with db.write() as session:
+        assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
+    # Purchases after the day's snapshot count from the next day on.
+    seed(db, account.id, purchases=[Purchase("C", ("p2",), 0, False)], items={}, categories={}, other_events=False)
+    with db.write() as session:
+        assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
+        tomorrow = NOW + dt.timedelta(days=1)
+        assert recommended_item_ids(session, account.id, None, 2, now=tomorrow) == [PREFIX + "p1", PREFIX + "p2"]
+        # The window moves: 91 days on, both purchases have left it.
+        later = NOW + dt.timedelta(days=WINDOW_DAYS + 1)
+        assert recommended_item_ids(session, account.id, None, 2, now=later) == []
