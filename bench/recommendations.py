@@ -80,7 +80,12 @@ def main() -> None:
             if statement.strip():
                 conn.execute(
                     text(statement),
-                    {"a": account, "orders": args.orders, "products": args.products, "profiles": args.profiles},
+                    {
+                        "a": account,
+                        "orders": args.orders,
+                        "products": args.products,
+                        "profiles": args.profiles,
+                    },
                 )
     print(f"seeded {2 * args.orders:,} events in {time.perf_counter() - started:.1f} s  ({machine()})")
     timings: dict[str, list[float]] = {"with history": [], "no history": []}
@@ -98,7 +103,9 @@ def main() -> None:
     for label, values in timings.items():
         values.sort()
         p95 = values[int(0.95 * (len(values) - 1))]
-        print(f"{label:>13}: median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms per message")
+        print(
+            f"{label:>13}: median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms per message"
+        )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def seed(
 ) -> None:
     with db.write() as session:
         placed, ordered, viewed = (
-            _metric(session, account_id, name) for name in ("Placed Order", "Ordered Product", "Viewed Product")
+            _metric(session, account_id, name)
+            for name in ("Placed Order", "Ordered Product", "Viewed Product")
         )
         for product, published in items.items():
             session.add(
@@ -100,7 +101,9 @@ def seed(
 
 
 def _metric(session: Session, account_id: str, name: str) -> Metric:
-    found = session.execute(select(Metric).where(Metric.account_id == account_id, Metric.name == name)).scalar()
+    found = session.execute(
+        select(Metric).where(Metric.account_id == account_id, Metric.name == name)
+    ).scalar()
     if found is None:
         found = Metric(account_id=account_id, id=_metric_id(), name=name, integration_key="api")
         session.add(found)
@@ -261,8 +264,9 @@ def test_one_statement_for_the_ranking_and_three_for_the_items(db: Database) -> 
         finally:
             sa_event.remove(engine, "before_cursor_execute", count)
     assert [i.external_id for i in got] == ["p2", "p3", "p4"]
-    # The snapshot's row, metrics, the ranking, items, variants, categories: none per item.
-    assert len(statements) == 6
+    # The snapshot's row, metrics, the people alike, the ranking, then items, variants and
+    # categories: none per item.
+    assert len(statements) == 7
 
 
 def test_event_product_ids() -> None:
@@ -274,15 +278,31 @@ def test_event_product_ids() -> None:
 
 def test_the_snapshot_is_built_once_a_day(db: Database) -> None:
     account = make_account(db)
-    seed(db, account.id, purchases=[Purchase("B", ("p1",), 1, True)], items=dict.fromkeys(PRODUCTS, True), categories={})
+    seed(
+        db,
+        account.id,
+        purchases=[Purchase("B", ("p1",), 1, True)],
+        items=dict.fromkeys(PRODUCTS, True),
+        categories={},
+    )
     with db.write() as session:
         assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
     # Purchases after the day's snapshot count from the next day on.
-    seed(db, account.id, purchases=[Purchase("C", ("p2",), 0, False)], items={}, categories={}, other_events=False)
+    seed(
+        db,
+        account.id,
+        purchases=[Purchase("C", ("p2",), 0, False)],
+        items={},
+        categories={},
+        other_events=False,
+    )
     with db.write() as session:
         assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
         tomorrow = NOW + dt.timedelta(days=1)
-        assert recommended_item_ids(session, account.id, None, 2, now=tomorrow) == [PREFIX + "p1", PREFIX + "p2"]
+        assert recommended_item_ids(session, account.id, None, 2, now=tomorrow) == [
+            PREFIX + "p1",
+            PREFIX + "p2",
+        ]
         # The window moves: 91 days on, both purchases have left it.
         later = NOW + dt.timedelta(days=WINDOW_DAYS + 1)
         assert recommended_item_ids(session, account.id, None, 2, now=later) == []

@@ -221,7 +221,12 @@ class CatalogPurchase(Base):
     """
 
     __tablename__ = "catalog_purchases"
-    __table_args__ = (Index("ix_catalog_purchases_account_id_profile_id", "account_id", "profile_id"),)
+    __table_args__ = (
+        # Covering: the purchases of the people alike are read from the index alone.
+        Index(
+            "ix_catalog_purchases_account_id_profile_id_product_id", "account_id", "profile_id", "product_id"
+        ),
+    )
 
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(255), primary_key=True)

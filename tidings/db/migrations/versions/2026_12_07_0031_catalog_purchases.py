@@ -26,8 +26,11 @@ def upgrade() -> None:
         sa.Column("profile_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "product_id", "profile_id", name=op.f("pk_catalog_purchases")),
     )
+    # Covering, so the purchases of the people alike are read from the index alone.
     op.create_index(
-        "ix_catalog_purchases_account_id_profile_id", "catalog_purchases", ["account_id", "profile_id"]
+        "ix_catalog_purchases_account_id_profile_id_product_id",
+        "catalog_purchases",
+        ["account_id", "profile_id", "product_id"],
     )
     op.create_table(
         "catalog_product_popularity",
@@ -48,5 +51,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("catalog_purchase_snapshots")
     op.drop_table("catalog_product_popularity")
-    op.drop_index("ix_catalog_purchases_account_id_profile_id", table_name="catalog_purchases")
+    op.drop_index("ix_catalog_purchases_account_id_profile_id_product_id", table_name="catalog_purchases")
     op.drop_table("catalog_purchases")
