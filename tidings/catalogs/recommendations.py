@@ -113,7 +113,8 @@ def _purchases(
 def refresh_snapshot(session: Session, account_id: str, since: dt.datetime) -> None:
     """Make the account's purchase snapshot hold the window starting at `since` (a UTC
     midnight): kept if it already does, else rebuilt from the events in a few set-based
-    statements, once a day per account. Concurrent callers wait on the snapshot's row."""
+    statements, once a day per account. Only a stale snapshot is locked: the senders of the
+    account that need it meanwhile wait for the one building it."""
     current = session.execute(
         select(CatalogPurchaseSnapshot.window_start).where(CatalogPurchaseSnapshot.account_id == account_id)
     ).scalar()
