@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import database_url, fresh_database, machine, migrate_and_account  # noqa: E402
-from tidings.catalogs.recommendations import recommend, refresh_snapshot, window_start  # noqa: E402
+from tidings.catalogs.recommendations import build_snapshot, recommend, window_start  # noqa: E402
 from tidings.db.base import utcnow  # noqa: E402
 
 SEED = """
@@ -91,7 +91,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"with history": [], "no history": []}
     with Session(engine) as session:
         began = time.perf_counter()
-        refresh_snapshot(session, account, window_start(utcnow()))
+        build_snapshot(session, account, window_start(utcnow()))
         session.commit()
         print(f"the day's snapshot of purchases: {time.perf_counter() - began:.1f} s")
         for n in range(args.sample):

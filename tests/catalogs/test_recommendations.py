@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import make_account
 from tidings.catalogs import recommendations
-from tidings.catalogs.recommendations import WINDOW_DAYS, event_product_ids, recommend, recommended_item_ids
+from tidings.catalogs.recommendations import (
+    WINDOW_DAYS,
+    build_snapshot,
+    event_product_ids,
+    recommend,
+    recommended_item_ids,
+    window_start,
+)
 from tidings.catalogs.tables import CatalogCategory, CatalogItem, CatalogItemCategory
 from tidings.db.ids import ulid
 from tidings.db.session import Database
@@ -206,6 +213,7 @@ def test_recommendations_match_brute_force(
     categories = {c: {p for p in members if p in items} for c, members in categories.items()}
     seed(db, account.id, purchases=purchases, items=items, categories=categories)
     with db.write() as session:
+        build_snapshot(session, account.id, window_start(NOW))
         got = recommended_item_ids(
             session, account.id, profile, count, exclude=exclude, now=NOW, neighbours=cap
         )
@@ -229,6 +237,8 @@ def test_tiers_on_a_small_shop(db: Database) -> None:
     seed(db, account.id, purchases=purchases, items=items, categories=categories, other_events=False)
     other = make_account(db)
     with db.write() as session:
+        build_snapshot(session, account.id, window_start(NOW))
+        build_snapshot(session, other.id, window_start(NOW))
         got = recommend(session, account.id, "A", 10, now=NOW)
         assert [i.external_id for i in got] == ["p2", "p3", "p4", "p5"]
         assert got[2].categories == ["boots"]
@@ -251,7 +261,7 @@ def test_one_statement_for_the_ranking_and_three_for_the_items(db: Database) -> 
     seed(db, account.id, purchases=purchases, items=dict.fromkeys(PRODUCTS, True), categories={})
     statements: list[str] = []
     with db.write() as session:
-        recommend(session, account.id, "B", 3, now=NOW)  # builds the day's snapshot
+        build_snapshot(session, account.id, window_start(NOW))
         engine = session.get_bind()
 
         def count(*args: Any) -> None:
@@ -276,7 +286,7 @@ def test_event_product_ids() -> None:
     assert event_product_ids({"$extra": {"line_items": [{"product_id": 5}]}}) == ["5"]
 
 
-def test_the_snapshot_is_built_once_a_day(db: Database) -> None:
+def test_the_snapshot_holds_its_day_until_the_next_one_is_built(db: Database) -> None:
     account = make_account(db)
     seed(
         db,
@@ -286,8 +296,11 @@ def test_the_snapshot_is_built_once_a_day(db: Database) -> None:
         categories={},
     )
     with db.write() as session:
+        assert build_snapshot(session, account.id, window_start(NOW))
+        assert not build_snapshot(session, account.id, window_start(NOW))  # kept: same window
         assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
-    # Purchases after the day's snapshot count from the next day on.
+    # Purchases after the snapshot count once the next one is built; until then (even days
+    # later) the message reads the old one.
     seed(
         db,
         account.id,
@@ -296,13 +309,15 @@ def test_the_snapshot_is_built_once_a_day(db: Database) -> None:
         categories={},
         other_events=False,
     )
+    tomorrow = NOW + dt.timedelta(days=1)
     with db.write() as session:
-        assert recommended_item_ids(session, account.id, None, 2, now=NOW) == [PREFIX + "p1"]
-        tomorrow = NOW + dt.timedelta(days=1)
+        assert recommended_item_ids(session, account.id, None, 2, now=tomorrow) == [PREFIX + "p1"]
+        assert build_snapshot(session, account.id, window_start(tomorrow))
         assert recommended_item_ids(session, account.id, None, 2, now=tomorrow) == [
             PREFIX + "p1",
             PREFIX + "p2",
         ]
         # The window moves: 91 days on, both purchases have left it.
         later = NOW + dt.timedelta(days=WINDOW_DAYS + 1)
+        assert build_snapshot(session, account.id, window_start(later))
         assert recommended_item_ids(session, account.id, None, 2, now=later) == []

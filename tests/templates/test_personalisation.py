@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.catalogs.test_recommendation_snapshots import run_snapshot_job, snapshot_jobs, writes_to_snapshot
 from tests.catalogs.test_recommendations import Purchase, seed
 from tests.conftest import AccountKeys
 from tests.templates.test_messages import ACCOUNT, PROFILE, SIGNER
+from tidings.catalogs.recommendations import snapshot_window
 from tidings.config import Settings
 from tidings.db.base import utcnow
 from tidings.db.session import Database
@@ -133,6 +135,8 @@ CATEGORIES = {"boots": {"p1", "p4"}}
 
 def test_preview_shows_the_block(sdk: Any, client: TestClient, db: Database, account: AccountKeys) -> None:
     seed(db, account.id, purchases=PURCHASES, items=ITEMS, categories=CATEGORIES, now=utcnow())
+    with db.write() as session:
+        run_snapshot_job(session, account.id)
     template_id = _template(client, account, BLOCK)
 
     def preview(context: dict[str, Any]) -> str:
@@ -186,14 +190,28 @@ def test_a_sent_email_has_the_handed_event_and_the_recommendations(
         + "</body></html>"
     )
     cart = {"Items": [{"ProductID": "p2", "ProductName": "Laces"}]}
-    send_id = _send(db, account, profile_id, "cart-1", html=html, subject="Your cart", event_properties=cart)
-    deliver_due(db, outbox_settings)
-    with db.read() as session:
-        row = session.get(MessageSend, (account.id, send_id))
-        assert row is not None and row.status == "sent", (row.status, row.reason, row.detail)
-    (path,) = Path(outbox_settings.outbox_dir).glob(f"*/{send_id}.eml")
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    body = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+    def sent_body(key: str) -> str:
+        send_id = _send(db, account, profile_id, key, html=html, subject="Your cart", event_properties=cart)
+        deliver_due(db, outbox_settings)
+        with db.read() as session:
+            row = session.get(MessageSend, (account.id, send_id))
+            assert row is not None and row.status == "sent", (row.status, row.reason, row.detail)
+        (path,) = Path(outbox_settings.outbox_dir).glob(f"*/{send_id}.eml")
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        return str(message.get_body(("html",)).get_content())  # type: ignore[union-attr]
+
+    # No snapshot yet: the message is sent without building one (only the category tier), and
+    # the snapshot job is queued.
+    with db.read() as session, writes_to_snapshot(session) as writes:
+        body = sent_body("cart-0")
+    assert writes == []
+    assert "Item p4" in body and "Item p3" not in body and "Item p5" not in body
+    with db.write() as session:
+        assert snapshot_window(session, account.id) is None
+        assert snapshot_jobs(session, account.id) == 1
+        run_snapshot_job(session, account.id)
+    body = sent_body("cart-1")
     assert "<p>Grace: Laces;</p>" in body
     # p2 is in the cart (the trigger), p1 was bought: p3 (co-purchase), p4 (category), p5 (popular).
     assert body.index("Item p3") < body.index("Item p4") < body.index("Item p5")

@@ -10,11 +10,13 @@ The method (docs/COMPATIBILITY.md states it too):
   through the profile index). Those items are never recommended (Klaviyo leaves out what the
   recipient already bought), nor unpublished items, nor the items of the triggering event.
 - Everyone else's purchases are read over a bounded window (`WINDOW_DAYS`, Klaviyo's 90-day
-  popularity period, from a UTC midnight), through a snapshot built once a day per account
+  popularity period, from a UTC midnight), through a snapshot that a background job
+  (`catalogs.snapshot_purchases`) builds once a day per account with purchase metrics
   (`catalog_purchases`: distinct (product, profile) pairs, keyed both ways;
-  `catalog_product_popularity`: buyers per product). A message then reads the purchases of
-  the products the person bought and of the people who bought them through those keys, never
-  the window's orders; purchases made since the day's snapshot count from the next day.
+  `catalog_product_popularity`: buyers per product). A message reads the latest snapshot
+  there is, however old, through those keys, never the window's orders, and never builds
+  one; purchases made since the snapshot count once the next one is built. With no snapshot
+  yet (an account's first day), the job is queued and only tier (2) below is recommended.
 - Ranking, in tiers: (1) co-purchase: items bought by the people alike (the other people who
   bought something the person bought; the `MAX_NEIGHBOURS` who bought the most of the same
   products, ties by profile id), scored by how many of them bought each; (2) items in the same
@@ -45,6 +47,8 @@ from tidings.catalogs.tables import (
 from tidings.db.base import utcnow
 from tidings.db.dialect import in_values, insert_ignore, json_array_field, json_text, refresh_statistics
 from tidings.events.tables import Event, Metric
+from tidings.jobs.queue import enqueue
+from tidings.jobs.tables import Job
 
 ORDERED_PRODUCT = "Ordered Product"  # one event per line item: properties.ProductID
 PLACED_ORDER = "Placed Order"  # one event per order: properties.Items[].ProductID
@@ -53,6 +57,7 @@ MAX_RECOMMENDATIONS = 24
 PRODUCT_ID_LENGTH = 255  # an external id's limit
 # Co-purchase reads the purchases of at most so many people alike (bounded work per message).
 MAX_NEIGHBOURS = 1000
+SNAPSHOT_JOB = "catalogs.snapshot_purchases"
 
 
 def window_start(now: dt.datetime, days: int = WINDOW_DAYS) -> dt.datetime:
@@ -110,19 +115,56 @@ def _purchases(
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def refresh_snapshot(session: Session, account_id: str, since: dt.datetime) -> None:
-    """Make the account's purchase snapshot hold the window starting at `since` (a UTC
-    midnight): kept if it already does, else rebuilt from the events in a few set-based
-    statements, once a day per account. Only a stale snapshot is locked: the senders of the
-    account that need it meanwhile wait for the one building it."""
-    current = session.execute(
+def snapshot_window(session: Session, account_id: str) -> dt.datetime | None:
+    """The window start of the account's latest snapshot, or None when none was built yet.
+    A plain read: rendering never waits for the job building the next one."""
+    return session.execute(
         select(CatalogPurchaseSnapshot.window_start).where(CatalogPurchaseSnapshot.account_id == account_id)
     ).scalar()
-    if current == since:
-        return  # the common case: read without a lock, so senders of one account never queue here
+
+
+def snapshot_key(since: dt.datetime) -> str:
+    """The snapshot job's dedup key: one job per account and window (so per UTC day)."""
+    return f"window:{since.date().isoformat()}"
+
+
+def request_snapshot(session: Session, account_id: str, now: dt.datetime) -> None:
+    """Ask for the account's snapshot of the window of `now`'s day, once (keyed by the day).
+    Looks first, so a sender meeting a job already queued writes nothing."""
+    key = snapshot_key(window_start(now))
+    queued = session.execute(
+        select(Job.id).where(Job.account_id == account_id, Job.name == SNAPSHOT_JOB, Job.dedup_key == key)
+    ).first()
+    if queued is None:
+        enqueue(session, SNAPSHOT_JOB, account_id=account_id, dedup_key=key, max_attempts=5)
+
+
+def accounts_due(session: Session, since: dt.datetime) -> list[str]:
+    """The accounts with a purchase metric whose snapshot does not hold the window at `since`."""
+    built = select(CatalogPurchaseSnapshot.account_id).where(
+        CatalogPurchaseSnapshot.account_id == Metric.account_id,
+        CatalogPurchaseSnapshot.window_start == since,
+    )
+    rows = session.execute(
+        select(distinct(Metric.account_id))
+        .where(Metric.name.in_([ORDERED_PRODUCT, PLACED_ORDER]), ~built.exists())
+        .order_by(Metric.account_id)
+    )
+    return [row[0] for row in rows]
+
+
+def build_snapshot(session: Session, account_id: str, since: dt.datetime) -> bool:
+    """Make the account's purchase snapshot hold the window starting at `since` (a UTC
+    midnight): kept if it already does (False), else rebuilt from the events in a few
+    set-based statements (True). Run by the `catalogs.snapshot_purchases` job, never while a
+    message renders: the statements take seconds on a large account (docs/BENCHMARKS.md),
+    and readers keep reading the previous snapshot meanwhile (on PostgreSQL; on SQLite the
+    job holds the database's write lock while it builds)."""
+    if snapshot_window(session, account_id) == since:
+        return False
     snapshot = _locked_snapshot(session, account_id)
     if snapshot.window_start == since:
-        return  # another sender built it while this one waited
+        return False  # another job built it while this one waited
     ordered, placed = _metric_ids(session, account_id)
     session.execute(delete(CatalogPurchase).where(CatalogPurchase.account_id == account_id))
     session.execute(delete(CatalogProductPopularity).where(CatalogProductPopularity.account_id == account_id))
@@ -151,6 +193,7 @@ def refresh_snapshot(session: Session, account_id: str, since: dt.datetime) -> N
     snapshot.window_start = since
     snapshot.built_at = utcnow()
     session.flush()
+    return True
 
 
 def _locked_snapshot(session: Session, account_id: str) -> CatalogPurchaseSnapshot:
@@ -170,19 +213,23 @@ def recommended_item_ids(
     *,
     exclude: Iterable[str] = (),
     now: dt.datetime | None = None,
-    window_days: int = WINDOW_DAYS,
     neighbours: int = MAX_NEIGHBOURS,
 ) -> list[str]:
     """The compound ids of up to `count` recommended items, best first (see the module doc).
 
     `exclude` holds product (external) ids left out besides the person's purchases: the items
     of the triggering event. A profile of None (a preview without a person) has no purchases.
-    Needs a session that may write (the day's snapshot may be built first).
+
+    Reads the latest snapshot there is, however old, and never builds one. With none yet, the
+    snapshot job is queued (`now`'s day names it; the only write, and only then) and the
+    answer is what needs no snapshot: items in the categories of what the person bought.
     """
     count = max(0, min(int(count), MAX_RECOMMENDATIONS))
     if count == 0:
         return []
-    refresh_snapshot(session, account_id, window_start(now or utcnow(), window_days))
+    has_snapshot = snapshot_window(session, account_id) is not None
+    if not has_snapshot:
+        request_snapshot(session, account_id, now or utcnow())
     bought = CatalogPurchase
     if profile_id is not None:
         ordered, placed = _metric_ids(session, account_id)
@@ -197,7 +244,7 @@ def recommended_item_ids(
     # first, so the next statement looks their purchases up by key: as a subquery, PostgreSQL
     # estimated ten times as many and scanned every pair instead (measured: 400 ms against 80).
     alike: list[str] = []
-    if profile_id is not None:
+    if profile_id is not None and has_snapshot:
         alike = [
             row[0]
             for row in session.execute(
