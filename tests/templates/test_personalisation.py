@@ -135,14 +135,18 @@ CATEGORIES = {"boots": {"p1", "p4"}}
 
 def test_preview_shows_the_block(sdk: Any, client: TestClient, db: Database, account: AccountKeys) -> None:
     seed(db, account.id, purchases=PURCHASES, items=ITEMS, categories=CATEGORIES, now=utcnow())
-    with db.write() as session:
-        run_snapshot_job(session, account.id)
     template_id = _template(client, account, BLOCK)
 
     def preview(context: dict[str, Any]) -> str:
         body = {"data": {"type": "template", "id": template_id, "attributes": {"context": context}}}
         return str(sdk.Templates.render_template(body).data.attributes.html)
 
+    # Before the account's first snapshot: A's categories only, and the job is asked for.
+    early = preview({"person": {"id": "A", "first_name": "Ada"}})
+    assert "<li>Item p4 https://shop.example.com/p4 boots</li>" in early and "Item p2" not in early
+    with db.write() as session:
+        assert snapshot_jobs(session, account.id) == 1
+        run_snapshot_job(session, account.id)
     html = preview({"person": {"id": "A", "first_name": "Ada"}})
     assert "<p>Hi Ada</p>" in html
     assert "<li>Item p2 https://shop.example.com/p2 </li><li>Item p3" in html
