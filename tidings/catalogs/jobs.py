@@ -1,13 +1,18 @@
-"""Catalog background jobs: bulk jobs and scheduled feed syncs (see feed_runs for the steps)."""
+"""Catalog background jobs: bulk jobs, scheduled feed syncs (see feed_runs for the steps) and
+the daily snapshot of purchases that recommendations read."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tidings.catalogs import bulk, feed_runs, sync
+from tidings.catalogs import bulk, feed_runs, recommendations, sync
 from tidings.config import get_settings
 from tidings.db.base import utcnow
+from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import JobContext, job
+
+SCHEDULE_SNAPSHOTS_JOB = "catalogs.schedule_snapshots"
+SCHEDULE_SNAPSHOTS_SECONDS = 900
 
 
 def _apply_bulk(session: Session, context: JobContext) -> None:
@@ -43,9 +48,32 @@ def apply_feed(session: Session, context: JobContext) -> None:
     feed_runs.apply_step(session, context.account_id, context.payload)
 
 
+@job(SCHEDULE_SNAPSHOTS_JOB, every_seconds=SCHEDULE_SNAPSHOTS_SECONDS)
+def schedule_snapshots(session: Session, context: JobContext) -> None:
+    """Queue the day's snapshot of purchases for each account with purchase metrics whose
+    snapshot is older than today's window (one job per account and day: the dedup key)."""
+    since = recommendations.window_start(utcnow())
+    for account_id in recommendations.accounts_due(session, since):
+        enqueue(
+            session,
+            recommendations.SNAPSHOT_JOB,
+            account_id=account_id,
+            dedup_key=recommendations.snapshot_key(since),
+            max_attempts=5,
+        )
+
+
+@job(recommendations.SNAPSHOT_JOB)
+def snapshot_purchases(session: Session, context: JobContext) -> None:
+    """Build the account's snapshot for today's window; nothing when it already holds it."""
+    recommendations.build_snapshot(session, context.account_id, recommendations.window_start(utcnow()))
+
+
 JOBS = (
     *(job(kind.job_name)(_apply_bulk) for kind in bulk.KINDS),
     enqueue_due_feeds,
     sync_feed,
     apply_feed,
+    schedule_snapshots,
+    snapshot_purchases,
 )

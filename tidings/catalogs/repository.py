@@ -243,3 +243,25 @@ def category_names_of_item(session: Session, account_id: str, item_id: str) -> l
         .order_by(CatalogCategory.name)
     )
     return [row[0] for row in rows]
+
+
+def category_names_of_items(
+    session: Session, account_id: str, item_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The category names of many items, in one query."""
+    out: dict[str, list[str]] = {item_id: [] for item_id in item_ids}
+    if not item_ids:
+        return out
+    rows = session.execute(
+        select(CatalogItemCategory.item_id, CatalogCategory.name)
+        .join(
+            CatalogItemCategory,
+            (CatalogItemCategory.account_id == CatalogCategory.account_id)
+            & (CatalogItemCategory.category_id == CatalogCategory.id),
+        )
+        .where(CatalogItemCategory.account_id == account_id, CatalogItemCategory.item_id.in_(list(item_ids)))
+        .order_by(CatalogItemCategory.item_id, CatalogCategory.name)
+    )
+    for item_id, name in rows:
+        out[item_id].append(name)
+    return out

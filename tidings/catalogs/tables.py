@@ -210,3 +210,44 @@ class CatalogFeedChunk(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     products: Mapped[str] = mapped_column(Text)  # a JSON array of feed_runs.product_row()
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CatalogPurchase(Base):
+    """Recommendations' snapshot: a profile bought a product (by external id) in the window.
+
+    Rebuilt from the events once a day per account (tidings/catalogs/recommendations.py), so a
+    message reads purchases by product and by person through these keys instead of scanning
+    the window's orders.
+    """
+
+    __tablename__ = "catalog_purchases"
+    __table_args__ = (
+        # Covering: the purchases of the people alike are read from the index alone.
+        Index(
+            "ix_catalog_purchases_account_id_profile_id_product_id", "account_id", "profile_id", "product_id"
+        ),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CatalogProductPopularity(Base):
+    """How many people bought a product in the snapshot's window (its popularity)."""
+
+    __tablename__ = "catalog_product_popularity"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    buyers: Mapped[int] = mapped_column(Integer)
+
+
+class CatalogPurchaseSnapshot(Base):
+    """Which window an account's snapshot holds (its start is a UTC midnight)."""
+
+    __tablename__ = "catalog_purchase_snapshots"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    built_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

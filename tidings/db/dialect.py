@@ -599,3 +599,33 @@ def epoch_seconds(session: Session, column: Any) -> Any:
     if dialect_name(session) == "postgresql":
         return extract("epoch", column)
     return (func.julianday(column) - 2440587.5) * 86400.0
+
+
+def json_array_field(session: Session, column: Any, key: str, field: str) -> tuple[Any, Any, Any]:
+    """The elements of a top-level array property, for a join: `(elements, text, condition)`,
+    where `text` is each element's `field` as text (NULL when the element is not an object or
+    lacks it) and `condition` holds when the property is an array.
+
+        select(Event.profile_id, text).select_from(Event).join(elements, true()).where(condition)
+    """
+    from sqlalchemy import String, case, func, literal
+
+    if dialect_name(session) == "postgresql":
+        value = column.op("->")(literal(key))
+        is_array = func.jsonb_typeof(value) == "array"
+        safe = case((is_array, value), else_=text("'[]'::jsonb"))
+        elements = func.jsonb_array_elements(safe).table_valued("value").lateral()
+        member = elements.c.value.op("->")(literal(field))
+        scalar = func.jsonb_typeof(member).in_(["string", "number", "boolean"])
+        return elements, case((scalar, elements.c.value.op("->>")(literal(field)))), is_array
+    path = _sqlite_path(key)
+    each = func.json_each(column, path).table_valued("value", "fullkey")
+    field_path = each.c.fullkey.concat(literal('."' + field.replace('"', '\\"') + '"'))
+    kind = func.json_type(column, field_path)
+    extracted = case(
+        (kind.in_(["object", "array"]), literal(None)),
+        (kind == "true", literal("true")),
+        (kind == "false", literal("false")),
+        else_=cast(func.json_extract(column, field_path), String),
+    )
+    return each, extracted, func.json_type(column, path) == "array"

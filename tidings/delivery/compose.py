@@ -14,6 +14,7 @@ keeps what its rows share (the account, the link signer, compiled templates).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +35,15 @@ from tidings.delivery.tables import MessageSend, SourceKind
 from tidings.jsonapi.errors import NotFound
 from tidings.profiles.tables import PushToken
 from tidings.templates import service as templates
-from tidings.templates.context import CatalogLookup, FeedLookup, catalog_lookup, feed_lookup
+from tidings.templates.context import (
+    CatalogLookup,
+    EventView,
+    FeedLookup,
+    Recommender,
+    catalog_lookup,
+    feed_lookup,
+    recommender,
+)
 from tidings.templates.errors import MessageSkipped, RenderError, TemplateError
 from tidings.templates.limits import RenderLimits
 from tidings.templates.links import LinkSigner, instance_secret
@@ -77,6 +86,7 @@ class Composer:
         self._senders: dict[str, tuple[str, str]] = {}
         self._catalogs: dict[str, CatalogLookup] = {}
         self._feeds: dict[str, FeedLookup] = {}
+        self._recommenders: dict[str, Recommender] = {}
         self._universal: dict[str, Callable[[str], Any]] = {}
         self._templates: dict[tuple[str, str], Template | None] = {}
         self._recipients: dict[str | None, Recipient] = {}
@@ -104,6 +114,8 @@ class Composer:
                 )
             except NotFound:
                 return Skip(SkipReason.PERSON_DELETED)
+        if definition.event_properties is not None:
+            recipient = dataclasses.replace(recipient, event=_handed_event(recipient.event, definition))
         result: Rendered | Skip
         try:
             if isinstance(definition, EmailDefinition):
@@ -163,6 +175,12 @@ class Composer:
         if account_id not in self._feeds:
             self._feeds[account_id] = feed_lookup(self.session, account_id)
         return self._feeds[account_id]
+
+    def recommend(self, account_id: str) -> Recommender:
+        """`{% recommended_products %}`: one query per person of the batch, items in three."""
+        if account_id not in self._recommenders:
+            self._recommenders[account_id] = recommender(self.session, account_id)
+        return self._recommenders[account_id]
 
     def _tracked(self, row: MessageSend, definition: EmailDefinition, html: str) -> str:
         """Links made trackable and the open pixel added, as the message asks; UTM parameters
@@ -307,6 +325,7 @@ class Composer:
             catalog=self.catalog(row.account_id),
             universal=self.universal(row.account_id),
             coupon=self.coupon(row),
+            recommend=self.recommend(row.account_id),
             marketing=marketing,
             limits=self.limits,
             feeds=self.feeds(row.account_id),
@@ -325,6 +344,7 @@ class Composer:
             catalog=self.catalog(row.account_id),
             universal=self.universal(row.account_id),
             coupon=self.coupon(row),
+            recommend=self.recommend(row.account_id),
             limits=self.limits,
             feeds=self.feeds(row.account_id),
         )
@@ -415,3 +435,12 @@ def _with_preview(html: str, preview: str | None) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _handed_event(stored: Any, definition: MessageDefinition) -> EventView:
+    """The event the source handed over (`event_properties`), keeping what the row's stored
+    event says of itself (metric, time, value, id) when there is one."""
+    properties = dict(definition.event_properties or {})
+    if isinstance(stored, EventView):
+        return dataclasses.replace(stored, properties=properties)
+    return EventView(properties=properties)

@@ -22,6 +22,10 @@ class _Definition(BaseModel):
     # The properties of the message's events (Received Email, Opened Email ...): `$message`,
     # `Campaign Name` or `$flow`, `$variation`, ... (Klaviyo's names), from the source.
     context: dict[str, Any] = Field(default_factory=dict)
+    # The triggering event's properties, as its message's template sees them (`{{ event.* }}`),
+    # when the source hands them over (a flow's resolver, a dry run); None: the row's stored
+    # event (`event_id`), if any. Rendered once per row, so a retry sends the same bytes.
+    event_properties: dict[str, Any] | None = None
 
 
 class EmailDefinition(_Definition):

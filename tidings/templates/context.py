@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tidings.catalogs.recommendations import event_product_ids, recommend
 from tidings.catalogs.service import lookup_item
 from tidings.templates.sandbox import FrozenDict, freeze
 from tidings.web_feeds.service import contents as web_feed_contents
@@ -76,6 +77,8 @@ class FeedsView(FrozenDict):
 
 # Returns a CatalogItemView (this one, or the catalogs domain's, which has the same fields).
 CatalogLookup = Callable[[str], Any]
+# (profile id or None, how many, the triggering event's properties or None) -> CatalogItemViews.
+Recommender = Callable[[str | None, int, Any], Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -206,5 +209,24 @@ def feed_lookup(session: Session, account_id: str) -> FeedLookup:
             content = web_feed_contents(session, account_id, name)
             cache[name] = None if content is None else freeze(content)
         return cache[name]
+
+    return lookup
+
+
+def recommender(session: Session, account_id: str, *, now: dt.datetime | None = None) -> Recommender:
+    """The catalogs domain's recommendations bound to an account, for `{% recommended_products %}`.
+
+    One statement per distinct (person, count, event items), remembered for the life of this
+    callable (a claim batch, a preview), so a template's html and text parts, or two blocks,
+    ask the database once; the items then load in three queries, never one per item.
+    """
+    seen: dict[tuple[str | None, int, tuple[str, ...]], Sequence[Any]] = {}
+
+    def lookup(profile_id: str | None, count: int, event: Any) -> Sequence[Any]:
+        exclude = tuple(sorted(set(event_product_ids(event)))) if event is not None else ()
+        key = (profile_id, count, exclude)
+        if key not in seen:
+            seen[key] = recommend(session, account_id, profile_id, count, exclude=exclude, now=now)
+        return seen[key]
 
     return lookup

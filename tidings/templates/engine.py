@@ -91,10 +91,12 @@ class CompiledTemplate:
         budget_token = budgets.start(limits) if budgets.current() is None else None
         try:
             data = sandbox.freeze(context)
+            frames = Context(data, autoescape=autoescape)
+            frames.push()  # a writable frame over the read-only data, for `{% ... as name %}` tags
             if env.timezone == "UTC":
-                return str(self.template.render(Context(data, autoescape=autoescape)))
+                return str(self.template.render(frames))
             with _timezone(env.timezone):
-                return str(self.template.render(Context(data, autoescape=autoescape)))
+                return str(self.template.render(frames))
         except MessageSkipped:
             raise
         except budgets.RenderLimitExceeded as error:

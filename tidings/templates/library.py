@@ -399,6 +399,49 @@ def do_catalog(parser: Parser, token: Token) -> Node:
     return CatalogNode(parser.compile_filter(bits[1]), cancel, nodelist)
 
 
+# ---------------------------------------------------------------------------- recommendations
+
+DEFAULT_RECOMMENDATIONS = 4
+
+
+class RecommendedProductsNode(Node):
+    child_nodelists = ()
+
+    def __init__(self, count: FilterExpression | None, name: str) -> None:
+        self.count = count
+        self.name = name
+
+    def render(self, context: Context) -> str:
+        number = _number(self.count.resolve(context)) if self.count is not None else DEFAULT_RECOMMENDATIONS
+        count = int(number) if number is not None and number > 0 else 0
+        recommend = current_env().recommend
+        items: list[Any] = []
+        if recommend is not None and count:
+            person = context.get("person")
+            profile_id = person.get("id") if isinstance(person, Mapping) else None
+            event = context.get("event")
+            found = recommend(
+                str(profile_id) if profile_id else None, count, event if isinstance(event, Mapping) else None
+            )
+            items = [catalog_item_context(item) for item in found]
+        context[self.name] = freeze(items)
+        return ""
+
+
+@register.tag("recommended_products")
+def do_recommended_products(parser: Parser, token: Token) -> Node:
+    """`{% recommended_products [COUNT] as NAME %}`: up to COUNT (default 4, at most 24) catalog
+    items recommended from the person's purchase history, each with the fields of
+    `catalog_item` (title, url, price, featured_image ...), for a `{% for %}` loop."""
+    bits = token.split_contents()
+    if len(bits) not in (3, 4) or bits[-2] != "as":
+        raise TemplateSyntaxError(
+            "'recommended_products' takes a count and a name: {% recommended_products 4 as products %}."
+        )
+    count = parser.compile_filter(bits[1]) if len(bits) == 4 else None
+    return RecommendedProductsNode(count, bits[-1])
+
+
 # ---------------------------------------------------------------------------- coupons
 
 PREVIEW_CODE = "PREVIEW-{}"  # what a preview shows in place of a unique code

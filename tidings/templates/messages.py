@@ -25,9 +25,11 @@ from tidings.templates.context import (
     CatalogLookup,
     EventView,
     FeedLookup,
+    Recommender,
     catalog_lookup,
     feed_lookup,
     message_context,
+    recommender,
 )
 from tidings.templates.email import email_parts, plain_enough, text_template
 from tidings.templates.engine import MessageSkipped, RenderError, compile_cached
@@ -85,6 +87,7 @@ def _render_env(
     catalog: CatalogLookup | None,
     universal: Callable[[str], Any] | None,
     coupon: Callable[[str], str] | None = None,
+    recommend: Recommender | None = None,
 ) -> tuple[LinkBuilder, RenderEnv]:
     links = LinkBuilder(
         signer, recipient.account_id, str(recipient.profile.get("id") or "") or None, recipient.message_id
@@ -92,6 +95,7 @@ def _render_env(
     env = RenderEnv(
         universal=universal,
         catalog=catalog,
+        recommend=recommend,
         coupon=coupon,
         links=links,
         currency=account.currency,
@@ -146,6 +150,7 @@ def render_message(
     catalog: CatalogLookup | None = None,
     universal: Callable[[str], Any] | None = None,
     coupon: Callable[[str], str] | None = None,
+    recommend: Recommender | None = None,
     marketing: bool = True,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
@@ -155,7 +160,7 @@ def render_message(
 
     A render over its budget skips the message; other RenderErrors and TemplateError propagate.
     """
-    links, env = _render_env(recipient, account, signer, catalog, universal, coupon)
+    links, env = _render_env(recipient, account, signer, catalog, universal, coupon, recommend)
     derived = text_template(content.html) if content.text is None and content.html else None
     parts = _render_parts(
         {
@@ -193,13 +198,14 @@ def render_plain(
     catalog: CatalogLookup | None = None,
     universal: Callable[[str], Any] | None = None,
     coupon: Callable[[str], str] | None = None,
+    recommend: Recommender | None = None,
     now: dt.datetime | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
     feeds: FeedLookup | None = None,
 ) -> dict[str, str | None] | SkippedMessage:
     """Plain-text parts (an SMS body, a push title and body) rendered for one recipient, without
     HTML escaping or any of an email's additions, within one budget."""
-    _links, env = _render_env(recipient, account, signer, catalog, universal, coupon)
+    _links, env = _render_env(recipient, account, signer, catalog, universal, coupon, recommend)
     return _render_parts(
         {name: (source, False) for name, source in parts.items()}, recipient, account, env, now, limits, feeds
     )
@@ -242,6 +248,7 @@ def render_template_message(
         signer=service.link_signer(session, secret_key, public_url),
         catalog=catalog if catalog is not None else catalog_lookup(session, recipient.account_id),
         universal=service.universal_resolver(session, recipient.account_id),
+        recommend=recommender(session, recipient.account_id),
         marketing=marketing,
         limits=limits,
         feeds=feed_lookup(session, recipient.account_id),

@@ -19,7 +19,7 @@ refuses names starting with an underscore, which keeps `__class__` and friends o
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,6 +325,9 @@ class RenderEnv:
 
     universal: Callable[[str], Any] | None = None  # id -> compiled template or None
     catalog: Callable[[str], Any] | None = None  # item id -> CatalogItemView or None
+    # (profile id or None, how many, the triggering event's properties or None) -> the
+    # recommended CatalogItemViews, best first (`{% recommended_products %}`)
+    recommend: Callable[[str | None, int, Any], Sequence[Any]] | None = None
     coupon: Callable[[str], str] | None = None  # coupon id -> this message's code (None: a preview)
     links: Any = None  # LinkBuilder or None
     currency: str = "USD"

@@ -17,7 +17,7 @@ from tidings.db.base import utcnow
 from tidings.db.ids import short_id, ulid
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound, PayloadTooLarge
 from tidings.templates import repository
-from tidings.templates.context import FeedsView, catalog_lookup, feed_lookup
+from tidings.templates.context import FeedsView, catalog_lookup, feed_lookup, recommender
 from tidings.templates.engine import (
     CompiledTemplate,
     MessageSkipped,
@@ -350,6 +350,7 @@ def render_template(
     env = RenderEnv(
         universal=universal_resolver(session, account_id),
         catalog=catalog_lookup(session, account_id),
+        recommend=recommender(session, account_id),
         links=LinkBuilder(signer, account_id),
         currency=currency,
         timezone=timezone,

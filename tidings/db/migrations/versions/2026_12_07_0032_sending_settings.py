@@ -2,7 +2,7 @@
 end of each attempt's smart sending window on the ledger row.
 
 Revision ID: 0032_sending_settings
-Revises: 0030_web_users
+Revises: 0031_catalog_purchases
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0032_sending_settings"
-down_revision = "0030_web_users"
+down_revision = "0031_catalog_purchases"
 branch_labels = None
 depends_on = None
 
