@@ -119,7 +119,8 @@ def test_the_composition_root_registers_every_domain() -> None:
     assert {"events.process", "segments.update", "profiles.raise_last_event_date", "jobs.prune"} <= set(
         wired["jobs"]
     )
-    assert wired["hooks"][:3] == [3, 1, 1]  # last_event_date, segments, webhooks; segments; segments
+    # last_event_date, segments, webhooks, flows; segments; segments, flows
+    assert wired["hooks"][:3] == [4, 1, 2]
     assert wired["hooks"][4] == 1  # the default tag group
     assert wired["taggables"] == ["list", "segment", "campaign", "flow"]
     assert wired["participants"] == [

@@ -1,0 +1,83 @@
+"""The seeds' abandoned-cart flow, end to end: created through the official SDK, triggered by
+events sent through it, advanced on virtual time, delivered to the outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.campaigns.conftest import Shop
+from tests.flows.factories import abandoned_cart, body, metric
+from tests.flows.runkit import advance, body_text, delivered, live, runs, sends, steps, track, virtual_time
+from tidings.config import Settings
+from tidings.db.session import Database
+
+
+def test_the_abandoned_cart_flow_sends_the_right_email_to_the_right_people(
+    sdk, shop: Shop, db: Database, settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    account = shop.keys.id
+    with virtual_time() as clock:
+        cart = metric(db, account, "Added to Cart")
+        order = metric(db, account, "Placed Order")
+        us = shop.make_template(
+            "<p>Hi {{ person.first_name }}, your {{ event.ProductName }} waits (US)</p>", "US"
+        )
+        other = shop.make_template(
+            "<p>Hello {{ person.first_name }}, your {{ event.ProductName }} waits</p>", "Other"
+        )
+        definition = abandoned_cart(cart, order, us, other)
+        flow = sdk.Flows.create_flow(body("Abandoned cart", definition)).data.id
+        live(sdk, flow)
+
+        people = {
+            "alice": {
+                "email": "alice@example.com",
+                "first_name": "Alice",
+                "location": {"country": "United States"},
+            },
+            "bruno": {"email": "bruno@example.com", "first_name": "Bruno", "location": {"country": "France"}},
+            "carol": {
+                "email": "carol@example.com",
+                "first_name": "Carol",
+                "location": {"country": "United States"},
+            },
+        }
+        for name, profile in people.items():
+            track(sdk, "Added to Cart", profile, {"ProductName": f"Socks for {name}"})
+        # A historic (backfilled) event never starts a flow.
+        track(sdk, "Added to Cart", {"email": "old@example.com"}, {"ProductName": "Hat"}, backfill=True)
+        advance(db)
+        entered = runs(db, account, flow)
+        assert len(entered) == 3 and {r.status for r in entered} == {"waiting"}
+        assert not sends(db, account)
+
+        clock.move(minutes=10)
+        track(sdk, "Placed Order", people["carol"], {"OrderId": "1"})  # Carol buys: no email for her
+        advance(db)
+        clock.move(minutes=30)
+        advance(db)
+        assert not sends(db, account)  # 40 minutes: still waiting
+
+        clock.move(minutes=21)
+        advance(db)
+        planned = sends(db, account)
+        assert len(planned) == 2
+        messages = delivered(db, settings, tmp_path)
+        by_to = {m["To"].split("<")[-1].rstrip(">"): m for m in messages}
+        assert sorted(by_to) == ["alice@example.com", "bruno@example.com"]
+        assert by_to["alice@example.com"]["Subject"] == "Your cart misses you"
+        assert "Hi Alice, your Socks for alice waits (US)" in body_text(by_to["alice@example.com"])
+        assert by_to["bruno@example.com"]["Subject"] == "Still thinking it over?"
+        assert "Hello Bruno, your Socks for bruno waits" in body_text(by_to["bruno@example.com"])
+
+        done = {r.profile_id: r for r in runs(db, account, flow)}
+        assert {r.status for r in done.values()} == {"completed"}
+        carol = next(r for r in done.values() if r.id not in {s.run_id for s in planned})
+        trace = steps(db, account, carol.id)
+        assert trace[0] == ("entered", None)
+        assert ("branched", "false") in trace and trace[-1] == ("completed", None)
+
+        # Advancing again changes nothing: no second message for the same action and run.
+        clock.move(hours=2)
+        advance(db)
+        assert len(sends(db, account)) == 2
