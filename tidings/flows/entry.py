@@ -174,7 +174,10 @@ def open_cursor(session: Session, flow: Flow, now: dt.datetime) -> None:
         return
     if session.get(FlowEntryCursor, (flow.account_id, flow.id)) is not None:
         return
-    session.add(FlowEntryCursor(account_id=flow.account_id, flow_id=flow.id, position=ulid()))
+    position = ulid()
+    session.add(
+        FlowEntryCursor(account_id=flow.account_id, flow_id=flow.id, position=position, opened=position)
+    )
 
 
 def _ms(at: dt.datetime) -> int:
@@ -203,7 +206,7 @@ def scan_segments(session: Session, now: dt.datetime | None = None, limit: int =
         if cursor is None:
             open_cursor(session, flow, now)
             continue
-        floor = ulid(_ms(_at(cursor.position) - SEGMENT_REREAD))[:10] + "0" * 16
+        floor = max(cursor.opened, ulid(_ms(_at(cursor.position) - SEGMENT_REREAD))[:10] + "0" * 16)
         base = select(SegmentChange.profile_id, SegmentChange.id).where(
             SegmentChange.account_id == flow.account_id,
             SegmentChange.segment_id == flow.trigger_ref,

@@ -154,3 +154,4 @@ class FlowEntryCursor(Base):
     account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
     flow_id: Mapped[str] = mapped_column(String(26), primary_key=True)
     position: Mapped[str] = mapped_column(String(26))
+    opened: Mapped[str] = mapped_column(String(26))  # where it started: nothing before enters

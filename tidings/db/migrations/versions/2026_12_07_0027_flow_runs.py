@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(6), nullable=False),
         sa.Column("flow_id", sa.String(26), nullable=False),
         sa.Column("position", sa.String(26), nullable=False),
+        sa.Column("opened", sa.String(26), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "flow_id", name=op.f("pk_flow_entry_cursors")),
     )
 
