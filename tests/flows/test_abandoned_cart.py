@@ -3,13 +3,27 @@ events sent through it, advanced on virtual time, delivered to the outbox."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.campaigns.conftest import Shop
-from tests.flows.factories import abandoned_cart, body, metric
-from tests.flows.runkit import advance, body_text, delivered, live, runs, sends, steps, track, virtual_time
+from tests.flows.factories import abandoned_cart, body, email, linear, metric
+from tests.flows.runkit import (
+    advance,
+    body_text,
+    delivered,
+    live,
+    outbox,
+    runs,
+    sends,
+    steps,
+    track,
+    virtual_time,
+)
 from tidings.config import Settings
 from tidings.db.session import Database
+from tidings.delivery.worker import DeliveryWorker
+from tidings.jobs.worker import Worker
 
 
 def test_the_abandoned_cart_flow_sends_the_right_email_to_the_right_people(
@@ -81,3 +95,33 @@ def test_the_abandoned_cart_flow_sends_the_right_email_to_the_right_people(
         clock.move(hours=2)
         advance(db)
         assert len(sends(db, account)) == 2
+
+
+def test_on_real_time_a_live_flow_is_delivered_by_the_running_workers(
+    sdk, shop: Shop, db: Database, settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A zero-delay metric flow, from `create_event` to the outbox, with the in-process workers
+    (jobs: events processed, runs entered and advanced; delivery) and no help from the test."""
+    account = shop.keys.id
+    trigger = metric(db, account, "Viewed Product")
+    template = shop.make_template("<p>You looked at {{ event.Name }}</p>", "Viewed")
+    flow = sdk.Flows.create_flow(
+        body("Browse", linear({"type": "metric", "id": trigger}, email("e", template, "Seen it?")))
+    ).data.id
+    live(sdk, flow)
+    jobs = Worker(db, index=5)
+    deliveries = DeliveryWorker(db, outbox(settings, tmp_path))
+    jobs.start()
+    deliveries.start()
+    try:
+        track(sdk, "Viewed Product", {"email": "now@example.com"}, {"Name": "Boots"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list((tmp_path / "outbox").glob("*/*.eml")):
+            time.sleep(0.05)
+    finally:
+        jobs.stop()
+        deliveries.stop()
+    (sent,) = list((tmp_path / "outbox").glob("*/*.eml"))
+    assert "You looked at Boots" in sent.read_text()
+    (run,) = runs(db, account, flow)
+    assert run.status == "completed"
