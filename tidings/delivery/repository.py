@@ -33,12 +33,11 @@ def insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
     return session.execute(stmt).first() is not None
 
 
-def insert_many_if_absent(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Many rows, each skipped when its key exists; how many were written."""
-    written = bulk_insert_ignore(
-        session, TABLE, rows, index_elements=("account_id", "idempotency_key"), returning="id"
+def insert_many_if_absent(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Many rows, each skipped when its key exists; the keys of the rows written."""
+    return bulk_insert_ignore(
+        session, TABLE, rows, index_elements=("account_id", "idempotency_key"), returning="idempotency_key"
     )
-    return len(written)
 
 
 def ids_by_key(session: Session, account_id: str, keys: Sequence[str]) -> dict[str, str]:

@@ -246,10 +246,13 @@ def plan_flow_sends(
                 "planned_for": now,
             }
         )
-    written = repository.insert_many_if_absent(session, rows)
-    if written:
+    inserted = set(repository.insert_many_if_absent(session, rows))
+    if inserted:
         session.info[PLANNED_FLAG] = True
-    return repository.ids_by_key(session, account_id, keys)
+    found = {row["idempotency_key"]: row["id"] for row in rows if row["idempotency_key"] in inserted}
+    missing = [key for key in keys if key not in found]  # planned before (a step done again)
+    found.update(repository.ids_by_key(session, account_id, missing))
+    return found
 
 
 def _source_columns(source: Source) -> tuple[str, str | None, str | None, int | None]:

@@ -19,6 +19,7 @@ from sqlalchemy import and_, false, func, literal, not_, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from tidings.db.chunks import chunked
+from tidings.db.dialect import in_values
 from tidings.delivery.tables import MessageSend
 from tidings.events.tables import Event
 from tidings.flows import conditions as fc
@@ -27,7 +28,7 @@ from tidings.profiles.tables import Profile
 from tidings.segments import compiler
 from tidings.segments.sql import Clause, Context, apply_filter, compare, definite, json_value, metric_events
 
-CHUNK = 500
+CHUNK = 5000
 SENT = ("sent", "unknown", "failed")  # an attempted delivery
 CHANNEL_OF = {
     "profile-not-sent-email": "email",
@@ -114,7 +115,7 @@ def _runs_query(ctx: Context, clause: Clause, chunk: Sequence[str]) -> Any:
         select(FlowRun.id)
         .select_from(FlowRun)
         .join(Profile, and_(Profile.account_id == FlowRun.account_id, Profile.id == FlowRun.profile_id))
-        .where(FlowRun.account_id == ctx.account_id, FlowRun.id.in_(chunk), clause)
+        .where(FlowRun.account_id == ctx.account_id, in_values(ctx.session, FlowRun.id, list(chunk)), clause)
     )
 
 

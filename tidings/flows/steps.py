@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tidings.accounts.repository import get_account
+from tidings.db.dialect import in_values
 from tidings.delivery import service as delivery
 from tidings.delivery.tables import Channel
 from tidings.delivery.transactional import FALLBACK_DOMAIN, message_domain
@@ -93,7 +94,7 @@ def _time_delay(ctx: Context) -> Moves:
     if (data.get("timezone") or "profile") == "profile":
         stmt = select(Profile.id, Profile.location).where(
             Profile.account_id == ctx.flow.account_id,
-            Profile.id.in_(sorted({r.profile_id for r in starting})),
+            in_values(ctx.session, Profile.id, sorted({r.profile_id for r in starting})),
         )
         zones = {pid: (loc or {}).get("timezone") for pid, loc in ctx.session.execute(stmt)}
     for run in starting:
@@ -221,7 +222,7 @@ def _still_members(ctx: Context, runs: Sequence[Run]) -> set[str]:
     stmt = select(table.profile_id).where(
         table.account_id == ctx.flow.account_id,
         group == ctx.flow.trigger_ref,
-        table.profile_id.in_(sorted({r.profile_id for r in runs})),
+        in_values(ctx.session, table.profile_id, sorted({r.profile_id for r in runs})),
     )
     return set(ctx.session.execute(stmt).scalars())
 
