@@ -3,6 +3,7 @@ events sent through it, advanced on virtual time, delivered to the outbox."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -90,6 +91,28 @@ def test_the_abandoned_cart_flow_sends_the_right_email_to_the_right_people(
         trace = steps(db, account, carol.id)
         assert trace[0] == ("entered", None)
         assert ("branched", "false") in trace and trace[-1] == ("completed", None)
+
+        # Flow reports name the flow and its messages.
+        attributes = {
+            "statistics": ["recipients"],
+            "timeframe": {
+                "start": (clock.now - dt.timedelta(days=1)).isoformat(),
+                "end": (clock.now + dt.timedelta(days=1)).isoformat(),
+            },
+            "conversion_metric_id": order,
+            "group_by": ["flow_id", "flow_message_id", "flow_name", "flow_message_name"],
+        }
+        report = sdk.Reporting.query_flow_values(
+            {"data": {"type": "flow-values-report", "attributes": attributes}}
+        )
+        named = sorted(
+            (r.groupings["flow_name"], r.groupings["flow_message_name"], r.statistics["recipients"])
+            for r in report.data.attributes.results
+        )
+        assert named == [
+            ("Abandoned cart", "Still thinking it over?", 1),
+            ("Abandoned cart", "Your cart misses you", 1),
+        ]
 
         # Advancing again changes nothing: no second message for the same action and run.
         clock.move(hours=2)
