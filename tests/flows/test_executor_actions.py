@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from fastapi import FastAPI, Request
 from sqlalchemy import select
 
 from tests.campaigns.conftest import Shop
+from tests.delivery.servers import serve
 from tests.flows.factories import body, email, linear, metric
 from tests.flows.runkit import advance, live, runs, sends, steps, track, virtual_time
 from tidings.db.session import Database
@@ -345,3 +347,40 @@ def test_delays_wait_for_the_time_of_day_and_the_weekday_in_the_zone() -> None:
     )
     assert friday == dt.datetime(2026, 12, 11, 13, 30, tzinfo=dt.UTC)
     assert delays.due({"unit": "minutes", "value": 0}, start, ny) == start
+
+
+def test_a_webhook_action_posts_the_rendered_body_once_through_a_durable_job(
+    sdk, shop: Shop, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    received: list[tuple[dict[str, str], bytes]] = []
+    receiver = FastAPI()
+
+    @receiver.post("/hook")
+    async def hook(request: Request) -> dict[str, bool]:
+        received.append((dict(request.headers), await request.body()))
+        return {"ok": True}
+
+    with serve(receiver) as base, virtual_time():
+        trigger = _metric(db, shop)
+        action = {
+            "temporary_id": "w",
+            "type": "send-webhook",
+            "links": {"next": None},
+            "data": {
+                "status": "draft",
+                "message": {
+                    "url": f"{base}/hook",
+                    "headers": {"X-Shop": "yes"},
+                    "body": '{"email": "{{ person.email }}", "total": {{ event.Total }}}',
+                },
+            },
+        }
+        flow, _ = _flow(sdk, linear(trigger, action))
+        track(sdk, "Started Checkout", {"email": "hook@example.com"}, {"Total": 12})
+        advance(db)
+        advance(db)
+    ((headers, sent),) = received
+    assert sent == b'{"email": "hook@example.com", "total": 12}'
+    assert headers["x-shop"] == "yes" and headers["idempotency-key"].count(":") == 2
+    (run,) = runs(db, shop.keys.id, flow)
+    assert ("delivered", "Webhook answered 200") in steps(db, shop.keys.id, run.id)

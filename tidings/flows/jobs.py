@@ -1,4 +1,5 @@
-"""Background work of flows: `flows.advance`, every second and whenever runs are entered.
+"""Background work of flows: `flows.advance`, every second and whenever runs are entered, and
+`flows.webhook`, one per webhook action a run reaches (tidings/flows/webhook.py).
 
 One job is one short transaction: the segment flows' new entries from the change log, then one
 batch of due runs (tidings/flows/executor.py). A full batch asks for a follow-up job at once, so
@@ -10,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
-from tidings.flows import entry, executor
+from tidings.flows import entry, executor, webhook
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import JobContext, job
 
@@ -25,4 +26,9 @@ def advance(session: Session, context: JobContext) -> None:
         enqueue(session, entry.ADVANCE_JOB, {"follow_up": True}, max_attempts=3)
 
 
-JOBS = (advance,)
+@job(webhook.WEBHOOK_JOB)
+def send_webhook(session: Session, context: JobContext) -> None:
+    webhook.send(session, context)
+
+
+JOBS = (advance, send_webhook)

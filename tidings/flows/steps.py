@@ -30,21 +30,21 @@ from tidings.db.dialect import in_values
 from tidings.delivery import service as delivery
 from tidings.delivery.tables import Channel
 from tidings.delivery.transactional import FALLBACK_DOMAIN, message_domain
-from tidings.flows import delays, filters, resolver
+from tidings.flows import delays, filters, resolver, webhook
 from tidings.flows.conditions import BranchFilter, FlowProfileFilter, ProfileFilter, SplitTriggerFilter
 from tidings.flows.runtime import Move, Run, Step
 from tidings.flows.tables import Flow, FlowAction, FlowMessage
-from tidings.jsonapi.errors import APIError
+from tidings.jsonapi.errors import APIError, NotFound
 from tidings.lists import service as lists
 from tidings.lists.tables import ListMember
 from tidings.profiles import hooks as profile_hooks
 from tidings.profiles.tables import Profile
 from tidings.segments.tables import SegmentMember
+from tidings.templates.errors import RenderError, TemplateError
 
 Moves = dict[str, Move]
 CHANNELS = {"send-email": Channel.EMAIL, "send-sms": Channel.SMS, "send-mobile-push": Channel.PUSH}
 NOT_BUILT = {
-    "send-webhook": "Webhook actions are not sent yet by Tidings",
     "send-internal-alert": "Internal alerts are not sent yet by Tidings",
     "countdown-delay": "Date-triggered flows do not run yet in Tidings",
     "target-date": "Date-triggered flows do not run yet in Tidings",
@@ -110,7 +110,7 @@ def _time_delay(ctx: Context) -> Moves:
 
 def _not_built(ctx: Context) -> Moves:
     reason = NOT_BUILT[ctx.action.action_type]
-    if ctx.action.action_type in ("send-webhook", "send-internal-alert"):
+    if ctx.action.action_type == "send-internal-alert":
         for run in ctx.runs:
             ctx.trace.append(Step(run, ctx.action.id, "skipped", reason))
         return _onward(ctx.runs, _next(ctx.action))
@@ -311,6 +311,24 @@ def _ab_test(ctx: Context) -> Moves:
     return moves
 
 
+def _send_webhook(ctx: Context) -> Moves:
+    """Checked as a message is; the request is rendered now and made by a durable job."""
+    runs, moves = _message_checks(ctx, ctx.action.status, None)
+    if runs:
+        renderer = webhook.Renderer(ctx.session, ctx.flow.account_id)
+        source = str(resolver.message_document(ctx.action.definition, "message").get("body") or "")
+        for run in runs:
+            try:
+                body = renderer.body(run, source)
+            except (TemplateError, RenderError, webhook.WebhookFailed, NotFound) as error:
+                ctx.trace.append(Step(run, ctx.action.id, "skipped", f"Webhook body not rendered: {error}"))
+                continue
+            webhook.enqueue_webhook(ctx.session, ctx.action, run, body)
+            ctx.trace.append(Step(run, ctx.action.id, "sent", "webhook queued"))
+    moves.update(_onward(runs, _next(ctx.action)))
+    return moves
+
+
 # ----------------------------------------------------------------------- profile changes
 
 
@@ -418,6 +436,7 @@ HANDLERS: dict[str, Callable[[Context], Moves]] = {
     "multi-branch-split": _multi_branch_split,
     "update-profile": _update_profile,
     "list-update": _list_update,
+    "send-webhook": _send_webhook,
     **dict.fromkeys(NOT_BUILT, _not_built),
 }
 
