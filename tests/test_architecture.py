@@ -132,6 +132,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "import_jobs",
         "sends",
         "coupon_codes",
+        "flow_runs",
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
@@ -153,4 +154,4 @@ def test_every_cli_command_runs_wired(tmp_path) -> None:
         [sys.executable, "-c", probe, "[]"], capture_output=True, text=True, check=True, env=env
     )
     wired = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 8
+    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 9

@@ -77,6 +77,7 @@ from tidings.flows import entry as flow_entry
 from tidings.flows import jobs as flow_jobs
 from tidings.flows import resolver as flow_resolver
 from tidings.flows import tables as _flows_tables  # noqa: F401
+from tidings.flows.participants import FLOW_RUNS
 from tidings.flows.routes import router as flows_router
 from tidings.flows.routes_runs import router as flow_runs_router
 from tidings.flows.tagging import FLOWS as TAGGABLE_FLOWS
@@ -205,6 +206,7 @@ PROFILE_PARTICIPANTS = (
     IMPORT_JOBS,
     SENDS,
     COUPON_CODES,
+    FLOW_RUNS,
 )
 
 _lock = threading.Lock()

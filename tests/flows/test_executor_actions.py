@@ -384,3 +384,31 @@ def test_a_webhook_action_posts_the_rendered_body_once_through_a_durable_job(
     assert headers["x-shop"] == "yes" and headers["idempotency-key"].count(":") == 2
     (run,) = runs(db, shop.keys.id, flow)
     assert ("delivered", "Webhook answered 200") in steps(db, shop.keys.id, run.id)
+
+
+def test_a_merged_profile_keeps_its_place_in_the_flow(sdk, shop: Shop, db: Database) -> None:  # type: ignore[no-untyped-def]
+    template = shop.make_template("<p>x</p>")
+    with virtual_time() as clock:
+        trigger = _metric(db, shop)
+        flow, _ = _flow(sdk, linear(trigger, _delay("d", "e"), email("e", template, "After the merge")))
+        track(sdk, "Started Checkout", {"email": "first@example.com"}, {})
+        advance(db)
+        people = _by_email(db, shop.keys.id)
+        keep = sdk.Profiles.create_profile(
+            {"data": {"type": "profile", "attributes": {"email": "keep@example.com"}}}
+        ).data.id
+        body = {
+            "data": {
+                "type": "profile-merge",
+                "id": keep,
+                "relationships": {
+                    "profiles": {"data": [{"type": "profile", "id": people["first@example.com"]}]}
+                },
+            }
+        }
+        sdk.Profiles.merge_profiles(body)
+        clock.move(hours=2)
+        advance(db)
+    (run,) = runs(db, shop.keys.id, flow)
+    assert run.profile_id == keep and run.status == "completed"
+    assert [s.profile_id for s in sends(db, shop.keys.id)] == [keep]
