@@ -412,3 +412,38 @@ def test_a_merged_profile_keeps_its_place_in_the_flow(sdk, shop: Shop, db: Datab
     (run,) = runs(db, shop.keys.id, flow)
     assert run.profile_id == keep and run.status == "completed"
     assert [s.profile_id for s in sends(db, shop.keys.id)] == [keep]
+
+
+def test_a_split_the_compiler_cannot_evaluate_ends_those_runs_and_the_rest_goes_on(
+    sdk, shop: Shop, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    template = shop.make_template("<p>x</p>")
+    with virtual_time():
+        trigger = _metric(db, shop)
+        bad = {
+            "condition_groups": [
+                {
+                    "conditions": [
+                        {
+                            "type": "profile-property",
+                            "property": "location.country",  # not a property the compiler reads
+                            "filter": {"type": "string", "operator": "equals", "value": "x"},
+                        }
+                    ]
+                }
+            ]
+        }
+        split = {
+            "temporary_id": "s",
+            "type": "conditional-split",
+            "links": {"next_if_true": None, "next_if_false": None},
+            "data": {"profile_filter": bad},
+        }
+        broken, _ = _flow(sdk, linear(trigger, split))
+        fine, _ = _flow(sdk, linear(trigger, email("e", template, "Fine")))
+        track(sdk, "Started Checkout", {"email": "both@example.com"}, {})
+        advance(db)
+    (stuck,) = runs(db, shop.keys.id, broken)
+    assert stuck.status == "exited" and stuck.exit_reason.startswith("Filter not evaluated")
+    (ok,) = runs(db, shop.keys.id, fine)
+    assert ok.status == "completed" and len(sends(db, shop.keys.id)) == 1

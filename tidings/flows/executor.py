@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,8 @@ from tidings.flows import entry, steps
 from tidings.flows.runtime import Move, Run, Step
 from tidings.flows.tables import Flow, FlowAction, FlowMessage, FlowRun, FlowRunStep
 from tidings.segments.sql import Unsupported
+
+log = structlog.get_logger("tidings.flows")
 
 BATCH = 500
 MAX_STEPS = 50  # steps one run takes in one advance (a guard; graphs are acyclic)
@@ -133,10 +136,19 @@ def _execute(
 ) -> dict[str, Move]:
     if flow is None:
         return {r.id: Move.exit("Flow Deleted") for r in runs}
+    # One group in a savepoint: a group that fails (a filter the compiler cannot evaluate, bad
+    # data) ends its runs with the reason, and the rest of the batch goes on.
+    mark = len(trace)
     try:
-        return _step(session, batch, flow, action, action_id, runs, now, trace)
-    except Unsupported as error:  # a filter the compiler cannot evaluate: those runs end, traced
+        with session.begin_nested():
+            return _step(session, batch, flow, action, action_id, runs, now, trace)
+    except Unsupported as error:
+        del trace[mark:]
         return {r.id: Move.exit(f"Filter not evaluated: {error}"[:255]) for r in runs}
+    except Exception as error:
+        del trace[mark:]
+        log.exception("flows.step_failed", flow=flow.id, action=action_id, runs=len(runs))
+        return {r.id: Move.exit(f"Step failed: {type(error).__name__}: {error}"[:255]) for r in runs}
 
 
 def _step(
@@ -177,7 +189,7 @@ def _apply(run: Run, move: Move, now: dt.datetime, trace: list[Step]) -> bool:
     """Set the run's new position; True when it goes on at once."""
     run.changed = True
     if move.kind == "exit":
-        run.status, run.exit_reason, run.due_at = "exited", move.reason, None
+        run.status, run.exit_reason, run.due_at = "exited", (move.reason or "")[:255], None
         trace.append(Step(run, run.action_id, "exited", move.reason))
         return False
     if move.kind == "wait":

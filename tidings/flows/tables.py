@@ -124,7 +124,7 @@ class FlowRun(Base):
     visit: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    exit_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    exit_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class FlowRunStep(Base):

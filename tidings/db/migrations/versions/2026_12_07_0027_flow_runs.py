@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("visit", sa.Integer(), nullable=False),
         sa.Column("started_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
-        sa.Column("exit_reason", sa.String(64), nullable=True),
+        sa.Column("exit_reason", sa.String(255), nullable=True),
         sa.PrimaryKeyConstraint("account_id", "id", name=op.f("pk_flow_runs")),
         sa.UniqueConstraint(
             "account_id",
