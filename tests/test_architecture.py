@@ -122,7 +122,8 @@ def test_the_composition_root_registers_every_domain() -> None:
     assert {"events.process", "segments.update", "profiles.raise_last_event_date", "jobs.prune"} <= set(
         wired["jobs"]
     )
-    assert wired["hooks"][:3] == [3, 1, 1]  # last_event_date, segments, webhooks; segments; segments
+    # last_event_date, segments, webhooks, flows; segments; segments, flows
+    assert wired["hooks"][:3] == [4, 1, 2]
     assert wired["hooks"][4] == 1  # the default tag group
     assert wired["taggables"] == ["list", "segment", "campaign", "flow"]
     assert wired["metric_filters"] == "SegmentMetricFilters"
@@ -135,6 +136,7 @@ def test_the_composition_root_registers_every_domain() -> None:
         "import_jobs",
         "sends",
         "coupon_codes",
+        "flow_runs",
     ]
     assert "subscriptions.email.marketing.suppression.reason" in wired["facets"]
     assert wired["gateways"] == ["ListsGateway", "SegmentsGateway"]
@@ -156,4 +158,4 @@ def test_every_cli_command_runs_wired(tmp_path) -> None:
         [sys.executable, "-c", probe, "[]"], capture_output=True, text=True, check=True, env=env
     )
     wired = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 8
+    assert "events.process" in wired["jobs"] and len(wired["participants"]) == 9

@@ -24,6 +24,7 @@ from tidings.campaigns import routes_audiences, routes_variations
 from tidings.delivery import routes as delivery_routes
 from tidings.delivery import routes_sending
 from tidings.flows import routes as flow_routes
+from tidings.flows import routes_runs as flow_runs
 from tidings.jobs.worker import drain
 from tidings.jsonapi import spec as klaviyo_operations
 from tidings.jsonapi.spec import Operation
@@ -45,6 +46,7 @@ OWN = {
         *routes_audiences.OPERATIONS,
         *routes_changes.OPERATIONS,
         flow_routes.CREATE_FLOW_ACTION,
+        *flow_runs.OPERATIONS,
         *webhook_deliveries.OPERATIONS,
         *web_routes.OPERATIONS,
     )

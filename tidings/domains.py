@@ -76,8 +76,13 @@ from tidings.events.participants import PROFILE_EVENTS
 from tidings.events.predictive import PREDICTIVE_ANALYTICS
 from tidings.events.routes import router as events_router
 from tidings.events.routes_metrics import router as metrics_router
+from tidings.flows import entry as flow_entry
+from tidings.flows import jobs as flow_jobs
+from tidings.flows import resolver as flow_resolver
 from tidings.flows import tables as _flows_tables  # noqa: F401
+from tidings.flows.participants import FLOW_RUNS
 from tidings.flows.routes import router as flows_router
+from tidings.flows.routes_runs import router as flow_runs_router
 from tidings.flows.tagging import FLOWS as TAGGABLE_FLOWS
 from tidings.flows.triggers import FlowTriggersReader
 from tidings.images import service as image_service
@@ -181,6 +186,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaign_variations_router,
     campaign_audiences_router,
     flows_router,
+    flow_runs_router,
     webhooks_router,
     webhook_deliveries_router,
     campaign_send_jobs_router,
@@ -205,6 +211,7 @@ JOBS: tuple[job_registry.JobSpec, ...] = (
     *webhook_jobs.JOBS,
     *campaign_jobs.JOBS,
     *web_feed_jobs.JOBS,
+    *flow_jobs.JOBS,
 )
 
 # What other domains keep per profile, moved by merges and removed by privacy deletion.
@@ -217,6 +224,7 @@ PROFILE_PARTICIPANTS = (
     IMPORT_JOBS,
     SENDS,
     COUPON_CODES,
+    FLOW_RUNS,
 )
 
 _lock = threading.Lock()
@@ -236,6 +244,8 @@ def install() -> None:
         event_hooks.EVENTS_WRITTEN.register(activity.keep_last_event_date)
         event_hooks.EVENTS_WRITTEN.register(segment_listeners.events_written)
         event_hooks.EVENTS_WRITTEN.register(webhook_listeners.events_written)
+        event_hooks.EVENTS_WRITTEN.register(flow_entry.events_written)
+        list_hooks.MEMBERSHIP_CHANGED.register(flow_entry.list_membership_changed)
         list_hooks.MEMBERSHIP_CHANGED.register(segment_listeners.list_membership_changed)
         profile_hooks.PROFILES_CHANGED.register(segment_listeners.profiles_changed)
         consent_hooks.DOUBLE_OPTIN_REQUESTED.register(optin.request_confirmation)
@@ -271,6 +281,7 @@ def install() -> None:
         delivery_sources.register(
             SourceKind.CAMPAIGN_MESSAGE, campaign_resolver.resolve, campaign_resolver.resolve_variation
         )
+        delivery_sources.register(SourceKind.FLOW_ACTION, flow_resolver.resolve)
         _installed = True
 
 

@@ -67,7 +67,7 @@ def abandoned_cart(
                                 "conditions": [
                                     {
                                         "type": "profile-property",
-                                        "property": "location.country",
+                                        "property": "location['country']",
                                         "filter": {
                                             "type": "string",
                                             "operator": "equals",

@@ -7,6 +7,9 @@ from typing import Any
 
 from tests.events.factories import make_events, metric_id
 from tests.isolation import Case, Env, Listing
+from tidings.db.base import utcnow
+from tidings.db.ids import ulid
+from tidings.flows.tables import FlowRun
 
 
 def _create(env: Env, path: str, body: dict[str, Any]) -> str:
@@ -125,6 +128,29 @@ def a_segment_flow(env: Env) -> dict[str, str]:
     return {**params, "id": params["segment"]}
 
 
+def a_run(env: Env) -> dict[str, str]:
+    """A run of A's flow (written as the executor writes one)."""
+    params = a_flow(env)
+    now = utcnow()
+    run_id = ulid()
+    with env.db.write() as session:
+        session.add(
+            FlowRun(
+                account_id=env.a.id,
+                id=run_id,
+                flow_id=params["flow"],
+                profile_id=ulid(),
+                trigger_kind="list",
+                trigger_key="L",
+                status="completed",
+                visit=1,
+                started_at=now,
+                updated_at=now,
+            )
+        )
+    return {**params, "id": run_id}
+
+
 def flow_unchanged(env: Env, params: dict[str, str]) -> None:
     response = env.as_a(
         "GET", f"/api/flows/{params['flow']}", params={"additional-fields[flow]": "definition"}
@@ -200,6 +226,8 @@ def _anchor_body(p: dict[str, str]) -> Any:
 
 CASES = [
     Case("GET", "/api/flows/{id}", a_flow),
+    Case("GET", "/api/x-tidings/flows/{id}/runs", a_flow),
+    Case("GET", "/api/x-tidings/flow-runs/{id}/steps", a_run),
     Case(
         "PATCH",
         "/api/flows/{id}",

@@ -11,7 +11,9 @@ from sqlalchemy import Select, Table, delete, func, literal, select, true, updat
 from sqlalchemy.orm import Session
 
 from tidings.db.base import JSONType, UTCDateTime
+from tidings.db.chunks import chunked
 from tidings.db.dialect import (
+    bulk_insert_ignore,
     bulk_update,
     in_values,
     insert_ignore,
@@ -29,6 +31,23 @@ def insert_if_absent(session: Session, row: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; whether this call made the row."""
     stmt = insert_ignore(session, TABLE, row).returning(TABLE.c.id)
     return session.execute(stmt).first() is not None
+
+
+def insert_many_if_absent(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Many rows, each skipped when its key exists; the keys of the rows written."""
+    return bulk_insert_ignore(
+        session, TABLE, rows, index_elements=("account_id", "idempotency_key"), returning="idempotency_key"
+    )
+
+
+def ids_by_key(session: Session, account_id: str, keys: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in chunked(list(keys), 500):
+        stmt = select(TABLE.c.idempotency_key, TABLE.c.id).where(
+            TABLE.c.account_id == account_id, in_values(session, TABLE.c.idempotency_key, chunk)
+        )
+        found.update({key: row_id for key, row_id in session.execute(stmt)})
+    return found
 
 
 def plan_audience(

@@ -203,6 +203,61 @@ def plan_many(
     return written
 
 
+@dataclass(frozen=True)
+class FlowSend:
+    """One message of a flow run to plan: its key is (action, run, visit), its definition is
+    found through `source_id` (the flow message), its events carry `event_id`'s properties."""
+
+    source: FlowActionSource
+    profile_id: str
+    channel: Channel
+    source_id: str
+    domain: str
+    event_id: str | None = None
+
+
+def plan_flow_sends(
+    session: Session, account_id: str, sends: Sequence[FlowSend], *, now: dt.datetime | None = None
+) -> dict[str, str]:
+    """Plan many flow messages at once, insert-if-absent on their keys (a step retried after a
+    rollback writes nothing twice); returns each key's row id, whether written now or before."""
+    if not sends:
+        return {}
+    now = now or utcnow()
+    rows: list[dict[str, Any]] = []
+    keys: list[str] = []
+    for item in sends:
+        key = idempotency_key(item.source, item.profile_id)
+        keys.append(key)
+        rows.append(
+            {
+                "account_id": account_id,
+                "id": ulid(),
+                "idempotency_key": key,
+                "channel": Channel(item.channel).value,
+                "profile_id": item.profile_id,
+                "source_kind": SourceKind.FLOW_ACTION.value,
+                "source_id": item.source_id,
+                "run_id": item.source.run_id,
+                "visit": item.source.visit,
+                "event_id": item.event_id,
+                "status": SendStatus.PLANNED.value,
+                "attempts": 0,
+                "resends": 0,
+                "message_id": message_id_for(account_id, key, item.domain),
+                "created": now,
+                "planned_for": now,
+            }
+        )
+    inserted = set(repository.insert_many_if_absent(session, rows))
+    if inserted:
+        session.info[PLANNED_FLAG] = True
+    found = {row["idempotency_key"]: row["id"] for row in rows if row["idempotency_key"] in inserted}
+    missing = [key for key in keys if key not in found]  # planned before (a step done again)
+    found.update(repository.ids_by_key(session, account_id, missing))
+    return found
+
+
 def _source_columns(source: Source) -> tuple[str, str | None, str | None, int | None]:
     match source:
         case CampaignMessageSource(campaign_message_id=message):

@@ -1,8 +1,8 @@
 """Flows: create with a whole definition, read, change status (cascading to the actions),
 delete; edit and delete single actions. Services flush at most; the request commits.
 
-The executor (runs, timers, triggers firing) is not built yet: a flow can be created, edited
-and set live, and its stored definition is what an executor will walk (`tables.py`).
+A live flow runs (tidings/flows/entry.py, executor.py): setting a segment flow live opens its
+cursor on the segment's change log; deleting a flow ends its waiting runs, traced.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.ids import ulid
-from tidings.flows import repository, validation
+from tidings.flows import entry, repository, runs, validation
 from tidings.flows.actions import MESSAGE_CHANNELS, Action, FlowEmail
 from tidings.flows.definition import TRIGGER_TYPE_NAMES, FlowDefinition, parse, pointer
 from tidings.flows.tables import Flow, FlowAction, FlowMessage
@@ -259,6 +259,8 @@ def update_status(session: Session, account_id: str, flow_id: str, status: str) 
             action.definition = doc
             action.status = status
             action.updated_at = now
+    if status == "live":
+        entry.open_cursor(session, flow, now)
     flow.status = status
     flow.updated_at = now
     session.flush()
@@ -275,6 +277,7 @@ def _set_status(doc: dict[str, Any], status: str) -> bool:
 
 def delete_flow(session: Session, account_id: str, flow_id: str) -> None:
     get_flow(session, account_id, flow_id)
+    runs.end_runs(session, account_id, flow_id, "Flow Deleted", utcnow())
     repository.delete_flow(session, account_id, flow_id)
     tags.forget_resources(session, account_id, "flow", [flow_id])
 

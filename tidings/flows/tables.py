@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tidings.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -92,3 +92,66 @@ class FlowMessage(Base):
     template_copied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FlowRun(Base):
+    """One profile's way through one flow (a narrow row: position, timer, trace anchor).
+
+    `trigger_key` makes entering idempotent: the triggering event's id for a metric flow (one
+    run per event), `L` for a list or segment flow (once per profile, ever). `action_id` is the
+    action the run is at (waiting at a delay, or due to execute it); `due_at` is when the
+    executor takes it next. `visit` counts the steps taken, so a message's ledger key
+    (action, run, visit) is the same on every retry of the same step."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        UniqueConstraint("account_id", "flow_id", "profile_id", "trigger_key"),
+        Index("ix_flow_runs_due", "due_at", postgresql_where=text("status IN ('active', 'waiting')")),
+        Index("ix_flow_runs_account_id_flow_id_profile_id", "account_id", "flow_id", "profile_id"),
+        Index("ix_flow_runs_account_id_profile_id", "account_id", "profile_id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(26))
+    profile_id: Mapped[str] = mapped_column(String(26))
+    trigger_kind: Mapped[str] = mapped_column(String(20))  # metric, list, segment
+    trigger_key: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(26), nullable=True)  # the triggering event
+    status: Mapped[str] = mapped_column(String(12))  # active, completed, exited
+    action_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    visit: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    exit_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class FlowRunStep(Base):
+    """The trace: what happened to a run at each action, and why (append-only)."""
+
+    __tablename__ = "flow_run_steps"
+    __table_args__ = (Index("ix_flow_run_steps_account_id_run_id", "account_id", "run_id", "visit"),)
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(26))
+    flow_id: Mapped[str] = mapped_column(String(26))
+    action_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    visit: Mapped[int] = mapped_column(Integer)
+    # entered, waited, sent (planned in the ledger), skipped, branched, updated, exited, completed
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    send_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class FlowEntryCursor(Base):
+    """How far a segment-triggered flow has read the segment's change log (a change id)."""
+
+    __tablename__ = "flow_entry_cursors"
+
+    account_id: Mapped[str] = mapped_column(String(6), primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    position: Mapped[str] = mapped_column(String(26))
+    opened: Mapped[str] = mapped_column(String(26))  # where it started: nothing before enters

@@ -4,9 +4,8 @@ A report counts the delivery ledger's rows (tidings.delivery.tables.MessageSend)
 kind: campaign messages for the campaign reports, flow actions for the flow reports. The
 computation (repository.py) is the same for every kind; a `Source` says which rows it covers and
 gives each of Klaviyo's grouping attributes as an SQL expression over a ledger row (and the
-tables it joins). Flow rows name their flow and flow message by the properties their events
-carry, `$flow` and `$message`, fixed on the row (`context`) when the message was rendered, so
-the flow reports work as soon as the flow executor writes ledger rows.
+tables it joins). Flow rows name their flow message by their source id (and the `$message` their
+events carry), their flow by `$flow` or the message's flow; names come from the flow tables.
 """
 
 from __future__ import annotations
@@ -15,17 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, literal, null
+from sqlalchemy import and_, case, func, literal
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 
 from tidings.campaigns.tables import CampaignMessage, CampaignVariation
 from tidings.db.dialect import json_text
 from tidings.delivery.tables import MessageSend, SourceKind
+from tidings.flows.tables import Flow, FlowMessage
 
 SENDS = MessageSend.__table__
 MESSAGES = CampaignMessage.__table__
 VARIATIONS = CampaignVariation.__table__
+FLOW_MESSAGES = FlowMessage.__table__
+FLOWS_TABLE = Flow.__table__
 
 # Klaviyo's names for the channels (the values of `send_channel`, in groupings and filters).
 SEND_CHANNELS = {"email": "email", "sms": "sms", "push": "push-notification"}
@@ -74,10 +76,6 @@ def _campaign_messages(base: FromClause) -> FromClause:
     )
 
 
-def _nothing_to_join(base: FromClause) -> FromClause:
-    return base
-
-
 def _campaign_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
     columns: Columns = {
         "campaign_id": MESSAGES.c.campaign_id,
@@ -98,18 +96,31 @@ def _campaign_columns(session: Session) -> tuple[Columns, Callable[[FromClause],
     return columns, joined
 
 
+def _flow_messages(base: FromClause) -> FromClause:
+    """A flow row's message (its source id) and flow, for their names (outer: either may be gone)."""
+    return base.outerjoin(
+        FLOW_MESSAGES,
+        and_(FLOW_MESSAGES.c.account_id == SENDS.c.account_id, FLOW_MESSAGES.c.id == SENDS.c.source_id),
+    ).outerjoin(
+        FLOWS_TABLE,
+        and_(
+            FLOWS_TABLE.c.account_id == FLOW_MESSAGES.c.account_id,
+            FLOWS_TABLE.c.id == FLOW_MESSAGES.c.flow_id,
+        ),
+    )
+
+
 def _flow_columns(session: Session) -> tuple[Columns, Callable[[FromClause], FromClause]]:
-    nothing = null().cast(String)  # names live in the flows domain, which does not exist yet
     columns: Columns = {
-        "flow_id": json_text(session, SENDS.c.context, "$flow"),
+        "flow_id": func.coalesce(json_text(session, SENDS.c.context, "$flow"), FLOW_MESSAGES.c.flow_id),
         "flow_message_id": message_key(session),
-        "flow_message_name": nothing,
-        "flow_name": nothing,
+        "flow_message_name": FLOW_MESSAGES.c.name,
+        "flow_name": FLOWS_TABLE.c.name,
         "send_channel": send_channel(),
-        "variation": json_text(session, SENDS.c.context, "$variation"),
-        "variation_name": nothing,
+        "variation": func.coalesce(json_text(session, SENDS.c.context, "$variation"), SENDS.c.source_id),
+        "variation_name": FLOW_MESSAGES.c.name,
     }
-    return columns, _nothing_to_join
+    return columns, _flow_messages
 
 
 CAMPAIGNS = Source(

@@ -1,7 +1,7 @@
 """Custom metrics, mapped metrics and web feeds.
 
 Revision ID: 0028_metrics_feeds
-Revises: 0026_campaign_sends
+Revises: 0027_flow_runs
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0028_metrics_feeds"
-down_revision = "0026_campaign_sends"
+down_revision = "0027_flow_runs"
 branch_labels = None
 depends_on = None
 
