@@ -447,3 +447,42 @@ def test_a_split_the_compiler_cannot_evaluate_ends_those_runs_and_the_rest_goes_
     assert stuck.status == "exited" and stuck.exit_reason.startswith("Filter not evaluated")
     (ok,) = runs(db, shop.keys.id, fine)
     assert ok.status == "completed" and len(sends(db, shop.keys.id)) == 1
+
+
+def test_a_custom_metric_starts_its_flow_for_each_member_event(sdk, shop: Shop, db: Database) -> None:  # type: ignore[no-untyped-def]
+    """A flow triggered by a custom metric starts on an event of any member metric that passes
+    that member's filters (tidings.events.custom_metrics.expand), and on nothing else."""
+    with virtual_time():
+        placed = metric(db, shop.keys.id, "Placed Order")
+        store = metric(db, shop.keys.id, "Store Order")
+        metric(db, shop.keys.id, "Viewed Product")
+        groups = [
+            {
+                "metric_id": placed,
+                "metric_filters": [
+                    {"property": "Brand", "filter": {"type": "string", "operator": "equals", "value": "Acme"}}
+                ],
+                "value_property": "$value",
+            },
+            {"metric_id": store, "value_property": "$value"},
+        ]
+        custom = sdk.Metrics.create_custom_metric(
+            {
+                "data": {
+                    "type": "custom-metric",
+                    "attributes": {
+                        "name": "Any order",
+                        "definition": {"aggregation_method": "count", "metric_groups": groups},
+                    },
+                }
+            }
+        ).data.id
+        flow, _ = _flow(sdk, linear({"type": "metric", "id": custom}, _delay("wait", None)))
+        track(sdk, "Placed Order", {"email": "acme@example.com"}, {"Brand": "Acme"})
+        track(sdk, "Placed Order", {"email": "other@example.com"}, {"Brand": "Other"})
+        track(sdk, "Store Order", {"email": "store@example.com"}, {"Till": 3})
+        track(sdk, "Viewed Product", {"email": "viewer@example.com"}, {"Brand": "Acme"})
+        advance(db)
+    people = _by_email(db, shop.keys.id)
+    entered = {r.profile_id for r in runs(db, shop.keys.id, flow)}
+    assert entered == {people["acme@example.com"], people["store@example.com"]}

@@ -21,12 +21,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import literal, not_, select
+from sqlalchemy import func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from tidings.db.base import utcnow
 from tidings.db.dialect import bulk_insert_ignore
 from tidings.db.ids import ulid
+from tidings.events import custom_metrics
 from tidings.events.hooks import WrittenEvent
 from tidings.events.tables import Event
 from tidings.flows.conditions import MetricTriggerFilter
@@ -45,15 +46,21 @@ RUNNING = ("active", "waiting")
 # enters, and the run's unique key makes the re-reading harmless.
 SEGMENT_REREAD = dt.timedelta(minutes=2)
 _COLUMNS = ("account_id", "flow_id", "profile_id", "trigger_key")
+CUSTOM_ID_LENGTH = 32  # a custom metric's id (tidings.events.custom_metrics.CUSTOM_ID); a metric's is 6
 
 
-def live_flows(session: Session, account_id: str, kind: str, refs: Sequence[str]) -> list[Flow]:
+def live_flows(
+    session: Session, account_id: str, kind: str, refs: Sequence[str], *, custom_metrics: bool = False
+) -> list[Flow]:
+    """The live flows of these triggers; with `custom_metrics`, also every live flow triggered
+    by a custom metric (its members are only known once it is expanded)."""
     if not refs:
         return []
+    named = Flow.trigger_ref.in_(sorted(set(refs)))
     stmt = select(Flow).where(
         Flow.account_id == account_id,
         Flow.trigger_kind == kind,
-        Flow.trigger_ref.in_(sorted(set(refs))),
+        or_(named, func.length(Flow.trigger_ref) == CUSTOM_ID_LENGTH) if custom_metrics else named,
         Flow.status == "live",
     )
     return list(session.execute(stmt).scalars())
@@ -122,13 +129,15 @@ def events_written(session: Session, account_id: str, written: list[WrittenEvent
     candidates = [e for e in written if not e.backfill]
     if not candidates:
         return
-    flows = live_flows(session, account_id, "metric", [e.metric_id for e in candidates])
+    flows = live_flows(session, account_id, "metric", [e.metric_id for e in candidates], custom_metrics=True)
     if not flows:
         return
     now = utcnow()
     ctx = Context(session, account_id, now)
     for flow in flows:
-        ids = [e.id for e in candidates if e.metric_id == flow.trigger_ref]
+        members = custom_metrics.expand(session, account_id, flow.trigger_ref or "")
+        metric_ids = set(members.metric_ids) if members is not None else {flow.trigger_ref}
+        ids = [e.id for e in candidates if e.metric_id in metric_ids]
         if not ids:
             continue
         trigger = (flow.definition.get("triggers") or [{}])[0]
@@ -140,6 +149,8 @@ def events_written(session: Session, account_id: str, written: list[WrittenEvent
             Event.backfill.is_(False),
             event_clause(ctx, parsed),
         )
+        if members is not None:  # a custom metric: an event of a member group, passing its filters
+            stmt = stmt.where(custom_metrics.member_clause(session, account_id, members, Event))
         blocked = _reentry_blocked(flow, now)
         if blocked is not None:
             stmt = stmt.where(not_(blocked))
