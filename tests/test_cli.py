@@ -96,7 +96,7 @@ def test_serve_on_a_busy_port_says_how_to_pick_another_before_printing_anything(
 
 def test_first_start_makes_an_owner_who_can_sign_in_once_told_the_password(run, tmp_path, app) -> None:
     from tests.web.helpers import browser
-    from tidings.cli import DEFAULT_USER
+    from tidings.web.cli import DEFAULT_USER
 
     path = tmp_path / "credentials.json"
     first = run("accounts", "ensure-default", "--credentials", str(path))

@@ -17,6 +17,7 @@ import typer
 from tidings.catalogs import cli as catalog_cli
 from tidings.config import get_settings
 from tidings.delivery import cli as delivery_cli
+from tidings.web import cli as web_cli
 
 app = typer.Typer(
     help="Tidings: customer data and marketing automation that speaks Klaviyo's API.", no_args_is_help=True
@@ -36,10 +37,7 @@ import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
-users_app = typer.Typer(
-    help="People who sign in to the web app (/app), and their roles.", no_args_is_help=True
-)
-app.add_typer(users_app, name="users")
+app.add_typer(web_cli.app, name="users")
 
 
 @app.callback()
@@ -285,7 +283,7 @@ def _announce_default_account(credentials: Path, url: str) -> None:
         f"(try: curl -H 'Authorization: Klaviyo-API-Key {saved['private_key']}' "
         f"-H 'revision: 2026-07-15' {url}/api/accounts)"
     )
-    _announce_first_user(url, saved["account_id"])
+    web_cli.announce_first_user(get_settings(), url, saved["account_id"])
     typer.echo("")
 
 
@@ -319,95 +317,6 @@ def _save(credentials: Path, data: dict[str, str]) -> None:
     credentials.touch(mode=stat.S_IRUSR | stat.S_IWUSR)
     os.chmod(credentials, stat.S_IRUSR | stat.S_IWUSR)  # before the secret is written
     credentials.write_text(json.dumps(data, indent=1))
-
-
-DEFAULT_USER = "owner@tidings.local"
-
-
-def _announce_first_user(url: str, account_id: str) -> None:
-    """The default account's first person, made when it has none: an owner whose password is
-    printed this once (never saved); `tidings users set-password` sets a new one."""
-    import secrets
-
-    from tidings.web import service as web_service
-
-    with _database().write() as session:
-        if web_service.has_members(session, account_id):
-            typer.echo(f"Web app:      {url}/app/  (sign in as a user of this account)")
-            return
-        password = secrets.token_urlsafe(12)
-        existing = web_service.repository.user_by_email(session, DEFAULT_USER)
-        if existing is not None:  # the user of an earlier default account: a new password
-            web_service.set_password(session, DEFAULT_USER, password)
-            user_id = existing.id
-        else:
-            user_id = web_service.create_user(session, DEFAULT_USER, password, name="Owner").id
-        web_service.add_membership(session, account_id, user_id, "owner")
-    typer.echo(f"Web app:      {url}/app/")
-    typer.echo(f"  sign in as  {DEFAULT_USER}")
-    typer.echo(f"  password    {password}   (shown once, not saved; to set another:")
-    typer.echo(f"              tidings users set-password --email {DEFAULT_USER})")
-
-
-@users_app.command("create")
-def users_create(
-    email: Annotated[str, typer.Option(help="The person's email; they sign in with it.")],
-    account: Annotated[str, typer.Option(help="The account they join (its id).")],
-    role: Annotated[
-        str,
-        typer.Option(
-            help="owner, admin, manager, analyst, campaign_coordinator, content_creator or support."
-        ),
-    ] = "owner",
-    password: Annotated[
-        str | None, typer.Option(help="At least 10 characters; asked for when not given.")
-    ] = None,
-    name: Annotated[str, typer.Option(help="A display name.")] = "",
-) -> None:
-    """Create a user (or add an existing one to another account) with a role."""
-    from tidings.jsonapi.errors import APIError
-    from tidings.web import repository, service
-
-    try:
-        with _database().write() as session:
-            user = repository.user_by_email(session, email.strip().lower())
-            if user is None:
-                secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-                user = service.create_user(session, email, secret, name=name)
-            service.add_membership(session, account, user.id, role)
-    except APIError as exc:
-        _fail(exc.detail)
-    typer.echo(f"{email.strip().lower()} is {role} of account {account}; sign in at /app/")
-
-
-@users_app.command("list")
-def users_list(account: Annotated[str, typer.Option(help="The account (its id).")]) -> None:
-    """List the users of an account and their roles."""
-    from tidings.web import repository
-
-    with _database().read() as session:
-        for member, user in repository.members(session, account):
-            typer.echo(f"{user.id}  {user.email}  {member.role}")
-
-
-@users_app.command("set-password")
-def users_set_password(
-    email: Annotated[str, typer.Option(help="The user's email.")],
-    password: Annotated[
-        str | None, typer.Option(help="At least 10 characters; asked for when not given.")
-    ] = None,
-) -> None:
-    """Set a user's password (and sign them out everywhere)."""
-    from tidings.jsonapi.errors import APIError
-    from tidings.web import service
-
-    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with _database().write() as session:
-            service.set_password(session, email, secret)
-    except APIError as exc:
-        _fail(exc.detail)
-    typer.echo(f"The password of {email} is set.")
 
 
 @keys_app.command("create")

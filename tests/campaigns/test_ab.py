@@ -26,7 +26,7 @@ from tidings.config import Settings
 from tidings.db.base import set_clock, utcnow
 from tidings.db.ids import ulid
 from tidings.db.session import Database
-from tidings.delivery.service import HELD_UNTIL
+from tidings.delivery.by_source import HELD_UNTIL
 from tidings.delivery.worker import deliver_due
 from tidings.events.tables import Event, Metric
 from tidings.jobs.queue import enqueue

@@ -10,7 +10,7 @@ variations and holds the rest:
   n mod V: the groups differ by one at most, and the same audience always splits the same way.
 - The test rows are planned with their variation in their context (`$variation`, what the
   resolver renders and every event then carries); the rest are planned held
-  (`delivery.service.HELD_UNTIL`, never due), so the ledger's key per campaign message and
+  (`delivery.by_source.HELD_UNTIL`, never due), so the ledger's key per campaign message and
   profile stands and nobody can get two variations.
 - A durable job (`campaigns.ab_winner`) runs `winner_wait_hours` after the test's due time,
   picks the variation with the best rate of the winner metric among its test rows that went out
@@ -35,8 +35,10 @@ from sqlalchemy.orm import Session
 from tidings.campaigns.tables import Campaign, CampaignMessage
 from tidings.campaigns.variants import all_of
 from tidings.db.dialect import json_text
+from tidings.delivery import by_source
 from tidings.delivery import service as delivery
-from tidings.delivery.service import HELD_UNTIL, CampaignMessageSource
+from tidings.delivery.by_source import HELD_UNTIL
+from tidings.delivery.service import CampaignMessageSource
 from tidings.delivery.tables import Channel, MessageSend, SendStatus, SourceKind
 from tidings.jobs.queue import enqueue
 
@@ -182,7 +184,7 @@ def decide(session: Session, message: CampaignMessage, now: dt.datetime) -> str:
     winner = pick(results(session, message), metric_of(message))
     message.winner_id = winner
     message.winner_at = now
-    delivery.release_held(
+    by_source.release_held(
         session,
         message.account_id,
         source=CampaignMessageSource(message.id),

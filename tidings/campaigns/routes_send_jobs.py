@@ -16,7 +16,7 @@ from tidings.campaigns.schemas import parse
 from tidings.campaigns.schemas_jobs import EstimationJobCreate, SendJobCreate, SendJobUpdate
 from tidings.campaigns.service import same_id
 from tidings.campaigns.tables import CampaignRecipientEstimation, CampaignSendJob
-from tidings.delivery.service import SourceReport
+from tidings.delivery.by_source import SourceReport
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, single
 

@@ -37,8 +37,10 @@ from tidings.campaigns import ab, repository, resolver, schedule
 from tidings.campaigns.tables import Campaign, CampaignMessage, CampaignSendJob
 from tidings.campaigns.variants import all_of, merged
 from tidings.db.base import utcnow
+from tidings.delivery import by_source
 from tidings.delivery import service as delivery
-from tidings.delivery.service import HELD_UNTIL, CampaignMessageSource, SkipReason, SourceReport
+from tidings.delivery.by_source import HELD_UNTIL, SourceReport
+from tidings.delivery.service import CampaignMessageSource, SkipReason
 from tidings.delivery.tables import Channel, SendStatus
 from tidings.delivery.transactional import FALLBACK_DOMAIN, message_domain
 from tidings.jobs.queue import enqueue
@@ -192,7 +194,7 @@ def plan_recipients(
                 at=at,
                 planned_at=now,
             )
-            recipients += delivery.source_report(session, account_id, source).total
+            recipients += by_source.source_report(session, account_id, source).total
             continue
         recipients += delivery.plan_many(
             session,
@@ -244,7 +246,7 @@ def progress(session: Session, account_id: str, campaign_id: str, now: dt.dateti
         source = CampaignMessageSource(message.id)
         if campaign.status == CANCELLED:
             delivery.cancel(session, account_id, source_id=message.id)
-        waiting, due = delivery.source_pending(session, account_id, source)
+        waiting, due = by_source.source_pending(session, account_id, source)
         if due is not None and due >= HELD_UNTIL:  # only an A/B test's rest waits: until its winner
             due = max(ab.decides_at(message, job.first_due or now), now)
         pending = pending or waiting
@@ -256,7 +258,7 @@ def progress(session: Session, account_id: str, campaign_id: str, now: dt.dateti
     if not pending:
         if campaign.status != CANCELLED:
             reports = [
-                delivery.source_report(session, account_id, CampaignMessageSource(m.id)) for m in messages
+                by_source.source_report(session, account_id, CampaignMessageSource(m.id)) for m in messages
             ]
             status = final_status(reports)
             _finish(campaign, job, status, JOB_COMPLETE if status == SENT else JOB_CANCELLED, now)
@@ -319,7 +321,7 @@ def cancel_send(session: Session, account_id: str, campaign_id: str, action: str
                 pointer="/data/attributes/action",
             )
         for message in messages:
-            delivery.withdraw(session, account_id, source=CampaignMessageSource(message.id))
+            by_source.withdraw(session, account_id, source=CampaignMessageSource(message.id))
         _finish(campaign, job, DRAFT, JOB_CANCELLED, now)
         campaign.scheduled_at = None
         session.flush()
@@ -340,7 +342,7 @@ def cancel_send(session: Session, account_id: str, campaign_id: str, action: str
 def withdraw_all(session: Session, campaign: Campaign) -> None:
     """A deleted campaign's unsent rows: none of them is sent."""
     for message in _messages(session, campaign):
-        delivery.withdraw(session, campaign.account_id, source=CampaignMessageSource(message.id))
+        by_source.withdraw(session, campaign.account_id, source=CampaignMessageSource(message.id))
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,6 @@ def send_job_report(session: Session, account_id: str, campaign_id: str) -> Send
     """The job with what became of its ledger rows (by status, skips and failures by reason)."""
     job = get_send_job(session, account_id, campaign_id)
     messages = repository.messages_of(session, account_id, [campaign_id])[campaign_id]
-    reports = [delivery.source_report(session, account_id, CampaignMessageSource(m.id)) for m in messages]
+    reports = [by_source.source_report(session, account_id, CampaignMessageSource(m.id)) for m in messages]
     tests = [ab.report(session, m) for m in messages if len(all_of(session, m)) > 1]
     return SendJobReport(job, reports, tests)
