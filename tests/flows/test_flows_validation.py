@@ -348,3 +348,24 @@ def test_a_split_with_actions_on_its_branches_is_not_deleted(shop: Shop, cart: s
     split = created.json()["data"]["attributes"]["definition"]["actions"][2]
     response = shop.request("DELETE", f"/api/flow-actions/{split['id']}")
     assert _errors(response, 400)[0][1].startswith("A split with actions")
+
+
+@pytest.mark.parametrize("name", ["location.country", "country", "properties.size"])
+def test_a_profile_property_the_compiler_cannot_read_is_refused_when_saved(
+    shop: Shop,
+    cart: str,
+    db,
+    account,
+    name: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Not when the runs reach it: `location['country']` is how a location field is named."""
+    order = metric(db, account.id, "Placed Order")
+    definition = abandoned_cart(cart, order, shop.make_template(name="US"), shop.make_template(name="Other"))
+    condition = definition["actions"][2]["data"]["profile_filter"]["condition_groups"][0]["conditions"][0]
+    assert condition["property"] == "location['country']"
+    condition["property"] = name
+    ((pointer, detail),) = _errors(_post(shop, definition), 400)
+    assert pointer == f"{BASE}/actions/2/data/profile_filter/condition_groups/0/conditions/0/property"
+    assert "location['...']" in detail
+    condition["property"] = "location['country']"
+    assert _post(shop, definition).status_code == 201

@@ -38,6 +38,7 @@ from tidings.flows.conditions import CustomObjectCondition, CustomObjectTriggerC
 from tidings.flows.definition import DateTrigger, FlowDefinition, MetricTrigger
 from tidings.inference import parse_date
 from tidings.jsonapi.errors import APIError, ErrorList, InvalidInput, NotFound
+from tidings.segments.sql import profile_property_problem
 
 # A delay is at least a minute and at most a year (Klaviyo's editor allows no zero delay; a
 # wait of years is a mistake, not a plan: Vero caps delays at 365 days, Shopify Flow at 90).
@@ -179,6 +180,8 @@ def _check_conditions(filter_: Any, where: str, problems: list[APIError], refs: 
                     f"Custom-object conditions are not supported: {CUSTOM_OBJECTS}", pointer=f"{at}/type"
                 )
             )
+        elif cond.type == "profile-property" and (problem := profile_property_problem(cond.property)):
+            problems.append(InvalidInput(problem, pointer=f"{at}/property"))
         elif cond.type == "profile-metric" or cond.type == "metric-property":
             refs.metrics.append((f"{at}/metric_id", cond.metric_id))
         elif cond.type == "profile-group-membership":

@@ -117,6 +117,14 @@ def json_value(session: Session, column: Any, key: str) -> Value:
     )
 
 
+def profile_property_problem(name: str) -> str | None:
+    """Why a profile property name cannot be read (None when it can): what `profile_value` refuses,
+    checked without a database, so a definition is refused when it is saved, not when it runs."""
+    if name in STANDARD_STRINGS or name in STANDARD_DATES or _BRACKETED.match(name):
+        return None
+    return f"Unknown profile property {name!r}: use a standard field, location['...'] or properties['...']."
+
+
 def profile_value(ctx: Context, name: str) -> Value:
     if name in STANDARD_STRINGS:
         column = getattr(Profile, name)
@@ -126,10 +134,7 @@ def profile_value(ctx: Context, name: str) -> Value:
         return Value(kind=case((column.is_not(None), literal("date"))), text=None, instant=column)
     match = _BRACKETED.match(name)
     if match is None:
-        raise Unsupported(
-            f"Unknown profile property {name!r}: use a standard field, location['...'] or properties['...'].",
-            "/property",
-        )
+        raise Unsupported(profile_property_problem(name) or name, "/property")
     key = match.group(2) or match.group(3)
     column = Profile.location if match.group(1) == "location" else Profile.properties
     return json_value(ctx.session, column, key)
