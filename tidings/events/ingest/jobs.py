@@ -14,13 +14,29 @@ from tidings.events.ingest.tables import EventInbox
 from tidings.jobs.queue import enqueue
 from tidings.jobs.registry import JobContext, job
 
+# How long after a job that applied rows its follow-up looks again (see process_inbox).
+FOLLOW_UP = dt.timedelta(milliseconds=200)
+
 
 @job(PROCESS_JOB)
 def process_inbox(session: Session, context: JobContext) -> None:
-    """Apply one batch of the account's inbox; if more is waiting, chain another job."""
+    """Apply one batch of the account's inbox; if more is waiting, chain another job.
+
+    A job that applied rows also leaves one follow-up a moment later: writers enqueue one job
+    per account per 100 ms slot, so rows committed in a slot whose job has already run would
+    otherwise wait for the inbox sweep (seconds). The follow-up applies them; one that finds
+    nothing ends the chain."""
     result = processor.process_batch(session, context.account_id)
     if result.more:
         enqueue(session, PROCESS_JOB, account_id=context.account_id, dedup_key=f"more:{context.id}")
+    elif result.rows:
+        enqueue(
+            session,
+            PROCESS_JOB,
+            account_id=context.account_id,
+            dedup_key=f"after:{process_slot()}",
+            run_at=utcnow() + FOLLOW_UP,
+        )
 
 
 @job("events.sweep_inbox", every_seconds=2)
