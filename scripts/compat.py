@@ -51,10 +51,7 @@ PARTIAL: dict[str, str] = {
     "get_conversation_ids_for_profile": "conversations are not built: always an empty list",
     "query_segment_values": "from Tidings' own membership history (see the deviations table)",
     "query_campaign_values": "no tag, group or SMS format groupings; SMS costs are 0 (see Reporting)",
-    "query_flow_values": (
-        "counts the ledger rows flows write (flows are not built yet); no tag or SMS format groupings,"
-        " no flow names (see Reporting)"
-    ),
+    "query_flow_values": ("no tag or SMS format groupings (see Reporting)"),
     "query_flow_series": "as query_flow_values (see Reporting)",
     "query_segment_series": "from Tidings' own membership history (see the deviations table)",
     "create_segment": "conditions not computed are refused with a 400: detail filters of consent methods, "

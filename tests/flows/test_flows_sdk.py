@@ -236,13 +236,19 @@ def test_delete_flow(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-u
         sdk.Flows.get_flow_action(action["id"])
 
 
-def test_tags_are_empty_until_tags_exist(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-untyped-def]
+def test_a_flow_is_tagged_and_untagged(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-untyped-def]
     cart = metric(db, account.id, "Added to Cart")
     flow = sdk.Flows.create_flow(
         body("Tagged", linear({"type": "metric", "id": cart}, email("e", None, "Hi")))
-    )
-    assert sdk.Flows.get_tags_for_flow(flow.data.id).data == []
-    assert sdk.Flows.get_tag_ids_for_flow(flow.data.id).data == []
+    ).data.id
+    assert sdk.Flows.get_tags_for_flow(flow).data == []
+    tag = sdk.Tags.create_tag({"data": {"type": "tag", "attributes": {"name": "Welcome series"}}}).data.id
+    assert sdk.Tags.tag_flows(tag, {"data": [{"type": "flow", "id": flow}]}) is None
+    assert [t.id for t in sdk.Tags.get_flow_ids_for_tag(tag).data] == [flow]
+    assert [t.attributes.name for t in sdk.Flows.get_tags_for_flow(flow).data] == ["Welcome series"]
+    assert [t.id for t in sdk.Flows.get_tag_ids_for_flow(flow).data] == [tag]
+    assert sdk.Tags.remove_tag_from_flows(tag, {"data": [{"type": "flow", "id": flow}]}) is None
+    assert sdk.Tags.get_flow_ids_for_tag(tag).data == []
 
 
 def test_flow_triggers_of_metrics_lists_and_segments(sdk, shop: Shop, db, account) -> None:  # type: ignore[no-untyped-def]

@@ -163,7 +163,7 @@ def test_tagging_lists_segments_and_campaigns(sdk, client, account) -> None:
     assert [t.id for t in sdk.Campaigns.get_tag_ids_for_campaign(campaign_id).data] == [other]
 
 
-def test_flows_are_not_built_so_every_flow_id_is_unknown(sdk) -> None:
+def test_an_unknown_flow_id_is_a_404(sdk) -> None:
     tag = _tag(sdk, "Flows")
     with pytest.raises(NotFoundException) as raised:
         sdk.Tags.tag_flows(tag, {"data": [{"type": "flow", "id": "XyZ123"}]})
