@@ -19,13 +19,16 @@ from typing import Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from tidings.jsonapi.documents import Urls
 from tidings.jsonapi.errors import Throttled
+from tidings.jsonapi.filters import FilterField, compile_filter
 from tidings.jsonapi.hosts import link_base
+from tidings.jsonapi.pagination import Page, paginate
 from tidings.jsonapi.params import QueryParams, parse_query
 from tidings.jsonapi.revision import check_revision
 from tidings.jsonapi.spec import Operation, operation
@@ -47,6 +50,34 @@ class ApiContext:
     revision: dt.date
     runtime: Runtime
     principal: Any = None  # who: a key's principal, or a signed-in person's (the web app)
+
+    def page(
+        self,
+        stmt: Select[Any],
+        *,
+        sort_column: Any,
+        id_column: Any,
+        filters: dict[str, FilterField] | None = None,
+        descending: bool | None = None,
+        key_of: Any = None,
+    ) -> Page:
+        """One page of `stmt` as the request asks: its `filter` (over `filters`), its sort's
+        direction (unless `descending` says), its page size and cursor."""
+        if filters is not None and self.params.filter is not None:
+            stmt = stmt.where(compile_filter(self.params.filter, filters))
+        return paginate(
+            self.session,
+            stmt,
+            operation=self.op.operation_id,
+            sort_column=sort_column,
+            id_column=id_column,
+            descending=self.params.descending if descending is None else descending,
+            size=self.params.page_size,
+            cursor=self.params.cursor,
+            sort=self.params.sort,
+            filter_text=self.params.filter_text,
+            key_of=key_of,
+        )
 
 
 def runtime_of(request: Request) -> Runtime:

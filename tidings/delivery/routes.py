@@ -16,8 +16,7 @@ from tidings.delivery.tables import MessageSend
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.errors import NotFound
-from tidings.jsonapi.filters import FilterField, compile_filter
-from tidings.jsonapi.pagination import paginate
+from tidings.jsonapi.filters import FilterField
 from tidings.jsonapi.spec import Operation
 
 router = APIRouter(prefix="/api/x-tidings", tags=["Tidings extensions"])
@@ -93,20 +92,7 @@ def create_message_send(
 @router.get("/message-sends", operation_id="x_tidings_get_message_sends")
 def get_message_sends(ctx: ApiContext = api(GET_SENDS)) -> JSONAPIResponse:
     stmt = repository.sends_query(ctx.account_id)
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
-    page = paginate(
-        ctx.session,
-        stmt,
-        operation=GET_SENDS.operation_id,
-        sort_column=MessageSend.created,
-        id_column=MessageSend.id,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
-    )
+    page = ctx.page(stmt, sort_column=MessageSend.created, id_column=MessageSend.id, filters=FILTERS)
     data = [send_resource(ctx.urls, send) for send in page.rows]
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
 

@@ -17,8 +17,7 @@ from tidings.flows.tables import FlowRun, FlowRunStep
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, iso
 from tidings.jsonapi.errors import NotFound
-from tidings.jsonapi.filters import FilterField, compile_filter
-from tidings.jsonapi.pagination import paginate
+from tidings.jsonapi.filters import FilterField
 from tidings.jsonapi.spec import Operation
 
 router = APIRouter(prefix="/api/x-tidings", tags=["Tidings extensions"])
@@ -99,20 +98,7 @@ def step_resource(step: FlowRunStep) -> dict[str, object]:
 def get_flow_runs(id: str, ctx: ApiContext = api(GET_RUNS)) -> JSONAPIResponse:
     service.get_flow(ctx.session, ctx.account_id, id)  # a 404 for another account's flow
     stmt = select(FlowRun).where(FlowRun.account_id == ctx.account_id, FlowRun.flow_id == id)
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
-    page = paginate(
-        ctx.session,
-        stmt,
-        operation=GET_RUNS.operation_id,
-        sort_column=FlowRun.id,
-        id_column=FlowRun.id,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
-    )
+    page = ctx.page(stmt, sort_column=FlowRun.id, id_column=FlowRun.id, filters=FILTERS)
     data = [run_resource(run) for run in page.rows]
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))
 
@@ -122,17 +108,6 @@ def get_flow_run_steps(id: str, ctx: ApiContext = api(GET_STEPS)) -> JSONAPIResp
     if len(id) > 26 or ctx.session.get(FlowRun, (ctx.account_id, id)) is None:
         raise NotFound(f"A flow run with id {id} does not exist.")
     stmt = select(FlowRunStep).where(FlowRunStep.account_id == ctx.account_id, FlowRunStep.run_id == id)
-    page = paginate(
-        ctx.session,
-        stmt,
-        operation=GET_STEPS.operation_id,
-        sort_column=FlowRunStep.id,
-        id_column=FlowRunStep.id,
-        descending=False,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
-    )
+    page = ctx.page(stmt, sort_column=FlowRunStep.id, id_column=FlowRunStep.id, descending=False)
     data = [step_resource(step) for step in page.rows]
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))

@@ -8,27 +8,18 @@ from sqlalchemy import Select
 
 from tidings.http import ApiContext
 from tidings.jsonapi.documents import JSONAPIResponse, collection, iso
-from tidings.jsonapi.filters import compile_filter
-from tidings.jsonapi.pagination import Page, paginate
+from tidings.jsonapi.pagination import Page
 from tidings.lists.repository import member_filters
 from tidings.profiles.render import profile_resources
 from tidings.profiles.tables import Profile
 
 
 def _page(ctx: ApiContext, stmt: Select[Any], joined_column: Any) -> Page:
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, member_filters(joined_column)))
-    return paginate(
-        ctx.session,
+    return ctx.page(
         stmt,
-        operation=ctx.op.operation_id,
         sort_column=joined_column,
         id_column=Profile.id,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
+        filters=member_filters(joined_column),
         key_of=lambda row: (row[1], row[0].id),
     )
 

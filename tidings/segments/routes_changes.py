@@ -13,8 +13,7 @@ from fastapi import APIRouter
 
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, iso
-from tidings.jsonapi.filters import FilterField, compile_filter
-from tidings.jsonapi.pagination import paginate
+from tidings.jsonapi.filters import FilterField
 from tidings.jsonapi.spec import Operation
 from tidings.segments import repository, service
 from tidings.segments.tables import SegmentChange
@@ -66,19 +65,6 @@ def change_resource(change: SegmentChange) -> dict[str, object]:
 def get_segment_changes(id: str, ctx: ApiContext = api(GET_CHANGES)) -> JSONAPIResponse:
     service.get_segment(ctx.session, ctx.account_id, id)  # a 404 for another account's segment
     stmt = repository.changes_query(ctx.account_id, id)
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
-    page = paginate(
-        ctx.session,
-        stmt,
-        operation=GET_CHANGES.operation_id,
-        sort_column=SegmentChange.id,
-        id_column=SegmentChange.id,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
-    )
+    page = ctx.page(stmt, sort_column=SegmentChange.id, id_column=SegmentChange.id, filters=FILTERS)
     data = [change_resource(change) for change in page.rows]
     return JSONAPIResponse(collection(data, ctx.urls, page.next_cursor, page.prev_cursor))

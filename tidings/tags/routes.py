@@ -10,8 +10,7 @@ from fastapi.responses import Response
 
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.filters import compile_filter
-from tidings.jsonapi.pagination import Page, paginate
+from tidings.jsonapi.pagination import Page
 from tidings.tags import repository, service
 from tidings.tags.render import group_resource, tag_resource
 from tidings.tags.schemas import (
@@ -30,19 +29,8 @@ router = APIRouter(prefix="/api", tags=["Tags"])
 
 
 def _page(ctx: ApiContext, stmt: Any, sorts: dict[str, Any], id_column: Any, filters: dict) -> Page:
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, filters))
-    return paginate(
-        ctx.session,
-        stmt,
-        operation=ctx.op.operation_id,
-        sort_column=sorts[ctx.params.sort_field or "id"],
-        id_column=id_column,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
+    return ctx.page(
+        stmt, sort_column=sorts[ctx.params.sort_field or "id"], id_column=id_column, filters=filters
     )
 
 

@@ -6,8 +6,6 @@ from fastapi import APIRouter, Body, Response
 
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
-from tidings.jsonapi.filters import compile_filter
-from tidings.jsonapi.pagination import paginate
 from tidings.web_feeds import service
 from tidings.web_feeds.render import web_feed_resource
 from tidings.web_feeds.schemas import WebFeedCreateQuery, WebFeedUpdateQuery
@@ -19,19 +17,11 @@ router = APIRouter(prefix="/api", tags=["Web Feeds"])
 @router.get("/web-feeds", operation_id="get_web_feeds")
 def get_web_feeds(ctx: ApiContext = api("get_web_feeds")) -> JSONAPIResponse:
     stmt = service.feeds_query(ctx.account_id)
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, service.FILTERS))
-    page = paginate(
-        ctx.session,
+    page = ctx.page(
         stmt,
-        operation="get_web_feeds",
         sort_column=service.SORTS.get(ctx.params.sort_field or "id", WebFeed.id),
         id_column=WebFeed.id,
-        descending=ctx.params.descending,
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
+        filters=service.FILTERS,
     )
     fields = ctx.params.fields.get("web-feed")
     data = [web_feed_resource(ctx.urls, f, fields) for f in page.rows]

@@ -13,8 +13,7 @@ from fastapi import APIRouter
 from tidings.http import ApiContext, api
 from tidings.jsonapi.documents import JSONAPIResponse, collection, single
 from tidings.jsonapi.errors import NotFound
-from tidings.jsonapi.filters import FilterField, compile_filter
-from tidings.jsonapi.pagination import paginate
+from tidings.jsonapi.filters import FilterField
 from tidings.jsonapi.spec import Operation
 from tidings.webhooks import repository, service
 from tidings.webhooks.render import DELIVERIES, delivery_resource, status_resource
@@ -62,19 +61,12 @@ FILTERS = {"status": FilterField(WebhookBatch.status)}
 def get_webhook_deliveries(id: str, ctx: ApiContext = api(GET_DELIVERIES)) -> JSONAPIResponse:
     service.get_webhook(ctx.session, ctx.account_id, id)
     stmt = repository.batches_query(ctx.account_id, id)
-    if ctx.params.filter is not None:
-        stmt = stmt.where(compile_filter(ctx.params.filter, FILTERS))
-    page = paginate(
-        ctx.session,
+    page = ctx.page(
         stmt,
-        operation=GET_DELIVERIES.operation_id,
         sort_column=WebhookBatch.created,
         id_column=WebhookBatch.id,
+        filters=FILTERS,
         descending=ctx.params.sort != "created",
-        size=ctx.params.page_size,
-        cursor=ctx.params.cursor,
-        sort=ctx.params.sort,
-        filter_text=ctx.params.filter_text,
     )
     attempts = repository.attempts_of(ctx.session, ctx.account_id, [b.id for b in page.rows])
     data = [delivery_resource(ctx.urls, b, attempts.get(b.id, [])) for b in page.rows]
